@@ -1,0 +1,3 @@
+export * from './errors/index.js';
+export * from './ids.js';
+export * from './json.js';

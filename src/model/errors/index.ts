@@ -1,0 +1,10 @@
+export {
+  ProviderError,
+  ProviderAuthError,
+  ProviderRateLimitError,
+  ProviderUnavailableError,
+  ProviderTimeoutError,
+  ProviderRequestError,
+  ProviderResponseError,
+  type ProviderErrorOptions,
+} from './provider-error.js';

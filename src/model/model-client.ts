@@ -1,0 +1,133 @@
+import type { JsonSchema } from '../core/json.js';
+
+/** Plain text from the user or the model. */
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+
+/**
+ * The model asks for a tool to be called. `input` is the parsed JSON arguments. When the model
+ * sent arguments that are not valid JSON, `input` is undefined and `invalidInput` holds the raw
+ * text and the parse error, so the tool layer can tell the model what was wrong instead of crashing.
+ */
+export interface ToolCallPart {
+  type: 'tool-call';
+  id: string;
+  name: string;
+  input: unknown;
+  invalidInput?: { raw: string; error: string };
+}
+
+/** The result of a tool call, sent back to the model. `isError` marks failures the model should react to. */
+export interface ToolResultPart {
+  type: 'tool-result';
+  callId: string;
+  name: string;
+  output: string;
+  isError?: boolean;
+}
+
+/** `name` identifies the speaker when several agents share one conversation. */
+export interface UserMessage {
+  role: 'user';
+  content: string;
+  name?: string;
+}
+
+export interface AssistantMessage {
+  role: 'assistant';
+  content: Array<TextPart | ToolCallPart>;
+  name?: string;
+}
+
+export interface ToolMessage {
+  role: 'tool';
+  content: ToolResultPart[];
+}
+
+export type Message = UserMessage | AssistantMessage | ToolMessage;
+
+/** A tool as the model sees it: the JSON Schema of its input comes from zod. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: JsonSchema;
+}
+
+/** `auto`: the model decides; `none`: no tools; `required`: some tool; `{ name }`: that tool. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+export interface ModelRequest {
+  system?: string;
+  messages: readonly Message[];
+  tools?: readonly ToolSpec[];
+  toolChoice?: ToolChoice;
+  /**
+   * Ask for structured output: the answer's text is JSON matching `schema`. Providers without a
+   * native mode implement it with a forced tool call and return the arguments as the text.
+   */
+  output?: { name: string; schema: JsonSchema };
+  maxOutputTokens?: number;
+  temperature?: number;
+}
+
+/** Why the model stopped producing output. */
+export type StopReason = 'end-turn' | 'tool-calls' | 'max-tokens' | 'stop-sequence' | 'content-filter' | 'other';
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
+export interface ModelResponse {
+  content: Array<TextPart | ToolCallPart>;
+  stopReason: StopReason;
+  usage: TokenUsage;
+  /** The model that answered, as the provider names it (may be more specific than the one asked for). */
+  model: string;
+}
+
+/** A retry the client is about to make; reported so traces can show it. */
+export interface RetryNotice {
+  attempt: number;
+  delayMs: number;
+  error: Error & { code?: string };
+}
+
+/** Per-call options that are not part of what the model sees. */
+export interface ModelCallOptions {
+  signal?: AbortSignal;
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+/**
+ * A language model. One implementation per provider, each in its own file. Implementations turn
+ * vendor failures into the typed errors in `./errors` (auth, rate limit, unavailable, timeout,
+ * rejected request, unparseable response) and never put API keys in messages.
+ */
+export interface ModelClient {
+  /** `provider:model`, as accepted by `resolveModel`, e.g. `anthropic:claude-sonnet-4-5`. */
+  readonly id: string;
+  generate(request: ModelRequest, options?: ModelCallOptions): Promise<ModelResponse>;
+}
+
+export function emptyUsage(): TokenUsage {
+  return { inputTokens: 0, outputTokens: 0 };
+}
+
+export function addUsage(total: TokenUsage, more: TokenUsage): void {
+  total.inputTokens += more.inputTokens;
+  total.outputTokens += more.outputTokens;
+  if (more.cacheReadTokens) total.cacheReadTokens = (total.cacheReadTokens ?? 0) + more.cacheReadTokens;
+  if (more.cacheWriteTokens) total.cacheWriteTokens = (total.cacheWriteTokens ?? 0) + more.cacheWriteTokens;
+}
+
+/** The text parts of a response, joined. */
+export function textOf(content: ReadonlyArray<TextPart | ToolCallPart>): string {
+  let text = '';
+  for (const part of content) if (part.type === 'text') text += part.text;
+  return text;
+}

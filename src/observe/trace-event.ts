@@ -1,0 +1,129 @@
+import type { ValidationIssue } from '../core/errors/input-validation-error.js';
+
+/**
+ * Usage as traces and results report it. Mirrors the model layer's TokenUsage (observe comes
+ * before model in the layer order, so it cannot import it).
+ */
+export interface UsageFigures {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
+interface EventBase {
+  /** Milliseconds since the epoch, from the injected clock. */
+  at: number;
+  /** The run this event belongs to. */
+  runId: string;
+  /** The agent that caused it, when an agent did. */
+  agent?: string;
+}
+
+export interface ModelCallStartEvent extends EventBase {
+  type: 'model-call-start';
+  model: string;
+  turn: number;
+}
+
+export interface ModelCallEndEvent extends EventBase {
+  type: 'model-call-end';
+  model: string;
+  turn: number;
+  durationMs: number;
+  stopReason: string;
+  usage: UsageFigures;
+  costUsd: number;
+  toolCalls: number;
+}
+
+export interface ModelCallRetryEvent extends EventBase {
+  type: 'model-call-retry';
+  model: string;
+  attempt: number;
+  delayMs: number;
+  errorCode: string;
+  message: string;
+}
+
+export interface ModelCallErrorEvent extends EventBase {
+  type: 'model-call-error';
+  model: string;
+  errorCode: string;
+  message: string;
+}
+
+export interface ToolCallStartEvent extends EventBase {
+  type: 'tool-call-start';
+  callId: string;
+  tool: string;
+  input: unknown;
+}
+
+export interface ToolCallEndEvent extends EventBase {
+  type: 'tool-call-end';
+  callId: string;
+  tool: string;
+  durationMs: number;
+  isError: boolean;
+  /** The result as the model will see it, cut to a readable length. */
+  output: string;
+}
+
+/** Arguments of a tool (or the finish tool) did not match its schema; the model is told. */
+export interface ValidationFailureEvent extends EventBase {
+  type: 'validation-failure';
+  target: 'tool-input' | 'tool-output' | 'finish';
+  tool: string;
+  callId: string;
+  issues: readonly ValidationIssue[];
+}
+
+export interface AgentFinishEvent extends EventBase {
+  type: 'agent-finish';
+  output: unknown;
+}
+
+/** A termination condition stopped the run before the agent finished. */
+export interface TerminationEvent extends EventBase {
+  type: 'termination';
+  condition: string;
+  reason: string;
+  detail: Record<string, unknown>;
+}
+
+export type TraceEvent =
+  | ModelCallStartEvent
+  | ModelCallEndEvent
+  | ModelCallRetryEvent
+  | ModelCallErrorEvent
+  | ToolCallStartEvent
+  | ToolCallEndEvent
+  | ValidationFailureEvent
+  | AgentFinishEvent
+  | TerminationEvent;
+
+export type TraceEventType = TraceEvent['type'];
+
+/** Receives trace events as they happen. Must not throw; must be cheap (it runs in the agent loop). */
+export type TraceSink = (event: TraceEvent) => void;
+
+/** Keeps every event in memory, in order; for tests and for results that carry their trace. */
+export function collectTrace(): TraceSink & { events: TraceEvent[] } {
+  const events: TraceEvent[] = [];
+  const sink = ((event: TraceEvent) => {
+    events.push(event);
+  }) as TraceSink & { events: TraceEvent[] };
+  sink.events = events;
+  return sink;
+}
+
+/** Sends each event to every sink. */
+export function fanOutTrace(...sinks: Array<TraceSink | undefined>): TraceSink | undefined {
+  const present = sinks.filter((sink): sink is TraceSink => sink !== undefined);
+  if (present.length === 0) return undefined;
+  if (present.length === 1) return present[0];
+  return (event) => {
+    for (const sink of present) sink(event);
+  };
+}

@@ -1,0 +1,5 @@
+// Test doubles shipped to users (`troupe/testing`): they need them to test their own crews.
+export { ScriptedModel, scriptedModel, reply, ScriptExhaustedError } from './model/scripted.js';
+export type { ScriptedReply, ScriptedResponder, ScriptedModelOptions } from './model/scripted.js';
+export { collectTrace } from './observe/trace-event.js';
+export { sequentialIds, manualClock } from './core/ids.js';

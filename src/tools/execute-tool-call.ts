@@ -1,0 +1,171 @@
+import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
+import type { ValidationIssue } from '../core/errors/input-validation-error.js';
+import { formatIssues } from '../core/errors/input-validation-error.js';
+import type { Clock } from '../core/ids.js';
+import type { ToolCallPart, ToolResultPart } from '../model/model-client.js';
+import type { TraceSink } from '../observe/trace-event.js';
+import type { Approver } from './approval.js';
+import type { Tool, ToolContext } from './define-tool.js';
+import type { ToolSet } from './tool-set.js';
+
+export interface ToolExecution {
+  runId: string;
+  agent?: string;
+  clock: Clock;
+  trace?: TraceSink | undefined;
+  signal?: AbortSignal | undefined;
+  approver?: Approver | undefined;
+}
+
+const traceOutputLimit = 2000;
+
+/**
+ * Runs one tool call the model asked for and returns the result the model will see. Nothing the
+ * model can do makes this throw: an unknown tool, arguments that are not JSON or fail the
+ * schema, a tool that throws or times out all become error results the model can react to, plus
+ * trace events. The exceptions are deliberate control flow: a call that needs approval with no
+ * approver (AwaitingReviewError), and a run cancelled by its caller.
+ */
+export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execution: ToolExecution): Promise<ToolResultPart> {
+  const { trace, clock } = execution;
+  const tool = tools.get(call.name);
+  if (!tool) {
+    const available = tools.names.join(', ') || 'none';
+    return errorResult(call, `Unknown tool "${call.name}". Available tools: ${available}.`);
+  }
+  if (call.invalidInput) {
+    const issue: ValidationIssue = { path: [], message: `arguments are not valid JSON (${call.invalidInput.error})` };
+    reportInvalid(execution, call, 'tool-input', [issue]);
+    return errorResult(call, `The arguments for "${call.name}" are not valid JSON: ${call.invalidInput.error}. Send a JSON object that matches the tool's schema.`);
+  }
+  const parsed = tool.input.safeParse(call.input);
+  if (!parsed.success) {
+    reportInvalid(execution, call, 'tool-input', parsed.error.issues);
+    return errorResult(call, `Invalid arguments for "${call.name}": ${formatIssues(parsed.error.issues)}. Fix them and call again.`);
+  }
+  const input = parsed.data;
+
+  if (tool.needsApproval && (tool.needsApproval === true || tool.needsApproval(input))) {
+    const rejection = await askApproval(tool, call, input, execution);
+    if (rejection !== undefined) return errorResult(call, rejection);
+  }
+
+  const startedAt = clock.now();
+  if (trace) trace({ type: 'tool-call-start', at: startedAt, runId: execution.runId, ...agentOf(execution), callId: call.id, tool: tool.name, input });
+  const result = await runTool(tool, call, input, execution);
+  if (trace) {
+    trace({
+      type: 'tool-call-end',
+      at: clock.now(),
+      runId: execution.runId,
+      ...agentOf(execution),
+      callId: call.id,
+      tool: tool.name,
+      durationMs: clock.now() - startedAt,
+      isError: result.isError === true,
+      output: result.output.length > traceOutputLimit ? `${result.output.slice(0, traceOutputLimit)}…` : result.output,
+    });
+  }
+  return result;
+}
+
+async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution): Promise<ToolResultPart> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(execution.signal?.reason);
+  execution.signal?.addEventListener('abort', onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const context: ToolContext = { callId: call.id, signal: controller.signal, runId: execution.runId };
+  if (execution.agent !== undefined) context.agent = execution.agent;
+  try {
+    const running = Promise.resolve().then(() => tool.run(input, context));
+    const output = tool.timeoutMs
+      ? await Promise.race([
+          running,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const error = new ToolTimedOut(tool.timeoutMs!);
+              controller.abort(error);
+              reject(error);
+            }, tool.timeoutMs);
+          }),
+        ])
+      : await running;
+    if (tool.output) {
+      const checked = tool.output.safeParse(output);
+      if (!checked.success) {
+        reportInvalid(execution, call, 'tool-output', checked.error.issues);
+        return errorResult(call, `Tool "${tool.name}" returned a result that does not match its output schema: ${formatIssues(checked.error.issues)}.`);
+      }
+      return { type: 'tool-result', callId: call.id, name: call.name, output: serialize(checked.data) };
+    }
+    return { type: 'tool-result', callId: call.id, name: call.name, output: serialize(output) };
+  } catch (error) {
+    if (execution.signal?.aborted) throw execution.signal.reason ?? error;
+    if (error instanceof AwaitingReviewError) throw error;
+    if (error instanceof ToolTimedOut) {
+      return errorResult(call, `Tool "${tool.name}" timed out after ${error.timeoutMs} ms.`);
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return errorResult(call, `Tool "${tool.name}" failed: ${message}`);
+  } finally {
+    if (timer) clearTimeout(timer);
+    execution.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function askApproval(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution): Promise<string | undefined> {
+  const request = { tool: tool.name, callId: call.id, input, sideEffects: tool.sideEffects, runId: execution.runId, ...agentOf(execution) };
+  if (!execution.approver) {
+    throw new AwaitingReviewError(`Tool "${tool.name}" needs approval before it runs, and no approver is configured.`, undefined, {
+      details: { request },
+    });
+  }
+  const decision = await execution.approver(request);
+  if (decision.approved) return undefined;
+  const by = decision.by ? ` by ${decision.by}` : '';
+  return `The call to "${tool.name}" was rejected${by}${decision.note ? `: ${decision.note}` : '.'} Do not retry it unchanged.`;
+}
+
+function reportInvalid(
+  execution: ToolExecution,
+  call: ToolCallPart,
+  target: 'tool-input' | 'tool-output',
+  issues: readonly ValidationIssue[],
+): void {
+  if (!execution.trace) return;
+  execution.trace({
+    type: 'validation-failure',
+    at: execution.clock.now(),
+    runId: execution.runId,
+    ...agentOf(execution),
+    target,
+    tool: call.name,
+    callId: call.id,
+    issues: issues.map(({ path, message, code }) => (code === undefined ? { path, message } : { path, message, code })),
+  });
+}
+
+function agentOf(execution: ToolExecution): { agent?: string } {
+  return execution.agent === undefined ? {} : { agent: execution.agent };
+}
+
+function errorResult(call: ToolCallPart, output: string): ToolResultPart {
+  return { type: 'tool-result', callId: call.id, name: call.name, output, isError: true };
+}
+
+/** What the model reads: strings as they are, everything else as JSON. */
+export function serialize(output: unknown): string {
+  if (typeof output === 'string') return output;
+  if (output === undefined) return '';
+  try {
+    return JSON.stringify(output);
+  } catch {
+    return String(output);
+  }
+}
+
+class ToolTimedOut extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms`);
+  }
+}
