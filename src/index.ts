@@ -7,3 +7,24 @@ export { finishTool, defaultFinishToolName } from './tools/finish-tool.js';
 export { ToolSet } from './tools/tool-set.js';
 export { executeToolCall, type ToolExecution } from './tools/execute-tool-call.js';
 export type { Approver, ApprovalRequest, ApprovalDecision } from './tools/approval.js';
+export { resolveModel, parseModelString, registerModel, unregisterModel, type ModelProvider, type ModelSpec, type ResolveModelOptions } from './model/resolve-model.js';
+export { replayModel, ReplayModel, type ReplayMode, type ReplayModelOptions } from './model/replay.js';
+export { costOf, priceOf, registerPrice, type ModelPrice, type ModelPriceInput } from './observe/pricing.js';
+export { createLogger, traceToLogger, type Logger, type LogLevel, type LoggerOptions } from './observe/logger.js';
+export { redactSecrets } from './observe/redact-secrets.js';
+export * from './agent/index.js';
+export {
+  connectMcpServer,
+  mcpToolName,
+  mcpResultText,
+  type McpServerOptions,
+  type McpServerConnection,
+  type McpStdioTransport,
+  type McpHttpTransport,
+  type McpTool,
+  type McpToolInfo,
+} from './tools/mcp-tools.js';
+export { liveOrReplay } from './model/live-or-replay.js';
+export { withRetry, retryDelay, type RetryOptions } from './model/with-retry.js';
+export { AnthropicModel, anthropicModel, type AnthropicModelOptions } from './model/anthropic.js';
+export { OpenAIModel, openaiModel, type OpenAIModelOptions } from './model/openai.js';

@@ -76,7 +76,8 @@ export class ScriptedModel implements ModelClient {
 
   async generate(request: ModelRequest, options?: ModelCallOptions): Promise<ModelResponse> {
     const index = this.#count++;
-    if (this.#record) this.calls.push(request);
+    // A copy: agents keep appending to the conversation they passed, and tests want what the model saw.
+    if (this.#record) this.calls.push({ ...request, messages: [...request.messages] });
     if (this.#latencyMs > 0) await delay(this.#latencyMs, options?.signal);
     const reply = await this.#replies(request, index);
     return toResponse(reply, this.id, index);

@@ -28,6 +28,8 @@ const traceOutputLimit = 2000;
  */
 export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execution: ToolExecution): Promise<ToolResultPart> {
   const { trace, clock } = execution;
+  // A cancelled run starts nothing (an already-aborted signal would never fire its abort event).
+  execution.signal?.throwIfAborted();
   const tool = tools.get(call.name);
   if (!tool) {
     const available = tools.names.join(', ') || 'none';
@@ -54,14 +56,15 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
   if (trace) trace({ type: 'tool-call-start', at: startedAt, runId: execution.runId, ...agentOf(execution), callId: call.id, tool: tool.name, input });
   const result = await runTool(tool, call, input, execution);
   if (trace) {
+    const endedAt = clock.now();
     trace({
       type: 'tool-call-end',
-      at: clock.now(),
+      at: endedAt,
       runId: execution.runId,
       ...agentOf(execution),
       callId: call.id,
       tool: tool.name,
-      durationMs: clock.now() - startedAt,
+      durationMs: endedAt - startedAt,
       isError: result.isError === true,
       output: result.output.length > traceOutputLimit ? `${result.output.slice(0, traceOutputLimit)}…` : result.output,
     });
@@ -73,23 +76,16 @@ async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution
   const controller = new AbortController();
   const onAbort = () => controller.abort(execution.signal?.reason);
   execution.signal?.addEventListener('abort', onAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
+  // Both a timeout and the caller's cancellation abort the tool's signal, and the call stops
+  // waiting then even if the tool ignores the signal.
+  const stopped = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  const timer = tool.timeoutMs ? setTimeout(() => controller.abort(new ToolTimedOut(tool.timeoutMs!)), tool.timeoutMs) : undefined;
   const context: ToolContext = { callId: call.id, signal: controller.signal, runId: execution.runId };
   if (execution.agent !== undefined) context.agent = execution.agent;
   try {
-    const running = Promise.resolve().then(() => tool.run(input, context));
-    const output = tool.timeoutMs
-      ? await Promise.race([
-          running,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const error = new ToolTimedOut(tool.timeoutMs!);
-              controller.abort(error);
-              reject(error);
-            }, tool.timeoutMs);
-          }),
-        ])
-      : await running;
+    const output = await Promise.race([Promise.resolve().then(() => tool.run(input, context)), stopped]);
     if (tool.output) {
       const checked = tool.output.safeParse(output);
       if (!checked.success) {
@@ -158,7 +154,8 @@ export function serialize(output: unknown): string {
   if (typeof output === 'string') return output;
   if (output === undefined) return '';
   try {
-    return JSON.stringify(output);
+    // JSON.stringify gives undefined (not a string) for functions and symbols.
+    return JSON.stringify(output) ?? String(output);
   } catch {
     return String(output);
   }

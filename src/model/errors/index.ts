@@ -8,3 +8,4 @@ export {
   ProviderResponseError,
   type ProviderErrorOptions,
 } from './provider-error.js';
+export { ReplayMissError } from './replay-miss-error.js';

@@ -1,0 +1,100 @@
+// Framework overhead of the agent loop: one agent, one `add` tool, a zero-latency model that asks
+// for 10 tool calls and then finishes. Troupe's Agent and a minimal hand-written loop run the same
+// scenario in the same process, so the ratio is meaningful on a noisy machine.
+// Run: npm run bench:agent-loop   (builds, then runs with --expose-gc for the heap figures)
+import { z } from 'zod';
+import { Agent, defineTool, maxTurns, type ModelClient, type ModelRequest, type ModelResponse, type ToolCallPart } from 'troupe';
+
+const toolCallsPerRun = 10;
+const callsPerRun = toolCallsPerRun + 1;
+const runs = 300;
+const warmupRuns = 100;
+
+/** Answers with 10 `add` calls then `finish`, reading the turn from the conversation so it needs no state. */
+function zeroLatencyModel(): ModelClient & { release?: () => void } {
+  return {
+    id: 'bench:zero-latency',
+    async generate(request: ModelRequest): Promise<ModelResponse> {
+      const turn = (request.messages.length - 1) / 2;
+      const call: ToolCallPart =
+        turn < toolCallsPerRun
+          ? { type: 'tool-call', id: `c${turn}`, name: 'add', input: { a: turn, b: 1 } }
+          : { type: 'tool-call', id: 'f', name: 'finish', input: { total: turn } };
+      return { content: [call], stopReason: 'tool-calls', usage: { inputTokens: 10, outputTokens: 5 }, model: 'bench' };
+    },
+  };
+}
+
+const add = defineTool({ name: 'add', description: 'Adds two numbers.', input: z.object({ a: z.number(), b: z.number() }), run: ({ a, b }) => a + b });
+const agent = new Agent({ name: 'adder', tools: [add], output: z.object({ total: z.number() }), termination: maxTurns(20) });
+
+async function troupeRun(model: ModelClient): Promise<void> {
+  const result = await agent.run('Add some numbers.', { model, runId: 'bench' });
+  if (result.status !== 'finished') throw new Error('bench run did not finish');
+}
+
+/** The least a loop can do: call the model, run the tools it names, stop on finish. No validation, no budgets, no traces. */
+async function bareRun(model: ModelClient): Promise<void> {
+  const messages: ModelRequest['messages'][number][] = [{ role: 'user', content: 'Add some numbers.' }];
+  for (;;) {
+    const response = await model.generate({ messages });
+    messages.push({ role: 'assistant', content: response.content });
+    const call = response.content[0] as ToolCallPart;
+    if (call.name === 'finish') return;
+    const { a, b } = call.input as { a: number; b: number };
+    messages.push({ role: 'tool', content: [{ type: 'tool-result', callId: call.id, name: call.name, output: String(a + b) }] });
+  }
+}
+
+type Loop = (model: ModelClient) => Promise<void>;
+
+async function perCallMicros(loop: Loop, concurrent: boolean): Promise<number> {
+  const model = zeroLatencyModel();
+  for (let i = 0; i < warmupRuns; i++) await loop(model);
+  const started = process.hrtime.bigint();
+  if (concurrent) await Promise.all(Array.from({ length: runs }, () => loop(model)));
+  else for (let i = 0; i < runs; i++) await loop(model);
+  const elapsedNs = Number(process.hrtime.bigint() - started);
+  return elapsedNs / 1000 / (runs * callsPerRun);
+}
+
+/** Heap held by each run while it waits on its model: start many runs whose model never answers, then measure. */
+async function heapPerWaitingRun(loop: Loop): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return Number.NaN;
+  const waiting = 2000;
+  const pending: Array<() => void> = [];
+  const stalled: ModelClient = {
+    id: 'bench:stalled',
+    generate: () => new Promise<ModelResponse>((resolve) => pending.push(() => resolve({ content: [{ type: 'tool-call', id: 'f', name: 'finish', input: { total: 0 } }], stopReason: 'tool-calls', usage: { inputTokens: 1, outputTokens: 1 }, model: 'bench' }))),
+  };
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const done = Array.from({ length: waiting }, () => loop(stalled));
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  for (const release of pending) release();
+  await Promise.all(done);
+  return (after - before) / waiting / 1024;
+}
+
+function row(label: string, troupe: number, bare: number, unit: string, digits = 2): string {
+  return `${label.padEnd(44)} ${troupe.toFixed(digits).padStart(9)} ${bare.toFixed(digits).padStart(9)} ${unit.padEnd(5)} ${(troupe / bare).toFixed(1).padStart(6)}x`;
+}
+
+const troupeSequential = await perCallMicros(troupeRun, false);
+const bareSequential = await perCallMicros(bareRun, false);
+const troupeConcurrent = await perCallMicros(troupeRun, true);
+const bareConcurrent = await perCallMicros(bareRun, true);
+const troupeHeap = await heapPerWaitingRun(troupeRun);
+const bareHeap = await heapPerWaitingRun(bareRun);
+
+console.log(`agent-loop: ${runs} runs of ${toolCallsPerRun} tool calls + finish, after ${warmupRuns} warm-up runs; node ${process.version}`);
+console.log(`${''.padEnd(44)} ${'troupe'.padStart(9)} ${'bare'.padStart(9)} ${''.padEnd(5)} ${'ratio'.padStart(7)}`);
+console.log(row('time per model call, sequential', troupeSequential, bareSequential, 'µs'));
+console.log(row('time per model call, 300 concurrent', troupeConcurrent, bareConcurrent, 'µs'));
+console.log(row('heap per run waiting on its model', troupeHeap, bareHeap, 'KiB'));
+console.log(`framework overhead per model call (troupe - bare): ${(troupeSequential - bareSequential).toFixed(2)} µs sequential, ${(troupeConcurrent - bareConcurrent).toFixed(2)} µs concurrent (aim: < 20 µs)`);
+console.log(`heap per waiting run: ${troupeHeap.toFixed(2)} KiB (aim: < 16 KiB)${Number.isNaN(troupeHeap) ? ' — run with --expose-gc' : ''}`);
+console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);

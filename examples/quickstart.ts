@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { Agent, defineTool, liveOrReplay, maxTurns } from 'troupe';
+
+const orders: Record<string, object> = { 'A-1001': { status: 'shipped', carrier: 'DHL', eta: '2026-11-24' } };
+
+const lookupOrder = defineTool({
+  name: 'lookup_order',
+  description: 'Looks up an order by its id.',
+  input: z.object({ orderId: z.string().describe('Order id such as A-1001') }),
+  run: ({ orderId }) => orders[orderId] ?? { error: `No order ${orderId}` },
+});
+
+const support = new Agent({
+  name: 'support',
+  instructions: 'You answer customers about their orders. Look the order up; never guess.',
+  tools: [lookupOrder],
+  output: z.object({ orderId: z.string(), status: z.enum(['processing', 'shipped', 'delivered', 'unknown']), reply: z.string() }),
+  model: liveOrReplay('anthropic:claude-sonnet-4-5', 'examples/cassettes/quickstart.json'),
+  termination: maxTurns(6),
+});
+
+const result = await support.run('Hi, where is my order A-1001?');
+console.log(result.status === 'finished' ? result.output : result.stop);

@@ -1,0 +1,379 @@
+import { z } from 'zod';
+import { ConfigurationError } from '../core/errors/configuration-error.js';
+import type { ValidationIssue } from '../core/errors/input-validation-error.js';
+import { formatIssues } from '../core/errors/input-validation-error.js';
+import { isTroupeError } from '../core/errors/troupe-error.js';
+import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
+import {
+  addUsage,
+  emptyUsage,
+  textOf,
+  type AssistantMessage,
+  type Message,
+  type ModelCallOptions,
+  type ModelClient,
+  type ModelRequest,
+  type TokenUsage,
+  type ToolCallPart,
+  type ToolChoice,
+  type ToolResultPart,
+} from '../model/model-client.js';
+import { resolveModel } from '../model/resolve-model.js';
+import { costOf } from '../observe/pricing.js';
+import type { TraceSink } from '../observe/trace-event.js';
+import type { Approver } from '../tools/approval.js';
+import type { Tool } from '../tools/define-tool.js';
+import { executeToolCall, type ToolExecution } from '../tools/execute-tool-call.js';
+import { defaultFinishToolName, finishTool } from '../tools/finish-tool.js';
+import { ToolSet } from '../tools/tool-set.js';
+import { FinishValidationError } from './finish-validation-error.js';
+import { systemMessage, type Persona } from './instructions.js';
+import { abortSignal, anyOf, maxTurns, type NextStep, type RunProgress, type TerminationCondition, type TerminationVerdict } from './termination.js';
+
+export interface AgentOptions<Output> extends Persona {
+  name: string;
+  /** One line on what this agent is for; managers choose speakers and delegates by it. */
+  description?: string;
+  tools?: readonly Tool[];
+  /** A model string (`anthropic:claude-sonnet-4-5`, `replay:cassette.json`, ...) or client; default `TROUPE_MODEL`. */
+  model?: string | ModelClient;
+  /** The result's schema. The finish tool's arguments are validated against it. Default: a string. */
+  output?: z.ZodType<Output>;
+  finishToolName?: string;
+  /** How many invalid finish calls are answered with the errors before the run fails (default 3). */
+  maxFinishAttempts?: number;
+  /** When the run must stop if the agent has not finished. Default: 50 model calls. */
+  termination?: TerminationCondition;
+  toolChoice?: ToolChoice;
+  maxOutputTokens?: number;
+  temperature?: number;
+}
+
+export interface AgentRunOptions {
+  /** Replaces the agent's model for this run. */
+  model?: string | ModelClient;
+  /** Added to the agent's own termination condition (either stops the run). */
+  termination?: TerminationCondition;
+  signal?: AbortSignal;
+  trace?: TraceSink;
+  approver?: Approver;
+  /** Earlier messages of this conversation; the run continues it. */
+  history?: readonly Message[];
+  runId?: string;
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+interface RunRecord {
+  runId: string;
+  agent: string;
+  model: string;
+  /** Every message of the conversation, the system message excepted. */
+  transcript: Message[];
+  usage: TokenUsage;
+  costUsd: number;
+  turns: number;
+  toolCalls: number;
+  durationMs: number;
+}
+
+export interface AgentFinished<Output> extends RunRecord {
+  status: 'finished';
+  output: Output;
+  stop: { kind: 'finish'; reason: string };
+}
+
+export interface AgentStopped extends RunRecord {
+  status: 'stopped';
+  output: undefined;
+  stop: { kind: 'termination' } & TerminationVerdict;
+}
+
+export type AgentRunResult<Output> = AgentFinished<Output> | AgentStopped;
+
+const defaultTermination = maxTurns(50);
+const charsPerToken = 4;
+
+/**
+ * A conversational agent: it calls tools until it calls its finish tool with a valid result, or a
+ * termination condition stops it. Everything the model can get wrong (unknown tools, bad
+ * arguments, an invalid result) is reported back to it; only control flow and provider failures throw.
+ */
+export class Agent<Output = string> {
+  readonly name: string;
+  readonly description: string;
+  readonly model: string | ModelClient | undefined;
+  readonly tools: ToolSet;
+  readonly outputSchema: z.ZodType<Output>;
+  readonly systemMessage: string;
+  readonly #options: AgentOptions<Output>;
+  readonly #finishName: string;
+  readonly #finishInput: z.ZodType;
+  readonly #unwrap: (value: any) => Output;
+  #resolvedModel: ModelClient | undefined;
+
+  constructor(options: AgentOptions<Output>) {
+    if (!options.name?.trim()) throw new ConfigurationError('An agent needs a name.', { field: 'name' });
+    this.#options = options;
+    this.name = options.name;
+    this.description = options.description ?? options.goal ?? options.role ?? options.name;
+    this.model = options.model;
+    this.outputSchema = options.output ?? (z.string() as unknown as z.ZodType<Output>);
+    this.#finishName = options.finishToolName ?? defaultFinishToolName;
+    // Both vendors want an object as tool input: other result schemas travel wrapped as { result }.
+    if (this.outputSchema instanceof z.ZodObject) {
+      this.#finishInput = this.outputSchema;
+      this.#unwrap = (value) => value as Output;
+    } else {
+      this.#finishInput = z.object({ result: this.outputSchema });
+      this.#unwrap = (value: { result: Output }) => value.result;
+    }
+    this.tools = new ToolSet(options.tools ?? []);
+    if (this.tools.has(this.#finishName)) {
+      throw new ConfigurationError(`Agent "${this.name}" has a tool named "${this.#finishName}", the name of its finish tool.`, {
+        field: 'tools',
+      });
+    }
+    this.tools.add(finishTool(this.#finishInput, { name: this.#finishName }));
+    this.systemMessage = systemMessage(this.name, options, this.#finishName);
+  }
+
+  /** Runs the agent on `input` (a request in words) and returns its typed result or why it stopped. */
+  async run(input?: string, options: AgentRunOptions = {}): Promise<AgentRunResult<Output>> {
+    const model = options.model === undefined ? this.#ownModel() : resolveModel(options.model, { where: { field: 'model' } });
+    const clock = options.clock ?? systemClock;
+    const runId = options.runId ?? (options.ids ?? randomIds)('run');
+    const trace = options.trace;
+    const termination = this.#terminationFor(options);
+    const transcript: Message[] = options.history ? [...options.history] : [];
+    if (input !== undefined) transcript.push({ role: 'user', content: input });
+    if (transcript.length === 0) {
+      throw new ConfigurationError(`Agent "${this.name}" was run with no input and no history.`, { field: 'input' });
+    }
+
+    const startedAt = clock.now();
+    const usage = emptyUsage();
+    const progress: RunProgress = { turns: 0, toolCalls: 0, usage, costUsd: 0, startedAt, now: startedAt, lastText: '', next: { kind: 'model-call', estimatedTokens: 0, estimatedCostUsd: 0 } };
+    const cancel = cancellation(termination, startedAt);
+    const execution: ToolExecution = { runId, agent: this.name, clock, trace, signal: cancel?.signal, approver: options.approver };
+    const request: ModelRequest = this.#request(transcript);
+    const callOptions: ModelCallOptions = {};
+    if (cancel) callOptions.signal = cancel.signal;
+    if (trace) {
+      callOptions.onRetry = (notice) =>
+        trace({ type: 'model-call-retry', at: clock.now(), runId, agent: this.name, model: model.id, attempt: notice.attempt, delayMs: notice.delayMs, errorCode: notice.error.code ?? notice.error.name, message: notice.error.message });
+    }
+    const estimator = termination.needsEstimates ? new CallEstimator(request, this.#options.maxOutputTokens) : undefined;
+    const maxFinishAttempts = this.#options.maxFinishAttempts ?? 3;
+    let finishFailures = 0;
+
+    const record = (): RunRecord => ({ runId, agent: this.name, model: model.id, transcript, usage, costUsd: progress.costUsd, turns: progress.turns, toolCalls: progress.toolCalls, durationMs: clock.now() - startedAt });
+    const stopped = (verdict: TerminationVerdict): AgentStopped => {
+      if (trace) trace({ type: 'termination', at: clock.now(), runId, agent: this.name, ...verdict });
+      return { ...record(), status: 'stopped', output: undefined, stop: { kind: 'termination', ...verdict } };
+    };
+
+    try {
+      for (;;) {
+        progress.now = clock.now();
+        progress.next = estimator ? estimator.next(model.id, progress, transcript) : modelCallStep;
+        const verdict = termination.check(progress);
+        if (verdict) return stopped(verdict);
+
+        const turn = progress.turns + 1;
+        const callStartedAt = clock.now();
+        if (trace) trace({ type: 'model-call-start', at: callStartedAt, runId, agent: this.name, model: model.id, turn });
+        let response;
+        try {
+          response = await model.generate(request, callOptions);
+        } catch (error) {
+          if (cancel?.signal.aborted) return stopped(cancel.verdict(clock.now()));
+          if (trace) trace({ type: 'model-call-error', at: clock.now(), runId, agent: this.name, model: model.id, errorCode: isTroupeError(error) ? error.code : 'unknown', message: (error as Error).message });
+          throw error;
+        }
+        progress.turns = turn;
+        addUsage(usage, response.usage);
+        const cost = costOf(model.id, response.usage);
+        progress.costUsd += cost;
+        estimator?.observe(response.usage, transcript);
+
+        const content = response.content;
+        const assistant: AssistantMessage = { role: 'assistant', content, name: this.name };
+        transcript.push(assistant);
+        progress.lastText = textOf(content);
+        const calls = content.filter((part): part is ToolCallPart => part.type === 'tool-call');
+        if (trace) trace({ type: 'model-call-end', at: clock.now(), runId, agent: this.name, model: model.id, turn, durationMs: clock.now() - callStartedAt, stopReason: response.stopReason, usage: response.usage, costUsd: cost, toolCalls: calls.length });
+
+        if (calls.length === 0) {
+          transcript.push({ role: 'user', content: `Continue. When the work is done, call \`${this.#finishName}\` with the result; text alone does not end the work.` });
+          continue;
+        }
+
+        const finishCall = calls.find((call) => call.name === this.#finishName);
+        const work = finishCall ? calls.filter((call) => call.name !== this.#finishName) : calls;
+        if (work.length > 0) {
+          progress.now = clock.now();
+          progress.next = { kind: 'tool-calls', count: work.length };
+          const refused = termination.check(progress);
+          if (refused) {
+            transcript.push({ role: 'tool', content: calls.map((call) => notRun(call, `not run: ${refused.reason}`)) });
+            return stopped(refused);
+          }
+        }
+        const results = new Map<string, ToolResultPart>();
+        if (work.length === 1) results.set(work[0]!.id, await executeToolCall(work[0]!, this.tools, execution));
+        else if (work.length > 1) {
+          const done = await Promise.all(work.map((call) => executeToolCall(call, this.tools, execution)));
+          for (let i = 0; i < work.length; i++) results.set(work[i]!.id, done[i]!);
+        }
+        progress.toolCalls += work.length;
+
+        let finished: { output: Output } | undefined;
+        if (finishCall) {
+          const checked = this.#checkFinish(finishCall);
+          if (checked.ok) {
+            finished = { output: checked.output };
+            results.set(finishCall.id, { type: 'tool-result', callId: finishCall.id, name: finishCall.name, output: 'Finished.' });
+          } else {
+            finishFailures++;
+            if (trace) trace({ type: 'validation-failure', at: clock.now(), runId, agent: this.name, target: 'finish', tool: finishCall.name, callId: finishCall.id, issues: checked.issues });
+            results.set(finishCall.id, { type: 'tool-result', callId: finishCall.id, name: finishCall.name, output: `The result is invalid: ${formatIssues(checked.issues)}. Fix it and call \`${this.#finishName}\` again.`, isError: true });
+            if (finishFailures >= maxFinishAttempts) {
+              transcript.push({ role: 'tool', content: calls.map((call) => results.get(call.id) ?? notRun(call, 'not run')) });
+              throw new FinishValidationError(this.name, finishFailures, checked.issues, transcript);
+            }
+          }
+        }
+        transcript.push({ role: 'tool', content: calls.map((call) => results.get(call.id) ?? notRun(call, `ignored: only the first \`${this.#finishName}\` call counts`)) });
+
+        if (finished) {
+          if (trace) trace({ type: 'agent-finish', at: clock.now(), runId, agent: this.name, output: finished.output });
+          return { ...record(), status: 'finished', output: finished.output, stop: { kind: 'finish', reason: `${this.name} called ${this.#finishName}` } };
+        }
+      }
+    } catch (error) {
+      if (cancel?.signal.aborted && !isTroupeError(error)) return stopped(cancel.verdict(clock.now()));
+      throw error;
+    } finally {
+      cancel?.dispose();
+    }
+  }
+
+  // Resolved once: a model string builds an SDK client (or reads a cassette), which runs should share.
+  #ownModel(): ModelClient {
+    return (this.#resolvedModel ??= resolveModel(this.model, { where: { field: `agents.${this.name}.model` } }));
+  }
+
+  #terminationFor(options: AgentRunOptions): TerminationCondition {
+    const own = this.#options.termination ?? defaultTermination;
+    const extra: TerminationCondition[] = [];
+    if (options.termination) extra.push(options.termination);
+    if (options.signal) extra.push(abortSignal(options.signal));
+    return extra.length === 0 ? own : anyOf(own, ...extra);
+  }
+
+  #request(transcript: Message[]): ModelRequest {
+    const request: ModelRequest = { system: this.systemMessage, messages: transcript, tools: this.tools.specs };
+    const { toolChoice, maxOutputTokens, temperature } = this.#options;
+    if (toolChoice !== undefined) request.toolChoice = toolChoice;
+    if (maxOutputTokens !== undefined) request.maxOutputTokens = maxOutputTokens;
+    if (temperature !== undefined) request.temperature = temperature;
+    return request;
+  }
+
+  #checkFinish(call: ToolCallPart): { ok: true; output: Output } | { ok: false; issues: ValidationIssue[] } {
+    if (call.invalidInput) return { ok: false, issues: [{ path: [], message: `arguments are not valid JSON (${call.invalidInput.error})` }] };
+    const parsed = this.#finishInput.safeParse(call.input);
+    if (!parsed.success) return { ok: false, issues: parsed.error.issues.map(({ path, message, code }) => ({ path, message, code })) };
+    return { ok: true, output: this.#unwrap(parsed.data) };
+  }
+}
+
+const modelCallStep: NextStep = { kind: 'model-call', estimatedTokens: 0, estimatedCostUsd: 0 };
+
+function notRun(call: ToolCallPart, why: string): ToolResultPart {
+  return { type: 'tool-result', callId: call.id, name: call.name, output: why, isError: true };
+}
+
+/**
+ * One controller that aborts the call in flight when the run's deadline passes or its caller's
+ * signal aborts. Created only when the termination has a deadline or a signal, to keep plain runs cheap.
+ */
+function cancellation(termination: TerminationCondition, startedAt: number) {
+  const deadline = termination.deadline?.(startedAt);
+  const outer = termination.signal;
+  if (deadline === undefined && !outer) return undefined;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let firedBy: 'deadline' | 'signal' | undefined;
+  const onAbort = () => {
+    firedBy ??= 'signal';
+    controller.abort(outer?.reason);
+  };
+  if (outer) {
+    if (outer.aborted) onAbort();
+    else outer.addEventListener('abort', onAbort, { once: true });
+  }
+  if (deadline !== undefined && !controller.signal.aborted) {
+    timer = setTimeout(() => {
+      firedBy ??= 'deadline';
+      controller.abort(new Error('deadline passed'));
+    }, Math.max(0, deadline - startedAt));
+  }
+  return {
+    signal: controller.signal,
+    verdict(now: number): TerminationVerdict {
+      if (firedBy === 'deadline') {
+        return { condition: 'timeout', reason: `the run passed its deadline (${deadline! - startedAt} ms) during a call`, detail: { limitMs: deadline! - startedAt, elapsedMs: now - startedAt } };
+      }
+      const reason = outer?.reason instanceof Error ? `: ${outer.reason.message}` : '';
+      return { condition: 'abort-signal', reason: `aborted by the caller${reason}`, detail: {} };
+    },
+    dispose() {
+      if (timer) clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/**
+ * Estimates the next call's tokens so budgets are checked before it is made: the last call's real
+ * input count plus what the conversation grew by since (about 4 characters a token), and the
+ * average output so far (or a modest guess before the first call).
+ */
+class CallEstimator {
+  #lastInputTokens = 0;
+  #charsAtLastCall = 0;
+  #baseChars: number;
+  #countedMessages = 0;
+  #chars = 0;
+  readonly #firstOutputGuess: number;
+
+  constructor(request: ModelRequest, maxOutputTokens: number | undefined) {
+    this.#baseChars = (request.system?.length ?? 0) + JSON.stringify(request.tools ?? []).length;
+    this.#firstOutputGuess = Math.min(maxOutputTokens ?? 256, 256);
+  }
+
+  next(modelId: string, progress: RunProgress, transcript: readonly Message[]): NextStep {
+    this.#count(transcript);
+    const inputTokens = this.#lastInputTokens > 0
+      ? this.#lastInputTokens + Math.ceil((this.#chars - this.#charsAtLastCall) / charsPerToken)
+      : Math.ceil((this.#baseChars + this.#chars) / charsPerToken);
+    const outputTokens = progress.turns > 0 ? Math.ceil(progress.usage.outputTokens / progress.turns) : this.#firstOutputGuess;
+    return { kind: 'model-call', estimatedTokens: inputTokens + outputTokens, estimatedCostUsd: costOf(modelId, { inputTokens, outputTokens }) };
+  }
+
+  observe(usage: TokenUsage, transcript: readonly Message[]): void {
+    this.#count(transcript);
+    this.#lastInputTokens = usage.inputTokens;
+    this.#charsAtLastCall = this.#chars;
+  }
+
+  #count(transcript: readonly Message[]): void {
+    for (; this.#countedMessages < transcript.length; this.#countedMessages++) {
+      const message = transcript[this.#countedMessages]!;
+      if (message.role === 'user') this.#chars += message.content.length;
+      else for (const part of message.content) this.#chars += part.type === 'text' ? part.text.length : part.type === 'tool-result' ? part.output.length : JSON.stringify(part.input ?? '').length;
+    }
+  }
+}

@@ -1,0 +1,18 @@
+export { Agent, type AgentOptions, type AgentRunOptions, type AgentRunResult, type AgentFinished, type AgentStopped } from './agent.js';
+export { FinishValidationError } from './finish-validation-error.js';
+export { systemMessage, type Persona } from './instructions.js';
+export {
+  maxTurns,
+  maxToolCalls,
+  tokenBudget,
+  costBudget,
+  timeout,
+  textMention,
+  abortSignal,
+  anyOf,
+  allOf,
+  type TerminationCondition,
+  type TerminationVerdict,
+  type RunProgress,
+  type NextStep,
+} from './termination.js';
