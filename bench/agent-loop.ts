@@ -3,7 +3,7 @@
 // scenario in the same process, so the ratio is meaningful on a noisy machine.
 // Run: npm run bench:agent-loop   (builds, then runs with --expose-gc for the heap figures)
 import { z } from 'zod';
-import { Agent, defineTool, maxTurns, type ModelClient, type ModelRequest, type ModelResponse, type ToolCallPart } from 'troupe';
+import { Agent, defineTool, maxTurns, tokenBudget, type TraceEvent, type ModelClient, type ModelRequest, type ModelResponse, type ToolCallPart } from 'troupe';
 
 const toolCallsPerRun = 10;
 const callsPerRun = toolCallsPerRun + 1;
@@ -26,10 +26,16 @@ function zeroLatencyModel(): ModelClient & { release?: () => void } {
 }
 
 const add = defineTool({ name: 'add', description: 'Adds two numbers.', input: z.object({ a: z.number(), b: z.number() }), run: ({ a, b }) => a + b });
-const agent = new Agent({ name: 'adder', tools: [add], output: z.object({ total: z.number() }), termination: maxTurns(20) });
+const agent = new Agent({ name: 'adder', tools: [add], output: z.object({ total: z.number() }), termination: maxTurns(20).or(tokenBudget(1_000_000_000)) });
+
+// Every trace event is built and handed to a sink, as a persisted or dashboard-bound trace would be.
+let traced = 0;
+const trace = (event: TraceEvent) => {
+  traced += event.at > 0 ? 1 : 0;
+};
 
 async function troupeRun(model: ModelClient): Promise<void> {
-  const result = await agent.run('Add some numbers.', { model, runId: 'bench' });
+  const result = await agent.run('Add some numbers.', { model, runId: 'bench', trace });
   if (result.status !== 'finished') throw new Error('bench run did not finish');
 }
 
@@ -91,6 +97,7 @@ const troupeHeap = await heapPerWaitingRun(troupeRun);
 const bareHeap = await heapPerWaitingRun(bareRun);
 
 console.log(`agent-loop: ${runs} runs of ${toolCallsPerRun} tool calls + finish, after ${warmupRuns} warm-up runs; node ${process.version}`);
+console.log(`troupe runs validate tool input and the finish result, check a token budget before each call and emitted ${traced} trace events`);
 console.log(`${''.padEnd(44)} ${'troupe'.padStart(9)} ${'bare'.padStart(9)} ${''.padEnd(5)} ${'ratio'.padStart(7)}`);
 console.log(row('time per model call, sequential', troupeSequential, bareSequential, 'µs'));
 console.log(row('time per model call, 300 concurrent', troupeConcurrent, bareConcurrent, 'µs'));

@@ -72,20 +72,12 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
   return result;
 }
 
+// Handed to tools run with neither a timeout nor a cancellable run: nothing can abort them.
+const neverAborted = new AbortController().signal;
+
 async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution): Promise<ToolResultPart> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(execution.signal?.reason);
-  execution.signal?.addEventListener('abort', onAbort, { once: true });
-  // Both a timeout and the caller's cancellation abort the tool's signal, and the call stops
-  // waiting then even if the tool ignores the signal.
-  const stopped = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-  });
-  const timer = tool.timeoutMs ? setTimeout(() => controller.abort(new ToolTimedOut(tool.timeoutMs!)), tool.timeoutMs) : undefined;
-  const context: ToolContext = { callId: call.id, signal: controller.signal, runId: execution.runId };
-  if (execution.agent !== undefined) context.agent = execution.agent;
   try {
-    const output = await Promise.race([Promise.resolve().then(() => tool.run(input, context)), stopped]);
+    const output = tool.timeoutMs || execution.signal ? await runCancellable(tool, call, input, execution) : await tool.run(input, contextFor(call, execution, neverAborted));
     if (tool.output) {
       const checked = tool.output.safeParse(output);
       if (!checked.success) {
@@ -103,10 +95,33 @@ async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution
     }
     const message = error instanceof Error ? error.message : String(error);
     return errorResult(call, `Tool "${tool.name}" failed: ${message}`);
+  }
+}
+
+/**
+ * Both a timeout and the caller's cancellation abort the tool's signal, and the call stops
+ * waiting then even if the tool ignores the signal.
+ */
+async function runCancellable(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution): Promise<unknown> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(execution.signal?.reason);
+  execution.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopped = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  const timer = tool.timeoutMs ? setTimeout(() => controller.abort(new ToolTimedOut(tool.timeoutMs!)), tool.timeoutMs) : undefined;
+  try {
+    return await Promise.race([Promise.resolve().then(() => tool.run(input, contextFor(call, execution, controller.signal))), stopped]);
   } finally {
     if (timer) clearTimeout(timer);
     execution.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+function contextFor(call: ToolCallPart, execution: ToolExecution, signal: AbortSignal): ToolContext {
+  const context: ToolContext = { callId: call.id, signal, runId: execution.runId };
+  if (execution.agent !== undefined) context.agent = execution.agent;
+  return context;
 }
 
 async function askApproval(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution): Promise<string | undefined> {
