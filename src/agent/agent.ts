@@ -30,6 +30,17 @@ import { FinishValidationError } from './finish-validation-error.js';
 import { systemMessage, type Persona } from './instructions.js';
 import { abortSignal, anyOf, maxTurns, type NextStep, type RunProgress, type TerminationCondition, type TerminationVerdict } from './termination.js';
 
+/** One way for an agent to end its work: a tool whose arguments, validated against `output`, are the result. */
+export interface ExitTool<Value = unknown> {
+  description?: string;
+  output: z.ZodType<Value>;
+}
+
+/** The result of an agent with several exits: which one it took, and the validated value. */
+export type ExitResult<Exits extends Record<string, ExitTool>> = {
+  [Name in keyof Exits & string]: { exit: Name; value: Exits[Name] extends ExitTool<infer Value> ? Value : never };
+}[keyof Exits & string];
+
 export interface AgentOptions<Output> extends Persona {
   name: string;
   /** One line on what this agent is for; managers choose speakers and delegates by it. */
@@ -40,6 +51,11 @@ export interface AgentOptions<Output> extends Persona {
   /** The result's schema. The finish tool's arguments are validated against it. Default: a string. */
   output?: z.ZodType<Output>;
   finishToolName?: string;
+  /**
+   * Several ways to end instead of one finish tool (a UserProxy replies or declares the goal met;
+   * a group member speaks or ends the chat). The result is `{ exit, value }`; see `agentWithExits`.
+   */
+  exits?: Record<string, ExitTool>;
   /** How many invalid finish calls are answered with the errors before the run fails (default 3). */
   maxFinishAttempts?: number;
   /** When the run must stop if the agent has not finished. Default: 50 model calls. */
@@ -107,9 +123,8 @@ export class Agent<Output = string> {
   readonly outputSchema: z.ZodType<Output>;
   readonly systemMessage: string;
   readonly #options: AgentOptions<Output>;
-  readonly #finishName: string;
-  readonly #finishInput: z.ZodType;
-  readonly #unwrap: (value: any) => Output;
+  readonly #exits = new Map<string, { input: z.ZodType; result: (value: any) => Output }>();
+  readonly #exitNames: string;
   #resolvedModel: ModelClient | undefined;
 
   constructor(options: AgentOptions<Output>) {
@@ -119,23 +134,29 @@ export class Agent<Output = string> {
     this.description = options.description ?? options.goal ?? options.role ?? options.name;
     this.model = options.model;
     this.outputSchema = options.output ?? (z.string() as unknown as z.ZodType<Output>);
-    this.#finishName = options.finishToolName ?? defaultFinishToolName;
-    // Both vendors want an object as tool input: other result schemas travel wrapped as { result }.
-    if (this.outputSchema instanceof z.ZodObject) {
-      this.#finishInput = this.outputSchema;
-      this.#unwrap = (value) => value as Output;
-    } else {
-      this.#finishInput = z.object({ result: this.outputSchema });
-      this.#unwrap = (value: { result: Output }) => value.result;
-    }
     this.tools = new ToolSet(options.tools ?? []);
-    if (this.tools.has(this.#finishName)) {
-      throw new ConfigurationError(`Agent "${this.name}" has a tool named "${this.#finishName}", the name of its finish tool.`, {
-        field: 'tools',
-      });
+    const exits: Record<string, ExitTool> = options.exits ?? { [options.finishToolName ?? defaultFinishToolName]: { output: this.outputSchema } };
+    const several = options.exits !== undefined;
+    for (const [name, exit] of Object.entries(exits)) {
+      if (this.tools.has(name)) {
+        throw new ConfigurationError(`Agent "${this.name}" has a tool named "${name}", the name of one of its finish tools.`, { field: 'tools' });
+      }
+      // Both vendors want an object as tool input: other result schemas travel wrapped as { result }.
+      const wrapped = !(exit.output instanceof z.ZodObject);
+      const input = wrapped ? z.object({ result: exit.output }) : exit.output;
+      const unwrap = wrapped ? (value: { result: unknown }) => value.result : (value: unknown) => value;
+      this.#exits.set(name, { input, result: several ? (value) => ({ exit: name, value: unwrap(value) }) as Output : (value) => unwrap(value) as Output });
+      this.tools.add(finishTool(input, exit.description === undefined ? { name } : { name, description: exit.description }));
     }
-    this.tools.add(finishTool(this.#finishInput, { name: this.#finishName }));
-    this.systemMessage = systemMessage(this.name, options, this.#finishName);
+    const names = [...this.#exits.keys()].map((name) => `\`${name}\``);
+    this.#exitNames = names.length === 1 ? `the ${names[0]} tool` : `one of the tools ${names.join(' or ')}`;
+    this.systemMessage = systemMessage(this.name, options, this.#exitNames);
+  }
+
+  /** A copy of this agent with some options replaced, e.g. a task's output schema. */
+  with<Other = Output>(overrides: Partial<AgentOptions<Other>>): Agent<Other> {
+    const { output: _output, exits: _exits, ...rest } = this.#options;
+    return new Agent<Other>({ ...(rest as AgentOptions<Other>), ...(this.#options.exits && !overrides.output ? { exits: this.#options.exits } : {}), ...overrides });
   }
 
   /** Runs the agent on `input` (a request in words) and returns its typed result or why it stopped. */
@@ -205,12 +226,12 @@ export class Agent<Output = string> {
         if (trace) trace({ type: 'model-call-end', at: clock.now(), runId, agent: this.name, model: model.id, turn, durationMs: clock.now() - callStartedAt, stopReason: response.stopReason, usage: response.usage, costUsd: cost, toolCalls: calls.length });
 
         if (calls.length === 0) {
-          transcript.push({ role: 'user', content: `Continue. When the work is done, call \`${this.#finishName}\` with the result; text alone does not end the work.` });
+          transcript.push({ role: 'user', content: `Continue. When the work is done, call ${this.#exitNames} with the result; text alone does not end the work.` });
           continue;
         }
 
-        const finishCall = calls.find((call) => call.name === this.#finishName);
-        const work = finishCall ? calls.filter((call) => call.name !== this.#finishName) : calls;
+        const finishCall = calls.find((call) => this.#exits.has(call.name));
+        const work = finishCall ? calls.filter((call) => !this.#exits.has(call.name)) : calls;
         if (work.length > 0) {
           progress.now = clock.now();
           progress.next = { kind: 'tool-calls', count: work.length };
@@ -237,18 +258,18 @@ export class Agent<Output = string> {
           } else {
             finishFailures++;
             if (trace) trace({ type: 'validation-failure', at: clock.now(), runId, agent: this.name, target: 'finish', tool: finishCall.name, callId: finishCall.id, issues: checked.issues });
-            results.set(finishCall.id, { type: 'tool-result', callId: finishCall.id, name: finishCall.name, output: `The result is invalid: ${formatIssues(checked.issues)}. Fix it and call \`${this.#finishName}\` again.`, isError: true });
+            results.set(finishCall.id, { type: 'tool-result', callId: finishCall.id, name: finishCall.name, output: `The result is invalid: ${formatIssues(checked.issues)}. Fix it and call \`${finishCall.name}\` again.`, isError: true });
             if (finishFailures >= maxFinishAttempts) {
               transcript.push({ role: 'tool', content: calls.map((call) => results.get(call.id) ?? notRun(call, 'not run')) });
               throw new FinishValidationError(this.name, finishFailures, checked.issues, transcript);
             }
           }
         }
-        transcript.push({ role: 'tool', content: calls.map((call) => results.get(call.id) ?? notRun(call, `ignored: only the first \`${this.#finishName}\` call counts`)) });
+        transcript.push({ role: 'tool', content: calls.map((call) => results.get(call.id) ?? notRun(call, `ignored: only the first call of ${this.#exitNames} counts`)) });
 
         if (finished) {
           if (trace) trace({ type: 'agent-finish', at: clock.now(), runId, agent: this.name, output: finished.output });
-          return { ...record(), status: 'finished', output: finished.output, stop: { kind: 'finish', reason: `${this.name} called ${this.#finishName}` } };
+          return { ...record(), status: 'finished', output: finished.output, stop: { kind: 'finish', reason: `${this.name} called ${finishCall!.name}` } };
         }
       }
     } catch (error) {
@@ -283,9 +304,10 @@ export class Agent<Output = string> {
 
   #checkFinish(call: ToolCallPart): { ok: true; output: Output } | { ok: false; issues: ValidationIssue[] } {
     if (call.invalidInput) return { ok: false, issues: [{ path: [], message: `arguments are not valid JSON (${call.invalidInput.error})` }] };
-    const parsed = this.#finishInput.safeParse(call.input);
+    const exit = this.#exits.get(call.name)!;
+    const parsed = exit.input.safeParse(call.input);
     if (!parsed.success) return { ok: false, issues: parsed.error.issues.map(({ path, message, code }) => ({ path, message, code })) };
-    return { ok: true, output: this.#unwrap(parsed.data) };
+    return { ok: true, output: exit.result(parsed.data) };
   }
 }
 
@@ -376,4 +398,11 @@ class CallEstimator {
       else for (const part of message.content) this.#chars += part.type === 'text' ? part.text.length : part.type === 'tool-result' ? part.output.length : JSON.stringify(part.input ?? '').length;
     }
   }
+}
+
+/** An agent with several finish tools; its result says which one it called: `{ exit, value }`. */
+export function agentWithExits<Exits extends Record<string, ExitTool>>(
+  options: Omit<AgentOptions<ExitResult<Exits>>, 'output' | 'exits' | 'finishToolName'> & { exits: Exits },
+): Agent<ExitResult<Exits>> {
+  return new Agent<ExitResult<Exits>>(options);
 }

@@ -7,7 +7,7 @@ export interface Persona {
 }
 
 /** The system message an agent runs with: its persona, then how to end its work. */
-export function systemMessage(name: string, persona: Persona, finishToolName: string): string {
+export function systemMessage(name: string, persona: Persona, finishTools: string): string {
   const lines: string[] = [];
   if (persona.instructions) lines.push(persona.instructions.trim());
   else {
@@ -16,7 +16,7 @@ export function systemMessage(name: string, persona: Persona, finishToolName: st
     if (persona.backstory) lines.push(persona.backstory.trim());
   }
   lines.push(
-    `When the work is done, call the \`${finishToolName}\` tool with the result as its arguments. ` +
+    `When the work is done, call ${finishTools} with the result as its arguments. ` +
       'That is the only way to end; a plain text answer does not end the work.',
   );
   return lines.join('\n\n');

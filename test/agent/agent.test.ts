@@ -75,7 +75,7 @@ describe('Agent', () => {
     const agent = new Agent({ name: 'calculator', model, output: sum });
     const result = await agent.run('2 + 3?');
     expect(result.status).toBe('finished');
-    expect(model.calls[1]!.messages.at(-1)).toMatchObject({ role: 'user', content: expect.stringContaining('call `finish`') });
+    expect(model.calls[1]!.messages.at(-1)).toMatchObject({ role: 'user', content: expect.stringContaining('call the `finish` tool') });
   });
 
   it('runs several tool calls of one turn and answers each in order', async () => {
@@ -143,5 +143,32 @@ describe('Agent', () => {
     } finally {
       if (saved !== undefined) process.env.TROUPE_MODEL = saved;
     }
+  });
+});
+
+describe('agents with several exits', () => {
+  it('reports which finish tool was called, with its validated value', async () => {
+    const { agentWithExits } = await import('troupe');
+    const model = scriptedModel([reply.finish({ bad: true }, 'reply'), reply.finish({ message: 'Add tests too.' }, 'reply')]);
+    const proxy = agentWithExits({
+      name: 'proxy',
+      model,
+      exits: {
+        reply: { description: 'Ask for more work.', output: z.object({ message: z.string() }) },
+        accept: { description: 'The goal is met.', output: z.object({ summary: z.string() }) },
+      },
+    });
+    const result = await proxy.run('Review this.');
+    expect(result.output).toEqual({ exit: 'reply', value: { message: 'Add tests too.' } });
+    expect(model.calls[0]!.system).toContain('call one of the tools `reply` or `accept`');
+    expect(model.calls[0]!.tools?.map((t) => t.name)).toEqual(['reply', 'accept']);
+  });
+
+  it('with() makes a copy with a different output schema', async () => {
+    const base = new Agent({ name: 'writer', model: scriptedModel([reply.finish({ title: 'T' })]) });
+    const titled = base.with({ output: z.object({ title: z.string() }) });
+    const result = await titled.run('Title?');
+    expect(result.output).toEqual({ title: 'T' });
+    expect(base.outputSchema).not.toBe(titled.outputSchema);
   });
 });
