@@ -28,3 +28,5 @@ export { liveOrReplay } from './model/live-or-replay.js';
 export { withRetry, retryDelay, type RetryOptions } from './model/with-retry.js';
 export { AnthropicModel, anthropicModel, type AnthropicModelOptions } from './model/anthropic.js';
 export { OpenAIModel, openaiModel, type OpenAIModelOptions } from './model/openai.js';
+export { UserProxy, terminalHumanInput, assistant, type UserProxyOptions, type ProxyDecision, type HumanInput } from './agent/user-proxy.js';
+export * from './crew/index.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { ValidationIssue } from '../core/errors/input-validation-error.js';
 import { formatIssues } from '../core/errors/input-validation-error.js';
+import { HaltError } from '../core/errors/halt-error.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
 import {
@@ -46,6 +47,8 @@ export interface AgentOptions<Output> extends Persona {
   /** One line on what this agent is for; managers choose speakers and delegates by it. */
   description?: string;
   tools?: readonly Tool[];
+  /** May hand work to other members of its crew (hierarchical crews give it a delegation tool). */
+  allowDelegation?: boolean;
   /** A model string (`anthropic:claude-sonnet-4-5`, `replay:cassette.json`, ...) or client; default `TROUPE_MODEL`. */
   model?: string | ModelClient;
   /** The result's schema. The finish tool's arguments are validated against it. Default: a string. */
@@ -123,6 +126,11 @@ export class Agent<Output = string> {
   readonly outputSchema: z.ZodType<Output>;
   readonly systemMessage: string;
   readonly #options: AgentOptions<Output>;
+
+  /** The options this agent was made from (its own tools, without the finish tools). */
+  get options(): Readonly<AgentOptions<Output>> {
+    return this.#options;
+  }
   readonly #exits = new Map<string, { input: z.ZodType; result: (value: any) => Output }>();
   readonly #exitNames: string;
   #resolvedModel: ModelClient | undefined;
@@ -273,6 +281,7 @@ export class Agent<Output = string> {
         }
       }
     } catch (error) {
+      if (error instanceof HaltError) return stopped(error.verdict);
       if (cancel?.signal.aborted && !isTroupeError(error)) return stopped(cancel.verdict(clock.now()));
       throw error;
     } finally {

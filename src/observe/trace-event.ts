@@ -92,7 +92,66 @@ export interface TerminationEvent extends EventBase {
   detail: Record<string, unknown>;
 }
 
+/** A crew's task was handed to an agent. `crew` names the crew on every crew event. */
+export interface TaskStartEvent extends EventBase {
+  type: 'task-start';
+  crew: string;
+  task: string;
+}
+
+export interface TaskEndEvent extends EventBase {
+  type: 'task-end';
+  crew: string;
+  task: string;
+  status: 'finished' | 'stopped' | 'failed';
+  durationMs: number;
+  reason?: string;
+}
+
+/** One agent delegated work to another (`agent` delegated to `member`). */
+export interface DelegationStartEvent extends EventBase {
+  type: 'delegation-start';
+  crew: string;
+  member: string;
+  task: string;
+  depth: number;
+}
+
+export interface DelegationEndEvent extends EventBase {
+  type: 'delegation-end';
+  crew: string;
+  member: string;
+  status: 'finished' | 'stopped' | 'failed' | 'refused';
+  reason?: string;
+}
+
+/** Who speaks next in a group chat, and how that was decided. */
+export interface SpeakerSelectEvent extends EventBase {
+  type: 'speaker-select';
+  crew: string;
+  speaker: string;
+  method: string;
+  round: number;
+  reason?: string;
+}
+
+/** A crew ended: finished with its output, or stopped (and by what). */
+export interface CrewEndEvent extends EventBase {
+  type: 'crew-end';
+  crew: string;
+  process: string;
+  status: 'finished' | 'stopped' | 'failed';
+  condition: string;
+  reason: string;
+}
+
 export type TraceEvent =
+  | TaskStartEvent
+  | TaskEndEvent
+  | DelegationStartEvent
+  | DelegationEndEvent
+  | SpeakerSelectEvent
+  | CrewEndEvent
   | ModelCallStartEvent
   | ModelCallEndEvent
   | ModelCallRetryEvent

@@ -1,4 +1,5 @@
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
+import { HaltError } from '../core/errors/halt-error.js';
 import type { ValidationIssue } from '../core/errors/input-validation-error.js';
 import { formatIssues } from '../core/errors/input-validation-error.js';
 import type { Clock } from '../core/ids.js';
@@ -89,7 +90,7 @@ async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution
     return { type: 'tool-result', callId: call.id, name: call.name, output: serialize(output) };
   } catch (error) {
     if (execution.signal?.aborted) throw execution.signal.reason ?? error;
-    if (error instanceof AwaitingReviewError) throw error;
+    if (error instanceof AwaitingReviewError || error instanceof HaltError) throw error;
     if (error instanceof ToolTimedOut) {
       return errorResult(call, `Tool "${tool.name}" timed out after ${error.timeoutMs} ms.`);
     }

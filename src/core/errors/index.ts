@@ -4,3 +4,4 @@ export { InputValidationError, formatIssues, type ValidationIssue } from './inpu
 export { AwaitingReviewError } from './awaiting-review-error.js';
 export { BudgetExhaustedError } from './budget-exhausted-error.js';
 export { AbortedError } from './aborted-error.js';
+export { HaltError } from './halt-error.js';

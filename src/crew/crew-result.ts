@@ -1,0 +1,83 @@
+import type { AgentRunResult } from '../agent/agent.js';
+import type { Message, TokenUsage } from '../model/model-client.js';
+import { addUsage, emptyUsage } from '../model/model-client.js';
+
+export interface AgentUsage {
+  usage: TokenUsage;
+  costUsd: number;
+  /** Model calls. */
+  turns: number;
+  /** Agent runs (a member delegated to three times has three). */
+  runs: number;
+}
+
+export interface TaskResult {
+  task: string;
+  agent: string;
+  status: 'finished' | 'stopped' | 'failed';
+  output: unknown;
+  reason: string;
+}
+
+/** Why a crew ended. `kind: 'finish'` is success; the others name the condition and its numbers. */
+export type CrewStop =
+  | { kind: 'finish'; reason: string }
+  | { kind: 'stopped' | 'failed'; condition: string; reason: string; detail: Record<string, unknown> };
+
+export interface CrewResult<Output> {
+  crew: string;
+  process: string;
+  runId: string;
+  status: 'finished' | 'stopped' | 'failed';
+  /** The crew's output when it finished. */
+  output: Output | undefined;
+  /** Each task's (or delegation's, or proposal's) validated output, in the order they ended. */
+  tasks: TaskResult[];
+  /** Every message each agent exchanged with its model, by agent name, runs appended in order. */
+  transcripts: Record<string, Message[]>;
+  usage: { total: AgentUsage; byAgent: Record<string, AgentUsage> };
+  stop: CrewStop;
+  durationMs: number;
+}
+
+/** Collects what a crew's agents did: usage and cost per agent and in total, transcripts, task outputs. */
+export class CrewRecorder {
+  readonly tasks: TaskResult[] = [];
+  readonly transcripts: Record<string, Message[]> = {};
+  readonly byAgent: Record<string, AgentUsage> = {};
+  readonly total: AgentUsage = { usage: emptyUsage(), costUsd: 0, turns: 0, runs: 0 };
+
+  /** Adds one agent run (finished or stopped). */
+  add(run: AgentRunResult<unknown>): void {
+    const mine = (this.byAgent[run.agent] ??= { usage: emptyUsage(), costUsd: 0, turns: 0, runs: 0 });
+    for (const into of [mine, this.total]) {
+      addUsage(into.usage, run.usage);
+      into.costUsd += run.costUsd;
+      into.turns += run.turns;
+      into.runs += 1;
+    }
+    (this.transcripts[run.agent] ??= []).push(...run.transcript);
+  }
+
+  /** Adds usage that is not an agent run's result (an agent that failed part-way reports its transcript only). */
+  addTranscript(agent: string, transcript: readonly Message[]): void {
+    (this.transcripts[agent] ??= []).push(...transcript);
+  }
+
+  task(result: TaskResult): void {
+    this.tasks.push(result);
+  }
+
+  result<Output>(base: { crew: string; process: string; runId: string; durationMs: number }, stop: CrewStop, output?: Output): CrewResult<Output> {
+    const status = stop.kind === 'finish' ? 'finished' : stop.kind;
+    return {
+      ...base,
+      status,
+      output: stop.kind === 'finish' ? output : undefined,
+      tasks: this.tasks,
+      transcripts: this.transcripts,
+      usage: { total: this.total, byAgent: this.byAgent },
+      stop,
+    };
+  }
+}
