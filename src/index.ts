@@ -30,3 +30,5 @@ export { AnthropicModel, anthropicModel, type AnthropicModelOptions } from './mo
 export { OpenAIModel, openaiModel, type OpenAIModelOptions } from './model/openai.js';
 export { UserProxy, terminalHumanInput, assistant, type UserProxyOptions, type ProxyDecision, type HumanInput } from './agent/user-proxy.js';
 export * from './crew/index.js';
+export { loadRole, loadRoles, roleFileSchema, type ToolRegistry, type LoadedRole, type RoleFile } from './agent/role-loader.js';
+export { DefinitionFile } from './core/definition-file.js';

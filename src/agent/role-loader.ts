@@ -1,0 +1,106 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DefinitionFile } from '../core/definition-file.js';
+import { ConfigurationError } from '../core/errors/configuration-error.js';
+import { parseModelString } from '../model/resolve-model.js';
+import type { Tool } from '../tools/define-tool.js';
+import { Agent, type AgentOptions } from './agent.js';
+import { maxTurns } from './termination.js';
+import { UserProxy } from './user-proxy.js';
+
+/** Tools a definition file may name, by name. */
+export type ToolRegistry = Readonly<Record<string, Tool>> | readonly Tool[];
+
+const name = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "_" or "-"');
+
+/** A role file under `agents/`. Unknown fields are errors, so a typo never silently does nothing. */
+export const roleFileSchema = z
+  .object({
+    name,
+    kind: z.enum(['assistant', 'user-proxy']).default('assistant'),
+    description: z.string().min(1).optional(),
+    role: z.string().min(1).optional(),
+    goal: z.string().min(1).optional(),
+    backstory: z.string().min(1).optional(),
+    instructions: z.string().min(1).optional(),
+    tools: z.array(z.string()).default([]),
+    model: z.string().min(1).optional(),
+    allowDelegation: z.boolean().default(false),
+    maxFinishAttempts: z.number().int().positive().optional(),
+    maxTurns: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type RoleFile = z.infer<typeof roleFileSchema>;
+export type LoadedRole = Agent<any> | UserProxy;
+
+/** Loads one role file (YAML or JSON) into an Agent, or a UserProxy for `kind: user-proxy`. */
+export function loadRole(path: string, options: { tools?: ToolRegistry } = {}): LoadedRole {
+  const file = DefinitionFile.read(path);
+  const role = file.validate(roleFileSchema, 'role');
+  return roleFromDefinition(role, file, options.tools ?? {});
+}
+
+/** Loads every `*.yaml`, `*.yml` and `*.json` file of a folder, by role name. */
+export function loadRoles(dir: string, options: { tools?: ToolRegistry } = {}): Map<string, LoadedRole> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((file) => /\.(ya?ml|json)$/.test(file)).sort();
+  } catch (error) {
+    throw new ConfigurationError(`cannot read the roles folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: dir });
+  }
+  const roles = new Map<string, LoadedRole>();
+  for (const fileName of names) {
+    const role = loadRole(join(dir, fileName), options);
+    if (roles.has(role.name)) throw new ConfigurationError(`a second role is named "${role.name}"`, { file: join(dir, fileName), field: 'name' });
+    roles.set(role.name, role);
+  }
+  return roles;
+}
+
+export function roleFromDefinition(role: RoleFile, file: DefinitionFile, registry: ToolRegistry): LoadedRole {
+  if (role.model) {
+    try {
+      parseModelString(role.model);
+    } catch (error) {
+      throw file.error(['model'], (error as Error).message.replace(/^field "model": /, ''));
+    }
+  }
+  if (role.kind === 'user-proxy') {
+    if (!role.goal) throw file.error(['goal'], 'a user-proxy role needs a goal: it is the one who knows what the user wants');
+    if (role.tools.length > 0) throw file.error(['tools'], 'a user-proxy role has no tools: it reviews and steers, the assistant does the work');
+    return new UserProxy({
+      name: role.name,
+      goal: role.goal,
+      ...(role.instructions ? { instructions: role.instructions } : {}),
+      ...(role.model ? { model: role.model } : {}),
+      ...(role.maxTurns ? { termination: maxTurns(role.maxTurns) } : {}),
+      ...(role.maxFinishAttempts ? { maxFinishAttempts: role.maxFinishAttempts } : {}),
+    });
+  }
+  if (!role.instructions && !role.role) throw file.error(['role'], 'give either instructions, or a role (with a goal and backstory)');
+  const tools = role.tools.map((toolName, index) => {
+    const tool = findTool(registry, toolName);
+    if (!tool) {
+      const known = toolNames(registry);
+      throw file.error(['tools', index], `unknown tool "${toolName}"; registered tools: ${known.length ? known.join(', ') : 'none'}`);
+    }
+    return tool;
+  });
+  const options: AgentOptions<string> = { name: role.name, tools, allowDelegation: role.allowDelegation };
+  for (const key of ['description', 'role', 'goal', 'backstory', 'instructions', 'model', 'maxFinishAttempts'] as const) {
+    if (role[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = role[key];
+  }
+  if (role.maxTurns) options.termination = maxTurns(role.maxTurns);
+  return new Agent(options);
+}
+
+function findTool(registry: ToolRegistry, toolName: string): Tool | undefined {
+  if (Array.isArray(registry)) return (registry as readonly Tool[]).find((tool) => tool.name === toolName);
+  return Object.hasOwn(registry, toolName) ? (registry as Record<string, Tool>)[toolName] : undefined;
+}
+
+function toolNames(registry: ToolRegistry): string[] {
+  return Array.isArray(registry) ? (registry as readonly Tool[]).map((tool) => tool.name) : Object.keys(registry);
+}
