@@ -32,3 +32,5 @@ export { UserProxy, terminalHumanInput, assistant, type UserProxyOptions, type P
 export * from './crew/index.js';
 export { loadRole, loadRoles, roleFileSchema, type ToolRegistry, type LoadedRole, type RoleFile } from './agent/role-loader.js';
 export { DefinitionFile } from './core/definition-file.js';
+export * from './queue/index.js';
+export * from './store/index.js';

@@ -164,7 +164,10 @@ export class Agent<Output = string> {
   /** A copy of this agent with some options replaced, e.g. a task's output schema. */
   with<Other = Output>(overrides: Partial<AgentOptions<Other>>): Agent<Other> {
     const { output: _output, exits: _exits, ...rest } = this.#options;
-    return new Agent<Other>({ ...(rest as AgentOptions<Other>), ...(this.#options.exits && !overrides.output ? { exits: this.#options.exits } : {}), ...overrides });
+    const copy = new Agent<Other>({ ...(rest as AgentOptions<Other>), ...(this.#options.exits && !overrides.output ? { exits: this.#options.exits } : {}), ...overrides });
+    // The copy talks to the same model: share the client (and a replay cassette's position) instead of building another.
+    if (!('model' in overrides)) copy.#resolvedModel = this.#ownModelIfResolvable();
+    return copy;
   }
 
   /** Runs the agent on `input` (a request in words) and returns its typed result or why it stopped. */
@@ -269,7 +272,7 @@ export class Agent<Output = string> {
             results.set(finishCall.id, { type: 'tool-result', callId: finishCall.id, name: finishCall.name, output: `The result is invalid: ${formatIssues(checked.issues)}. Fix it and call \`${finishCall.name}\` again.`, isError: true });
             if (finishFailures >= maxFinishAttempts) {
               transcript.push({ role: 'tool', content: calls.map((call) => results.get(call.id) ?? notRun(call, 'not run')) });
-              throw new FinishValidationError(this.name, finishFailures, checked.issues, transcript);
+              throw new FinishValidationError(this.name, finishFailures, checked.issues, transcript, { usage, costUsd: progress.costUsd, turns: progress.turns });
             }
           }
         }
@@ -292,6 +295,16 @@ export class Agent<Output = string> {
   // Resolved once: a model string builds an SDK client (or reads a cassette), which runs should share.
   #ownModel(): ModelClient {
     return (this.#resolvedModel ??= resolveModel(this.model, { where: { field: `agents.${this.name}.model` } }));
+  }
+
+  #ownModelIfResolvable(): ModelClient | undefined {
+    if (this.#resolvedModel) return this.#resolvedModel;
+    if (this.model !== undefined && typeof this.model !== 'string') return this.model;
+    try {
+      return this.#ownModel();
+    } catch {
+      return undefined; // No model yet (TROUPE_MODEL unset): the copy resolves its own when it runs.
+    }
   }
 
   #terminationFor(options: AgentRunOptions): TerminationCondition {

@@ -1,7 +1,7 @@
 import type { ValidationIssue } from '../core/errors/input-validation-error.js';
 import { formatIssues } from '../core/errors/input-validation-error.js';
 import { TroupeError } from '../core/errors/troupe-error.js';
-import type { Message } from '../model/model-client.js';
+import type { Message, TokenUsage } from '../model/model-client.js';
 
 /**
  * The model kept calling its finish tool with a result that does not match the output schema.
@@ -14,8 +14,10 @@ export class FinishValidationError extends TroupeError {
   readonly attempts: number;
   readonly issues: readonly ValidationIssue[];
   readonly transcript: readonly Message[];
+  /** What the failed run spent, so callers can still account for it. */
+  readonly spent: { usage: TokenUsage; costUsd: number; turns: number };
 
-  constructor(agent: string, attempts: number, issues: readonly ValidationIssue[], transcript: readonly Message[]) {
+  constructor(agent: string, attempts: number, issues: readonly ValidationIssue[], transcript: readonly Message[], spent: { usage: TokenUsage; costUsd: number; turns: number } = { usage: { inputTokens: 0, outputTokens: 0 }, costUsd: 0, turns: 0 }) {
     super(
       `Agent "${agent}" called its finish tool ${attempts} times without a valid result; last problems: ${formatIssues(issues)}. ` +
         'Make the task or output schema clearer, raise maxFinishAttempts, or use a stronger model.',
@@ -25,5 +27,6 @@ export class FinishValidationError extends TroupeError {
     this.attempts = attempts;
     this.issues = issues;
     this.transcript = transcript;
+    this.spent = spent;
   }
 }

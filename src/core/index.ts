@@ -1,3 +1,4 @@
 export * from './errors/index.js';
 export * from './ids.js';
 export * from './json.js';
+export * from './redis-url.js';

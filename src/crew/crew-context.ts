@@ -56,7 +56,7 @@ export class CrewContext {
       return { status: 'stopped', output: undefined, reason: run.stop.reason, condition: run.stop.condition, detail: run.stop.detail, run };
     } catch (error) {
       if (!(error instanceof FinishValidationError)) throw error;
-      this.recorder.addTranscript(agent.name, error.transcript as Message[]);
+      this.recorder.addFailed(agent.name, error.transcript as Message[], error.spent);
       return { status: 'failed', output: undefined, reason: error.message, condition: 'invalid-output', detail: { agent: agent.name, attempts: error.attempts }, error };
     }
   }

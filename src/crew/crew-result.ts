@@ -59,8 +59,15 @@ export class CrewRecorder {
     (this.transcripts[run.agent] ??= []).push(...run.transcript);
   }
 
-  /** Adds usage that is not an agent run's result (an agent that failed part-way reports its transcript only). */
-  addTranscript(agent: string, transcript: readonly Message[]): void {
+  /** Adds a run that failed part-way: its transcript and what it spent. */
+  addFailed(agent: string, transcript: readonly Message[], spent: { usage: TokenUsage; costUsd: number; turns: number }): void {
+    const mine = (this.byAgent[agent] ??= { usage: emptyUsage(), costUsd: 0, turns: 0, runs: 0 });
+    for (const into of [mine, this.total]) {
+      addUsage(into.usage, spent.usage);
+      into.costUsd += spent.costUsd;
+      into.turns += spent.turns;
+      into.runs += 1;
+    }
     (this.transcripts[agent] ??= []).push(...transcript);
   }
 

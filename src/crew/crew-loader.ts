@@ -1,0 +1,152 @@
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { Agent } from '../agent/agent.js';
+import { loadRoles, roleFileSchema, roleFromDefinition, type LoadedRole, type ToolRegistry } from '../agent/role-loader.js';
+import { UserProxy } from '../agent/user-proxy.js';
+import { DefinitionFile } from '../core/definition-file.js';
+import type { Crew } from './crew.js';
+import { consensualCrew } from './consensual.js';
+import { groupChat } from './group-chat.js';
+import { hierarchicalCrew } from './hierarchical.js';
+import { sequentialCrew } from './sequential.js';
+import { defineTask, type Task } from './task.js';
+import { twoAgentChat } from './two-agent.js';
+
+/** An output shape in a file: words describing it, or a JSON Schema it must match. */
+const expectedOutput = z.union([z.string().min(1), z.object({ schema: z.record(z.string(), z.unknown()) }).strict()]);
+
+const taskSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().min(1),
+    expectedOutput,
+    agent: z.string().min(1),
+    context: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** A crew file, e.g. `crews/research/crew.yaml`. Agents are named (from the agents folder) or defined inline. */
+const crewFileSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    process: z.enum(['sequential', 'hierarchical', 'group-chat', 'consensual', 'two-agent']),
+    agents: z.array(z.union([z.string(), roleFileSchema])).min(1),
+    tasks: z.array(taskSchema).default([]),
+    output: z.object({ schema: z.record(z.string(), z.unknown()) }).strict().optional(),
+    // hierarchical
+    manager: z.object({ name: z.string().optional(), model: z.string().optional(), instructions: z.string().optional() }).strict().optional(),
+    maxDelegations: z.number().int().positive().optional(),
+    maxDepth: z.number().int().positive().optional(),
+    maxIdenticalRepeats: z.number().int().nonnegative().optional(),
+    // group-chat
+    selector: z.union([z.literal('round-robin'), z.object({ manager: z.string().min(1) }).strict()]).optional(),
+    allowedTransitions: z.record(z.string(), z.array(z.string())).optional(),
+    finishers: z.array(z.string()).optional(),
+    firstSpeaker: z.string().optional(),
+    maxRounds: z.number().int().positive().optional(),
+    // consensual
+    judge: z.string().optional(),
+    // two-agent
+    assistant: z.string().optional(),
+    userProxy: z.string().optional(),
+  })
+  .strict();
+
+export interface LoadCrewOptions {
+  /** Tools the crew's agents may name. */
+  tools?: ToolRegistry;
+  /** Where named agents are found (default: `agents/` beside the `crews/` folder holding the file, else `./agents`). */
+  agentsDir?: string;
+}
+
+/** Loads a crew definition (YAML or JSON); every problem names the file, line and field. */
+export function loadCrew<Output = unknown>(path: string, options: LoadCrewOptions = {}): Crew<Output> {
+  const file = DefinitionFile.read(path);
+  const spec = file.validate(crewFileSchema, 'crew');
+  const tools = options.tools ?? {};
+  let library: Map<string, LoadedRole> | undefined;
+  const roles = new Map<string, LoadedRole>();
+  spec.agents.forEach((entry, index) => {
+    let role: LoadedRole | undefined;
+    if (typeof entry === 'string') {
+      library ??= loadRoles(options.agentsDir ?? defaultAgentsDir(path), { tools });
+      role = library.get(entry);
+      if (!role) throw file.error(['agents', index], `no role named "${entry}" in ${options.agentsDir ?? defaultAgentsDir(path)} (found: ${[...library.keys()].join(', ') || 'none'})`);
+    } else {
+      role = roleFromDefinition(entry, file, tools);
+    }
+    if (roles.has(role.name)) throw file.error(['agents', index], `a second agent is named "${role.name}"`);
+    roles.set(role.name, role);
+  });
+
+  const agent = (roleName: string, field: PropertyKey[]): Agent<any> => {
+    const role = roles.get(roleName);
+    if (!role) throw file.error(field, `"${roleName}" is not one of the crew's agents (${[...roles.keys()].join(', ')})`);
+    if (role instanceof UserProxy) throw file.error(field, `"${roleName}" is a user proxy; only the two-agent process uses one`);
+    return role;
+  };
+  const schemaAt = (schema: Record<string, unknown>, field: PropertyKey[]): z.ZodType => {
+    try {
+      return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    } catch (error) {
+      throw file.error(field, `not a usable JSON Schema: ${(error as Error).message}`);
+    }
+  };
+  const tasks: Task[] = spec.tasks.map((task, index) => {
+    agent(task.agent, ['tasks', index, 'agent']);
+    const expected = typeof task.expectedOutput === 'string' ? task.expectedOutput : schemaAt(task.expectedOutput.schema, ['tasks', index, 'expectedOutput', 'schema']);
+    return defineTask({ name: task.name, description: task.description, expectedOutput: expected, agent: task.agent, context: task.context });
+  });
+  const output = spec.output ? schemaAt(spec.output.schema, ['output', 'schema']) : undefined;
+  const members = () => [...roles.values()].filter((role): role is Agent<any> => role instanceof Agent);
+  const optional = <T extends object>(values: T) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as T;
+
+  try {
+    switch (spec.process) {
+      case 'sequential':
+        return sequentialCrew<Output>({ name: spec.name, agents: members(), tasks });
+      case 'hierarchical':
+        return hierarchicalCrew<Output>(
+          optional({ name: spec.name, agents: members(), tasks, manager: spec.manager && optional(spec.manager), output: output as z.ZodType<Output> | undefined, maxDelegations: spec.maxDelegations, maxDepth: spec.maxDepth, maxIdenticalRepeats: spec.maxIdenticalRepeats }) as Parameters<typeof hierarchicalCrew<Output>>[0],
+        );
+      case 'group-chat':
+        return groupChat<Output>(
+          optional({
+            name: spec.name,
+            agents: members(),
+            output: output as z.ZodType<Output> | undefined,
+            selector: spec.selector === undefined || spec.selector === 'round-robin' ? 'round-robin' : { manager: spec.selector.manager },
+            allowedTransitions: spec.allowedTransitions,
+            finishers: spec.finishers,
+            firstSpeaker: spec.firstSpeaker,
+            maxRounds: spec.maxRounds,
+          }) as Parameters<typeof groupChat<Output>>[0],
+        );
+      case 'consensual':
+        return consensualCrew<Output>(
+          optional({ name: spec.name, agents: members(), output: output as z.ZodType<Output> | undefined, maxRounds: spec.maxRounds, judge: spec.judge === undefined ? undefined : agent(spec.judge, ['judge']) }) as Parameters<typeof consensualCrew<Output>>[0],
+        );
+      case 'two-agent': {
+        if (!spec.assistant) throw file.error(['assistant'], 'a two-agent crew names its assistant');
+        if (!spec.userProxy) throw file.error(['userProxy'], 'a two-agent crew names its user proxy');
+        const proxy = roles.get(spec.userProxy);
+        if (!(proxy instanceof UserProxy)) throw file.error(['userProxy'], `"${spec.userProxy}" is not a role of kind user-proxy`);
+        return twoAgentChat({ name: spec.name, assistant: agent(spec.assistant, ['assistant']), userProxy: proxy, ...(spec.maxRounds ? { maxRounds: spec.maxRounds } : {}) }) as unknown as Crew<Output>;
+      }
+    }
+  } catch (error) {
+    // Errors from the crew constructors name a field but not the file.
+    if (error instanceof Error && 'where' in error && !(error as { where: { file?: string } }).where.file) {
+      const field = (error as { where: { field?: string } }).where.field;
+      throw file.error(field ? field.split('.') : [], error.message.replace(/^field "[^"]*": /, ''));
+    }
+    throw error;
+  }
+}
+
+function defaultAgentsDir(crewFile: string): string {
+  // crews/<name>/crew.yaml -> agents/ at the project root
+  const crewsDir = dirname(dirname(resolve(crewFile)));
+  return join(dirname(crewsDir), 'agents');
+}

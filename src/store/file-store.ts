@@ -1,0 +1,274 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JsonValue } from '../core/json.js';
+import { StoreCorruptError } from './errors/store-corrupt-error.js';
+import { VersionConflictError } from './errors/version-conflict-error.js';
+import { errorCode, withFileLock } from './file-lock.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { parseJsonText, toJsonText, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
+import type {
+  DeleteOptions,
+  ListOptions,
+  ListPage,
+  PutOptions,
+  ReadOptions,
+  StateStore,
+  StoredDocument,
+  StreamEntry,
+  UpdateOptions,
+  Updater,
+} from './state-store.js';
+import { updateWithRetry } from './update-with-retry.js';
+
+export interface FileStoreOptions {
+  /** The directory that holds the store. Default `${TROUPE_HOME ?? '.troupe'}/state`. */
+  root?: string;
+  /** How long to wait for another process's lock before `LockTimeoutError`. Default 10 s. */
+  lockTimeoutMs?: number;
+  /** A lock held longer than this is taken over even if its owner seems alive. Default 30 s. */
+  staleLockMs?: number;
+}
+
+/** Persisted formats carry a version (STYLE.md point 9). */
+const formatVersion = 1;
+
+interface DocumentFile {
+  format: number;
+  version: number;
+  value: JsonValue;
+}
+
+interface StreamMeta {
+  format: number;
+  /** The last sequence number handed out. */
+  seq: number;
+  /** Bytes of the log that are committed; anything after them is a torn append. */
+  bytes: number;
+}
+
+/**
+ * The embedded default store: plain files under one directory, safe for several processes at
+ * once (a run in one terminal, a review approved from another).
+ *
+ *     <root>/documents/<collection>/<id>.json    {"format":1,"version":3,"value":...}
+ *     <root>/streams/<stream>.jsonl              {"seq":1,"entry":...} per line
+ *     <root>/streams/<stream>.meta.json          {"format":1,"seq":3,"bytes":120}
+ *
+ * Documents are replaced whole (temporary file, fsync, rename), so a reader never needs a lock
+ * and never sees half a write. Writers take a per-document or per-stream lock file (see
+ * `withFileLock`). An append writes the log line first and the meta file second; the meta file
+ * is the commit point, so a crash in between leaves a torn tail that readers ignore and the next
+ * append cuts off, and sequence numbers never repeat or skip.
+ *
+ * Upper-case letters in names are written as `^` + the lower-case letter so that `Ab` and `ab`
+ * stay apart on case-insensitive file systems (macOS, Windows).
+ */
+export class FileStore implements StateStore {
+  readonly root: string;
+  readonly #lockOptions: { timeoutMs: number; staleMs: number };
+  readonly #mutex = new KeyedMutex();
+  readonly #createdDirectories = new Set<string>();
+
+  constructor(options: FileStoreOptions = {}) {
+    this.root = options.root ?? join(process.env.TROUPE_HOME ?? '.troupe', 'state');
+    this.#lockOptions = {
+      timeoutMs: validatePositiveLimit('lockTimeoutMs', options.lockTimeoutMs, 10_000),
+      staleMs: validatePositiveLimit('staleLockMs', options.staleLockMs, 30_000),
+    };
+  }
+
+  async get<T extends JsonValue = JsonValue>(collection: string, id: string): Promise<StoredDocument<T> | undefined> {
+    const file = await this.#readDocument(this.#documentPath(collection, id));
+    return file && { id, version: file.version, value: file.value as T };
+  }
+
+  async put<T extends JsonValue>(collection: string, id: string, value: T, options: PutOptions = {}): Promise<StoredDocument<T>> {
+    const path = this.#documentPath(collection, id);
+    const text = toJsonText(`The value of "${collection}/${id}"`, value);
+    validateVersion('expectedVersion', options.expectedVersion);
+    return this.#locked(path, async () => {
+      const version = (await this.#readDocument(path))?.version ?? 0;
+      if (options.expectedVersion !== undefined && options.expectedVersion !== version)
+        throw new VersionConflictError(collection, id, options.expectedVersion, version);
+      await writeAtomically(path, `{"format":${formatVersion},"version":${version + 1},"value":${text}}`);
+      return { id, version: version + 1, value };
+    });
+  }
+
+  update<T extends JsonValue>(collection: string, id: string, fn: Updater<T>, options?: UpdateOptions): Promise<StoredDocument<T>> {
+    return updateWithRetry(this, this.#mutex, collection, id, fn, options);
+  }
+
+  async delete(collection: string, id: string, options: DeleteOptions = {}): Promise<boolean> {
+    const path = this.#documentPath(collection, id);
+    validateVersion('expectedVersion', options.expectedVersion);
+    return this.#locked(path, async () => {
+      const version = (await this.#readDocument(path))?.version ?? 0;
+      if (options.expectedVersion !== undefined && options.expectedVersion !== version)
+        throw new VersionConflictError(collection, id, options.expectedVersion, version);
+      if (version === 0) return false;
+      await unlink(path);
+      return true;
+    });
+  }
+
+  async list<T extends JsonValue = JsonValue>(collection: string, options: ListOptions = {}): Promise<ListPage<T>> {
+    const directory = join(this.root, 'documents', encodeName(validateName('collection', collection)));
+    const limit = validatePositiveLimit('limit', options.limit, 100);
+    const { prefix = '', after } = options;
+    let names: string[];
+    try {
+      names = await readdir(directory);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return { items: [] };
+      throw error;
+    }
+    const ids = names
+      .filter((name) => name.endsWith('.json') && !name.startsWith('.'))
+      .map((name) => decodeName(name.slice(0, -'.json'.length)))
+      .filter((id) => id.startsWith(prefix) && (after === undefined || id > after))
+      .sort();
+    const considered = ids.slice(0, limit);
+    const items: StoredDocument<T>[] = [];
+    for (const id of considered) {
+      // Deleted since the directory was read: skip it, as a list taken a moment later would.
+      const file = await this.#readDocument(join(directory, `${encodeName(id)}.json`));
+      if (file) items.push({ id, version: file.version, value: file.value as T });
+    }
+    const last = considered.at(-1);
+    return ids.length > limit && last !== undefined ? { items, next: last } : { items };
+  }
+
+  async append<T extends JsonValue>(stream: string, entry: T): Promise<number> {
+    const base = this.#streamBase(stream);
+    const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
+    return this.#locked(base, async () => {
+      const meta = await this.#readMeta(base);
+      const log = `${base}.jsonl`;
+      const size = await stat(log).then((info) => info.size, (error: unknown) => (errorCode(error) === 'ENOENT' ? 0 : Promise.reject(error)));
+      if (size < meta.bytes) throw new StoreCorruptError(log, `the log has ${size} bytes but ${meta.bytes} were committed`);
+      if (size > meta.bytes) await truncate(log, meta.bytes);
+      const seq = meta.seq + 1;
+      const line = `{"seq":${seq},"entry":${text}}\n`;
+      const handle = await open(log, 'a');
+      try {
+        await handle.appendFile(line);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      const next: StreamMeta = { format: formatVersion, seq, bytes: meta.bytes + Buffer.byteLength(line) };
+      await writeAtomically(`${base}.meta.json`, JSON.stringify(next));
+      return seq;
+    });
+  }
+
+  async read<T extends JsonValue = JsonValue>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {
+    const base = this.#streamBase(stream);
+    const limit = validatePositiveLimit('limit', options.limit, 1000);
+    const after = options.after ?? 0;
+    validateVersion('after', after);
+    // The meta file first: it says how much of the log is committed.
+    const meta = await this.#readMeta(base);
+    if (after >= meta.seq) return [];
+    const log = `${base}.jsonl`;
+    const text = (await readFile(log)).subarray(0, meta.bytes).toString('utf8');
+    // Line n holds sequence number n (no gaps), so skip `after` lines without parsing them.
+    let start = 0;
+    for (let skipped = 0; skipped < after; skipped++) start = text.indexOf('\n', start) + 1;
+    const entries: StreamEntry<T>[] = [];
+    while (entries.length < limit && start < text.length) {
+      const end = text.indexOf('\n', start);
+      const expected = after + entries.length + 1;
+      const corrupt = (problem: string) => new StoreCorruptError(`${log} line ${expected}`, problem);
+      if (end < 0) throw corrupt('the line is cut off');
+      const parsed = parseJsonText<{ seq?: unknown; entry?: T }>(text.slice(start, end), corrupt);
+      if (parsed.seq !== expected || !('entry' in parsed)) throw corrupt(`expected the entry with sequence number ${expected}`);
+      entries.push({ seq: expected, entry: parsed.entry as T });
+      start = end + 1;
+    }
+    return entries;
+  }
+
+  async close(): Promise<void> {
+    // Nothing stays open between calls.
+  }
+
+  #documentPath(collection: string, id: string): string {
+    validateName('collection', collection);
+    validateName('id', id);
+    return join(this.root, 'documents', encodeName(collection), `${encodeName(id)}.json`);
+  }
+
+  #streamBase(stream: string): string {
+    return join(this.root, 'streams', encodeName(validateName('stream', stream)));
+  }
+
+  /** Runs `section` holding the lock of the file at `path`: first in this process, then across processes. */
+  async #locked<R>(path: string, section: () => Promise<R>): Promise<R> {
+    const directory = join(path, '..');
+    if (!this.#createdDirectories.has(directory)) {
+      await mkdir(directory, { recursive: true });
+      this.#createdDirectories.add(directory);
+    }
+    const lockPath = `${path.replace(/\.json$/, '')}.lock`;
+    return this.#mutex.run(lockPath, () => withFileLock(lockPath, this.#lockOptions, section));
+  }
+
+  async #readDocument(path: string): Promise<DocumentFile | undefined> {
+    const text = await readText(path);
+    if (text === undefined) return undefined;
+    const file = parseJsonText<Partial<DocumentFile>>(text, (problem) => new StoreCorruptError(path, problem));
+    if (file.format !== formatVersion || typeof file.version !== 'number' || !('value' in file))
+      throw new StoreCorruptError(path, `not a format ${formatVersion} document file`);
+    return file as DocumentFile;
+  }
+
+  async #readMeta(base: string): Promise<StreamMeta> {
+    const path = `${base}.meta.json`;
+    const text = await readText(path);
+    if (text === undefined) return { format: formatVersion, seq: 0, bytes: 0 };
+    const meta = parseJsonText<Partial<StreamMeta>>(text, (problem) => new StoreCorruptError(path, problem));
+    if (meta.format !== formatVersion || typeof meta.seq !== 'number' || typeof meta.bytes !== 'number')
+      throw new StoreCorruptError(path, `not a format ${formatVersion} stream meta file`);
+    return meta as StreamMeta;
+  }
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Temporary file, fsync, rename: the file at `path` is always either the old or the new whole content. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  // Leading dot: names cannot start with one, so temporary files never show up in `list`.
+  const temporary = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temporary, 'wx');
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => {});
+    throw error;
+  }
+}
+
+function encodeName(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `^${letter.toLowerCase()}`);
+}
+
+function decodeName(name: string): string {
+  return name.replace(/\^([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}

@@ -1,0 +1,17 @@
+export type {
+  StateStore,
+  StoredDocument,
+  PutOptions,
+  DeleteOptions,
+  UpdateOptions,
+  Updater,
+  ListOptions,
+  ListPage,
+  StreamEntry,
+  ReadOptions,
+} from './state-store.js';
+export { FileStore, type FileStoreOptions } from './file-store.js';
+export { RedisStore, type RedisStoreOptions } from './redis-store.js';
+export { openStateStore, type OpenStateStoreOptions } from './open-state-store.js';
+export { validateName, type NameKind } from './store-validation.js';
+export * from './errors/index.js';

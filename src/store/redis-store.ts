@@ -1,0 +1,258 @@
+import { defaultRedisUrl, maskRedisUrl } from '../core/redis-url.js';
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { ConfigurationError } from '../core/errors/configuration-error.js';
+import type { JsonValue } from '../core/json.js';
+import { StoreCorruptError } from './errors/store-corrupt-error.js';
+import { StoreUnavailableError } from './errors/store-unavailable-error.js';
+import { VersionConflictError } from './errors/version-conflict-error.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { parseJsonText, toJsonText, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
+import type {
+  DeleteOptions,
+  ListOptions,
+  ListPage,
+  PutOptions,
+  ReadOptions,
+  StateStore,
+  StoredDocument,
+  StreamEntry,
+  UpdateOptions,
+  Updater,
+} from './state-store.js';
+import { updateWithRetry } from './update-with-retry.js';
+
+
+export interface RedisStoreOptions {
+  /** Default `REDIS_URL`, else `redis://127.0.0.1:6379`. Ignored when `connection` is given. */
+  url?: string;
+  /** Put before every key, so that several stores (or tests) share one Redis. Default `troupe:`. */
+  prefix?: string;
+  /** A connection to use instead of opening one; the caller keeps it (`close()` leaves it open). */
+  connection?: Redis;
+  /** How long the first connection may take before `StoreUnavailableError`. Default 2 s. */
+  connectTimeoutMs?: number;
+}
+
+/** A Lua script run by its SHA1, sent in full only when Redis does not have it cached yet. */
+interface Script {
+  source: string;
+  sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+// KEYS: document hash, collection index. ARGV: id, value, expected version ('' = any).
+// Returns {written (1|0), version after the write or current version on conflict}.
+const putScript = script(`
+local current = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
+if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= current then return {0, current} end
+redis.call('HSET', KEYS[1], 'value', ARGV[2], 'version', current + 1)
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return {1, current + 1}
+`);
+
+// KEYS: document hash, collection index. ARGV: id, expected version ('' = any).
+// Returns {accepted (1|0), version the document had (0 = did not exist)}.
+const deleteScript = script(`
+local current = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
+if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= current then return {0, current} end
+if current > 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return {1, current}
+`);
+
+/**
+ * The state store on Redis, for several processes or machines sharing one state.
+ *
+ *     <prefix>doc:<collection>:<id>   hash {value: JSON text, version}
+ *     <prefix>ids:<collection>        sorted set of ids, all scores 0, so ZRANGEBYLEX gives id order
+ *     <prefix>stream:<stream>         list of entries' JSON text
+ *
+ * Compare-and-set writes and deletes are Lua scripts, atomic in Redis. A stream's sequence number
+ * is the list's length returned by RPUSH, itself atomic: entries are never removed, so entry n
+ * sits at index n-1, with no counter to keep in step. Names cannot contain `:`, so keys of
+ * different collections and ids never collide.
+ */
+export class RedisStore implements StateStore {
+  readonly prefix: string;
+  /** Where the store connects, with any password masked: safe to print. */
+  readonly target: string;
+  #client: Redis;
+  readonly #ownsClient: boolean;
+  readonly #openClient: () => Redis;
+  readonly #mutex = new KeyedMutex();
+  #connecting: Promise<void> | undefined;
+  /** The last connection error ioredis reported; its own rejection only says "Connection is closed". */
+  #lastError: Error | undefined;
+  #closed = false;
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.prefix = options.prefix ?? 'troupe:';
+    if (options.connection) {
+      this.#client = options.connection;
+      this.#ownsClient = false;
+      this.#openClient = () => options.connection as Redis;
+      const { host, port, db } = options.connection.options;
+      this.target = `redis://${host ?? '127.0.0.1'}:${port ?? 6379}/${db ?? 0}`;
+      return;
+    }
+    const url = options.url ?? process.env.REDIS_URL ?? defaultRedisUrl;
+    this.target = maskRedisUrl(url);
+    this.#ownsClient = true;
+    this.#openClient = () => {
+      const client = new Redis(url, {
+        lazyConnect: true,
+        connectTimeout: options.connectTimeoutMs ?? 2000,
+        // After the first connection, a dropped one is retried; a command fails after two tries.
+        maxRetriesPerRequest: 2,
+      });
+      // Failures reach callers as StoreUnavailableError; without a listener ioredis prints them.
+      client.on('error', (error: Error) => (this.#lastError = error));
+      return client;
+    };
+    this.#client = this.#openClient();
+  }
+
+  async get<T extends JsonValue = JsonValue>(collection: string, id: string): Promise<StoredDocument<T> | undefined> {
+    const key = this.#documentKey(collection, id);
+    const [value, version] = await this.#call(() => this.#client.hmget(key, 'value', 'version'));
+    if (value == null || version == null) return undefined;
+    return { id, version: Number(version), value: this.#parse<T>(value, key) };
+  }
+
+  async put<T extends JsonValue>(collection: string, id: string, value: T, options: PutOptions = {}): Promise<StoredDocument<T>> {
+    const key = this.#documentKey(collection, id);
+    const text = toJsonText(`The value of "${collection}/${id}"`, value);
+    validateVersion('expectedVersion', options.expectedVersion);
+    const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
+    const [written, version] = await this.#eval(putScript, [key, this.#indexKey(collection)], [id, text, expected]);
+    if (!written) throw new VersionConflictError(collection, id, options.expectedVersion ?? 0, version);
+    return { id, version, value };
+  }
+
+  update<T extends JsonValue>(collection: string, id: string, fn: Updater<T>, options?: UpdateOptions): Promise<StoredDocument<T>> {
+    return updateWithRetry(this, this.#mutex, collection, id, fn, options);
+  }
+
+  async delete(collection: string, id: string, options: DeleteOptions = {}): Promise<boolean> {
+    const key = this.#documentKey(collection, id);
+    validateVersion('expectedVersion', options.expectedVersion);
+    const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
+    const [accepted, version] = await this.#eval(deleteScript, [key, this.#indexKey(collection)], [id, expected]);
+    if (!accepted) throw new VersionConflictError(collection, id, options.expectedVersion ?? 0, version);
+    return version > 0;
+  }
+
+  async list<T extends JsonValue = JsonValue>(collection: string, options: ListOptions = {}): Promise<ListPage<T>> {
+    const index = this.#indexKey(collection);
+    const limit = validatePositiveLimit('limit', options.limit, 100);
+    const { prefix = '', after } = options;
+    const min = after !== undefined && after >= prefix ? `(${after}` : prefix ? `[${prefix}` : '-';
+    // 0xFF sorts after every byte of an ASCII id, so this bound ends the ids that start with prefix.
+    const max = prefix ? Buffer.concat([Buffer.from(`(${prefix}`), Buffer.from([0xff])]) : '+';
+    const ids = await this.#call(() => this.#client.zrangebylex(index, min, max, 'LIMIT', 0, limit + 1));
+    const considered = ids.slice(0, limit);
+    const rows = await this.#call(async () => {
+      const pipeline = this.#client.pipeline();
+      for (const id of considered) pipeline.hmget(this.#documentKey(collection, id), 'value', 'version');
+      return (await pipeline.exec()) ?? [];
+    });
+    const items: StoredDocument<T>[] = [];
+    considered.forEach((id, position) => {
+      const [error, row] = rows[position] ?? [];
+      if (error) throw error;
+      const [value, version] = (row ?? []) as [string | null, string | null];
+      // Deleted between the two reads: skip it, as a list taken a moment later would.
+      if (value != null && version != null) items.push({ id, version: Number(version), value: this.#parse<T>(value, this.#documentKey(collection, id)) });
+    });
+    const last = considered.at(-1);
+    return ids.length > limit && last !== undefined ? { items, next: last } : { items };
+  }
+
+  async append<T extends JsonValue>(stream: string, entry: T): Promise<number> {
+    const key = this.#streamKey(stream);
+    const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
+    return this.#call(() => this.#client.rpush(key, text));
+  }
+
+  async read<T extends JsonValue = JsonValue>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {
+    const key = this.#streamKey(stream);
+    const limit = validatePositiveLimit('limit', options.limit, 1000);
+    const after = options.after ?? 0;
+    validateVersion('after', after);
+    const texts = await this.#call(() => this.#client.lrange(key, after, after + limit - 1));
+    return texts.map((text, position) => ({ seq: after + position + 1, entry: this.#parse<T>(text, `${key}[${after + position}]`) }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (!this.#ownsClient) return;
+    if (this.#client.status === 'ready') await this.#client.quit().catch(() => this.#client.disconnect());
+    else this.#client.disconnect();
+  }
+
+  #documentKey(collection: string, id: string): string {
+    return `${this.prefix}doc:${validateName('collection', collection)}:${validateName('id', id)}`;
+  }
+
+  #indexKey(collection: string): string {
+    return `${this.prefix}ids:${validateName('collection', collection)}`;
+  }
+
+  #streamKey(stream: string): string {
+    return `${this.prefix}stream:${validateName('stream', stream)}`;
+  }
+
+  #parse<T>(text: string, key: string): T {
+    return parseJsonText<T>(text, (problem) => new StoreCorruptError(`${this.target} key ${key}`, problem));
+  }
+
+  async #eval(script: Script, keys: string[], args: string[]): Promise<[number, number]> {
+    const result = await this.#call(async () => {
+      try {
+        return await this.#client.evalsha(script.sha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return await this.#client.eval(script.source, keys.length, ...keys, ...args);
+      }
+    });
+    const [first, second] = result as [number, number];
+    return [first, second];
+  }
+
+  /** Runs a command, connecting first if needed; a failure to reach Redis becomes `StoreUnavailableError`. */
+  async #call<R>(command: () => Promise<R>): Promise<R> {
+    try {
+      await this.#connect();
+      return await command();
+    } catch (error) {
+      // Errors Redis answered with (wrong type, script errors) are not about reachability.
+      if (error instanceof StoreUnavailableError || (error instanceof Error && error.name === 'ReplyError')) throw error;
+      throw new StoreUnavailableError(this.target, error instanceof Error ? error.message : String(error), { cause: error });
+    }
+  }
+
+  /** Connects an owned client once, failing fast instead of queueing commands while it retries. */
+  async #connect(): Promise<void> {
+    if (this.#closed) throw new StoreUnavailableError(this.target, 'this store was closed');
+    if (!this.#ownsClient || this.#client.status !== 'wait') return this.#connecting;
+    const client = this.#client;
+    this.#lastError = undefined;
+    this.#connecting = client.connect().catch((error: unknown) => {
+      // Stop its reconnecting and start the next call on a fresh client: the old one would keep
+      // commands queued while it retries, which is the hang this store promises not to have.
+      client.disconnect();
+      this.#client = this.#openClient();
+      this.#connecting = undefined;
+      const reason = this.#lastError ?? error;
+      throw new StoreUnavailableError(this.target, `cannot connect (${reason instanceof Error ? reason.message : String(reason)})`, { cause: reason });
+    });
+    return this.#connecting;
+  }
+}
+

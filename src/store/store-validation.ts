@@ -1,0 +1,75 @@
+import { ConfigurationError } from '../core/errors/configuration-error.js';
+import type { JsonValue } from '../core/json.js';
+import { NotJsonError } from './errors/not-json-error.js';
+
+// Names become file names (file store) and key parts (Redis store): no separators of either
+// (`/`, `\`, `:`), no leading dot (hidden and temporary files), ASCII only so that id order is
+// the same byte order in both stores. 100 characters leave room for the file store's encoding.
+const namePattern = /^[A-Za-z0-9_@+=-][A-Za-z0-9_.@+=-]{0,99}$/;
+
+export type NameKind = 'collection' | 'id' | 'stream';
+
+/** Throws `ConfigurationError` naming the bad name when it cannot be used as a store name. */
+export function validateName(kind: NameKind, name: unknown): string {
+  if (typeof name !== 'string' || !namePattern.test(name) || name.includes('..')) {
+    const shown = typeof name === 'string' ? JSON.stringify(name) : String(name);
+    throw new ConfigurationError(
+      `${kind} name ${shown} is not a valid store name: use 1–100 characters of A-Z a-z 0-9 _ . - @ + =, not starting with "." and without "..".`,
+      { field: kind },
+    );
+  }
+  return name;
+}
+
+export function validatePositiveLimit(what: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigurationError(`${what} must be a positive integer, got ${String(value)}.`, { field: what });
+  return value;
+}
+
+export function validateVersion(what: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
+    throw new ConfigurationError(`${what} must be a whole number >= 0, got ${String(value)}.`, { field: what });
+}
+
+/**
+ * Serializes a value after checking that it is JSON all the way down, so that what is read back
+ * equals what was written (JSON.stringify would silently drop `undefined` and functions, turn
+ * `NaN` into null and a Date into a string).
+ */
+export function toJsonText(what: string, value: unknown): string {
+  assertJson(what, value, '$', new Set());
+  return JSON.stringify(value as JsonValue);
+}
+
+function assertJson(what: string, value: unknown, path: string, ancestors: Set<object>): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new NotJsonError(what, path, `${String(value)} is not a finite number`);
+    return;
+  }
+  if (value === undefined) throw new NotJsonError(what, path, 'undefined is not a JSON value (leave the property out instead)');
+  if (typeof value !== 'object') throw new NotJsonError(what, path, `a ${typeof value} is not a JSON value`);
+  if (ancestors.has(value)) throw new NotJsonError(what, path, 'the value refers to itself (a cycle)');
+  ancestors.add(value);
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => assertJson(what, item, `${path}[${index}]`, ancestors));
+  } else {
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) {
+      const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'class';
+      throw new NotJsonError(what, path, `a ${name} instance is not a plain object`);
+    }
+    for (const [key, inner] of Object.entries(value)) assertJson(what, inner, `${path}.${key}`, ancestors);
+  }
+  ancestors.delete(value);
+}
+
+/** Parses stored JSON text; `onError` turns a parse failure into the caller's error. */
+export function parseJsonText<T>(text: string, onError: (problem: string) => Error): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw onError(error instanceof Error ? error.message : String(error));
+  }
+}

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { BullMqQueue, QueueUnavailableError } from '../../src/queue/index.js';
+import { redisUrl, useRedis } from '../support/redis.js';
+import { jobQueueContract, uniqueName, waitFor } from './job-queue-contract.js';
+
+const prefix = 'troupe-test';
+const redis = await useRedis();
+
+/** Removes every key of a test queue, including jobs a forced close left active. */
+async function obliterate(name: string): Promise<void> {
+  const queue = new Queue(name, { connection: { url: redisUrl }, prefix });
+  queue.on('error', () => {});
+  try {
+    await queue.obliterate({ force: true });
+  } finally {
+    await queue.close();
+  }
+}
+
+describe.skipIf(!redis)('BullMqQueue', () => {
+  jobQueueContract('bullmq', {
+    open: (name) => new BullMqQueue({ name, url: redisUrl, prefix }),
+    cleanup: obliterate,
+  });
+
+  it('gives a job back to another worker after its worker process is killed mid-job', async () => {
+    const name = uniqueName('stalled');
+    // Short lock and stalled-check times so that the recovery takes a second or two, not a minute.
+    const queue = new BullMqQueue({ name, url: redisUrl, prefix, stalled: { lockDurationMs: 1000, stalledIntervalMs: 500 } });
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/stalling-worker.mjs', import.meta.url)), redisUrl, name, prefix], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await queue.add('step', { item: 'a' }, { jobId: 'item-a' });
+      await waitFor(() => output.includes('started item-a'), 10_000, 'the child worker to take the job');
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      expect(await queue.counts()).toMatchObject({ active: 1 });
+
+      const runs: string[] = [];
+      await queue.process(async (job) => {
+        runs.push(`${job.id}:${JSON.stringify(job.data)}`);
+      });
+      await waitFor(async () => (await queue.counts()).completed === 1, 15_000, 'the stalled job to be completed here');
+      expect(runs).toEqual(['item-a:{"item":"a"}']);
+    } finally {
+      child.kill('SIGKILL');
+      await queue.close({ graceMs: 500 });
+      await obliterate(name);
+    }
+  });
+
+  it('fails fast with a typed error naming the URL without its password when Redis is down', async () => {
+    const queue = new BullMqQueue({ name: uniqueName('down'), url: 'redis://:hunter22@127.0.0.1:1', connectTimeoutMs: 300, onError: () => {} });
+    const started = Date.now();
+    const error = await queue.add('x', {}).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(QueueUnavailableError);
+    expect((error as Error).message).toContain('redis://:***@127.0.0.1:1');
+    expect((error as Error).message).not.toContain('hunter22');
+    expect(Date.now() - started).toBeLessThan(3000);
+    await queue.close({ graceMs: 100 });
+  });
+});

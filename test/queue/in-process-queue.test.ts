@@ -1,0 +1,113 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../src/core/index.js';
+import { BullMqQueue, InProcessQueue, isSecretKey, openJobQueue, type Journal } from '../../src/queue/index.js';
+import { jobQueueContract, sleep, waitFor } from './job-queue-contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'troupe-queue-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+jobQueueContract('in-process', { open: (name) => new InProcessQueue({ name }) });
+
+describe('InProcessQueue journal', () => {
+  it('resumes, in a new instance, a job whose process died while running it', async () => {
+    const journalPath = join(dir, 'crash', 'queue.json');
+    const first = new InProcessQueue({ name: 'crash', journalPath });
+    let started = false;
+    // The handler never returns: the instance is then dropped without close(), as a killed process would be.
+    await first.process(() => {
+      started = true;
+      return new Promise(() => {});
+    });
+    await first.add('index-file', { path: 'a.md' }, { jobId: 'file-a', attempts: 2 });
+    await first.add('index-file', { path: 'b.md' }, { jobId: 'file-b' });
+    await first.add('index-file', { path: 'c.md' }, { jobId: 'file-c', delayMs: 200 });
+    await waitFor(() => started, 5000, 'the first run');
+    const written = JSON.parse(readFileSync(journalPath, 'utf8')) as Journal;
+    expect(written.jobs.map((job) => `${job.id}:${job.state}`)).toEqual(['file-a:active', 'file-b:waiting', 'file-c:delayed']);
+
+    const second = new InProcessQueue({ name: 'crash', journalPath });
+    const runs: string[] = [];
+    await second.process(async (job) => {
+      runs.push(`${job.id}#${job.attempt}`);
+    });
+    await second.waitUntilIdle({ timeoutMs: 5000 });
+    expect(runs).toEqual(['file-a#2', 'file-b#1', 'file-c#1']);
+    expect(await second.counts()).toMatchObject({ completed: 3, failed: 0 });
+    await second.close();
+    expect((JSON.parse(readFileSync(journalPath, 'utf8')) as Journal).jobs).toEqual([]);
+  });
+
+  it('keeps a job cut short by close() for the next process, without counting the attempt', async () => {
+    const journalPath = join(dir, 'graceful', 'queue.json');
+    const first = new InProcessQueue({ name: 'graceful', journalPath });
+    let started = false;
+    await first.process(async () => {
+      started = true;
+      await sleep(2000);
+    });
+    await first.add('long', {}, { jobId: 'long-1' });
+    await waitFor(() => started, 5000, 'the run');
+    await first.close({ graceMs: 50 });
+    const second = new InProcessQueue({ name: 'graceful', journalPath });
+    const attempts: number[] = [];
+    await second.process(async (job) => {
+      attempts.push(job.attempt);
+    });
+    await second.waitUntilIdle({ timeoutMs: 5000 });
+    expect(attempts).toEqual([1]);
+    await second.close();
+  });
+
+  it('reads a version 1 journal (fixture never edited)', async () => {
+    const journalPath = join(dir, 'v1.json');
+    copyFileSync(new URL('./fixtures/journal-v1.json', import.meta.url), journalPath);
+    const queue = new InProcessQueue({ name: 'journal-v1', journalPath });
+    // item-4 was running on its only attempt when its process died: it is failed, not rerun.
+    expect(await queue.counts()).toEqual({ waiting: 2, active: 0, delayed: 1, completed: 0, failed: 1 });
+    const runs: string[] = [];
+    await queue.process(async (job) => {
+      runs.push(`${job.id}#${job.attempt}`);
+    });
+    await queue.waitUntilIdle({ timeoutMs: 5000 });
+    expect(runs).toEqual(['item-1#2', 'item-2#1', 'item-3#2']);
+    await queue.close();
+  });
+
+  it('refuses a file that is not its journal instead of overwriting it', () => {
+    const path = join(dir, 'not-a-journal.json');
+    writeFileSync(path, '{"hello":"world"}');
+    expect(() => new InProcessQueue({ name: 'q', journalPath: path })).toThrow(ConfigurationError);
+    copyFileSync(new URL('./fixtures/journal-v1.json', import.meta.url), path);
+    expect(() => new InProcessQueue({ name: 'other', journalPath: path })).toThrow(/belongs to queue "journal-v1"/);
+  });
+});
+
+describe('openJobQueue', () => {
+  it('opens the in-process queue without REDIS_URL and BullMQ with it', async () => {
+    const embedded = openJobQueue({ name: 'factory', env: {} });
+    expect(embedded).toBeInstanceOf(InProcessQueue);
+    await embedded.close();
+    const redis = openJobQueue({ name: 'factory', env: { REDIS_URL: 'redis://:hunter22@127.0.0.1:1' }, bullmq: { onError: () => {}, connectTimeoutMs: 200 } });
+    expect(redis).toBeInstanceOf(BullMqQueue);
+    expect((redis as BullMqQueue).url).toBe('redis://:***@127.0.0.1:1');
+    await redis.close({ graceMs: 100 });
+  });
+});
+
+describe('job data and id rules', () => {
+  it('recognises secret-looking keys but not token counts or cursors', () => {
+    for (const key of ['apiKey', 'API_KEY', 'openaiApiKey', 'password', 'dbPassword', 'token', 'accessToken', 'authorization', 'clientSecret', 'cookie']) {
+      expect(isSecretKey(key), key).toBe(true);
+    }
+    for (const key of ['maxTokens', 'outputTokens', 'nextPageToken', 'author', 'keyword', 'path']) expect(isSecretKey(key), key).toBe(false);
+  });
+
+  it('refuses data holding the value of a secret environment variable', async () => {
+    const queue = new InProcessQueue({ name: 'env', env: { GITHUB_TOKEN: 'ghp_0123456789abcdef' } });
+    await expect(queue.add('x', { note: 'use ghp_0123456789abcdef' })).rejects.toThrow(/\$\.note.*credential/);
+    await queue.close();
+  });
+});

@@ -1,0 +1,178 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileStore, LockTimeoutError, openStateStore, RedisStore } from '../../src/store/index.js';
+import { stateStoreContract } from './state-store-contract.js';
+
+const temporaryRoots: string[] = [];
+function temporaryRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'troupe-file-store-'));
+  temporaryRoots.push(root);
+  return root;
+}
+afterAll(() => {
+  for (const root of temporaryRoots) rmSync(root, { recursive: true, force: true });
+});
+
+stateStoreContract('FileStore', async () => {
+  const root = temporaryRoot();
+  return { store: new FileStore({ root }), sibling: () => new FileStore({ root }), cleanup: async () => rmSync(root, { recursive: true, force: true }) };
+});
+
+/** A pid that belonged to a process that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(child.stdout);
+}
+
+function writeLock(path: string, owner: { pid: number; acquiredAt: number }): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify({ ...owner, host: hostname(), token: 'left-behind' }));
+}
+
+describe('FileStore on disk', () => {
+  it('keeps one JSON file per document and no temporary or lock files after writing', async () => {
+    const root = temporaryRoot();
+    const store = new FileStore({ root });
+    await store.put('runs', 'Run_1', { status: 'done' });
+    await store.append('log', { step: 1 });
+    expect(readdirSync(join(root, 'documents', 'runs'))).toEqual(['^run_1.json']);
+    expect(JSON.parse(readFileSync(join(root, 'documents', 'runs', '^run_1.json'), 'utf8'))).toEqual({ format: 1, version: 1, value: { status: 'done' } });
+    expect(readdirSync(join(root, 'streams')).sort()).toEqual(['log.jsonl', 'log.meta.json']);
+  });
+
+  it('takes over a lock left by a dead process at once', async () => {
+    const root = temporaryRoot();
+    const store = new FileStore({ root, lockTimeoutMs: 2000 });
+    const pid = deadPid();
+    writeLock(join(root, 'documents', 'runs', 'run_1.lock'), { pid, acquiredAt: Date.now() });
+    writeLock(join(root, 'streams', 'log.lock'), { pid, acquiredAt: Date.now() });
+    const started = Date.now();
+    expect((await store.put('runs', 'run_1', 'mine')).version).toBe(1);
+    expect(await store.append('log', 'mine')).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(readdirSync(join(root, 'documents', 'runs'))).toEqual(['run_1.json']);
+  });
+
+  it('waits for a live owner, times out with a typed error naming it, and takes over once the lock is stale', async () => {
+    const root = temporaryRoot();
+    const lock = join(root, 'documents', 'runs', 'run_1.lock');
+    writeLock(lock, { pid: process.pid, acquiredAt: Date.now() });
+    const impatient = new FileStore({ root, lockTimeoutMs: 100 });
+    const error = await impatient.put('runs', 'run_1', 1).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LockTimeoutError);
+    expect(error).toMatchObject({ code: 'store_lock_timeout', lockPath: lock, owner: { pid: process.pid } });
+    expect((error as Error).message).toContain(`held by pid ${process.pid}`);
+
+    writeLock(lock, { pid: process.pid, acquiredAt: Date.now() - 60_000 });
+    expect((await new FileStore({ root, lockTimeoutMs: 1000, staleLockMs: 30_000 }).put('runs', 'run_1', 1)).version).toBe(1);
+  });
+
+  it('ignores a torn append (written after the last commit) and continues the numbering', async () => {
+    const root = temporaryRoot();
+    const store = new FileStore({ root });
+    await store.append('log', 'one');
+    await store.append('log', 'two');
+    appendFileSync(join(root, 'streams', 'log.jsonl'), '{"seq":3,"entry":"half wri');
+    expect((await store.read('log')).map((entry) => entry.entry)).toEqual(['one', 'two']);
+    expect(await store.append('log', 'three')).toBe(3);
+    expect(await store.read('log', { after: 1 })).toEqual([
+      { seq: 2, entry: 'two' },
+      { seq: 3, entry: 'three' },
+    ]);
+  });
+
+  it('reports a damaged document file as corrupt, naming the file', async () => {
+    const root = temporaryRoot();
+    const store = new FileStore({ root });
+    await store.put('runs', 'run_1', 1);
+    writeFileSync(join(root, 'documents', 'runs', 'run_1.json'), '{"format":1,');
+    await expect(store.get('runs', 'run_1')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('run_1.json') });
+  });
+});
+
+describe('FileStore across processes', () => {
+  let modulePath: string;
+
+  // The children import the store without a build step: the sources it needs are transpiled
+  // (types removed) into a temporary directory, so this does not race tests that build dist/.
+  beforeAll(async () => {
+    const { default: ts } = await import('typescript');
+    const out = temporaryRoot();
+    const copy = (directory: string) => {
+      for (const entry of readdirSync(directory, { withFileTypes: true })) {
+        const path = join(directory, entry.name);
+        if (entry.isDirectory()) copy(path);
+        else if (entry.name.endsWith('.ts')) {
+          const target = join(out, relative('.', path)).replace(/\.ts$/, '.js');
+          mkdirSync(dirname(target), { recursive: true });
+          const { outputText } = ts.transpileModule(readFileSync(path, 'utf8'), {
+            fileName: path,
+            compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+          });
+          writeFileSync(target, outputText);
+        }
+      }
+    };
+    copy('src/core');
+    copy('src/store');
+    writeFileSync(join(out, 'package.json'), '{"type":"module"}');
+    symlinkSync(join(process.cwd(), 'node_modules'), join(out, 'node_modules'), 'junction');
+    modulePath = join(out, 'src', 'store', 'file-store.js');
+  }, 30_000);
+
+  it('counts and numbers exactly when several processes update one document and append to one stream', async () => {
+    const root = temporaryRoot();
+    const workers = 3;
+    const count = 30;
+    const children = Array.from({ length: workers }, (_, index) =>
+      spawn(process.execPath, ['test/store/fixtures/file-store-worker.mjs', modulePath, root, `w${index}`, String(count)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    const outputs = children.map((child) => {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      return { child, lines, exit };
+    });
+    // Start them together, once every one has loaded.
+    for (const { lines } of outputs) expect((await lines.next()).value).toBe('ready');
+    for (const { child } of outputs) child.stdin.end('go\n');
+    const results = await Promise.all(
+      outputs.map(async ({ lines, exit }) => {
+        const line = (await lines.next()).value as string;
+        expect(await exit).toBe(0);
+        return JSON.parse(line) as { worker: string; seqs: number[] };
+      }),
+    );
+
+    const total = workers * count;
+    const store = new FileStore({ root });
+    expect(await store.get('counters', 'shared')).toEqual({ id: 'shared', version: total, value: total });
+    const numbers = Array.from({ length: total }, (_, index) => index + 1);
+    expect(results.flatMap((result) => result.seqs).sort((a, b) => a - b)).toEqual(numbers);
+    const entries = await store.read<{ worker: string; i: number }>('events', { limit: total + 10 });
+    expect(entries.map((entry) => entry.seq)).toEqual(numbers);
+    expect(new Set(entries.map(({ entry }) => `${entry.worker}/${entry.i}`)).size).toBe(total);
+  }, 30_000);
+});
+
+describe('openStateStore', () => {
+  it('opens the file store under TROUPE_HOME when REDIS_URL is not set', async () => {
+    const home = temporaryRoot();
+    const store = openStateStore({ env: { TROUPE_HOME: home } });
+    expect(store).toBeInstanceOf(FileStore);
+    expect((store as FileStore).root).toBe(join(home, 'state'));
+    expect((openStateStore({ env: {} }) as FileStore).root).toBe(join('.troupe', 'state'));
+  });
+
+  it('opens the Redis store when REDIS_URL is set, without connecting until first use', async () => {
+    const store = openStateStore({ env: { REDIS_URL: 'redis://:hunter22@127.0.0.1:6379/2', TROUPE_HOME: '/unused' } });
+    expect(store).toBeInstanceOf(RedisStore);
+    expect((store as RedisStore).target).toBe('redis://:***@127.0.0.1:6379/2');
+    await store.close();
+  });
+});

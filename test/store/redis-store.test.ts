@@ -1,0 +1,88 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../src/core/errors/configuration-error.js';
+import { RedisStore, StoreUnavailableError } from '../../src/store/index.js';
+import { redisUrl, useRedis } from '../support/redis.js';
+import { stateStoreContract } from './state-store-contract.js';
+
+// Every test gets its own key prefix under this one, deleted afterwards.
+const filePrefix = `troupe-test:store:${process.pid}:${Date.now()}:`;
+let opened = 0;
+
+async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    if (keys.length) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+describe('RedisStore', async () => {
+  const available = await useRedis();
+  const admin = available ? new Redis(redisUrl) : undefined;
+  afterAll(async () => {
+    if (!admin) return;
+    await deleteKeys(admin, filePrefix);
+    admin.disconnect();
+  });
+
+  stateStoreContract(
+    'RedisStore',
+    async () => {
+      const prefix = `${filePrefix}${++opened}:`;
+      return {
+        store: new RedisStore({ url: redisUrl, prefix }),
+        sibling: () => new RedisStore({ url: redisUrl, prefix }),
+        cleanup: () => deleteKeys(admin as Redis, prefix),
+      };
+    },
+    available,
+  );
+
+  it.runIf(available)('keeps every key under its prefix, in the documented layout', async () => {
+    const prefix = `${filePrefix}layout:`;
+    const store = new RedisStore({ url: redisUrl, prefix });
+    try {
+      await store.put('runs', 'run_1', { ok: true });
+      await store.append('log', 1);
+      expect((await admin!.keys(`${prefix}*`)).sort()).toEqual([`${prefix}doc:runs:run_1`, `${prefix}ids:runs`, `${prefix}stream:log`]);
+      expect(await admin!.hgetall(`${prefix}doc:runs:run_1`)).toEqual({ value: '{"ok":true}', version: '1' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.runIf(available)('uses a connection it is given and leaves it open on close', async () => {
+    const connection = new Redis(redisUrl);
+    try {
+      const store = new RedisStore({ connection, prefix: `${filePrefix}given:` });
+      expect((await store.put('runs', 'run_1', 1)).version).toBe(1);
+      await store.close();
+      expect(await connection.ping()).toBe('PONG');
+    } finally {
+      connection.disconnect();
+    }
+  });
+
+  it('fails fast with a typed error naming the URL, with its password masked, when Redis is unreachable', async () => {
+    const store = new RedisStore({ url: 'redis://:s3cret-pass@127.0.0.1:1/0', connectTimeoutMs: 500 });
+    const started = Date.now();
+    const error = await store.get('runs', 'run_1').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ code: 'store_unavailable', target: 'redis://:***@127.0.0.1:1/0' });
+    expect((error as Error).message).toContain('redis://:***@127.0.0.1:1/0');
+    expect(JSON.stringify((error as StoreUnavailableError).toJSON())).not.toContain('s3cret');
+    expect((error as Error).message).not.toContain('s3cret');
+    // A second call tries again and fails the same way, rather than hanging.
+    await expect(store.append('log', 1)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await store.close();
+  });
+
+  it('refuses a malformed Redis URL without echoing it', () => {
+    expect(() => new RedisStore({ url: 'not a url :s3cret' })).toThrow(ConfigurationError);
+    expect(() => new RedisStore({ url: 'not a url :s3cret' })).not.toThrow(/s3cret/);
+    expect(() => new RedisStore({ url: 'http://127.0.0.1:6379' })).toThrow(/must start with redis:\/\/ or rediss:\/\//);
+  });
+});

@@ -1,0 +1,279 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../src/core/errors/configuration-error.js';
+import type { JsonValue } from '../../src/core/json.js';
+import { NotJsonError, VersionConflictError, type StateStore } from '../../src/store/index.js';
+
+/** A fresh, empty store for one test, and a second handle on the same state, as another process would open it. */
+export interface OpenedStore {
+  store: StateStore;
+  /** Another store instance on the same state: its in-process queues are its own, so writes really race. */
+  sibling(): StateStore;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The behaviour every StateStore must have (STYLE.md point 3), registered as `describe` blocks.
+ * `enabled: false` registers them skipped (Redis absent outside CI).
+ */
+export function stateStoreContract(name: string, open: () => Promise<OpenedStore>, enabled = true): void {
+  describe.runIf(enabled)(`${name} (StateStore contract)`, () => {
+    let opened: OpenedStore;
+    let store: StateStore;
+    const siblings: StateStore[] = [];
+    const sibling = () => {
+      const other = opened.sibling();
+      siblings.push(other);
+      return other;
+    };
+
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+    });
+
+    afterEach(async () => {
+      await Promise.all(siblings.splice(0).map((other) => other.close()));
+      await store.close();
+      await opened.cleanup();
+    });
+
+    describe('documents', () => {
+      it('creates, reads, replaces and deletes, counting versions from 1', async () => {
+        expect(await store.get('runs', 'run_1')).toBeUndefined();
+        expect(await store.put('runs', 'run_1', { status: 'running' })).toEqual({ id: 'run_1', version: 1, value: { status: 'running' } });
+        expect(await store.get('runs', 'run_1')).toEqual({ id: 'run_1', version: 1, value: { status: 'running' } });
+        expect((await store.put('runs', 'run_1', { status: 'done' })).version).toBe(2);
+        expect(await store.get('runs', 'run_1')).toEqual({ id: 'run_1', version: 2, value: { status: 'done' } });
+        expect(await store.delete('runs', 'run_1')).toBe(true);
+        expect(await store.get('runs', 'run_1')).toBeUndefined();
+        expect(await store.delete('runs', 'run_1')).toBe(false);
+        expect((await store.put('runs', 'run_1', 'again')).version).toBe(1);
+      });
+
+      it('round-trips any JSON value, and keeps collections and ids apart (case included)', async () => {
+        const values: JsonValue[] = [null, 0, -1.5, 1e300, true, '', 'line\nbreak "quoted" \u00e9\u{1F600}', [], [1, [2, { a: null }]], { nested: { deep: [true, 'x'] } }];
+        for (const [index, value] of values.entries()) await store.put('values', `v${index}`, value);
+        for (const [index, value] of values.entries()) expect((await store.get('values', `v${index}`))?.value).toEqual(value);
+        await store.put('cases', 'Ab', 'upper');
+        await store.put('cases', 'ab', 'lower');
+        await store.put('other', 'ab', 'other collection');
+        expect((await store.get('cases', 'Ab'))?.value).toBe('upper');
+        expect((await store.get('cases', 'ab'))?.value).toBe('lower');
+        expect((await store.get('other', 'ab'))?.value).toBe('other collection');
+      });
+
+      it('refuses a put at the wrong version with a typed error naming both versions', async () => {
+        await store.put('runs', 'run_1', 1);
+        await store.put('runs', 'run_1', 2);
+        const error = await store.put('runs', 'run_1', 3, { expectedVersion: 1 }).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(VersionConflictError);
+        expect(error).toMatchObject({ code: 'store_version_conflict', collection: 'runs', id: 'run_1', expectedVersion: 1, actualVersion: 2 });
+        expect((error as Error).message).toMatch(/"runs\/run_1".*expected version 1.*found version 2/);
+        expect(await store.get('runs', 'run_1')).toMatchObject({ version: 2, value: 2 });
+        expect((await store.put('runs', 'run_1', 3, { expectedVersion: 2 })).version).toBe(3);
+      });
+
+      it('treats expectedVersion 0 as "must not exist": exactly one of racing creators wins', async () => {
+        const other = sibling();
+        const attempts = Array.from({ length: 8 }, (_, index) => (index % 2 ? other : store).put('locks', 'owner', { index }, { expectedVersion: 0 }));
+        const results = await Promise.allSettled(attempts);
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        for (const result of results)
+          if (result.status === 'rejected') expect(result.reason).toMatchObject({ code: 'store_version_conflict', expectedVersion: 0, actualVersion: 1 });
+        const error = await store.put('locks', 'owner', {}, { expectedVersion: 0 }).catch((caught: unknown) => caught);
+        expect((error as Error).message).toMatch(/expected it not to exist, but found version 1/);
+      });
+
+      it('deletes at an expected version only', async () => {
+        await store.put('runs', 'run_1', 'x');
+        await expect(store.delete('runs', 'run_1', { expectedVersion: 2 })).rejects.toMatchObject({ expectedVersion: 2, actualVersion: 1 });
+        await expect(store.delete('runs', 'missing', { expectedVersion: 1 })).rejects.toThrow(/it does not exist/);
+        expect(await store.delete('runs', 'missing', { expectedVersion: 0 })).toBe(false);
+        expect(await store.delete('runs', 'run_1', { expectedVersion: 1 })).toBe(true);
+      });
+    });
+
+    describe('update', () => {
+      it('passes the current value (undefined when missing) and its version, and writes the result', async () => {
+        const seen: unknown[] = [];
+        await store.update<number>('counters', 'c', (current, version) => {
+          seen.push([current, version]);
+          return (current ?? 10) + 1;
+        });
+        await store.update<number>('counters', 'c', (current, version) => {
+          seen.push([current, version]);
+          return (current ?? 10) + 1;
+        });
+        expect(seen).toEqual([
+          [undefined, 0],
+          [11, 1],
+        ]);
+        expect(await store.get('counters', 'c')).toEqual({ id: 'c', version: 2, value: 12 });
+      });
+
+      it('ends with the exact total when many updates of one counter race, from two store instances', async () => {
+        const other = sibling();
+        const increments = Array.from({ length: 40 }, (_, index) =>
+          (index % 2 ? other : store).update<number>('counters', 'shared', async (current) => {
+            await new Promise((resolve) => setImmediate(resolve));
+            return (current ?? 0) + 1;
+          }),
+        );
+        await Promise.all(increments);
+        expect(await store.get('counters', 'shared')).toEqual({ id: 'shared', version: 40, value: 40 });
+      });
+
+      it('gives up after maxAttempts with a conflict that says so, and passes on the updater\'s own errors', async () => {
+        const other = sibling();
+        let calls = 0;
+        const error = await store
+          .update<number>('counters', 'busy', async (current) => {
+            calls++;
+            await other.put('counters', 'busy', 1000 + calls); // someone always gets in first
+            return (current ?? 0) + 1;
+          }, { maxAttempts: 3 })
+          .catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(VersionConflictError);
+        expect((error as Error).message).toMatch(/gave up after 3 attempts/);
+        expect(calls).toBe(3);
+        await expect(store.update('counters', 'c', () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+        expect(await store.get('counters', 'c')).toBeUndefined();
+      });
+    });
+
+    describe('list', () => {
+      const ids = ['b', 'a-2', 'A', 'a.1', 'a_3', 'c', 'a', 'B9', 'a-10'];
+      const byteOrder = [...ids].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1));
+
+      beforeEach(async () => {
+        for (const id of ids) await store.put('items', id, { id });
+        await store.put('elsewhere', 'zzz', 1);
+      });
+
+      it('lists documents in id order, with their versions', async () => {
+        const page = await store.list('items');
+        expect(page.items.map((item) => item.id)).toEqual(byteOrder);
+        expect(page.next).toBeUndefined();
+        expect(page.items[0]).toEqual({ id: 'A', version: 1, value: { id: 'A' } });
+        expect(await store.list('nothing-here')).toEqual({ items: [] });
+      });
+
+      it('pages with limit and the cursor it returns, without repeats or gaps', async () => {
+        const seen: string[] = [];
+        let after: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.list('items', after === undefined ? { limit: 2 } : { limit: 2, after });
+          expect(page.items.length).toBeLessThanOrEqual(2);
+          seen.push(...page.items.map((item) => item.id));
+          after = page.next;
+          pages++;
+        } while (after !== undefined);
+        expect(seen).toEqual(byteOrder);
+        expect(pages).toBe(5);
+      });
+
+      it('filters by prefix, also together with a cursor, and leaves out deleted documents', async () => {
+        expect((await store.list('items', { prefix: 'a' })).items.map((item) => item.id)).toEqual(['a', 'a-10', 'a-2', 'a.1', 'a_3']);
+        expect((await store.list('items', { prefix: 'a-' })).items.map((item) => item.id)).toEqual(['a-10', 'a-2']);
+        const first = await store.list('items', { prefix: 'a', limit: 2 });
+        expect(first).toMatchObject({ next: 'a-10' });
+        expect((await store.list('items', { prefix: 'a', after: 'a-10' })).items.map((item) => item.id)).toEqual(['a-2', 'a.1', 'a_3']);
+        expect((await store.list('items', { prefix: 'zz' })).items).toEqual([]);
+        await store.delete('items', 'a-2');
+        expect((await store.list('items', { prefix: 'a-' })).items.map((item) => item.id)).toEqual(['a-10']);
+      });
+    });
+
+    describe('streams', () => {
+      it('numbers entries 1, 2, 3 per stream and reads them back with after and limit', async () => {
+        expect(await store.append('run_1.transitions', { to: 'started' })).toBe(1);
+        expect(await store.append('run_1.transitions', { to: 'waiting', note: 'line\nbreak' })).toBe(2);
+        expect(await store.append('run_2.transitions', 'other stream')).toBe(1);
+        expect(await store.append('run_1.transitions', null)).toBe(3);
+        expect(await store.read('run_1.transitions')).toEqual([
+          { seq: 1, entry: { to: 'started' } },
+          { seq: 2, entry: { to: 'waiting', note: 'line\nbreak' } },
+          { seq: 3, entry: null },
+        ]);
+        expect(await store.read('run_1.transitions', { after: 1, limit: 1 })).toEqual([{ seq: 2, entry: { to: 'waiting', note: 'line\nbreak' } }]);
+        expect(await store.read('run_1.transitions', { after: 3 })).toEqual([]);
+        expect(await store.read('run_1.transitions', { after: 10 })).toEqual([]);
+        expect(await store.read('never-written')).toEqual([]);
+      });
+
+      it('hands out sequence numbers without gaps or duplicates when appends race, from two store instances', async () => {
+        const other = sibling();
+        const count = 60;
+        const seqs = await Promise.all(Array.from({ length: count }, (_, index) => (index % 2 ? other : store).append('events', { index })));
+        expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, index) => index + 1));
+        const entries = await store.read<{ index: number }>('events', { limit: 1000 });
+        expect(entries.map((entry) => entry.seq)).toEqual(Array.from({ length: count }, (_, index) => index + 1));
+        expect(new Set(entries.map((entry) => entry.entry.index)).size).toBe(count);
+        // Each append's returned number is the position its own entry was read back at.
+        for (const [index, seq] of seqs.entries()) expect(entries[seq - 1]?.entry.index).toBe(index);
+      });
+    });
+
+    describe('validation', () => {
+      const badNames = ['', 'a/b', 'a\\b', '..', '../etc', 'a..b', '.hidden', 'a:b', 'a b', 'caf\u00e9', 'x'.repeat(101)];
+
+      it.each(badNames)('refuses the name %j with a ConfigurationError that names it', async (bad) => {
+        const shown = JSON.stringify(bad);
+        for (const attempt of [
+          () => store.get(bad, 'ok'),
+          () => store.put('ok', bad, 1),
+          () => store.delete('ok', bad),
+          () => store.list(bad),
+          () => store.append(bad, 1),
+          () => store.read(bad),
+        ]) {
+          const error = await attempt().catch((caught: unknown) => caught);
+          expect(error).toBeInstanceOf(ConfigurationError);
+          expect((error as Error).message).toContain(shown);
+        }
+      });
+
+      it('accepts the longest and the odd-but-allowed names', async () => {
+        for (const id of ['x'.repeat(100), 'run_1', 'A-1001', 'a.b.c', 'user@example.com', 'k=v+w', '-dash', '_under'])
+          expect((await store.put('names', id, id)).version).toBe(1);
+      });
+
+      it('refuses values that are not JSON, saying where, and writes nothing', async () => {
+        class Point {
+          x = 1;
+        }
+        const cycle: Record<string, unknown> = {};
+        cycle.self = cycle;
+        const cases: [unknown, RegExp][] = [
+          [undefined, /at \$, undefined is not a JSON value/],
+          [{ a: { b: undefined } }, /at \$\.a\.b/],
+          [[1, () => 2], /at \$\[1\], a function/],
+          [Number.NaN, /NaN is not a finite number/],
+          [{ big: 10n }, /at \$\.big, a bigint/],
+          [{ when: new Date(0) }, /at \$\.when, a Date instance/],
+          [new Map(), /a Map instance/],
+          [new Point(), /a Point instance/],
+          [cycle, /at \$\.self, .*cycle/],
+        ];
+        for (const [value, message] of cases) {
+          const error = await store.put('bad', 'doc', value as JsonValue).catch((caught: unknown) => caught);
+          expect(error).toBeInstanceOf(NotJsonError);
+          expect((error as Error).message).toMatch(/"bad\/doc" is not JSON/);
+          expect((error as Error).message).toMatch(message);
+          await expect(store.append('bad-stream', value as JsonValue)).rejects.toBeInstanceOf(NotJsonError);
+        }
+        await expect(store.update('bad', 'doc', () => Infinity)).rejects.toThrow(/Infinity is not a finite number/);
+        expect(await store.get('bad', 'doc')).toBeUndefined();
+        expect(await store.read('bad-stream')).toEqual([]);
+      });
+
+      it('refuses bad limits and versions', async () => {
+        await expect(store.list('items', { limit: 0 })).rejects.toBeInstanceOf(ConfigurationError);
+        await expect(store.read('events', { limit: 1.5 })).rejects.toBeInstanceOf(ConfigurationError);
+        await expect(store.read('events', { after: -1 })).rejects.toBeInstanceOf(ConfigurationError);
+        await expect(store.put('items', 'a', 1, { expectedVersion: -1 })).rejects.toBeInstanceOf(ConfigurationError);
+      });
+    });
+  });
+}
