@@ -1,28 +1,37 @@
 #!/usr/bin/env node
-// The `troupe` command. Commands arrive with the layers they drive (crews, workflows, workers,
-// the dashboard); until then it answers --version and --help, and refuses the rest with exit 2.
+// The `troupe` command: each subcommand lives in its own file under commands/ and is listed in
+// commands/index.ts. Exit codes (DESIGN.md): 0 done, 1 the run failed, 2 bad input or
+// configuration, 3 waiting for review.
 import { readFileSync } from 'node:fs';
-import { ExitCode } from '../core/errors/troupe-error.js';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, isTroupeError } from '../core/errors/troupe-error.js';
+import { commands } from './commands/index.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const help = `troupe ${version}: LLM agents in roles, inside workflows that code owns.
-
-Usage: troupe <command> [options]
-
-Options:
-  --version   print the version
-  --help      print this help
-
-The run, runs, review, worker, dashboard, eval and chat commands are not in this version yet;
-use the library API (import { Agent } from 'troupe'): see README.md.`;
-
-const [command] = process.argv.slice(2);
-if (command === '--version' || command === '-v') {
-  console.log(version);
-} else if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-  console.log(help);
-} else {
-  console.error(`troupe: unknown command "${command}".\n\n${help}`);
-  process.exitCode = ExitCode.badInput;
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('troupe')
+    .description('LLM agents in roles, inside workflows that code owns.')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .showHelpAfterError('(troupe --help lists the commands)');
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.done;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with code 0.
+      return error.exitCode === 0 ? ExitCode.done : ExitCode.badInput;
+    }
+    if (isTroupeError(error)) {
+      process.stderr.write(`troupe: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`troupe: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    return ExitCode.failed;
+  }
 }
+
+process.exitCode = await main(process.argv.slice(2));

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+const troupe = (...args: string[]) => spawnSync('node', ['dist/src/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' } });
 
 describe('troupe command', () => {
   beforeAll(() => {
@@ -10,13 +11,34 @@ describe('troupe command', () => {
   }, 120_000);
 
   it('prints its version and help', () => {
-    expect(execFileSync('node', ['dist/src/cli/main.js', '--version'], { encoding: 'utf8' }).trim()).toBe(version);
-    expect(execFileSync('node', ['dist/src/cli/main.js', '--help'], { encoding: 'utf8' })).toMatch(/Usage: troupe <command>/);
+    expect(troupe('--version').stdout.trim()).toBe(version);
+    expect(troupe('--help').stdout).toMatch(/Usage: troupe \[options\] \[command\][\s\S]*run \[options\] <crew>/);
   });
 
   it('refuses an unknown command with exit code 2 and names it', () => {
-    const result = spawnSync('node', ['dist/src/cli/main.js', 'frobnicate'], { encoding: 'utf8' });
+    const result = troupe('frobnicate');
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/unknown command "frobnicate"/);
+    expect(result.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('runs a crew offline on its recorded transcript, showing progress on stderr', () => {
+    const result = troupe('run', 'math-tutor', '--json');
+    expect(result.status).toBe(0);
+    const output = JSON.parse(result.stdout) as { status: string; process: string; output: { rounds: number } };
+    expect(output).toMatchObject({ status: 'finished', process: 'two-agent', output: { rounds: 2 } });
+    expect(result.stderr).toMatch(/no API key is set: replaying the recorded transcript crews\/math-tutor\/cassette.json/);
+    expect(result.stderr).toMatch(/code_assistant: run_tests done/);
+  });
+
+  it('names what is wrong with exit code 2: an unknown crew, a bad model string, a bad input file', () => {
+    const missing = troupe('run', 'nope');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/field "crew": no crew "nope": looked for crews\/nope\/crew.yaml/);
+    const badModel = troupe('run', 'math-tutor', '--model', 'gpt-4.1');
+    expect(badModel.status).toBe(2);
+    expect(badModel.stderr).toMatch(/field "--model": "gpt-4.1" is not a model string \(did you mean "openai:gpt-4.1"\?\)/);
+    const badInput = troupe('run', 'math-tutor', '--input', 'package.json');
+    expect(badInput.status).toBe(2);
+    expect(badInput.stderr).toMatch(/package.json, field "input": the input must be a JSON string or an object with an "input" string/);
   });
 });
