@@ -34,3 +34,4 @@ export { loadRole, loadRoles, roleFileSchema, type ToolRegistry, type LoadedRole
 export { DefinitionFile } from './core/definition-file.js';
 export * from './queue/index.js';
 export * from './store/index.js';
+export * from './workflow/index.js';

@@ -32,6 +32,8 @@ function describe(event: TraceEvent): string | undefined {
       return `${event.crew}: round ${event.round}, ${event.speaker} speaks`;
     case 'termination':
       return `${who}: stopped by ${event.condition}: ${event.reason}`;
+    case 'item-transition':
+      return `${event.workflow}/${event.item}: ${event.from === event.to ? '' : `${event.from} → ${event.to}: `}${event.why}${event.policy ? ` [${event.policy}]` : ''}`;
     case 'crew-end':
       return `${event.crew}: ${event.status} (${event.reason})`;
     default:

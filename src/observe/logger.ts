@@ -146,6 +146,8 @@ function describe(event: TraceEvent): [Level, string] {
       return [event.status === 'finished' ? 'debug' : 'warn', `${event.crew}: delegation to ${event.member} ${event.status}${event.reason ? `: ${event.reason}` : ''}`];
     case 'speaker-select':
       return ['debug', `${event.crew}: round ${event.round}, ${event.speaker} speaks (${event.method})`];
+    case 'item-transition':
+      return [event.to === 'failed' ? 'warn' : 'info', `${event.workflow}/${event.item}: ${event.from} → ${event.to}${event.policy ? ` [${event.policy}]` : ''}: ${event.why}`];
     case 'crew-end':
       return [event.status === 'finished' ? 'info' : 'warn', `${event.crew}: ${event.process} crew ${event.status} (${event.condition}): ${event.reason}`];
   }

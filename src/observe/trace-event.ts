@@ -145,7 +145,20 @@ export interface CrewEndEvent extends EventBase {
   reason: string;
 }
 
+/** A workflow item changed state (or a rule fired on it); the same record as its persisted transition. */
+export interface ItemTransitionEvent extends EventBase {
+  type: 'item-transition';
+  workflow: string;
+  item: string;
+  from: string;
+  to: string;
+  why: string;
+  task?: string;
+  policy?: string;
+}
+
 export type TraceEvent =
+  | ItemTransitionEvent
   | TaskStartEvent
   | TaskEndEvent
   | DelegationStartEvent

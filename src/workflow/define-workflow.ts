@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { ConfigurationError } from '../core/errors/configuration-error.js';
+import type { JsonSchema } from '../core/json.js';
+import type { WorkflowTask } from './workflow-task.js';
+
+/** What an edge's functions see of the item besides the upstream output. */
+export interface ItemView {
+  id: string;
+  input: unknown;
+  /** Outputs of the tasks done so far, by task name. */
+  outputs: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A connection from one task's output to another task. `when` makes it a route (taken only when it
+ * holds; `route` names it in the transitions). `loop` makes it a back edge that sends the item
+ * upstream with feedback — the only way to form a cycle, and always with an attempt limit.
+ */
+export interface Edge {
+  from: string;
+  to: string;
+  when?: (output: any, item: ItemView) => boolean;
+  route?: string;
+  /** The downstream task's input, made from the upstream output. Default: the output itself (or, at a join, outputs by task name). */
+  map?: (output: any, item: ItemView) => unknown;
+  loop?: { maxAttempts: number; feedback: (output: any, item: ItemView) => string };
+}
+
+export interface WorkflowOptions<Input> {
+  name: string;
+  /** Each item's input; the start task receives it. */
+  input: z.ZodType<Input>;
+  tasks: readonly WorkflowTask[];
+  /** Default: a pipeline, each task feeding the next in the order given. */
+  edges?: readonly Edge[];
+  /** Where each item starts (default: the first task). */
+  start?: string;
+  /** Items worked on at once (default 4). */
+  concurrency?: number;
+  /** Independent tasks of one item run at once up to this many (default 4). */
+  branchConcurrency?: number;
+}
+
+export interface Workflow<Input = unknown> {
+  readonly name: string;
+  readonly input: z.ZodType<Input>;
+  readonly tasks: ReadonlyMap<string, WorkflowTask>;
+  readonly start: string;
+  /** Edges that run forward (the graph without its loops is acyclic). */
+  readonly forward: readonly Edge[];
+  readonly loops: readonly Edge[];
+  readonly concurrency: number;
+  readonly branchConcurrency: number;
+  /** Forward edges into each task. */
+  incoming(task: string): readonly Edge[];
+  outgoing(task: string): readonly Edge[];
+  /** Every task downstream of `task` (itself included), following forward edges. */
+  downstream(task: string): ReadonlySet<string>;
+}
+
+/**
+ * Builds a workflow and checks it the moment it is built: unknown task names, schema mismatches
+ * between connected tasks, unreachable tasks and cycles without an attempt limit are errors that
+ * name the tasks, long before an item runs into them.
+ */
+export function defineWorkflow<Input>(options: WorkflowOptions<Input>): Workflow<Input> {
+  const where = (field: string) => ({ field: `workflows.${options.name}.${field}` });
+  const tasks = new Map<string, WorkflowTask>();
+  for (const task of options.tasks) {
+    if (tasks.has(task.name)) throw new ConfigurationError(`workflow "${options.name}" has two tasks named "${task.name}"`, where('tasks'));
+    tasks.set(task.name, task);
+  }
+  if (tasks.size === 0) throw new ConfigurationError(`workflow "${options.name}" has no tasks`, where('tasks'));
+  const edges: readonly Edge[] = options.edges ?? options.tasks.slice(1).map((task, index) => ({ from: options.tasks[index]!.name, to: task.name }));
+  for (const [index, edge] of edges.entries()) {
+    for (const end of ['from', 'to'] as const) {
+      if (!tasks.has(edge[end])) {
+        throw new ConfigurationError(`edge ${edge.from} → ${edge.to} names unknown task "${edge[end]}" (tasks: ${[...tasks.keys()].join(', ')})`, where(`edges.${index}.${end}`));
+      }
+    }
+    if (edge.loop && !(Number.isInteger(edge.loop.maxAttempts) && edge.loop.maxAttempts >= 1)) {
+      throw new ConfigurationError(`loop edge ${edge.from} → ${edge.to} needs maxAttempts of at least 1`, where(`edges.${index}.loop.maxAttempts`));
+    }
+  }
+  const forward = edges.filter((edge) => !edge.loop);
+  const loops = edges.filter((edge) => edge.loop);
+  const start = options.start ?? options.tasks[0]!.name;
+  if (!tasks.has(start)) throw new ConfigurationError(`start task "${start}" is not a task of workflow "${options.name}"`, where('start'));
+
+  const incomingOf = groupBy(forward, (edge) => edge.to);
+  const outgoingOf = groupBy(forward, (edge) => edge.from);
+  const cycle = findCycle([...tasks.keys()], outgoingOf);
+  if (cycle) {
+    throw new ConfigurationError(
+      `cycle ${cycle.join(' → ')} has no attempt limit: make the edge that sends work back a loop edge ({ loop: { maxAttempts, feedback } })`,
+      where('edges'),
+    );
+  }
+  const reachable = reach(start, outgoingOf);
+  const unreachable = [...tasks.keys()].filter((name) => !reachable.has(name));
+  if (unreachable.length > 0) {
+    throw new ConfigurationError(`task${unreachable.length > 1 ? 's' : ''} ${unreachable.map((n) => `"${n}"`).join(', ')} can never run: no edge leads there from "${start}"`, where('edges'));
+  }
+  if ((incomingOf.get(start) ?? []).length > 0) throw new ConfigurationError(`start task "${start}" has incoming edges`, where('start'));
+  checkSchemas(options, tasks, incomingOf, start, where);
+
+  const downstreamCache = new Map<string, ReadonlySet<string>>();
+  return {
+    name: options.name,
+    input: options.input,
+    tasks,
+    start,
+    forward,
+    loops,
+    concurrency: options.concurrency ?? 4,
+    branchConcurrency: options.branchConcurrency ?? 4,
+    incoming: (task) => incomingOf.get(task) ?? [],
+    outgoing: (task) => [...(outgoingOf.get(task) ?? []), ...loops.filter((edge) => edge.from === task)],
+    downstream(task) {
+      let found = downstreamCache.get(task);
+      if (!found) downstreamCache.set(task, (found = reach(task, outgoingOf)));
+      return found;
+    },
+  };
+}
+
+function checkSchemas<Input>(options: WorkflowOptions<Input>, tasks: Map<string, WorkflowTask>, incoming: Map<string, Edge[]>, start: string, where: (field: string) => { field: string }): void {
+  const problems = (from: z.ZodType, to: z.ZodType) => mismatches(jsonSchema(from, 'output'), jsonSchema(to, 'input'));
+  const first = problems(options.input, tasks.get(start)!.input);
+  if (first.length) throw new ConfigurationError(`the workflow input does not fit task "${start}": ${first.join('; ')}`, where('input'));
+  for (const [to, edges] of incoming) {
+    const target = tasks.get(to)!;
+    if (edges.length === 1 && !edges[0]!.map) {
+      const found = problems(tasks.get(edges[0]!.from)!.output, target.input);
+      if (found.length) throw new ConfigurationError(`the output of "${edges[0]!.from}" does not fit the input of "${to}": ${found.join('; ')}. Fix the schemas or give the edge a map`, where(`edges.${edges[0]!.from}->${to}`));
+    }
+    if (edges.length > 1 && edges.every((edge) => !edge.map)) {
+      const found = mismatches({ type: 'object', properties: Object.fromEntries(edges.map((e) => [e.from, jsonSchema(tasks.get(e.from)!.output, 'output')])), required: edges.map((e) => e.from) }, jsonSchema(target.input, 'input'));
+      if (found.length) throw new ConfigurationError(`task "${to}" joins ${edges.map((e) => `"${e.from}"`).join(', ')} and receives their outputs by task name, which its input does not fit: ${found.join('; ')}`, where(`edges.${to}`));
+    }
+  }
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  try {
+    return z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  } catch {
+    return {};
+  }
+}
+
+/** What in `to` (an input schema) `from` (an output schema) does not provide; shallow on purpose, two levels deep. */
+function mismatches(from: JsonSchema, to: JsonSchema, path = '', depth = 0): string[] {
+  const here = path || 'the value';
+  const fromType = from['type'];
+  const toType = to['type'];
+  if (toType === undefined || fromType === undefined) return [];
+  if (fromType !== toType && !(toType === 'number' && fromType === 'integer')) return [`${here} is ${String(fromType)} but ${String(toType)} is expected`];
+  if (toType !== 'object' || depth > 1) return [];
+  const fromProps = (from['properties'] ?? {}) as Record<string, JsonSchema>;
+  const toProps = (to['properties'] ?? {}) as Record<string, JsonSchema>;
+  const fromRequired = new Set((from['required'] ?? []) as string[]);
+  const out: string[] = [];
+  for (const key of (to['required'] ?? []) as string[]) {
+    const field = path ? `${path}.${key}` : key;
+    if (!(key in fromProps)) {
+      if (from['additionalProperties'] === undefined || from['additionalProperties'] === false) out.push(`${field} is required but never produced`);
+    } else {
+      if (!fromRequired.has(key)) out.push(`${field} is required but may be missing`);
+      out.push(...mismatches(fromProps[key]!, toProps[key] ?? {}, field, depth + 1));
+    }
+  }
+  return out;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+function reach(from: string, outgoing: Map<string, Edge[]>): Set<string> {
+  const seen = new Set<string>([from]);
+  const queue = [from];
+  while (queue.length) for (const edge of outgoing.get(queue.shift()!) ?? []) if (!seen.has(edge.to)) seen.add(edge.to), queue.push(edge.to);
+  return seen;
+}
+
+function findCycle(names: string[], outgoing: Map<string, Edge[]>): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const edge of outgoing.get(name) ?? []) {
+      if (state.get(edge.to) === 'visiting') return [...stack.slice(stack.indexOf(edge.to)), edge.to];
+      if (!state.has(edge.to)) {
+        const found = visit(edge.to);
+        if (found) return found;
+      }
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const name of names) if (!state.has(name)) {
+    const found = visit(name);
+    if (found) return found;
+  }
+  return undefined;
+}

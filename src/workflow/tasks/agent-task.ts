@@ -1,0 +1,55 @@
+import type { Agent } from '../../agent/agent.js';
+import type { Crew } from '../../crew/crew.js';
+import { TroupeError } from '../../core/errors/troupe-error.js';
+import { claim } from '../claim.js';
+import type { TaskBase, TaskContext, WorkflowTask } from '../workflow-task.js';
+import { retryNote } from './model-step.js';
+
+/** A step done by an agent: its finish tool is validated against the task's output schema. */
+export function agentTask<Input, Output>(options: TaskBase<Input, Output> & { agent: Agent<any>; prompt: (input: Input, context: TaskContext) => string }): WorkflowTask<Input, Output> {
+  const agent = options.agent.with<Output>({ output: options.output });
+  return {
+    ...options,
+    kind: 'agent',
+    async execute(input, context) {
+      const result = await agent.run(options.prompt(input, context) + retryNote(context), {
+        runId: context.runId,
+        approver: context.approver,
+        ...(context.model !== undefined ? { model: context.model } : {}),
+        ...(context.trace ? { trace: context.trace } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      });
+      if (result.status !== 'finished') throw new StepStoppedError(options.name, result.stop.reason);
+      return claim(result.output, [], { model: result.model, costUsd: result.costUsd });
+    },
+  };
+}
+
+/** A step done by a crew; its output is the crew's output. */
+export function crewTask<Input, Output>(options: TaskBase<Input, Output> & { crew: Crew<any>; request: (input: Input, context: TaskContext) => string }): WorkflowTask<Input, Output> {
+  return {
+    ...options,
+    kind: 'crew',
+    async execute(input, context) {
+      const result = await options.crew.run(options.request(input, context) + retryNote(context), {
+        runId: context.runId,
+        approver: context.approver,
+        ...(context.model !== undefined ? { model: context.model } : {}),
+        ...(context.trace ? { trace: context.trace } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      });
+      if (result.status !== 'finished') throw new StepStoppedError(options.name, result.stop.reason);
+      return claim(result.output, [], { costUsd: result.usage.total.costUsd });
+    },
+  };
+}
+
+/** An agent or crew step ended without a result (a termination condition or bound fired). */
+export class StepStoppedError extends TroupeError {
+  readonly code = 'step_stopped';
+  readonly fault = 'model' as const;
+
+  constructor(task: string, reason: string) {
+    super(`task "${task}" ended without a result: ${reason}`);
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { codeTask, defineWorkflow, FileStore, readTransitions, runWorkflow, type StateStore } from 'troupe';
+import { collectTrace, sequentialIds } from 'troupe/testing';
+
+const store = (): StateStore => new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-wf-')) });
+const text = z.object({ text: z.string() });
+
+describe('running workflows', () => {
+  it('runs a pipeline per item and records every transition', async () => {
+    const workflow = defineWorkflow({
+      name: 'wc',
+      input: text,
+      tasks: [
+        codeTask({ name: 'split', stage: 'extracted', input: text, output: z.array(z.string()), run: ({ text }) => text.split(' ') }),
+        codeTask({ name: 'count', stage: 'validated', input: z.array(z.string()), output: z.number(), run: (words) => words.length }),
+      ],
+    });
+    const states = store();
+    const trace = collectTrace();
+    const summary = await runWorkflow(workflow, [{ id: 'a', input: { text: 'one two three' } }, { input: { text: 'four' } }], { store: states, ids: sequentialIds(), trace });
+
+    expect(summary.status).toBe('done');
+    expect(summary.counts).toEqual({ accepted: 2 });
+    expect(summary.items.find((i) => i.id === 'a')!.outputs).toEqual({ split: ['one', 'two', 'three'], count: 3 });
+    const transitions = (await readTransitions(states, summary.runId)).filter((t) => t.item === 'a');
+    expect(transitions.map((t) => `${t.from}->${t.to}${t.task ? `:${t.task}` : ''}`)).toEqual(['received->received', 'received->extracted:split', 'extracted->validated:count', 'validated->accepted']);
+    expect(transitions[1]!.claim).toEqual({ value: ['one', 'two', 'three'], status: 'proposed', evidence: [] });
+    expect(trace.events.filter((e) => e.type === 'item-transition')).toHaveLength(8);
+  });
+
+  it('routes items, skips untaken branches, and joins only what ran', async () => {
+    const order: string[] = [];
+    const task = (name: string, run: (input: any) => unknown, input: z.ZodType = z.any(), output: z.ZodType = z.any()) =>
+      codeTask({ name, input, output, run: async (value) => (order.push(name), run(value)) });
+    const workflow = defineWorkflow({
+      name: 'docs',
+      input: text,
+      tasks: [
+        task('classify', ({ text }) => (text.startsWith('INV') ? 'invoice' : 'receipt')),
+        task('invoice', () => ({ kind: 'invoice' })),
+        task('receipt', () => ({ kind: 'receipt' })),
+        task('store', (value) => value),
+      ],
+      edges: [
+        { from: 'classify', to: 'invoice', when: (kind) => kind === 'invoice', route: 'invoice' },
+        { from: 'classify', to: 'receipt', when: (kind) => kind === 'receipt', route: 'receipt' },
+        { from: 'invoice', to: 'store' },
+        { from: 'receipt', to: 'store' },
+      ],
+    });
+    const states = store();
+    const summary = await runWorkflow(workflow, [{ id: 'x', input: { text: 'INV-1' } }], { store: states });
+    expect(summary.items[0]!.outputs).toEqual({ classify: 'invoice', invoice: { kind: 'invoice' }, store: { kind: 'invoice' } });
+    expect(order).toEqual(['classify', 'invoice', 'store']);
+    const routed = (await readTransitions(states, summary.runId)).find((t) => t.route);
+    expect(routed).toMatchObject({ from: 'received', to: 'routed', task: 'classify', route: 'invoice', why: 'route invoice taken' });
+  });
+
+  it('runs independent branches of a DAG concurrently, up to the limit', async () => {
+    let running = 0;
+    let most = 0;
+    const slow = (name: string) =>
+      codeTask({ name, input: z.any(), output: z.string(), run: async () => { running++; most = Math.max(most, running); await new Promise((r) => setTimeout(r, 30)); running--; return name; } });
+    const workflow = defineWorkflow({
+      name: 'fan',
+      input: z.any(),
+      tasks: [slow('a'), slow('b'), slow('c'), slow('d'), codeTask({ name: 'join', input: z.object({ b: z.string(), c: z.string(), d: z.string() }), output: z.string(), run: (v) => Object.values(v).join('') })],
+      edges: [{ from: 'a', to: 'b' }, { from: 'a', to: 'c' }, { from: 'a', to: 'd' }, { from: 'b', to: 'join' }, { from: 'c', to: 'join' }, { from: 'd', to: 'join' }],
+      branchConcurrency: 2,
+      concurrency: 1,
+    });
+    const summary = await runWorkflow(workflow, [{ input: {} }], { store: store() });
+    expect(summary.items[0]!.outputs.join).toBe('bcd');
+    expect(most).toBe(2);
+  });
+
+  it('streams items that arrive while the workflow runs', async () => {
+    const workflow = defineWorkflow({ name: 'echo', input: z.number(), tasks: [codeTask({ name: 'double', input: z.number(), output: z.number(), run: (n) => n * 2 })] });
+    async function* arriving() {
+      for (let n = 1; n <= 5; n++) {
+        await new Promise((r) => setTimeout(r, 5));
+        yield { id: `n${n}`, input: n };
+      }
+    }
+    const summary = await runWorkflow(workflow, arriving(), { store: store() });
+    expect(summary.items.map((i) => i.outputs.double).sort()).toEqual([10, 2, 4, 6, 8]);
+  });
+
+  it('fails an item whose input is invalid, keeping the others', async () => {
+    const workflow = defineWorkflow({ name: 'echo', input: z.number(), tasks: [codeTask({ name: 'double', input: z.number(), output: z.number(), run: (n) => n * 2 })] });
+    const summary = await runWorkflow(workflow, [{ id: 'good', input: 1 }, { id: 'bad', input: 'one' as unknown as number }], { store: store() });
+    expect(summary.status).toBe('failed');
+    expect(summary.items.find((i) => i.id === 'bad')).toMatchObject({ state: 'failed', reason: "the item's input is invalid: Invalid input: expected number, received string" });
+    expect(summary.items.find((i) => i.id === 'good')).toMatchObject({ state: 'accepted', outputs: { double: 2 } });
+  });
+});
