@@ -8,6 +8,7 @@ import type { TraceSink } from '../observe/trace-event.js';
 import type { StateStore } from '../store/state-store.js';
 import { openStateStore } from '../store/open-state-store.js';
 import type { Approver } from '../tools/approval.js';
+import type { Claim } from './claim.js';
 import type { Workflow } from './define-workflow.js';
 import { getReview, type ReviewRequest } from './review.js';
 import { approvalKey, runStep, type ReviewDraft, type StepOutcome } from './run-step.js';
@@ -30,6 +31,14 @@ export interface RunWorkflowOptions {
   signal?: AbortSignal;
   clock?: Clock;
   ids?: IdGenerator;
+  /**
+   * Keep items that wait for review in this process and check for decisions this often, so a
+   * decision made from another terminal (`troupe review approve`) lets the run go on. Without it
+   * the run returns with status `awaiting-review` and continues with `resumeRun`.
+   */
+  waitForReviews?: { pollMs?: number };
+  /** Called after each task's output is accepted: to record real inputs and outputs as examples, or to watch. */
+  onTaskDone?: (event: { item: string; task: string; input: unknown; output: unknown; claim: Claim }) => void | Promise<void>;
 }
 
 export interface ItemSummary {
@@ -104,6 +113,15 @@ class Engine {
   }
 
   async process(item: ItemRecord): Promise<void> {
+    for (;;) {
+      await this.advance(item);
+      const wait = this.options.waitForReviews;
+      if (item.state !== 'awaiting-review' || !wait || this.options.signal?.aborted) return;
+      await sleep(wait.pollMs ?? 1000, this.options.signal);
+    }
+  }
+
+  private async advance(item: ItemRecord): Promise<void> {
     if (item.state === 'awaiting-review' && !(await this.applyReview(item))) return;
     while (!finalStates.has(item.state) && item.state !== 'awaiting-review') {
       if (this.options.signal?.aborted) return;
@@ -116,9 +134,11 @@ class Engine {
       const batch = ready.slice(0, this.workflow.branchConcurrency);
       for (const name of batch) item.tasks[name]!.status = 'running';
       await this.save(item); // a crash from here on re-runs these steps; done ones never again
-      const outcomes = await Promise.all(batch.map((name) => this.step(item, name)));
+      const inputs = new Map<string, unknown>();
+      const outcomes = await Promise.all(batch.map((name) => this.step(item, name, inputs)));
       for (const [index, outcome] of outcomes.entries()) {
         await this.apply(item, batch[index]!, outcome);
+        if (outcome.kind === 'done' && this.options.onTaskDone) await this.options.onTaskDone({ item: item.id, task: batch[index]!, input: inputs.get(batch[index]!), output: outcome.output, claim: outcome.claim });
         if (finalStates.has(item.state) || (item.state as ItemState) === 'awaiting-review') break;
       }
       await this.save(item);
@@ -146,10 +166,11 @@ class Engine {
     };
   }
 
-  private step(item: ItemRecord, name: string): Promise<StepOutcome> {
+  private step(item: ItemRecord, name: string, inputs: Map<string, unknown>): Promise<StepOutcome> {
     const task = this.workflow.tasks.get(name)!;
     const record = item.tasks[name]!;
     const input = edgeInput(this.workflow, item, name);
+    inputs.set(name, input);
     const checked = task.input.safeParse(input);
     if (!checked.success) return Promise.resolve({ kind: 'failed', reason: `the input of "${name}" is invalid: ${formatIssues(checked.error.issues)}` });
     return runStep({
@@ -312,6 +333,13 @@ function outputsOf(item: ItemRecord): Record<string, unknown> {
 /** The progress stage an item returns to after a review. */
 function lastStage(item: ItemRecord): ItemState {
   return item.stage ?? 'received';
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
 }
 
 /** Runs `work` over items from a list or an async source, at most `limit` at a time. */
