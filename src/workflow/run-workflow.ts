@@ -68,10 +68,15 @@ export async function runWorkflow<Input>(workflow: Workflow<Input>, items: Itera
   const run: RunRecord = { schemaVersion: runStateVersion, id: engine.runId, workflow: workflow.name, status: 'running', startedAt: clock.now(), updatedAt: clock.now(), counts: {} };
   await engine.store.put(collections.runs, run.id, run as unknown as JsonValue);
   let count = 0;
-  await pool(items, workflow.concurrency, async (item) => {
-    const id = item.id ?? `item-${++count}`;
-    await engine.process(await engine.receive(id, item.input));
-  });
+  const receive = (item: WorkItemInput<Input>) => engine.receive(item.id ?? `item-${++count}`, item.input);
+  if (Symbol.iterator in items) {
+    // A known list is recorded whole before any work, so a crash loses none of it.
+    const received: ItemRecord[] = [];
+    for (const item of items) received.push(await receive(item));
+    await pool(received, workflow.concurrency, (item) => engine.process(item));
+  } else {
+    await pool(items, workflow.concurrency, async (item) => engine.process(await receive(item)));
+  }
   return engine.finish();
 }
 
@@ -82,7 +87,10 @@ export async function resumeRun<Input>(workflow: Workflow<Input>, runId: string,
   if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: 'run' });
   if (run.workflow !== workflow.name) throw new ConfigurationError(`run "${runId}" belongs to workflow "${run.workflow}", not "${workflow.name}"`, { field: 'run' });
   const items = (await listItems(engine.store, runId)).filter((item) => !finalStates.has(item.state));
-  await pool(items, workflow.concurrency, (item) => engine.process(item));
+  await pool(items, workflow.concurrency, async (item) => {
+    await engine.recover(item);
+    await engine.process(item);
+  });
   return engine.finish();
 }
 
@@ -110,6 +118,15 @@ class Engine {
     await this.transition(item, { to: 'received', why: 'received' });
     if (!parsed.success) await this.end(item, 'failed', `the item's input is invalid: ${formatIssues(parsed.error.issues)}`);
     return item;
+  }
+
+  /** Steps that were running when the process died run again (done ones never do). */
+  async recover(item: ItemRecord): Promise<void> {
+    for (const [name, record] of Object.entries(item.tasks)) {
+      if (record.status !== 'running') continue;
+      record.status = 'pending';
+      await this.transition(item, { to: item.state, task: name, policy: 'resume.rerun', why: `"${name}" was interrupted (the run stopped during it) and runs again` });
+    }
   }
 
   async process(item: ItemRecord): Promise<void> {
