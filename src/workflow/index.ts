@@ -24,3 +24,5 @@ export {
   type TaskRecord,
   type Transition,
 } from './run-state.js';
+export * from './handler/index.js';
+export * from './eval/index.js';

@@ -1,0 +1,37 @@
+// Writes crews/merged-reaction/cassette.json, the transcript the llm coordinator replays without a
+// key. It is authored with a scripted model (its id says `scripted:merged-reaction`) that decides
+// from what it is shown, as a model would; the tools really run against channel.json. To record
+// live instead: delete the cassette and run with TROUPE_RECORD=1
+// TROUPE_RECORD_MODEL=anthropic:claude-sonnet-4-5 and ANTHROPIC_API_KEY.
+// Run: npm run build && node dist/crews/merged-reaction/author.js
+import { rmSync } from 'node:fs';
+import type { ModelRequest, ToolMessage } from 'troupe';
+import { registerModel, reply, scriptedModel } from 'troupe/testing';
+
+const pullLink = /https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/pull\/(\d+)/g;
+
+function decide(request: ModelRequest) {
+  const message = JSON.parse(String(request.messages[0]!.content).split('\n\n')[1]!) as { channel: string; ts: string; text: string };
+  const last = request.messages.at(-1)!;
+  if (last.role === 'user') {
+    const links = [...new Set([...message.text.matchAll(pullLink)].map((m) => `${m[1]}#${m[2]}`))];
+    if (links.length !== 1) return reply.finish({ answer: `No reaction: the message links ${links.length} pull requests.` });
+    const [repo, number] = links[0]!.split('#') as [string, string];
+    return { text: `The message links ${links[0]}; checking its state.`, toolCalls: [{ name: 'get_pull_request', input: { repo, number: Number(number) }, id: `toolu_pr_${message.ts}` }] };
+  }
+  const result = (last as ToolMessage).content[0]!;
+  if (result.name === 'get_pull_request') {
+    const pull = JSON.parse(result.output) as { repo: string; number: number; state: string };
+    if (pull.state === 'open') return reply.finish({ answer: `No reaction: ${pull.repo}#${pull.number} is still open.` });
+    return { toolCalls: [{ name: 'add_reaction', input: { channel: message.channel, ts: message.ts, reaction: 'merged' }, id: `toolu_re_${message.ts}` }] };
+  }
+  return reply.finish({ answer: 'Added the merged reaction.' });
+}
+
+rmSync('crews/merged-reaction/cassette.json', { force: true });
+registerModel('merged-reaction', scriptedModel(decide, { id: 'scripted:merged-reaction' }));
+process.env.TROUPE_RECORD = '1';
+process.env.TROUPE_RECORD_MODEL = 'scripted:merged-reaction';
+delete process.env.ANTHROPIC_API_KEY;
+const { runMergedReaction } = await import('./run.js');
+await runMergedReaction('llm');

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import type { ToolRegistry } from '../../agent/role-loader.js';
+import { DefinitionFile } from '../../core/definition-file.js';
+import { ConfigurationError } from '../../core/errors/configuration-error.js';
+import { parseModelString } from '../../model/resolve-model.js';
+import { fieldOf, type Trigger } from './trigger.js';
+
+const condition = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.object({ equals: z.union([z.string(), z.number(), z.boolean()]).optional(), matches: z.string().optional(), exists: z.boolean().optional(), in: z.array(z.union([z.string(), z.number()])).optional() }).strict(),
+]);
+
+/**
+ * A configuration: which triggers it handles, its prompt, the tools it approves, its limits, its
+ * model, what happens to the final answer, and which coordinator runs it. Keys are snake_case as
+ * they appear in YAML files; unknown keys are errors.
+ */
+export const configurationSchema = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "_" or "-"'),
+    description: z.string().optional(),
+    trigger: z
+      .object({
+        kind: z.enum(['manual', 'event', 'schedule', 'queue']).optional(),
+        source: z.string().optional(),
+        /** Dotted paths of the trigger (`data.type`) and what they must be. */
+        match: z.record(z.string(), condition).default({}),
+      })
+      .strict(),
+    prompt: z.string().min(1),
+    /** The approved tools, by name; nothing else is reachable, by the model or by a script. */
+    tools: z.array(z.string()).default([]),
+    /** Workflow tasks and crews offered to an llm coordinator as tools, ad-hoc agents, and a worklist. */
+    delegates: z
+      .object({ tasks: z.array(z.string()).default([]), crews: z.array(z.string()).default([]), adhoc_agents: z.boolean().default(false), worklist: z.boolean().default(false) })
+      .strict()
+      .optional(),
+    limits: z
+      .object({
+        max_tool_calls: z.number().int().positive().default(20),
+        max_turns: z.number().int().positive().default(20),
+        token_budget: z.number().int().positive().optional(),
+        cost_budget: z.number().positive().optional(),
+        timeout_ms: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({ max_tool_calls: 20, max_turns: 20 }),
+    model: z.string().optional(),
+    /** `used`: returned to the caller; `post`: posted back where the trigger came from; `discard`: only the tool calls matter. */
+    final_answer: z.enum(['used', 'post', 'discard']).default('used'),
+    coordinator: z.enum(['llm', 'script']).default('llm'),
+    coordinator_script: z.string().optional(),
+    /** Golden triggers and their expectations, for `troupe coordinator compare`. */
+    golden: z.string().optional(),
+  })
+  .strict();
+
+export type ConfigurationSpec = z.infer<typeof configurationSchema>;
+
+export interface Configuration extends ConfigurationSpec {
+  /** The file it came from, when it came from one; relative paths in it are resolved against its folder. */
+  file?: string;
+  /** The coordinator script's absolute path. */
+  scriptPath?: string;
+}
+
+/** Defines a configuration in TypeScript, checked like a file. */
+export function defineConfiguration(spec: z.input<typeof configurationSchema>, options: { tools?: ToolRegistry; dir?: string } = {}): Configuration {
+  const parsed = configurationSchema.safeParse(spec);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigurationError(`configuration: ${issue.message}`, { field: issue.path.map(String).join('.') });
+  }
+  return check(parsed.data, options.tools, options.dir ?? process.cwd(), (path, message) => new ConfigurationError(message, { field: path.map(String).join('.') }));
+}
+
+/** Loads a configuration file (YAML or JSON); every problem names the file, line and field. */
+export function loadConfiguration(path: string, options: { tools?: ToolRegistry } = {}): Configuration {
+  const file = DefinitionFile.read(path);
+  const spec = file.validate(configurationSchema, 'configuration');
+  return { ...check(spec, options.tools, dirname(resolve(path)), (at, message) => file.error(at, message)), file: path };
+}
+
+function check(spec: ConfigurationSpec, tools: ToolRegistry | undefined, dir: string, error: (path: PropertyKey[], message: string) => ConfigurationError): Configuration {
+  const configuration: Configuration = { ...spec };
+  if (spec.model) {
+    try {
+      parseModelString(spec.model);
+    } catch (problem) {
+      throw error(['model'], (problem as Error).message.replace(/^field "model": /, ''));
+    }
+  }
+  if (tools) {
+    const known = Array.isArray(tools) ? tools.map((tool) => tool.name) : Object.keys(tools);
+    spec.tools.forEach((name, index) => {
+      if (!known.includes(name)) throw error(['tools', index], `tool "${name}" is not registered (registered: ${known.join(', ') || 'none'})`);
+    });
+  }
+  if (spec.coordinator === 'script' && !spec.coordinator_script) throw error(['coordinator_script'], 'coordinator: script needs coordinator_script: the path of the script');
+  if (spec.coordinator_script) {
+    const path = resolve(dir, spec.coordinator_script);
+    const candidates = [path, path.replace(/\.ts$/, '.js'), path.replace(/\.js$/, '.ts')];
+    const found = candidates.find((candidate) => existsSync(candidate));
+    if (!found) throw error(['coordinator_script'], `the coordinator script ${spec.coordinator_script} does not exist (looked for ${candidates.join(', ')})`);
+    configuration.scriptPath = found;
+  }
+  for (const pattern of Object.entries(spec.trigger.match)) {
+    const value = pattern[1];
+    if (typeof value === 'object' && value.matches !== undefined) {
+      try {
+        new RegExp(value.matches);
+      } catch {
+        throw error(['trigger', 'match', pattern[0], 'matches'], `"${value.matches}" is not a valid regular expression`);
+      }
+    }
+  }
+  return configuration;
+}
+
+/** Whether a configuration handles a trigger, and if not, the first condition that failed (for the record). */
+export function matchTrigger(configuration: Configuration, trigger: Trigger): { matches: true } | { matches: false; why: string } {
+  const want = configuration.trigger;
+  if (want.kind && want.kind !== trigger.kind) return { matches: false, why: `kind is ${trigger.kind}, not ${want.kind}` };
+  if (want.source && want.source !== trigger.source) return { matches: false, why: `source is ${trigger.source ?? 'none'}, not ${want.source}` };
+  for (const [path, expected] of Object.entries(want.match)) {
+    const actual = fieldOf(trigger, path);
+    if (typeof expected !== 'object') {
+      if (actual !== expected) return { matches: false, why: `${path} is ${JSON.stringify(actual)}, not ${JSON.stringify(expected)}` };
+      continue;
+    }
+    if (expected.exists !== undefined && (actual !== undefined) !== expected.exists) return { matches: false, why: `${path} ${expected.exists ? 'is missing' : 'is present'}` };
+    if (expected.equals !== undefined && actual !== expected.equals) return { matches: false, why: `${path} is ${JSON.stringify(actual)}, not ${JSON.stringify(expected.equals)}` };
+    if (expected.in && !expected.in.includes(actual as string | number)) return { matches: false, why: `${path} is ${JSON.stringify(actual)}, not one of ${JSON.stringify(expected.in)}` };
+    if (expected.matches !== undefined && !(typeof actual === 'string' && new RegExp(expected.matches).test(actual))) return { matches: false, why: `${path} does not match /${expected.matches}/` };
+  }
+  return { matches: true };
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { Agent } from '../../agent/agent.js';
+import { maxTurns, type TerminationCondition } from '../../agent/termination.js';
+import { formatIssues } from '../../core/errors/input-validation-error.js';
+import type { Crew } from '../../crew/crew.js';
+import type { ModelClient } from '../../model/model-client.js';
+import type { TraceSink } from '../../observe/trace-event.js';
+import type { Approver } from '../../tools/approval.js';
+import { defineTool, type Tool } from '../../tools/define-tool.js';
+import type { WorkflowTask } from '../workflow-task.js';
+
+export interface DelegateContext {
+  runId: string;
+  model: string | ModelClient | undefined;
+  trace?: TraceSink;
+  signal?: AbortSignal;
+  approver: Approver;
+  /** Limits for agents the coordinator creates. */
+  termination: TerminationCondition;
+}
+
+/** A workflow task offered to a coordinator as a tool: its input schema is the tool's, its validated output the result. */
+export function taskTool(task: WorkflowTask, context: DelegateContext): Tool {
+  const object = task.input instanceof z.ZodObject;
+  return defineTool({
+    name: `task_${task.name}`.slice(0, 64),
+    description: `Runs the workflow task "${task.name}" (${task.kind}) and returns its validated output.`,
+    input: object ? task.input : z.object({ input: task.input }),
+    sideEffects: task.sideEffects ?? 'none',
+    run: async (args: any) => {
+      const input = object ? args : args.input;
+      const claim = await task.execute(input, {
+        runId: context.runId,
+        itemId: 'coordinator',
+        task: task.name,
+        attempt: 1,
+        idempotencyKey: `${context.runId}.coordinator.${task.name}`,
+        approver: context.approver,
+        ...(context.model !== undefined ? { model: context.model } : {}),
+        ...(context.trace ? { trace: context.trace } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      });
+      const parsed = task.output.safeParse(claim.value);
+      if (!parsed.success) throw new Error(`task "${task.name}" gave an invalid output: ${formatIssues(parsed.error.issues)}`);
+      return parsed.data;
+    },
+  });
+}
+
+/** A crew offered as a tool: it takes a request in words and returns the crew's output. */
+export function crewTool(crew: Crew<any>, context: DelegateContext): Tool {
+  return defineTool({
+    name: `crew_${crew.name}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64),
+    description: `Hands a request to the ${crew.process} crew "${crew.name}" and returns its output.`,
+    input: z.object({ request: z.string().min(1) }),
+    run: async ({ request }) => {
+      const result = await crew.run(request, { runId: context.runId, approver: context.approver, ...(context.model !== undefined ? { model: context.model } : {}), ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
+      if (result.status !== 'finished') throw new Error(`crew "${crew.name}" ${result.status}: ${result.stop.reason}`);
+      return result.output;
+    },
+  });
+}
+
+/**
+ * Lets the coordinator create a task agent on the spot: a system message it writes and tools it
+ * picks from the approved ones. The agent must end through its finish tool, within the limits.
+ */
+export function adhocAgentTool(approved: readonly Tool[], context: DelegateContext, created: Array<{ name: string; tools: string[]; status: string }>): Tool {
+  const names = approved.map((tool) => tool.name);
+  return defineTool({
+    name: 'create_agent',
+    description: `Creates a task agent with instructions you write and tools chosen from: ${names.join(', ') || 'none'}. It works on the task and returns its result.`,
+    input: z.object({
+      name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
+      instructions: z.string().min(1).describe('The agent\'s system message'),
+      tools: z.array(names.length ? z.enum(names as [string, ...string[]]) : z.never()).default([]),
+      task: z.string().min(1),
+    }),
+    run: async ({ name, instructions, tools, task }) => {
+      const agent = new Agent({ name, instructions, tools: approved.filter((tool) => tools.includes(tool.name)), termination: context.termination, ...(context.model !== undefined ? { model: context.model } : {}) });
+      const result = await agent.run(task, { runId: context.runId, approver: context.approver, ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
+      created.push({ name, tools, status: result.status });
+      if (result.status !== 'finished') throw new Error(`agent "${name}" stopped: ${result.stop.reason}`);
+      return result.output;
+    },
+  });
+}
+
+export const defaultAgentTermination = maxTurns(10);

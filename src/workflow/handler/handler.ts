@@ -1,0 +1,268 @@
+import { Agent } from '../../agent/agent.js';
+import { costBudget, maxToolCalls, maxTurns, timeout, tokenBudget, type TerminationCondition } from '../../agent/termination.js';
+import { HaltError } from '../../core/errors/halt-error.js';
+import { isTroupeError } from '../../core/errors/troupe-error.js';
+import { randomIds, systemClock, type Clock, type IdGenerator } from '../../core/ids.js';
+import type { JsonValue } from '../../core/json.js';
+import type { Crew } from '../../crew/crew.js';
+import type { ModelClient } from '../../model/model-client.js';
+import type { TraceEvent, TraceSink } from '../../observe/trace-event.js';
+import type { StateStore } from '../../store/state-store.js';
+import type { Approver } from '../../tools/approval.js';
+import type { Tool } from '../../tools/define-tool.js';
+import type { ToolRegistry } from '../../agent/role-loader.js';
+import { z } from 'zod';
+import type { WorkflowTask } from '../workflow-task.js';
+import { matchTrigger, type Configuration } from './configuration.js';
+import { adhocAgentTool, crewTool, defaultAgentTermination, taskTool, type DelegateContext } from './delegates.js';
+import { runScript } from './script-coordinator.js';
+import type { Trigger } from './trigger.js';
+import { fileTools, VirtualFiles } from './virtual-files.js';
+import { Worklist, type WorkEntry } from './worklist.js';
+
+export interface HandlerOptions {
+  configurations: readonly Configuration[];
+  /** Where approved tools come from, by name. */
+  tools: ToolRegistry;
+  /** Workflow tasks and crews a configuration may offer its llm coordinator, by name. */
+  delegates?: { tasks?: readonly WorkflowTask[]; crews?: readonly Crew<any>[] };
+  /** Relative file references of triggers are read from here (default: the working directory). */
+  fileRoot?: string;
+  /** Outcomes, worklists and their changes are recorded here when given. */
+  store?: StateStore;
+  /** Replaces every configuration's model (tests pass a scripted model). */
+  model?: string | ModelClient;
+  /** Where `final_answer: post` answers go: back to where the trigger came from. */
+  post?: (answer: string, trigger: Trigger, configuration: Configuration) => void | Promise<void>;
+  approver?: Approver;
+  trace?: TraceSink;
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+export interface ToolCallRecord {
+  tool: string;
+  input: unknown;
+  output: string;
+  isError: boolean;
+  /** `coordinator`, or the subagent or ad-hoc agent that made the call. */
+  by: string;
+}
+
+/** What happened to a trigger, explained: every outcome, including "no configuration" and "two configurations", is recorded. */
+export interface HandlerOutcome {
+  runId: string;
+  trigger: string;
+  status: 'done' | 'stopped' | 'failed' | 'no-match' | 'ambiguous';
+  why: string;
+  configuration?: string;
+  coordinator?: 'llm' | 'script';
+  answer?: string;
+  disposition?: 'used' | 'posted' | 'discarded';
+  toolCalls: ToolCallRecord[];
+  stop?: { condition: string; reason: string; detail: Record<string, unknown> };
+  files: { listed: string[]; read: number };
+  worklist?: WorkEntry[];
+  agentsCreated?: Array<{ name: string; tools: string[]; status: string }>;
+  costUsd: number;
+  turns: number;
+}
+
+/**
+ * Receives triggers, picks the one configuration that matches, builds the trigger's virtual files
+ * and runs the configuration with its coordinator: a model choosing among the approved tools
+ * (`llm`), or reviewed code using the same tools (`script`). Both leave the same kind of trace.
+ */
+export class Handler {
+  readonly #options: HandlerOptions;
+
+  constructor(options: HandlerOptions) {
+    this.#options = options;
+  }
+
+  async handle(trigger: Trigger, run: { coordinator?: 'llm' | 'script'; signal?: AbortSignal; runId?: string } = {}): Promise<HandlerOutcome> {
+    const options = this.#options;
+    const clock = options.clock ?? systemClock;
+    const runId = run.runId ?? (options.ids ?? randomIds)('handler');
+    const base = { runId, trigger: trigger.id, toolCalls: [], files: { listed: (trigger.files ?? []).map((f) => f.name), read: 0 }, costUsd: 0, turns: 0 };
+    const matches = options.configurations.map((configuration) => ({ configuration, result: matchTrigger(configuration, trigger) }));
+    const chosen = matches.filter((m) => m.result.matches).map((m) => m.configuration);
+    if (chosen.length !== 1) {
+      const why = chosen.length === 0
+        ? `no configuration handles this ${trigger.kind} trigger: ${matches.map((m) => `${m.configuration.name} (${m.result.matches ? '' : m.result.why})`).join('; ') || 'none are defined'}`
+        : `${chosen.length} configurations match this trigger (${chosen.map((c) => c.name).join(', ')}); make their trigger conditions exclusive`;
+      return this.#record({ ...base, status: chosen.length === 0 ? 'no-match' : 'ambiguous', why });
+    }
+    const configuration = chosen[0]!;
+    const coordinator = run.coordinator ?? configuration.coordinator;
+    const files = new VirtualFiles(trigger.files ?? [], options.fileRoot);
+    const approved = this.#approvedTools(configuration);
+    const toolCalls: ToolCallRecord[] = [];
+    const trace = recordToolCalls(toolCalls, options.trace);
+    const controller = new AbortController();
+    const limits = configuration.limits;
+    const timer = limits.timeout_ms ? setTimeout(() => controller.abort(new Error(`the configuration's time limit of ${limits.timeout_ms} ms passed`)), limits.timeout_ms) : undefined;
+    const signal = run.signal ? AbortSignal.any([run.signal, controller.signal]) : controller.signal;
+    const model = options.model ?? configuration.model;
+    const spent = { costUsd: 0, turns: 0 };
+    const outcome: HandlerOutcome = { ...base, toolCalls, status: 'done', why: '', configuration: configuration.name, coordinator };
+    try {
+      if (coordinator === 'script') {
+        const answer = await runScript({
+          configuration: configuration.name,
+          scriptPath: configuration.scriptPath!,
+          trigger,
+          files,
+          tools: [...approved, ...fileTools(files)],
+          runId,
+          clock,
+          trace,
+          signal,
+          approver: options.approver,
+          maxToolCalls: limits.max_tool_calls,
+          model,
+          subagentTermination: termination(configuration, spent),
+          onSubagentRun: (result) => {
+            spent.costUsd += result.costUsd;
+            spent.turns += result.turns;
+          },
+        });
+        if (answer !== undefined) outcome.answer = answer;
+        outcome.why = `the script of ${configuration.name} finished`;
+      } else {
+        const context: DelegateContext = { runId, model, signal, approver: options.approver ?? (() => ({ approved: false, note: 'no approver is configured' })), termination: defaultAgentTermination, trace };
+        const delegates = this.#delegateTools(configuration, context, approved, outcome);
+        const worklist = configuration.delegates?.worklist ? new Worklist(options.store, runId) : undefined;
+        const agent = new Agent({
+          name: 'coordinator',
+          instructions: `${configuration.prompt.trim()}\n\nUse only the tools you have. ${files.list().length ? 'The trigger came with files: read them with read_file when you need them.' : ''}${worklist ? '\nKeep a worklist with plan_work and update_work: plan first, re-prioritize as results come in, and finish only when nothing is open.' : ''}`,
+          tools: [...approved, ...fileTools(files), ...delegates, ...(worklist?.tools() ?? [])],
+          output: z.object({ answer: z.string().describe('Your final answer') }).superRefine((_, check) => {
+            const open = worklist?.open() ?? [];
+            if (open.length) check.addIssue({ code: 'custom', message: `the worklist still has open items: ${open.map((e) => e.id).join(', ')}` });
+          }),
+          termination: termination(configuration, spent),
+          ...(model !== undefined ? { model } : {}),
+        });
+        const result = await agent.run(describeTrigger(trigger, files), { runId, clock, signal, trace, ...(options.approver ? { approver: options.approver } : {}) });
+        spent.costUsd += result.costUsd;
+        spent.turns += result.turns;
+        if (worklist) outcome.worklist = worklist.sorted();
+        if (result.status === 'finished') {
+          outcome.answer = result.output.answer;
+          outcome.why = `the coordinator of ${configuration.name} finished`;
+        } else {
+          outcome.status = 'stopped';
+          outcome.stop = { condition: result.stop.condition, reason: result.stop.reason, detail: result.stop.detail };
+          outcome.why = `the coordinator of ${configuration.name} was stopped: ${result.stop.reason}`;
+        }
+      }
+    } catch (error) {
+      if (error instanceof HaltError) {
+        outcome.status = 'stopped';
+        outcome.stop = error.verdict;
+        outcome.why = error.message;
+      } else if (signal.aborted && !isTroupeError(error)) {
+        outcome.status = 'stopped';
+        outcome.stop = { condition: 'timeout', reason: (signal.reason as Error)?.message ?? 'aborted', detail: { limitMs: limits.timeout_ms } };
+        outcome.why = outcome.stop.reason;
+      } else if (isTroupeError(error) && (error.fault === 'configuration' || error.fault === 'user')) {
+        throw error;
+      } else {
+        outcome.status = 'failed';
+        outcome.why = (error as Error).message;
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    outcome.costUsd = spent.costUsd;
+    outcome.turns = spent.turns;
+    outcome.files.read = files.readCount;
+    await this.#dispose(outcome, configuration, trigger);
+    return this.#record(outcome);
+  }
+
+  /** Whether a registered tool changes the world (`write` or `external`): what golden expectations compare. */
+  hasSideEffects(name: string): boolean {
+    const registry = this.#options.tools;
+    const tool = Array.isArray(registry) ? (registry as readonly Tool[]).find((t) => t.name === name) : (registry as Record<string, Tool>)[name];
+    return tool?.sideEffects === 'write' || tool?.sideEffects === 'external';
+  }
+
+  #approvedTools(configuration: Configuration): Tool[] {
+    const registry = this.#options.tools;
+    const lookup = (name: string) => (Array.isArray(registry) ? (registry as readonly Tool[]).find((tool) => tool.name === name) : (registry as Record<string, Tool>)[name]);
+    return configuration.tools.map((name) => {
+      const tool = lookup(name);
+      if (!tool) throw new HaltError('unregistered-tool', `configuration ${configuration.name} approves tool "${name}", which is not registered`);
+      return tool;
+    });
+  }
+
+  #delegateTools(configuration: Configuration, context: DelegateContext, approved: Tool[], outcome: HandlerOutcome): Tool[] {
+    const wanted = configuration.delegates;
+    if (!wanted) return [];
+    const tools: Tool[] = [];
+    for (const name of wanted.tasks) {
+      const task = this.#options.delegates?.tasks?.find((t) => t.name === name);
+      if (!task) throw new HaltError('unregistered-task', `configuration ${configuration.name} offers task "${name}", which the handler was not given`);
+      tools.push(taskTool(task, context));
+    }
+    for (const name of wanted.crews) {
+      const crew = this.#options.delegates?.crews?.find((c) => c.name === name);
+      if (!crew) throw new HaltError('unregistered-crew', `configuration ${configuration.name} offers crew "${name}", which the handler was not given`);
+      tools.push(crewTool(crew, context));
+    }
+    if (wanted.adhoc_agents) tools.push(adhocAgentTool(approved, context, (outcome.agentsCreated = [])));
+    return tools;
+  }
+
+  async #dispose(outcome: HandlerOutcome, configuration: Configuration, trigger: Trigger): Promise<void> {
+    if (outcome.answer === undefined || outcome.status !== 'done') return;
+    if (configuration.final_answer === 'discard') {
+      outcome.disposition = 'discarded';
+      delete outcome.answer;
+    } else if (configuration.final_answer === 'post') {
+      await this.#options.post?.(outcome.answer, trigger, configuration);
+      outcome.disposition = 'posted';
+    } else outcome.disposition = 'used';
+  }
+
+  async #record(outcome: HandlerOutcome): Promise<HandlerOutcome> {
+    await this.#options.store?.put('handler-runs', outcome.runId, JSON.parse(JSON.stringify(outcome)) as JsonValue);
+    return outcome;
+  }
+}
+
+export function createHandler(options: HandlerOptions): Handler {
+  return new Handler(options);
+}
+
+/** The configuration's limits as termination conditions; budgets count what subagents already spent. */
+function termination(configuration: Configuration, spent: { costUsd: number }): TerminationCondition {
+  const limits = configuration.limits;
+  let condition = maxTurns(limits.max_turns).or(maxToolCalls(limits.max_tool_calls));
+  if (limits.token_budget) condition = condition.or(tokenBudget(limits.token_budget));
+  if (limits.cost_budget) condition = condition.or(costBudget(Math.max(0, limits.cost_budget - spent.costUsd)));
+  if (limits.timeout_ms) condition = condition.or(timeout(limits.timeout_ms));
+  return condition;
+}
+
+function describeTrigger(trigger: Trigger, files: VirtualFiles): string {
+  const listed = files.list();
+  return [
+    `A ${trigger.kind} trigger${trigger.source ? ` from ${trigger.source}` : ''} (id ${trigger.id}):`,
+    JSON.stringify(trigger.data, null, 2),
+    listed.length ? `Files: ${listed.map((f) => f.name).join(', ')}` : '',
+  ].filter(Boolean).join('\n\n');
+}
+
+/** Keeps each completed tool call (who, what, result) while passing every event on. */
+function recordToolCalls(into: ToolCallRecord[], next: TraceSink | undefined): TraceSink {
+  const inputs = new Map<string, unknown>();
+  return (event: TraceEvent) => {
+    if (event.type === 'tool-call-start') inputs.set(event.callId, event.input);
+    if (event.type === 'tool-call-end') into.push({ tool: event.tool, input: inputs.get(event.callId), output: event.output, isError: event.isError, by: event.agent ?? 'coordinator' });
+    next?.(event);
+  };
+}
