@@ -46,7 +46,7 @@ export interface ComparisonReport {
 export async function compareCoordinators(
   configuration: string,
   golden: readonly GoldenTrigger[],
-  handlerFor: () => { handler: Handler; hasSideEffects: (tool: string) => boolean },
+  handlerFor: () => { handler: Handler; hasSideEffects: (tool: string) => boolean } | Promise<{ handler: Handler; hasSideEffects: (tool: string) => boolean }>,
   options: { runs?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ComparisonReport> {
   const runs = options.runs ?? 1;
@@ -57,7 +57,7 @@ export async function compareCoordinators(
     const entry: ComparisonReport['triggers'][number] = { trigger: example.trigger.id, expected, runs: [] };
     for (let run = 0; run < runs; run++) {
       const outcome = async (coordinator: 'llm' | 'script'): Promise<CoordinatorRun> => {
-        const { handler, hasSideEffects } = handlerFor();
+        const { handler, hasSideEffects } = await handlerFor();
         const result = await handler.handle(example.trigger as Trigger, { coordinator });
         const effects = result.toolCalls.filter((call) => !call.isError && hasSideEffects(call.tool)).map((call) => describe(call.tool, call.input));
         return {
@@ -74,8 +74,10 @@ export async function compareCoordinators(
       if (llm.status !== script.status) differences.push(`status: llm ${llm.status}, script ${script.status}`);
       for (const call of llm.effects.filter((c) => !script.effects.includes(c))) differences.push(`only llm: ${call}`);
       for (const call of script.effects.filter((c) => !llm.effects.includes(c))) differences.push(`only script: ${call}`);
-      const readsOnlyLlm = llm.calls.filter((c) => !script.calls.includes(c));
-      if (readsOnlyLlm.length) differences.push(`llm also called: ${readsOnlyLlm.join(', ')}`);
+      // Read-only calls differ without making either wrong, but a team wants to see them too.
+      const readsOnly = (a: CoordinatorRun, b: CoordinatorRun) => a.calls.filter((c) => !b.calls.includes(c) && !a.effects.includes(c));
+      if (readsOnly(llm, script).length) differences.push(`llm also read: ${readsOnly(llm, script).join(', ')}`);
+      if (readsOnly(script, llm).length) differences.push(`script also read: ${readsOnly(script, llm).join(', ')}`);
       entry.runs.push({ llm, script, differences });
       report.summary.total++;
       if (llm.wrong) report.summary.llmWrong++;

@@ -101,7 +101,8 @@ export class Handler {
     const trace = recordToolCalls(toolCalls, options.trace);
     const controller = new AbortController();
     const limits = configuration.limits;
-    const timer = limits.timeout_ms ? setTimeout(() => controller.abort(new Error(`the configuration's time limit of ${limits.timeout_ms} ms passed`)), limits.timeout_ms) : undefined;
+    // The llm coordinator's own timeout condition aborts its calls; the script needs this timer.
+    const timer = limits.timeout_ms && coordinator === 'script' ? setTimeout(() => controller.abort(new Error(`the configuration's time limit of ${limits.timeout_ms} ms passed`)), limits.timeout_ms) : undefined;
     const signal = run.signal ? AbortSignal.any([run.signal, controller.signal]) : controller.signal;
     const model = options.model ?? configuration.model;
     const spent = { costUsd: 0, turns: 0 };

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import type { ToolRegistry } from '../../agent/role-loader.js';
+import { ConfigurationError } from '../../core/errors/configuration-error.js';
+import { ExitCode } from '../../core/errors/troupe-error.js';
+import { compareCoordinators, loadGoldenTriggers } from '../../workflow/handler/compare.js';
+import { loadConfiguration } from '../../workflow/handler/configuration.js';
+import { createHandler } from '../../workflow/handler/handler.js';
+
+/** `troupe coordinator compare <config> --runs N`: both coordinators over the golden triggers, side by side. */
+export function registerCoordinator(program: Command): void {
+  const coordinator = program.command('coordinator').description('Work with a configuration\'s coordinators (llm | script)');
+  coordinator
+    .command('compare')
+    .description('Run both coordinators of a configuration over its golden triggers and report the differences')
+    .argument('<config>', 'the configuration file (YAML)')
+    .option('--runs <n>', 'runs per trigger and coordinator', '1')
+    .option('--model <provider:model>', 'the model of the llm coordinator (default: the configuration\'s, or its cassette.json without a key)')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, flags: { runs: string; model?: string; json?: boolean }) => {
+      const runs = Number(flags.runs);
+      if (!Number.isInteger(runs) || runs < 1) throw new ConfigurationError(`--runs must be a whole number of at least 1, not "${flags.runs}"`, { field: '--runs' });
+      const tools = await toolsBeside(file);
+      const configuration = loadConfiguration(file, { tools: await tools() });
+      if (!configuration.golden) throw new ConfigurationError('the configuration names no golden triggers (golden: file)', { file, field: 'golden' });
+      if (!configuration.scriptPath) throw new ConfigurationError('the configuration has no coordinator_script to compare with', { file, field: 'coordinator_script' });
+      const golden = loadGoldenTriggers(resolve(dirname(file), configuration.golden));
+      const model = flags.model ?? offlineModel(file) ?? configuration.model;
+      const report = await compareCoordinators(configuration.name, golden, async () => {
+        const handler = createHandler({ configurations: [configuration], tools: await tools(), ...(model ? { model } : {}) });
+        return { handler, hasSideEffects: (tool: string) => handler.hasSideEffects(tool) };
+      }, { runs, onProgress: (done, total) => process.stderr.write(`\r[troupe] compared ${done} of ${total}`) });
+      process.stderr.write('\n');
+      if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        for (const trigger of report.triggers) {
+          const expected = trigger.expected.join('; ') || 'no side effects';
+          process.stdout.write(`${trigger.trigger}  expected: ${expected}\n`);
+          trigger.runs.forEach((run, index) => {
+            const mark = (wrong: boolean) => (wrong ? 'WRONG' : 'ok');
+            process.stdout.write(`  run ${index + 1}: llm ${mark(run.llm.wrong)}, script ${mark(run.script.wrong)}${run.differences.length ? `; ${run.differences.join('; ')}` : '; same calls'}\n`);
+          });
+        }
+        const { total, llmWrong, scriptWrong, differing } = report.summary;
+        process.stdout.write(`\n${report.configuration}: ${total} runs; llm wrong ${llmWrong} (${pct(llmWrong, total)}), script wrong ${scriptWrong} (${pct(scriptWrong, total)}), differing ${differing}\n`);
+      }
+      process.exitCode = report.summary.scriptWrong === 0 ? ExitCode.done : ExitCode.failed;
+    });
+}
+
+function pct(count: number, total: number): string {
+  return `${total === 0 ? 0 : Math.round((100 * count) / total)}%`;
+}
+
+async function toolsBeside(file: string): Promise<() => Promise<ToolRegistry>> {
+  const dir = dirname(resolve(file));
+  const found = [join(dir, 'tools.js'), join(resolve('dist'), dirname(file), 'tools.js')].find((path) => existsSync(path));
+  if (!found) return async () => ({});
+  const module = (await import(pathToFileURL(found).href)) as { default?: () => ToolRegistry | Promise<ToolRegistry> };
+  if (typeof module.default !== 'function') throw new ConfigurationError(`${found} must export a default function that returns the tools`, { file: found });
+  return async () => module.default!();
+}
+
+function offlineModel(file: string): string | undefined {
+  const cassette = join(dirname(file), 'cassette.json');
+  if (!existsSync(cassette) || process.env.ANTHROPIC_API_KEY || process.env.OPENAI_API_KEY) return undefined;
+  process.stderr.write(`[troupe] no API key is set: the llm coordinator replays ${cassette}.\n`);
+  return `replay:${cassette}`;
+}
