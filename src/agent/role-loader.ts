@@ -44,17 +44,28 @@ export function loadRole(path: string, options: { tools?: ToolRegistry } = {}): 
 
 /** Loads every `*.yaml`, `*.yml` and `*.json` file of a folder, by role name. */
 export function loadRoles(dir: string, options: { tools?: ToolRegistry } = {}): Map<string, LoadedRole> {
+  const roles = new Map<string, LoadedRole>();
+  for (const [name, { file, role }] of readRoleFiles(dir)) roles.set(name, roleFromDefinition(role, file, options.tools ?? {}));
+  return roles;
+}
+
+/**
+ * Reads and validates every role file of a folder without building the agents, so a crew can
+ * build only the roles it names (with its own tools) while a broken file is still reported.
+ */
+export function readRoleFiles(dir: string): Map<string, { file: DefinitionFile; role: RoleFile }> {
   let names: string[];
   try {
     names = readdirSync(dir).filter((file) => /\.(ya?ml|json)$/.test(file)).sort();
   } catch (error) {
     throw new ConfigurationError(`cannot read the roles folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: dir });
   }
-  const roles = new Map<string, LoadedRole>();
+  const roles = new Map<string, { file: DefinitionFile; role: RoleFile }>();
   for (const fileName of names) {
-    const role = loadRole(join(dir, fileName), options);
+    const file = DefinitionFile.read(join(dir, fileName));
+    const role = file.validate(roleFileSchema, 'role');
     if (roles.has(role.name)) throw new ConfigurationError(`a second role is named "${role.name}"`, { file: join(dir, fileName), field: 'name' });
-    roles.set(role.name, role);
+    roles.set(role.name, { file, role });
   }
   return roles;
 }

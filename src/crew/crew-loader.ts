@@ -1,9 +1,10 @@
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { Agent } from '../agent/agent.js';
-import { loadRoles, roleFileSchema, roleFromDefinition, type LoadedRole, type ToolRegistry } from '../agent/role-loader.js';
+import { readRoleFiles, roleFileSchema, roleFromDefinition, type LoadedRole, type RoleFile, type ToolRegistry } from '../agent/role-loader.js';
 import { UserProxy } from '../agent/user-proxy.js';
 import { DefinitionFile } from '../core/definition-file.js';
+import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { Crew } from './crew.js';
 import { consensualCrew } from './consensual.js';
 import { groupChat } from './group-chat.js';
@@ -65,14 +66,22 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
   const file = DefinitionFile.read(path);
   const spec = file.validate(crewFileSchema, 'crew');
   const tools = options.tools ?? {};
-  let library: Map<string, LoadedRole> | undefined;
+  let library: Map<string, { file: DefinitionFile; role: RoleFile }> | undefined;
   const roles = new Map<string, LoadedRole>();
   spec.agents.forEach((entry, index) => {
     let role: LoadedRole | undefined;
     if (typeof entry === 'string') {
-      library ??= loadRoles(options.agentsDir ?? defaultAgentsDir(path), { tools });
-      role = library.get(entry);
-      if (!role) throw file.error(['agents', index], `no role named "${entry}" in ${options.agentsDir ?? defaultAgentsDir(path)} (found: ${[...library.keys()].join(', ') || 'none'})`);
+      const dir = options.agentsDir ?? defaultAgentsDir(path);
+      try {
+        library ??= readRoleFiles(dir);
+      } catch (error) {
+        if (error instanceof ConfigurationError && error.where.file === dir) throw file.error(['agents', index], `${error.message} (looking for role "${entry}")`);
+        throw error;
+      }
+      const found = library.get(entry);
+      if (!found) throw file.error(['agents', index], `no role named "${entry}" in ${dir} (found: ${[...library.keys()].join(', ') || 'none'})`);
+      // Only the roles this crew names are built, with this crew's tools.
+      role = roleFromDefinition(found.role, found.file, tools);
     } else {
       role = roleFromDefinition(entry, file, tools);
     }
@@ -125,7 +134,14 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
         );
       case 'consensual':
         return consensualCrew<Output>(
-          optional({ name: spec.name, agents: members(), output: output as z.ZodType<Output> | undefined, maxRounds: spec.maxRounds, judge: spec.judge === undefined ? undefined : agent(spec.judge, ['judge']) }) as Parameters<typeof consensualCrew<Output>>[0],
+          optional({
+            name: spec.name,
+            // The judge is listed with the agents but decides; it does not propose.
+            agents: members().filter((member) => member.name !== spec.judge),
+            output: output as z.ZodType<Output> | undefined,
+            maxRounds: spec.maxRounds,
+            judge: spec.judge === undefined ? undefined : agent(spec.judge, ['judge']),
+          }) as Parameters<typeof consensualCrew<Output>>[0],
         );
       case 'two-agent': {
         if (!spec.assistant) throw file.error(['assistant'], 'a two-agent crew names its assistant');
@@ -139,7 +155,13 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
     // Errors from the crew constructors name a field but not the file.
     if (error instanceof Error && 'where' in error && !(error as { where: { file?: string } }).where.file) {
       const field = (error as { where: { field?: string } }).where.field;
-      throw file.error(field ? field.split('.') : [], error.message.replace(/^field "[^"]*": /, ''));
+      const path: PropertyKey[] = field ? field.split('.') : [];
+      // Constructors name tasks by name (tasks.<name>.context); the file knows them by position.
+      if (path[0] === 'tasks' && typeof path[1] === 'string') {
+        const index = spec.tasks.findIndex((task) => task.name === path[1]);
+        if (index >= 0) path[1] = index;
+      }
+      throw file.error(path, error.message.replace(/^field "[^"]*": /, ''));
     }
     throw error;
   }

@@ -1,5 +1,6 @@
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
 import { HaltError } from '../core/errors/halt-error.js';
+import { isTroupeError } from '../core/errors/troupe-error.js';
 import type { ValidationIssue } from '../core/errors/input-validation-error.js';
 import { formatIssues } from '../core/errors/input-validation-error.js';
 import type { Clock } from '../core/ids.js';
@@ -91,6 +92,9 @@ async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution
   } catch (error) {
     if (execution.signal?.aborted) throw execution.signal.reason ?? error;
     if (error instanceof AwaitingReviewError || error instanceof HaltError) throw error;
+    // A nested agent's provider or configuration failure (a crew member, a delegate) is not the
+    // model's to fix: telling it would let the run "finish" on top of a broken setup.
+    if (isTroupeError(error) && (error.fault === 'provider' || error.fault === 'configuration')) throw error;
     if (error instanceof ToolTimedOut) {
       return errorResult(call, `Tool "${tool.name}" timed out after ${error.timeoutMs} ms.`);
     }

@@ -1,0 +1,314 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigurationError, defineTool, loadCrew, type GroupChatResult, type ConsensusResult, type ModelRequest, type ToolMessage } from 'troupe';
+import { collectTrace, registerModel, reply, scriptedModel, type ScriptedReply } from 'troupe/testing';
+
+// A project laid out as the loader expects: roles in <root>/agents, crews in <root>/crews/<name>/crew.yaml.
+const root = mkdtempSync(join(tmpdir(), 'troupe-crews-'));
+mkdirSync(join(root, 'agents'));
+const role = (file: string, text: string) => writeFileSync(join(root, 'agents', file), text);
+role('analyst.yaml', 'name: analyst\ndescription: Finds facts.\nrole: Analyst\ngoal: Find facts.\ntools: [lookup]\n');
+role('writer.yaml', 'name: writer\ndescription: Writes prose.\ninstructions: You write short, clear prose.\n');
+role('tester.yaml', 'name: tester\nkind: user-proxy\ngoal: A one-line summary of queues.\n');
+
+const lookup = defineTool({ name: 'lookup', description: 'Looks a fact up.', input: z.object({ topic: z.string() }), run: ({ topic }) => `${topic} are durable` });
+const tools = [lookup];
+
+let crewCount = 0;
+/** Writes a crew file and returns its path. */
+function crewFile(text: string): string {
+  const dir = join(root, 'crews', `crew-${++crewCount}`);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'crew.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+/** The configuration error loading `text` throws. */
+function loadError(text: string, options: Parameters<typeof loadCrew>[1] = { tools }): { error: ConfigurationError; path: string } {
+  const path = crewFile(text);
+  try {
+    loadCrew(path, options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).exitCode).toBe(2);
+    return { error: error as ConfigurationError, path };
+  }
+  throw new Error('the crew file loaded without an error');
+}
+
+const userMessages = (request: ModelRequest) => request.messages.filter((m) => m.role === 'user').map((m) => m.content as string);
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+describe('crew files: each process', () => {
+  it('sequential, with agents from the agents folder and a JSON Schema output; the model is given at run time', async () => {
+    const path = crewFile(`name: brief
+process: sequential
+agents: [analyst, writer]
+tasks:
+  - name: facts
+    description: List facts about the topic.
+    agent: analyst
+    expectedOutput:
+      schema: { type: object, required: [facts], properties: { facts: { type: array, minItems: 2, items: { type: string } } } }
+  - name: write
+    description: Write one sentence from the facts.
+    agent: writer
+    context: [facts]
+    expectedOutput: One sentence.
+`);
+    const model = scriptedModel((request) => {
+      if (request.system?.startsWith('You are Analyst.')) {
+        return request.messages.length === 1 ? reply.toolCall('lookup', { topic: 'queues' }) : reply.finish({ facts: ['queues are durable', 'queues decouple'] });
+      }
+      return reply.finish({ result: 'Queues are durable and decouple services.' });
+    });
+
+    const crew = loadCrew<string>(path, { tools });
+    const result = await crew.run('Queues', { model });
+
+    expect(crew).toMatchObject({ name: 'brief', process: 'sequential' });
+    expect(result.status).toBe('finished');
+    expect(result.output).toBe('Queues are durable and decouple services.');
+    expect(result.tasks.map((t) => [t.task, t.agent, t.output])).toEqual([
+      ['facts', 'analyst', { facts: ['queues are durable', 'queues decouple'] }],
+      ['write', 'writer', 'Queues are durable and decouple services.'],
+    ]);
+    expect((model.calls[1]!.messages.at(-1) as ToolMessage).content[0]!.output).toBe('queues are durable');
+    expect(userMessages(model.calls[2]!)[0]).toContain('## Context from earlier tasks\n### facts\n{\n  "facts": [');
+  });
+
+  it('hierarchical, with inline agents whose models are registered scripted models named in the file', async () => {
+    const memberModel = scriptedModel([reply.finish({ facts: ['durable'] })]);
+    const managerModel = scriptedModel([
+      reply.toolCall('delegate_task', { member: 'researcher', task: 'facts', context: 'Topic: queues' }),
+      reply.finish({ summary: 'Queues are durable.', sources: '1' }), // fails the output schema: the manager is told and tries again
+      reply.finish({ summary: 'Queues are durable.', sources: 1 }),
+    ]);
+    cleanups.push(registerModel('loader-member', memberModel), registerModel('loader-manager', managerModel));
+    const path = crewFile(`name: desk
+process: hierarchical
+maxDelegations: 3
+manager: { name: lead, model: "scripted:loader-manager", instructions: Keep it short. }
+agents:
+  - name: researcher
+    description: Finds facts.
+    role: Researcher
+    model: scripted:loader-member
+  - name: editor
+    instructions: You edit.
+    model: scripted:loader-member
+tasks:
+  - name: facts
+    description: List facts about the topic.
+    agent: researcher
+    expectedOutput: { schema: { type: object, required: [facts], properties: { facts: { type: array, items: { type: string } } } } }
+output:
+  schema: { type: object, required: [summary, sources], properties: { summary: { type: string }, sources: { type: integer } } }
+`);
+    const trace = collectTrace();
+
+    const result = await loadCrew<{ summary: string; sources: number }>(path).run('Explain queues', { trace });
+
+    expect(result).toMatchObject({ process: 'hierarchical', status: 'finished', output: { summary: 'Queues are durable.', sources: 1 } });
+    expect(trace.events.flatMap((e) => (e.type === 'delegation-start' ? [[e.agent, e.member, e.task]] : []))).toEqual([['lead', 'researcher', 'facts']]);
+    expect(managerModel.calls[0]!.system).toMatch(/^Keep it short\.\n\nYou manage the crew "desk"[\s\S]*- facts \(usually researcher\): List facts about the topic\./);
+    expect((managerModel.calls[2]!.messages.at(-1) as ToolMessage).content[0]!.output).toMatch(/^The result is invalid: sources: Invalid input: expected (int|number), received string/);
+    expect(result.usage.byAgent).toMatchObject({ lead: { runs: 1, turns: 3 }, researcher: { runs: 1, turns: 1 } });
+  });
+
+  it('group-chat, with allowed transitions, finishers and a first speaker', async () => {
+    const path = crewFile(`name: pair
+process: group-chat
+agents:
+  - { name: drafter, instructions: You draft. }
+  - { name: reviewer, instructions: You review. }
+  - { name: bystander, instructions: You watch. }
+firstSpeaker: drafter
+allowedTransitions: { drafter: [reviewer], reviewer: [drafter] }
+finishers: [reviewer]
+maxRounds: 5
+output: { schema: { type: object, required: [text], properties: { text: { type: string } } } }
+`);
+    const model = scriptedModel((request) =>
+      request.system?.startsWith('You draft.') ? reply.finish({ message: `draft ${request.messages.length}` }, 'say') : userMessages(request)[0]!.includes('### reviewer') ? reply.finish({ text: 'final' }) : reply.finish({ message: 'tighten it' }, 'say'),
+    );
+
+    const result = (await loadCrew<{ text: string }>(path, { tools }).run('Write a line', { model })) as GroupChatResult<{ text: string }>;
+
+    expect(result).toMatchObject({ process: 'group-chat', status: 'finished', output: { text: 'final' } });
+    expect(result.conversation.map((m) => m.speaker)).toEqual(['drafter', 'reviewer', 'drafter']);
+    expect(result.stop.reason).toBe('reviewer ended the chat in round 4');
+    expect(model.calls[0]!.tools!.map((t) => t.name)).toEqual(['say']); // the drafter is no finisher
+  });
+
+  it('consensual: proposals, critiques, revisions and a vote', async () => {
+    const path = crewFile(`name: panel
+process: consensual
+maxRounds: 1
+agents:
+  - { name: ann, instructions: You are Ann. }
+  - { name: bob, instructions: You are Bob. }
+  - { name: cy, instructions: You are Cy. }
+`);
+    const me = (request: ModelRequest) => /^You are (\w+)\./.exec(request.system ?? '')![1]!.toLowerCase();
+    const enumOf = (request: ModelRequest, tool: string, pick: (schema: any) => string[]) => pick(request.tools!.find((t) => t.name === tool)!.inputSchema);
+    const model = scriptedModel((request): ScriptedReply => {
+      const names = request.tools!.map((t) => t.name);
+      if (names.includes('propose')) return reply.finish({ result: `${me(request)}'s plan` }, 'propose');
+      if (names.includes('critique')) {
+        const others = enumOf(request, 'critique', (s) => s.properties.critiques.items.properties.of.enum);
+        return reply.finish({ critiques: others.map((of) => ({ of, critique: 'more detail' })) }, 'critique');
+      }
+      if (names.includes('revise')) return reply.finish({ result: `${me(request)}'s plan, revised` }, 'revise');
+      const [first] = enumOf(request, 'vote', (s) => s.properties.vote.enum);
+      return reply.finish({ vote: first, reason: 'clearest' }, 'vote');
+    });
+
+    const result = (await loadCrew<string>(path, { tools }).run('Pick a plan', { model })) as ConsensusResult<string>;
+
+    // ann votes bob, bob and cy vote ann: ann wins 2 of 3.
+    expect(result).toMatchObject({ process: 'consensual', status: 'finished', output: "ann's plan, revised", decision: { by: 'vote', winner: 'ann' } });
+    expect(result.rounds[0]!.tally).toEqual({ ann: 2, bob: 1, cy: 0 });
+  });
+
+  it('two-agent, with an assistant and a user-proxy role from the agents folder', async () => {
+    const path = crewFile('name: chat\nprocess: two-agent\nagents: [writer, tester]\nassistant: writer\nuserProxy: tester\nmaxRounds: 2\n');
+    const model = scriptedModel((request) =>
+      request.system?.startsWith('You stand in for a user') ? reply.finish({ summary: 'One clear line.' }, 'accept') : reply.finish({ result: 'Queues hold work until a worker takes it.' }),
+    );
+
+    const result = await loadCrew(path, { tools }).run('Summarize queues in one line.', { model });
+
+    expect(result).toMatchObject({ process: 'two-agent', status: 'finished', output: { summary: 'One clear line.', result: 'Queues hold work until a worker takes it.', rounds: 1 } });
+    expect(model.calls[1]!.system).toContain('A one-line summary of queues.'); // only the proxy knows the goal
+    expect(model.calls[0]!.system).not.toContain('A one-line summary of queues.');
+  });
+});
+
+describe('crew files: errors name the file, the line and the field', () => {
+  it('an unknown process', () => {
+    const { error, path } = loadError('name: c\nprocess: pipeline\nagents: [writer]\n');
+    expect(error.message).toBe(`${path}:2, field "process": crew: Invalid option: expected one of "sequential"|"hierarchical"|"group-chat"|"consensual"|"two-agent"`);
+    expect(error.where).toEqual({ file: path, line: 2, field: 'process' });
+  });
+
+  it('an unknown field, at its line', () => {
+    const { error, path } = loadError('name: c\nprocess: group-chat\nagents: [writer, analyst]\nmaxRound: 3\n');
+    expect(error.message).toBe(`${path}:4, field "maxRound": crew: unknown field "maxRound"`);
+  });
+
+  it('an unknown field inside an inline agent', () => {
+    const { error, path } = loadError('name: c\nprocess: sequential\nagents:\n  - name: a\n    instructions: A.\n    tool: [lookup]\n');
+    expect(error.message).toBe(`${path}:6, field "agents.0.tool": crew: unknown field "tool"`);
+  });
+
+  it('a task naming an agent the crew does not have', () => {
+    const { error, path } = loadError(`name: c
+process: sequential
+agents: [writer]
+tasks:
+  - name: write
+    description: Write.
+    expectedOutput: Text.
+    agent: editor
+`);
+    expect(error.message).toBe(`${path}:8, field "tasks.0.agent": "editor" is not one of the crew's agents (writer)`);
+  });
+
+  it('a task whose context names a later task (sequential)', () => {
+    const { error, path } = loadError(`name: c
+process: sequential
+agents: [writer]
+tasks:
+  - name: outline
+    description: Outline.
+    expectedOutput: Text.
+    agent: writer
+    context: [polish]
+  - name: polish
+    description: Polish.
+    expectedOutput: Text.
+    agent: writer
+`);
+    expect(error.message).toBe(`${path}:9, field "tasks.0.context": Task "outline" takes context from "polish", which is not an earlier task of crew "c".`);
+  });
+
+  it('a context error in a later task points at that task', () => {
+    const { error } = loadError(`name: c
+process: sequential
+agents: [writer]
+tasks:
+  - name: outline
+    description: Outline.
+    expectedOutput: Text.
+    agent: writer
+  - name: draft
+    description: Draft.
+    expectedOutput: Text.
+    agent: writer
+    context: [polish]
+`);
+    expect(error.where).toMatchObject({ line: 13, field: 'tasks.1.context' });
+  });
+
+  it.each([
+    ['an unknown type', '{ type: strnig }', 'Unsupported type: strnig'],
+    ['a reference to nothing', "{ type: object, properties: { a: { $ref: '#/nowhere' } } }", 'Reference not found: #/nowhere'],
+  ])('a JSON Schema that is not usable: %s', (_, schema, why) => {
+    const { error, path } = loadError(`name: c
+process: sequential
+agents: [writer]
+tasks:
+  - name: write
+    description: Write.
+    agent: writer
+    expectedOutput:
+      schema: ${schema}
+`);
+    expect(error.message).toBe(`${path}:9, field "tasks.0.expectedOutput.schema": not a usable JSON Schema: ${why}`);
+  });
+
+  it('a two-agent crew whose userProxy is not a user-proxy role', () => {
+    const { error, path } = loadError('name: c\nprocess: two-agent\nagents: [writer, analyst]\nassistant: writer\nuserProxy: analyst\n');
+    expect(error.message).toBe(`${path}:5, field "userProxy": "analyst" is not a role of kind user-proxy`);
+  });
+
+  it('a user proxy given a task in another process', () => {
+    const { error, path } = loadError('name: c\nprocess: sequential\nagents: [tester]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: tester }\n');
+    expect(error.message).toBe(`${path}:5, field "tasks.0.agent": "tester" is a user proxy; only the two-agent process uses one`);
+  });
+
+  it("a process's own check, mapped back to the file (a group chat finisher who is not a member)", () => {
+    const { error, path } = loadError('name: c\nprocess: group-chat\nagents: [writer, analyst]\nfinishers: [editor]\n');
+    expect(error.message).toBe(`${path}:4, field "finishers": Group chat "c" names "editor" in finishers, who is not a member (members: writer, analyst).`);
+  });
+
+  it('a named agent that is not in the agents folder', () => {
+    const { error, path } = loadError('name: c\nprocess: sequential\nagents: [writer, editor]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: writer }\n');
+    expect(error.message).toBe(`${path}:3, field "agents.1": no role named "editor" in ${join(root, 'agents')} (found: analyst, tester, writer)`);
+  });
+
+  it('a missing agents folder', () => {
+    const missing = join(root, 'no-such-folder');
+    const { error, path } = loadError('name: c\nprocess: sequential\nagents: [writer]\n', { tools, agentsDir: missing });
+    expect(error.message).toBe(`${path}:3, field "agents.0": ${missing}: cannot read the roles folder: ENOENT (looking for role "writer")`);
+  });
+});
+
+describe('crew files: roles, judges and task lines', () => {
+  // Only the roles a crew names are built with its tools: analyst.yaml's `lookup` is not needed here.
+  it('a crew naming some roles of the folder does not need the tools of the others', () => {
+    expect(() => loadCrew(crewFile('name: c\nprocess: sequential\nagents: [writer]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: writer }\n'), { tools: [] })).not.toThrow();
+  });
+
+  // The judge must be one of the file's agents to be named, and every agent becomes a member.
+  it('a consensual crew with a judge', () => {
+    const path = crewFile('name: c\nprocess: consensual\njudge: chair\nagents:\n  - { name: a, instructions: A. }\n  - { name: b, instructions: B. }\n  - { name: chair, instructions: You judge. }\n');
+    expect(() => loadCrew(path)).not.toThrow();
+  });
+});
