@@ -134,6 +134,7 @@ export class Agent<Output = string> {
   readonly #exits = new Map<string, { input: z.ZodType; result: (value: any) => Output }>();
   readonly #exitNames: string;
   #resolvedModel: ModelClient | undefined;
+  #modelFrom: Agent<any> | undefined;
 
   constructor(options: AgentOptions<Output>) {
     if (!options.name?.trim()) throw new ConfigurationError('An agent needs a name.', { field: 'name' });
@@ -165,8 +166,9 @@ export class Agent<Output = string> {
   with<Other = Output>(overrides: Partial<AgentOptions<Other>>): Agent<Other> {
     const { output: _output, exits: _exits, ...rest } = this.#options;
     const copy = new Agent<Other>({ ...(rest as AgentOptions<Other>), ...(this.#options.exits && !overrides.output ? { exits: this.#options.exits } : {}), ...overrides });
-    // The copy talks to the same model: share the client (and a replay cassette's position) instead of building another.
-    if (!('model' in overrides)) copy.#resolvedModel = this.#ownModelIfResolvable();
+    // The copy talks to the same model: it shares the client (and a replay cassette's position),
+    // resolved when first needed, instead of building another.
+    if (!('model' in overrides)) copy.#modelFrom = this;
     return copy;
   }
 
@@ -294,17 +296,7 @@ export class Agent<Output = string> {
 
   // Resolved once: a model string builds an SDK client (or reads a cassette), which runs should share.
   #ownModel(): ModelClient {
-    return (this.#resolvedModel ??= resolveModel(this.model, { where: { field: `agents.${this.name}.model` } }));
-  }
-
-  #ownModelIfResolvable(): ModelClient | undefined {
-    if (this.#resolvedModel) return this.#resolvedModel;
-    if (this.model !== undefined && typeof this.model !== 'string') return this.model;
-    try {
-      return this.#ownModel();
-    } catch {
-      return undefined; // No model yet (TROUPE_MODEL unset): the copy resolves its own when it runs.
-    }
+    return (this.#resolvedModel ??= this.#modelFrom ? this.#modelFrom.#ownModel() : resolveModel(this.model, { where: { field: `agents.${this.name}.model` } }));
   }
 
   #terminationFor(options: AgentRunOptions): TerminationCondition {

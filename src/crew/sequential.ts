@@ -20,6 +20,8 @@ export function sequentialCrew<Output = unknown>(options: SequentialCrewOptions)
   const members = membersByName(options.name, options.agents);
   if (options.tasks.length === 0) throw new ConfigurationError(`Crew "${options.name}" has no tasks.`, { field: 'tasks' });
   checkTasks(options.name, options.tasks, new Set(members.keys()));
+  // Each task's agent (its member, finishing with the task's schema) is made once, not per run.
+  const workers = options.tasks.map((task) => members.get(agentNameOf(task))!.with({ output: outputSchemaOf(task) }));
 
   return {
     name: options.name,
@@ -30,7 +32,7 @@ export function sequentialCrew<Output = unknown>(options: SequentialCrewOptions)
       let last: unknown;
       for (const [index, task] of options.tasks.entries()) {
         const agentName = agentNameOf(task);
-        const agent = members.get(agentName)!.with({ output: outputSchemaOf(task) });
+        const agent = workers[index]!;
         const started = context.clock.now();
         context.emit({ type: 'task-start', crew: options.name, task: task.name, agent: agentName });
         const request = index === 0 && input ? `## Request\n${input}` : undefined;
