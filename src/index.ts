@@ -35,3 +35,4 @@ export { DefinitionFile } from './core/definition-file.js';
 export * from './queue/index.js';
 export * from './store/index.js';
 export * from './workflow/index.js';
+export * from './work/index.js';

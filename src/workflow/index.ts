@@ -25,4 +25,3 @@ export {
   type Transition,
 } from './run-state.js';
 export * from './handler/index.js';
-export * from './eval/index.js';

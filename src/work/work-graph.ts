@@ -1,0 +1,381 @@
+import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
+import type { JsonValue } from '../core/json.js';
+import type { ModelClient } from '../model/model-client.js';
+import type { TraceSink } from '../observe/trace-event.js';
+import type { JobQueue, QueuedJob } from '../queue/job-queue.js';
+import { QueueIdleTimeoutError, UnrecoverableJobError, isUnrecoverable } from '../queue/queue-errors.js';
+import type { ReadOptions, StateStore } from '../store/state-store.js';
+import { lineDiff } from './line-diff.js';
+import { chatPrompt, decide, historyOf, notificationPrompt, taskAgent, type TaskAgent } from './task-agent.js';
+import { GraphNotQuietError, UnknownWorkItemError, WorkItemContentionError } from './work-errors.js';
+import { defineWorkGraph, isWorkGraphSpec, type WorkGraphDefinition, type WorkGraphSpec } from './work-graph-definition.js';
+import {
+  WorkItemStore,
+  type ConversationTurn,
+  type ItemDecision,
+  type ItemNotification,
+  type NotificationOutcome,
+  type WorkEvent,
+  type WorkItem,
+} from './work-item.js';
+
+export interface WorkGraphOptions {
+  store: StateStore;
+  /** The graph's own queue (one per graph: its idleness is the graph's quiet). */
+  queue: JobQueue;
+  /** Replaces every item agent's model (tests, `--model`). */
+  model?: string | ModelClient;
+  /** Runs allowed per notification, the first included (default 5). A retry never applies a change twice. */
+  jobAttempts?: number;
+  clock?: Clock;
+  ids?: IdGenerator;
+  trace?: TraceSink;
+}
+
+/** What a person gets back from `chat`: the agent's answer, and the item after it. */
+export interface ChatAnswer {
+  answer: string;
+  changed: boolean;
+  item: WorkItem;
+  /** Dependents notified of the change (empty when nothing changed). */
+  notified: string[];
+}
+
+const notifyJob = 'notify';
+// Rounds of read → decide → compare-and-set before a job gives up and is retried by the queue.
+const maxRounds = 4;
+
+/**
+ * Work items, the task agents that own them, and change propagation between them. Items,
+ * conversations and outcomes live in the `StateStore`, notifications travel through the
+ * `JobQueue`, so any process that opens the same graph on the same store and queue (a
+ * `troupe worker`) can serve any item.
+ *
+ * A change to item X at version v notifies each dependent once: the job id is
+ * `<dependent>+<X>+v<v>`, so the queue drops repeats, and the outcome document (create-only)
+ * drops repeats the queue has forgotten. A retried job finds its change id recorded on the item,
+ * and its agent's decision in the conversation, so it never applies a change twice.
+ */
+export class WorkGraph {
+  readonly name: string;
+  readonly spec: WorkGraphSpec;
+  readonly store: StateStore;
+  readonly queue: JobQueue;
+  readonly #items: WorkItemStore;
+  readonly #agents = new Map<string, TaskAgent>();
+  readonly #listeners = new Set<(event: WorkEvent) => void>();
+  readonly #model: string | ModelClient | undefined;
+  readonly #attempts: number;
+  readonly #clock: Clock;
+  readonly #ids: IdGenerator;
+  readonly #trace: TraceSink | undefined;
+
+  constructor(definition: WorkGraphDefinition | WorkGraphSpec, options: WorkGraphOptions) {
+    this.spec = isWorkGraphSpec(definition) ? definition : defineWorkGraph(definition);
+    this.name = this.spec.name;
+    this.store = options.store;
+    this.queue = options.queue;
+    this.#model = options.model;
+    this.#attempts = options.jobAttempts ?? 5;
+    this.#clock = options.clock ?? systemClock;
+    this.#ids = options.ids ?? randomIds;
+    this.#trace = options.trace;
+    this.#items = new WorkItemStore(options.store, this.name, this.#clock);
+  }
+
+  /** Creates the items that do not exist yet with their initial content. Safe to call from every process. */
+  async seed(): Promise<string[]> {
+    const created: string[] = [];
+    const ids = [...this.spec.items.keys()];
+    for (let start = 0; start < ids.length; start += 64) {
+      await Promise.all(
+        ids.slice(start, start + 64).map(async (id) => {
+          if (await this.#items.create(id, this.spec.items.get(id)!.content ?? '')) created.push(id);
+        }),
+      );
+    }
+    return created;
+  }
+
+  async item(id: string): Promise<WorkItem> {
+    return (await this.#read(id)).item;
+  }
+
+  /** Every item, in definition order. */
+  async items(): Promise<WorkItem[]> {
+    return Promise.all([...this.spec.items.keys()].map((id) => this.item(id)));
+  }
+
+  /** The item's conversation: its agent's recent turns, with what each decided. */
+  async conversation(id: string): Promise<ConversationTurn[]> {
+    this.#known(id);
+    return this.#items.turns(id);
+  }
+
+  /** The graph's events in order: changes, notification outcomes, bounds, chats. */
+  async events(options?: ReadOptions): Promise<Array<{ seq: number; entry: WorkEvent }>> {
+    return (await this.store.read<JsonValue>(this.#items.eventStream, options)) as unknown as Array<{ seq: number; entry: WorkEvent }>;
+  }
+
+  /** Every notification's outcome, by notification id. */
+  async outcomes(): Promise<NotificationOutcome[]> {
+    const all: NotificationOutcome[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.store.list<JsonValue>(this.#items.outcomesCollection, { limit: 1000, ...(after ? { after } : {}) });
+      for (const document of page.items) all.push(document.value as unknown as NotificationOutcome);
+      after = page.next;
+    } while (after);
+    return all;
+  }
+
+  /** Events made by this process, as they happen (the stream has everyone's). Returns an unsubscribe function. */
+  onEvent(listener: (event: WorkEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Changes an item from code (a person's edit, an import), then notifies its dependents. With
+   * `expectedVersion` the write is compare-and-set; without, it applies on whatever is there.
+   */
+  async change(id: string, change: { content: string; summary: string; changeId?: string; expectedVersion?: number }): Promise<WorkItem> {
+    const changeId = change.changeId ?? this.#ids('change');
+    for (let round = 1; ; round++) {
+      const { item } = await this.#read(id);
+      const basis = change.expectedVersion ?? item.version;
+      const written = await this.#items.write(id, basis, { changeId, content: change.content, summary: change.summary, changedBy: 'code', origin: changeId, countsTowardBudget: false });
+      if (written.applied) {
+        await this.#emit({ type: 'item-change', item: id, version: written.item.version, summary: change.summary, changedBy: 'code', changeId, origin: changeId, depth: 0, at: this.#clock.now() });
+        await this.#notifyDependents(written.item, written.previous.content, { depth: 0, origin: changeId });
+        return written.item;
+      }
+      if (written.reason === 'already-applied') return this.item(id);
+      if (change.expectedVersion !== undefined || round >= maxRounds) throw new WorkItemContentionError(this.name, id, round);
+    }
+  }
+
+  /**
+   * A person talks to the item's agent. Its answer and any change are recorded (in its
+   * conversation and the event stream) and a change notifies the dependents as usual.
+   */
+  async chat(id: string, message: string): Promise<ChatAnswer> {
+    const chatId = this.#ids('chat');
+    const agent = this.#agent(id);
+    for (let round = 1; round <= maxRounds; round++) {
+      const { item } = await this.#read(id);
+      const turns = await this.#items.turns(id);
+      const { decision, messages } = await decide(agent, chatPrompt(message, item), historyOf(turns, this.spec.conversationTurns), this.#runOptions());
+      const turn: ConversationTurn = { id: chatId, basisVersion: item.version, messages, decision };
+      if (decision.kind === 'no-change') {
+        await this.#items.addTurn(id, turn, this.spec.conversationTurns);
+        await this.#emit({ type: 'chat', item: id, chatId, message, answer: decision.reason, changed: false, version: item.version, at: this.#clock.now() });
+        return { answer: decision.reason, changed: false, item, notified: [] };
+      }
+      const written = await this.#items.write(id, item.version, { changeId: chatId, content: decision.content, summary: decision.summary, changedBy: 'chat', origin: chatId, countsTowardBudget: false });
+      if (!written.applied) continue; // The item changed while the agent thought: ask again with the new content.
+      await this.#items.addTurn(id, turn, this.spec.conversationTurns);
+      await this.#emit({ type: 'item-change', item: id, version: written.item.version, summary: decision.summary, changedBy: 'chat', changeId: chatId, origin: chatId, depth: 0, at: this.#clock.now() });
+      const { notified } = await this.#notifyDependents(written.item, written.previous.content, { depth: 0, origin: chatId });
+      await this.#emit({ type: 'chat', item: id, chatId, message, answer: decision.summary, changed: true, version: written.item.version, at: this.#clock.now() });
+      return { answer: decision.summary, changed: true, item: written.item, notified };
+    }
+    throw new WorkItemContentionError(this.name, id, maxRounds);
+  }
+
+  /** Starts taking notifications from the queue in this process. */
+  async work(options: { concurrency?: number } = {}): Promise<void> {
+    await this.queue.process((job) => this.#handle(job), { concurrency: options.concurrency ?? 1 });
+  }
+
+  /** Whether no notification is waiting, running or scheduled for a retry. */
+  async isQuiet(): Promise<boolean> {
+    const counts = await this.queue.counts();
+    return counts.waiting + counts.active + counts.delayed === 0;
+  }
+
+  /**
+   * Resolves when the graph is quiet. A job adds its notifications before it completes, so an
+   * empty queue means nothing is left to flow. Throws `GraphNotQuietError` after `timeoutMs` (default 30 s).
+   */
+  async waitUntilQuiet(options: { timeoutMs?: number } = {}): Promise<void> {
+    try {
+      await this.queue.waitUntilIdle(options);
+    } catch (error) {
+      if (error instanceof QueueIdleTimeoutError) throw new GraphNotQuietError(this.name, options.timeoutMs ?? 30_000, { cause: error, details: error.details });
+      throw error;
+    }
+  }
+
+  /** Closes the queue (running jobs get `graceMs`) and the store. */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    await this.queue.close(options);
+    await this.store.close();
+  }
+
+  async #handle(job: QueuedJob): Promise<void> {
+    const notification = parseNotification(job.data);
+    try {
+      await this.#process(notification);
+    } catch (error) {
+      const last = isUnrecoverable(error) || job.attempt >= this.#attempts;
+      if (last) {
+        // Failed for good: record it, so the notification has an outcome a person can see.
+        await this.#record(notification, { outcome: 'failed', note: (error as Error).message, notified: [], notNotified: [] }).catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  async #process(notification: ItemNotification): Promise<void> {
+    // Processed before: a duplicate the queue had forgotten, or a retry after the outcome was kept.
+    if (await this.#items.outcome(notification.id)) return;
+    const id = notification.item;
+    const definition = this.spec.items.get(id);
+    if (!definition) throw new UnrecoverableJobError(`Work graph "${this.name}" has no item "${id}" (notified by ${notification.source}).`);
+    for (let round = 1; round <= maxRounds; round++) {
+      const { item, document } = await this.#read(id);
+      const recorded = document.changes.find((entry) => entry.changeId === notification.id);
+      if (recorded) return this.#recovered(notification, item, recorded.version);
+      const updates = document.origins.find((entry) => entry.origin === notification.origin)?.updates ?? 0;
+      if (updates >= this.spec.limits.maxUpdatesPerItem) {
+        const note = `"${id}" already took ${updates} updates from this change (limits.maxUpdatesPerItem is ${this.spec.limits.maxUpdatesPerItem})`;
+        return void (await this.#record(notification, { outcome: 'bounded', bound: 'update-budget', note, notified: [], notNotified: [] }));
+      }
+      const decision = await this.#decide(notification, item);
+      if (decision.kind === 'no-change') return void (await this.#record(notification, { outcome: 'no-change', note: decision.reason, notified: [], notNotified: [] }));
+      const written = await this.#items.write(id, item.version, {
+        changeId: notification.id,
+        content: decision.content,
+        summary: decision.summary,
+        changedBy: 'notification',
+        origin: notification.origin,
+        countsTowardBudget: true,
+      });
+      if (written.applied) {
+        await this.#emit({ type: 'item-change', item: id, version: written.item.version, summary: decision.summary, changedBy: 'notification', changeId: notification.id, origin: notification.origin, depth: notification.depth, at: this.#clock.now() });
+        const sent = await this.#notifyDependents(written.item, written.previous.content, notification);
+        return void (await this.#record(notification, { outcome: 'updated', version: written.item.version, note: decision.summary, ...sent }));
+      }
+      if (written.reason === 'already-applied') return this.#recovered(notification, (await this.#read(id)).item, written.version);
+    }
+    throw new WorkItemContentionError(this.name, id, maxRounds);
+  }
+
+  /**
+   * The job's change was applied by an earlier run that died before finishing. Notify the
+   * dependents again (their jobs are de-duplicated), unless the item has moved on: then the later
+   * change's notifications carry the newer content.
+   */
+  async #recovered(notification: ItemNotification, item: WorkItem, version: number): Promise<void> {
+    const sent = item.version === version ? await this.#notifyDependents(item, undefined, notification) : { notified: [], notNotified: [] };
+    await this.#record(notification, { outcome: 'updated', version, note: `${item.version === version ? item.summary : 'applied'} (recovered after a retry)`, ...sent });
+  }
+
+  /** The item's `react` code first; otherwise its agent, whose decision is kept in its conversation so a retry reuses it. */
+  async #decide(notification: ItemNotification, item: WorkItem): Promise<ItemDecision> {
+    const react = this.spec.items.get(item.id)!.react;
+    const coded = react ? await react(notification, item) : undefined;
+    if (coded) return coded;
+    const turns = await this.#items.turns(item.id);
+    const earlier = turns.find((turn) => turn.id === notification.id && turn.basisVersion === item.version);
+    if (earlier) return earlier.decision;
+    const history = historyOf(turns, this.spec.conversationTurns);
+    const { decision, messages } = await decide(this.#agent(item.id), notificationPrompt(notification, item), history, this.#runOptions());
+    const kept = await this.#items.addTurn(item.id, { id: notification.id, basisVersion: item.version, messages, decision }, this.spec.conversationTurns);
+    return kept.decision;
+  }
+
+  /** Enqueues one notification per dependent (de-duplicated by job id), or records that the depth bound stopped it. */
+  async #notifyDependents(item: WorkItem, previousContent: string | undefined, cause: { depth: number; origin: string }): Promise<{ notified: string[]; notNotified: string[] }> {
+    const dependents = this.spec.dependents.get(item.id) ?? [];
+    if (dependents.length === 0) return { notified: [], notNotified: [] };
+    const depth = cause.depth + 1;
+    if (depth > this.spec.limits.maxDepth) {
+      const at = this.#clock.now();
+      for (const dependent of dependents) {
+        await this.#emit({ type: 'notification-bounded', item: dependent, source: item.id, sourceVersion: item.version, depth, bound: 'depth', maxDepth: this.spec.limits.maxDepth, origin: cause.origin, at });
+      }
+      return { notified: [], notNotified: [...dependents] };
+    }
+    const diff = previousContent === undefined ? undefined : lineDiff(previousContent, item.content);
+    await Promise.all(
+      dependents.map((dependent) => {
+        const notification: ItemNotification = {
+          id: notificationId(dependent, item.id, item.version),
+          item: dependent,
+          source: item.id,
+          sourceVersion: item.version,
+          summary: item.summary,
+          content: item.content,
+          ...(diff !== undefined ? { diff } : {}),
+          depth,
+          origin: cause.origin,
+        };
+        return this.queue.add(notifyJob, notification as unknown as JsonValue, { jobId: notification.id, attempts: this.#attempts, backoff: { type: 'exponential', delayMs: 200 } });
+      }),
+    );
+    return { notified: [...dependents], notNotified: [] };
+  }
+
+  async #record(notification: ItemNotification, result: Pick<NotificationOutcome, 'note' | 'notified' | 'notNotified'> & { outcome: NotificationOutcome['outcome']; version?: number; bound?: 'update-budget' }): Promise<void> {
+    const { id, item, source, sourceVersion, depth, origin } = notification;
+    const outcome: NotificationOutcome = { id, item, source, sourceVersion, depth, origin, ...result, at: this.#clock.now() };
+    // Only the run that records the outcome appends the event, so the stream has one per notification
+    // (unless a process dies between the two: the document is the record, the stream the timeline).
+    if (await this.#items.recordOutcome(outcome)) await this.#emit({ type: 'notification-outcome', ...outcome });
+  }
+
+  async #emit(event: WorkEvent): Promise<void> {
+    await this.#items.append(event);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must not change what happens to the item.
+      }
+    }
+  }
+
+  /** Reads an item, creating it from its definition first if the graph was never seeded. */
+  async #read(id: string) {
+    const definition = this.#known(id);
+    const found = await this.#items.get(id);
+    if (found) return found;
+    await this.#items.create(id, definition.content ?? '');
+    return (await this.#items.get(id))!;
+  }
+
+  #known(id: string) {
+    const definition = this.spec.items.get(id);
+    if (!definition) throw new UnknownWorkItemError(this.name, id, [...this.spec.items.keys()]);
+    return definition;
+  }
+
+  #agent(id: string): TaskAgent {
+    let agent = this.#agents.get(id);
+    if (!agent) {
+      const definition = this.#known(id);
+      agent = taskAgent(this.name, definition, definition.dependsOn ?? [], this.#model ?? definition.model ?? this.spec.definition.model);
+      this.#agents.set(id, agent);
+    }
+    return agent;
+  }
+
+  #runOptions() {
+    return { clock: this.#clock, ids: this.#ids, ...(this.#trace ? { trace: this.#trace } : {}) };
+  }
+}
+
+/** `<dependent>+<source>+v<version>`: a valid job id (no ':', never all digits) and a valid store name. */
+export function notificationId(dependent: string, source: string, version: number): string {
+  return `${dependent}+${source}+v${version}`;
+}
+
+function parseNotification(data: JsonValue): ItemNotification {
+  const value = data as Partial<ItemNotification> | null;
+  if (!value || typeof value !== 'object' || typeof value.id !== 'string' || typeof value.item !== 'string' || typeof value.source !== 'string' || typeof value.depth !== 'number' || typeof value.origin !== 'string') {
+    throw new UnrecoverableJobError(`A work-graph job holds no notification: ${JSON.stringify(data).slice(0, 200)}`);
+  }
+  return value as ItemNotification;
+}

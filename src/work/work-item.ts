@@ -1,0 +1,219 @@
+import type { JsonValue } from '../core/json.js';
+import type { Clock } from '../core/ids.js';
+import type { Message } from '../model/model-client.js';
+import { VersionConflictError } from '../store/errors/version-conflict-error.js';
+import type { StateStore } from '../store/state-store.js';
+
+/** The persisted format of a work item document; bump it when the shape changes (STYLE.md point 9). */
+export const workItemSchemaVersion = 1;
+
+/** A work item as read: its content at a version. `version` is the store's document version. */
+export interface WorkItem {
+  id: string;
+  version: number;
+  content: string;
+  /** What the last change did, in words. */
+  summary: string;
+  changedBy: ChangeSource;
+  updatedAt: number;
+}
+
+export type ChangeSource = 'seed' | 'chat' | 'notification' | 'code';
+
+/** What a dependent's agent is told: item `source` changed to `sourceVersion`. Travels as job data. */
+export interface ItemNotification {
+  /** `<item>+<source>+v<version>`: the job id, so the same change notifies an item once. */
+  id: string;
+  item: string;
+  source: string;
+  sourceVersion: number;
+  summary: string;
+  content: string;
+  /** Line diff from the source's previous version; absent when too large to compute. */
+  diff?: string;
+  /** Causal depth: a change made by a person or code is 0, a change made because of it 1, ... */
+  depth: number;
+  /** The id of the person's (or code's) change this notification descends from. */
+  origin: string;
+}
+
+/** What an item's agent (or its `react` code) decided. */
+export type ItemDecision = { kind: 'update'; content: string; summary: string } | { kind: 'no-change'; reason: string };
+
+/** One agent run on an item, kept in its conversation: what it was asked and what it decided. */
+export interface ConversationTurn {
+  /** The notification id, or the chat id. */
+  id: string;
+  /** The item version the agent saw; a decision only applies to it. */
+  basisVersion: number;
+  messages: Message[];
+  decision: ItemDecision;
+}
+
+export interface ItemDocument {
+  schema: typeof workItemSchemaVersion;
+  content: string;
+  summary: string;
+  changedBy: ChangeSource;
+  updatedAt: number;
+  /** Recent change ids with the version each produced: a retried job finds its change here and does not apply it again. */
+  changes: Array<{ changeId: string; version: number }>;
+  /** Updates taken per origin (recent origins only), for `maxUpdatesPerItem`. */
+  origins: Array<{ origin: string; updates: number }>;
+}
+
+const keptChanges = 64;
+const keptOrigins = 32;
+
+export type WriteResult =
+  | { applied: true; item: WorkItem; previous: WorkItem }
+  | { applied: false; reason: 'already-applied'; version: number }
+  | { applied: false; reason: 'conflict'; actualVersion: number };
+
+/**
+ * The store side of a graph: items, conversations and notification outcomes as documents, and
+ * one event stream. Every write that a retried job may repeat is idempotent: item writes carry a
+ * change id, conversation turns an id, outcomes are create-only.
+ */
+export class WorkItemStore {
+  readonly itemsCollection: string;
+  readonly conversationsCollection: string;
+  readonly outcomesCollection: string;
+  readonly eventStream: string;
+
+  constructor(
+    readonly store: StateStore,
+    graph: string,
+    private readonly clock: Clock,
+  ) {
+    this.itemsCollection = `work.${graph}.items`;
+    this.conversationsCollection = `work.${graph}.conversations`;
+    this.outcomesCollection = `work.${graph}.notifications`;
+    this.eventStream = `work.${graph}.events`;
+  }
+
+  async get(id: string): Promise<{ item: WorkItem; document: ItemDocument } | undefined> {
+    const stored = await this.store.get<ItemDocument & JsonValue>(this.itemsCollection, id);
+    if (!stored) return undefined;
+    return { item: toItem(id, stored.version, stored.value), document: stored.value };
+  }
+
+  /** Creates the item unless it exists; returns whether it was created. Safe to run from every process. */
+  async create(id: string, content: string): Promise<boolean> {
+    const document: ItemDocument = { schema: workItemSchemaVersion, content, summary: 'created', changedBy: 'seed', updatedAt: this.clock.now(), changes: [], origins: [] };
+    try {
+      await this.store.put(this.itemsCollection, id, document as ItemDocument & JsonValue, { expectedVersion: 0 });
+      return true;
+    } catch (error) {
+      if (error instanceof VersionConflictError) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes new content if the item is still at `basisVersion` (compare-and-set) and `changeId`
+   * was not applied before. A change id already recorded returns the version it produced.
+   */
+  async write(
+    id: string,
+    basisVersion: number,
+    change: { changeId: string; content: string; summary: string; changedBy: ChangeSource; origin: string; countsTowardBudget: boolean },
+  ): Promise<WriteResult> {
+    const current = await this.get(id);
+    const currentVersion = current?.item.version ?? 0;
+    const recorded = current?.document.changes.find((entry) => entry.changeId === change.changeId);
+    if (recorded) return { applied: false, reason: 'already-applied', version: recorded.version };
+    if (!current || currentVersion !== basisVersion) return { applied: false, reason: 'conflict', actualVersion: currentVersion };
+    const version = currentVersion + 1;
+    const origins = current.document.origins.filter((entry) => entry.origin !== change.origin);
+    const updates = (current.document.origins.find((entry) => entry.origin === change.origin)?.updates ?? 0) + (change.countsTowardBudget ? 1 : 0);
+    const document: ItemDocument = {
+      schema: workItemSchemaVersion,
+      content: change.content,
+      summary: change.summary,
+      changedBy: change.changedBy,
+      updatedAt: this.clock.now(),
+      changes: [...current.document.changes, { changeId: change.changeId, version }].slice(-keptChanges),
+      origins: [...origins, { origin: change.origin, updates }].slice(-keptOrigins),
+    };
+    try {
+      const stored = await this.store.put(this.itemsCollection, id, document as ItemDocument & JsonValue, { expectedVersion: currentVersion });
+      return { applied: true, item: toItem(id, stored.version, document), previous: current.item };
+    } catch (error) {
+      if (error instanceof VersionConflictError) return { applied: false, reason: 'conflict', actualVersion: error.actualVersion ?? currentVersion + 1 };
+      throw error;
+    }
+  }
+
+  async turns(id: string): Promise<ConversationTurn[]> {
+    const stored = await this.store.get<{ turns: ConversationTurn[] } & JsonValue>(this.conversationsCollection, id);
+    return (stored?.value.turns ?? []) as ConversationTurn[];
+  }
+
+  /**
+   * Adds a turn unless one with the same id and basis is there already (a retried job's earlier
+   * run), and returns the turn that is kept: a retry applies the first run's decision.
+   */
+  async addTurn(id: string, turn: ConversationTurn, keep: number): Promise<ConversationTurn> {
+    let kept = turn;
+    await this.store.update<JsonValue>(this.conversationsCollection, id, (current) => {
+      const turns = ((current as { turns?: ConversationTurn[] } | undefined)?.turns ?? []) as ConversationTurn[];
+      const earlier = turns.find((entry) => entry.id === turn.id && entry.basisVersion === turn.basisVersion);
+      kept = earlier ?? turn;
+      return { turns: (earlier ? turns : [...turns, turn]).slice(-Math.max(keep, 1)) } as unknown as JsonValue;
+    });
+    return kept;
+  }
+
+  /** Records a notification's outcome once; false when it was recorded before (a retried job). */
+  async recordOutcome(outcome: NotificationOutcome): Promise<boolean> {
+    try {
+      await this.store.put(this.outcomesCollection, outcome.id, outcome as unknown as JsonValue, { expectedVersion: 0 });
+      return true;
+    } catch (error) {
+      if (error instanceof VersionConflictError) return false;
+      throw error;
+    }
+  }
+
+  async outcome(id: string): Promise<NotificationOutcome | undefined> {
+    return (await this.store.get<JsonValue>(this.outcomesCollection, id))?.value as NotificationOutcome | undefined;
+  }
+
+  async append(event: WorkEvent): Promise<void> {
+    await this.store.append(this.eventStream, event as unknown as JsonValue);
+  }
+}
+
+/** What became of one notification. Kept as a document per notification id, and as an event. */
+export interface NotificationOutcome {
+  id: string;
+  item: string;
+  source: string;
+  sourceVersion: number;
+  depth: number;
+  origin: string;
+  /** `failed`: the job failed for good (its last attempt, or an error that retrying cannot fix). */
+  outcome: 'updated' | 'no-change' | 'bounded' | 'failed';
+  /** The item's version after an update. */
+  version?: number;
+  /** The update's summary, or why nothing changed. */
+  note: string;
+  /** Which bound stopped it: the item's update budget for this origin. */
+  bound?: 'update-budget';
+  /** Dependents notified of the update, and those a depth bound kept from being notified. */
+  notified: string[];
+  notNotified: string[];
+  at: number;
+}
+
+/** The graph's event stream, for people and the dashboard: what flowed where. */
+export type WorkEvent =
+  | { type: 'item-change'; item: string; version: number; summary: string; changedBy: ChangeSource; changeId: string; origin: string; depth: number; at: number }
+  | ({ type: 'notification-outcome' } & NotificationOutcome)
+  | { type: 'notification-bounded'; item: string; source: string; sourceVersion: number; depth: number; bound: 'depth'; maxDepth: number; origin: string; at: number }
+  | { type: 'chat'; item: string; chatId: string; message: string; answer: string; changed: boolean; version: number; at: number };
+
+function toItem(id: string, version: number, document: ItemDocument): WorkItem {
+  return { id, version, content: document.content, summary: document.summary, changedBy: document.changedBy, updatedAt: document.updatedAt };
+}
