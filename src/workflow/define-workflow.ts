@@ -135,10 +135,29 @@ function checkSchemas<Input>(options: WorkflowOptions<Input>, tasks: Map<string,
       if (found.length) throw new ConfigurationError(`the output of "${edges[0]!.from}" does not fit the input of "${to}": ${found.join('; ')}. Fix the schemas or give the edge a map`, where(`edges.${edges[0]!.from}->${to}`));
     }
     if (edges.length > 1 && edges.every((edge) => !edge.map)) {
-      const found = mismatches({ type: 'object', properties: Object.fromEntries(edges.map((e) => [e.from, jsonSchema(tasks.get(e.from)!.output, 'output')])), required: edges.map((e) => e.from) }, jsonSchema(target.input, 'input'));
+      // A branch behind a route may not run, so its key is only promised when it always does.
+      const always = alwaysReached(start, tasks, incoming);
+      const promised = edges.filter((e) => !e.when && always.has(e.from)).map((e) => e.from);
+      const found = mismatches({ type: 'object', properties: Object.fromEntries(edges.map((e) => [e.from, jsonSchema(tasks.get(e.from)!.output, 'output')])), required: promised }, jsonSchema(target.input, 'input'));
       if (found.length) throw new ConfigurationError(`task "${to}" joins ${edges.map((e) => `"${e.from}"`).join(', ')} and receives their outputs by task name, which its input does not fit: ${found.join('; ')}`, where(`edges.${to}`));
     }
   }
+}
+
+/** Tasks that run for every item: the start, and tasks whose every incoming edge is unconditional and comes from one that always runs. */
+function alwaysReached(start: string, tasks: Map<string, WorkflowTask>, incoming: Map<string, Edge[]>): Set<string> {
+  const always = new Set([start]);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const name of tasks.keys()) {
+      const into = incoming.get(name) ?? [];
+      if (!always.has(name) && into.length > 0 && into.every((edge) => !edge.when && always.has(edge.from))) {
+        always.add(name);
+        changed = true;
+      }
+    }
+  }
+  return always;
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {

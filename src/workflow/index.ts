@@ -25,3 +25,4 @@ export {
   type Transition,
 } from './run-state.js';
 export * from './handler/index.js';
+export * from './eval/index.js';

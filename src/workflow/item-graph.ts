@@ -33,15 +33,20 @@ export function settle(workflow: Workflow<any>, item: ItemRecord): { ready: stri
   return { ready, skipped };
 }
 
-/** The input of `task`: the item's input at the start; one taken edge's value; or several, by task name. */
+/**
+ * The input of `task`: the item's input at the start; the value of its only edge; at a join, the
+ * values of the edges taken, by upstream task name — except where every edge into the join has a
+ * `map` and one was taken (branches of exclusive routes merging), which passes that value as it is.
+ */
 export function edgeInput(workflow: Workflow<any>, item: ItemRecord, task: string): unknown {
   if (task === workflow.start) return item.input;
-  const edges = workflow.incoming(task).filter((edge) => taken(edge, item));
+  const incoming = workflow.incoming(task);
+  const edges = incoming.filter((edge) => taken(edge, item));
   const value = (edge: Edge) => {
     const output = item.tasks[edge.from]!.output;
     return edge.map ? edge.map(output, view(item)) : output;
   };
-  if (edges.length === 1) return value(edges[0]!);
+  if (incoming.length === 1 || (edges.length === 1 && incoming.every((edge) => edge.map))) return value(edges[0]!);
   return Object.fromEntries(edges.map((edge) => [edge.from, value(edge)]));
 }
 

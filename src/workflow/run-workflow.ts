@@ -176,7 +176,7 @@ class Engine {
       items: items.map((item) => ({
         id: item.id,
         state: item.state,
-        outputs: Object.fromEntries(Object.entries(item.tasks).filter(([, task]) => task.status === 'done').map(([name, task]) => [name, task.output])),
+        outputs: Object.fromEntries(Object.entries(item.tasks).filter(([, task]) => task.status === 'done' && task.output !== undefined).map(([name, task]) => [name, task.output])),
         ...(item.reason ? { reason: item.reason } : {}),
         ...(item.review ? { review: item.review } : {}),
       })),

@@ -12,7 +12,7 @@ describe('troupe command', () => {
 
   it('prints its version and help', () => {
     expect(troupe('--version').stdout.trim()).toBe(version);
-    expect(troupe('--help').stdout).toMatch(/Usage: troupe \[options\] \[command\][\s\S]*run \[options\] <crew>/);
+    expect(troupe('--help').stdout).toMatch(/Usage: troupe \[options\] \[command\][\s\S]*run \[options\] \[crew\]/);
   });
 
   it('refuses an unknown command with exit code 2 and names it', () => {

@@ -61,4 +61,15 @@ describe('defineWorkflow checks the graph when it is built', () => {
     const error = buildError(() => defineWorkflow({ name: 'j', input: text, tasks: [a, b, c, join], edges: [{ from: 'a', to: 'b' }, { from: 'a', to: 'c' }, { from: 'b', to: 'join' }, { from: 'c', to: 'join' }] }));
     expect(error.message).toMatch(/task "join" joins "b", "c" and receives their outputs by task name, which its input does not fit: c is string but number is expected/);
   });
+
+  it('knows a branch behind a route may not run: its key must be optional at the join', () => {
+    const a = codeTask({ name: 'a', input: text, output: z.string(), run: ({ text }) => text });
+    const b = codeTask({ name: 'b', input: z.string(), output: z.number(), run: (s) => s.length });
+    const c = codeTask({ name: 'c', input: z.string(), output: z.number(), run: (s) => s.length });
+    const edges = [{ from: 'a', to: 'b', when: (s: string) => s.length > 3 }, { from: 'a', to: 'c', when: (s: string) => s.length <= 3 }, { from: 'b', to: 'join' }, { from: 'c', to: 'join' }];
+    const strict = codeTask({ name: 'join', input: z.object({ b: z.number(), c: z.number() }), output: z.string(), run: () => '' });
+    expect(buildError(() => defineWorkflow({ name: 'j', input: text, tasks: [a, b, c, strict], edges })).message).toMatch(/b is required but may be missing; c is required but may be missing/);
+    const optional = codeTask({ name: 'join', input: z.object({ b: z.number().optional(), c: z.number().optional() }), output: z.string(), run: () => '' });
+    expect(defineWorkflow({ name: 'j', input: text, tasks: [a, b, c, optional], edges }).incoming('join')).toHaveLength(2);
+  });
 });

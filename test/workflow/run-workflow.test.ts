@@ -54,10 +54,33 @@ describe('running workflows', () => {
     });
     const states = store();
     const summary = await runWorkflow(workflow, [{ id: 'x', input: { text: 'INV-1' } }], { store: states });
-    expect(summary.items[0]!.outputs).toEqual({ classify: 'invoice', invoice: { kind: 'invoice' }, store: { kind: 'invoice' } });
+    // A join receives the outputs of the branches that ran, by task name.
+    expect(summary.items[0]!.outputs).toEqual({ classify: 'invoice', invoice: { kind: 'invoice' }, store: { invoice: { kind: 'invoice' } } });
     expect(order).toEqual(['classify', 'invoice', 'store']);
     const routed = (await readTransitions(states, summary.runId)).find((t) => t.route);
     expect(routed).toMatchObject({ from: 'received', to: 'routed', task: 'classify', route: 'invoice', why: 'route invoice taken' });
+  });
+
+  it('merges exclusive routes whose edges map to one shape, passing the value of the branch that ran', async () => {
+    const amount = z.object({ amount: z.number() });
+    const workflow = defineWorkflow({
+      name: 'merge',
+      input: z.object({ kind: z.string(), value: z.number() }),
+      tasks: [
+        codeTask({ name: 'classify', input: z.object({ kind: z.string(), value: z.number() }), output: z.object({ kind: z.string(), value: z.number() }), run: (v) => v }),
+        codeTask({ name: 'cents', input: z.object({ kind: z.string(), value: z.number() }), output: z.number(), run: (v) => v.value / 100 }),
+        codeTask({ name: 'units', input: z.object({ kind: z.string(), value: z.number() }), output: z.number(), run: (v) => v.value }),
+        codeTask({ name: 'store', input: amount, output: z.string(), run: ({ amount }) => `stored ${amount}` }),
+      ],
+      edges: [
+        { from: 'classify', to: 'cents', when: (c) => c.kind === 'cents' },
+        { from: 'classify', to: 'units', when: (c) => c.kind !== 'cents' },
+        { from: 'cents', to: 'store', map: (n: number) => ({ amount: n }) },
+        { from: 'units', to: 'store', map: (n: number) => ({ amount: n }) },
+      ],
+    });
+    const summary = await runWorkflow(workflow, [{ id: 'a', input: { kind: 'cents', value: 250 } }, { id: 'b', input: { kind: 'units', value: 3 } }], { store: store() });
+    expect(summary.items.map((i) => i.outputs.store)).toEqual(['stored 2.5', 'stored 3']);
   });
 
   it('runs independent branches of a DAG concurrently, up to the limit', async () => {

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import { registerChat } from './chat.js';
+import { registerEval } from './eval.js';
+import { registerReview } from './review.js';
 import { registerCoordinator } from './coordinator.js';
 import { registerRun } from './run.js';
+import { registerRuns } from './runs.js';
 import { registerWorker } from './worker.js';
+import { registerChat } from './chat.js';
 
 /** Adds one subcommand (with its options and action) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every subcommand of `troupe`, in the order `troupe --help` lists them. */
-export const commands: RegisterCommand[] = [registerRun, registerWorker, registerChat, registerCoordinator];
+export const commands: RegisterCommand[] = [registerRun, registerRuns, registerReview, registerEval, registerWorker, registerChat, registerCoordinator];

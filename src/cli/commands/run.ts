@@ -4,51 +4,155 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { ToolRegistry } from '../../agent/role-loader.js';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
+import { formatIssues } from '../../core/errors/input-validation-error.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
 import { loadCrew } from '../../crew/crew-loader.js';
 import type { CrewRunOptions } from '../../crew/crew.js';
+import { randomIds } from '../../core/ids.js';
 import { parseModelString } from '../../model/resolve-model.js';
+import { openStateStore } from '../../store/open-state-store.js';
+import type { StateStore } from '../../store/state-store.js';
+import { recordExamples } from '../../workflow/eval/record-examples.js';
+import { listReviews } from '../../workflow/review.js';
+import { loadRun } from '../../workflow/run-state.js';
+import type { Workflow } from '../../workflow/define-workflow.js';
+import { resumeRun, runWorkflow, type RunSummary, type RunWorkflowOptions, type WorkItemInput } from '../../workflow/run-workflow.js';
 import { progressPrinter } from '../progress.js';
+import { exitCodeOf, findWorkflow, loadWorkflowModule, offlineModel, readWorkItems, workflowCandidates } from '../workflow-module.js';
+import { printSummary } from '../workflow-report.js';
 
-/** `troupe run <crew>`: runs a crew by name (crews/<name>/crew.yaml) or by the path of its file. */
+/**
+ * `troupe run <name>`: runs a crew (crews/<name>/crew.yaml, or the path of a crew file) or a
+ * workflow (crews/<name>/workflow.js, or its compiled copy under dist/). When a directory has
+ * both, the crew wins, so existing crews keep working; pass the workflow's .js path to run it.
+ * `troupe run --resume <run-id>` continues a workflow run after a crash or a review decision.
+ */
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('Run a crew: by name (crews/<name>/crew.yaml) or by the path of its crew file')
-    .argument('<crew>', 'crew name or crew file')
-    .option('--input <file>', 'JSON file holding the request: a string, or { "input": "..." }')
-    .option('--request <text>', 'the request, in words')
-    .option('--model <provider:model>', "use this model for every agent (e.g. anthropic:claude-sonnet-4-5, replay:cassette.json)")
+    .description('Run a crew or a workflow by name, or continue a workflow run (--resume <run-id>)')
+    .argument('[crew]', 'crew or workflow name, or the path of its file (read from the run with --resume)')
+    .option('--input <file>', 'crew: JSON request (a string or { "input": "..." }); workflow: JSON array of items, { "id"?, "input" } or plain inputs')
+    .option('--request <text>', 'the request, in words (crews)')
+    .option('--model <provider:model>', "use this model for every agent or model task (e.g. anthropic:claude-sonnet-4-5, replay:cassette.json)")
+    .option('--resume <run-id>', 'continue this workflow run: decided reviews are applied, done steps are not repeated')
+    .option('--wait', 'keep items that wait for review in this process and go on when someone decides (workflows)')
+    .option('--record-examples <file>', "append each accepted task's input and output to this file, as golden examples (workflows)")
     .option('--json', 'print the whole result as JSON on stdout')
     .option('--quiet', 'no progress lines on stderr')
-    .action(async (crewArg: string, flags: { input?: string; request?: string; model?: string; json?: boolean; quiet?: boolean }) => {
-      const file = crewFile(crewArg);
-      const tools = await crewTools(file);
-      const crew = loadCrew(file, { tools });
-      const options: CrewRunOptions = {};
-      const model = flags.model ?? offlineModel(file);
-      if (model) {
-        parseModelString(model, { field: '--model' });
-        options.model = model;
+    .action(async (name: string | undefined, flags: RunFlags) => {
+      if (flags.resume !== undefined) {
+        process.exitCode = await resumeWorkflowRun(flags.resume, name, flags);
+        return;
       }
-      if (!flags.quiet) options.trace = progressPrinter();
-      const result = await crew.run(requestFrom(flags), options);
-      if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else {
-        process.stdout.write(`${crew.name}: ${result.status} — ${result.stop.reason}\n`);
-        if (result.output !== undefined) process.stdout.write(`${typeof result.output === 'string' ? result.output : JSON.stringify(result.output, null, 2)}\n`);
-        const total = result.usage.total;
-        process.stdout.write(`${total.turns} model calls, ${total.usage.inputTokens + total.usage.outputTokens} tokens, $${total.costUsd.toFixed(4)}, ${(result.durationMs / 1000).toFixed(1)}s\n`);
+      if (name === undefined) throw new ConfigurationError('name a crew or a workflow to run, or pass --resume <run-id>', { field: 'crew' });
+      const crew = findCrewFile(name);
+      if (crew) return runCrew(crew, flags);
+      const workflow = findWorkflow(name);
+      if (!workflow) {
+        throw new ConfigurationError(`no crew "${name}": looked for ${crewCandidates(name).join(', ')}, and for a workflow in ${workflowCandidates(name).join(', ')}`, { field: 'crew' });
       }
-      process.exitCode = result.status === 'finished' ? ExitCode.done : ExitCode.failed;
+      process.exitCode = await runWorkflowFile(name, workflow, flags);
     });
 }
 
-function crewFile(crew: string): string {
-  const candidates = /\.(ya?ml|json)$/.test(crew) ? [crew] : [join('crews', crew, 'crew.yaml'), join('crews', crew, 'crew.yml'), join('crews', crew, 'crew.json')];
-  const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new ConfigurationError(`no crew "${crew}": looked for ${candidates.join(', ')}`, { field: 'crew' });
-  return found;
+export interface RunFlags {
+  input?: string;
+  request?: string;
+  model?: string;
+  resume?: string;
+  wait?: boolean;
+  recordExamples?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+async function runCrew(file: string, flags: RunFlags): Promise<void> {
+  const tools = await crewTools(file);
+  const crew = loadCrew(file, { tools });
+  const options: CrewRunOptions = {};
+  const model = flags.model ?? offlineModel(dirname(file));
+  if (model) {
+    parseModelString(model, { field: '--model' });
+    options.model = model;
+  }
+  if (!flags.quiet) options.trace = progressPrinter();
+  const result = await crew.run(requestFrom(flags), options);
+  if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    process.stdout.write(`${crew.name}: ${result.status} — ${result.stop.reason}\n`);
+    if (result.output !== undefined) process.stdout.write(`${typeof result.output === 'string' ? result.output : JSON.stringify(result.output, null, 2)}\n`);
+    const total = result.usage.total;
+    process.stdout.write(`${total.turns} model calls, ${total.usage.inputTokens + total.usage.outputTokens} tokens, $${total.costUsd.toFixed(4)}, ${(result.durationMs / 1000).toFixed(1)}s\n`);
+  }
+  process.exitCode = result.status === 'finished' ? ExitCode.done : ExitCode.failed;
+}
+
+async function runWorkflowFile(name: string, file: string, flags: RunFlags): Promise<number> {
+  if (flags.request !== undefined) throw new ConfigurationError('a workflow takes its items from --input <file>, not --request', { field: '--request' });
+  if (flags.input === undefined) throw new ConfigurationError(`workflow "${name}" needs its items: --input <file> with a JSON array`, { field: '--input' });
+  const items = readWorkItems(flags.input);
+  const module = await loadWorkflowModule(name, file);
+  checkItems(module.workflow, items, flags.input);
+  const runId = randomIds('run');
+  const store = openStateStore();
+  try {
+    const summary = await runWorkflow(module.workflow, items, { ...workflowOptions(module.home, flags, runId), store });
+    return await report(summary, store, flags);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Continues a run; its workflow is found by the name in the run record unless one is given. Used by `review approve --resume` too. */
+export async function resumeWorkflowRun(runId: string, name: string | undefined, flags: RunFlags): Promise<number> {
+  const store = openStateStore();
+  try {
+    const run = await loadRun(store, runId);
+    if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: '--resume' });
+    const module = await loadWorkflowModule(name ?? run.workflow);
+    if (!flags.quiet) process.stderr.write(`[troupe] resuming run ${runId} of ${run.workflow} (${run.status})\n`);
+    const summary = await resumeRun(module.workflow, runId, { ...workflowOptions(module.home, flags, runId), store });
+    return await report(summary, store, flags);
+  } finally {
+    await store.close();
+  }
+}
+
+function workflowOptions(home: string, flags: RunFlags, runId: string): RunWorkflowOptions {
+  const options: RunWorkflowOptions = { runId };
+  const model = flags.model ?? offlineModel(home);
+  if (model) {
+    parseModelString(model, { field: '--model' });
+    options.model = model;
+  }
+  if (!flags.quiet) options.trace = progressPrinter();
+  if (flags.wait) options.waitForReviews = { pollMs: 1000 };
+  if (flags.recordExamples) options.onTaskDone = recordExamples(flags.recordExamples, () => runId);
+  return options;
+}
+
+async function report(summary: RunSummary, store: StateStore, flags: RunFlags): Promise<number> {
+  const reviews = await listReviews(store, { runId: summary.runId, status: 'pending' });
+  if (flags.json) process.stdout.write(`${JSON.stringify({ ...summary, reviews }, null, 2)}\n`);
+  else printSummary(summary, reviews);
+  return exitCodeOf(summary);
+}
+
+/** Bad inputs are the user's to fix before anything runs: exit 2 naming the item, rather than a run of failed items. */
+function checkItems(workflow: Workflow<any>, items: readonly WorkItemInput<unknown>[], file: string): void {
+  for (const [index, item] of items.entries()) {
+    const parsed = workflow.input.safeParse(item.input);
+    if (!parsed.success) throw new ConfigurationError(`item ${item.id ?? index + 1} does not fit the input of workflow "${workflow.name}": ${formatIssues(parsed.error.issues)}`, { file, field: `${index}.input` });
+  }
+}
+
+function crewCandidates(crew: string): string[] {
+  return /\.(ya?ml|json)$/.test(crew) ? [crew] : [join('crews', crew, 'crew.yaml'), join('crews', crew, 'crew.yml'), join('crews', crew, 'crew.json')];
+}
+
+function findCrewFile(crew: string): string | undefined {
+  return crewCandidates(crew).find((path) => existsSync(path));
 }
 
 /**
@@ -65,15 +169,7 @@ async function crewTools(file: string): Promise<ToolRegistry> {
   return module.default();
 }
 
-/** Without a provider key, a crew that ships a cassette replays it, and says so. */
-function offlineModel(file: string): string | undefined {
-  const cassette = join(dirname(file), 'cassette.json');
-  if (!existsSync(cassette) || process.env.ANTHROPIC_API_KEY || process.env.OPENAI_API_KEY) return undefined;
-  process.stderr.write(`[troupe] no API key is set: replaying the recorded transcript ${cassette}.\n`);
-  return `replay:${cassette}`;
-}
-
-function requestFrom(flags: { input?: string; request?: string }): string | undefined {
+function requestFrom(flags: RunFlags): string | undefined {
   if (flags.request !== undefined) return flags.request;
   if (flags.input === undefined) return undefined;
   let value: unknown;

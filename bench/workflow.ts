@@ -1,0 +1,95 @@
+// Workflow engine throughput: a 3-task DAG (code → model → code) per item, the model a
+// zero-latency scripted one, over many items on the embedded FileStore (a temp directory) and on
+// Redis (its own key prefix, removed afterwards). Prints items per second, framework time per task
+// step and peak memory. Every state change is persisted before the next step, so the store's
+// write cost is most of a step: the FileStore fsyncs each document and stream append.
+// Run: npm run bench:workflow   (builds, then runs with --expose-gc)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { codeTask, defineWorkflow, FileStore, promptTask, RedisStore, runWorkflow, type StateStore } from 'troupe';
+import { scriptedModel } from 'troupe/testing';
+
+const target = Number(process.env.BENCH_ITEMS ?? 10_000);
+/** A store whose projected time for `target` items passes this runs a smaller count instead, and says so. */
+const budgetMs = Number(process.env.BENCH_BUDGET_MS ?? 180_000);
+const probeItems = 200;
+const steps = 3;
+
+const model = scriptedModel((request) => (String(request.messages.at(-1)?.content).length % 2 ? 'odd' : 'even'), { id: 'bench:zero-latency', recordCalls: false });
+const workflow = defineWorkflow({
+  name: 'bench',
+  input: z.object({ n: z.number() }),
+  tasks: [
+    codeTask({ name: 'prepare', input: z.object({ n: z.number() }), output: z.object({ text: z.string() }), run: ({ n }) => ({ text: `item ${n}` }) }),
+    promptTask({ name: 'label', input: z.object({ text: z.string() }), output: z.string(), prompt: 'Label {{text}}' }),
+    codeTask({ name: 'store', input: z.string(), output: z.object({ label: z.string() }), run: (label) => ({ label }) }),
+  ],
+  concurrency: 16,
+});
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+
+async function measure(store: StateStore, count: number, offset: number): Promise<{ ms: number; heapDelta: number }> {
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const items = Array.from({ length: count }, (_, i) => ({ id: `i${offset + i}`, input: { n: offset + i } }));
+  const started = performance.now();
+  const summary = await runWorkflow(workflow, items, { store, model });
+  const ms = performance.now() - started;
+  if (summary.counts.accepted !== count) throw new Error(`expected ${count} accepted items, got ${JSON.stringify(summary.counts)}`);
+  return { ms, heapDelta: process.memoryUsage().heapUsed - heapBefore };
+}
+
+async function bench(name: string, store: StateStore): Promise<void> {
+  await measure(store, 50, 0); // warm-up: JIT, directories, Redis scripts
+  const probe = await measure(store, probeItems, 1_000_000);
+  const projectedMs = (probe.ms / probeItems) * target;
+  const count = projectedMs <= budgetMs ? target : Math.max(probeItems, Math.floor((budgetMs / 3 / probe.ms) * probeItems / 100) * 100);
+  if (count < target) console.log(`${name}: ${target} items would take about ${(projectedMs / 1000).toFixed(0)} s (from ${probeItems} items); measuring ${count} items instead.`);
+  peakRss = 0;
+  const { ms, heapDelta } = await measure(store, count, 2_000_000);
+  console.log(
+    `${name.padEnd(10)} ${String(count).padStart(6)} items  ${(count / (ms / 1000)).toFixed(0).padStart(6)} items/s  ` +
+      `${((ms * 1000) / (count * steps)).toFixed(0).padStart(6)} µs per task step  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB  heap growth ${(heapDelta / 2 ** 20).toFixed(1)} MiB`,
+  );
+}
+
+console.log(`3-task DAG (code → zero-latency model → code), ${workflow.concurrency} items at once; µs per step is wall time / (items × 3), store writes included.`);
+const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
+try {
+  await bench('FileStore', new FileStore({ root: dir }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const prefix = `troupe-bench-${process.pid}:`;
+const redis = new RedisStore({ prefix, connectTimeoutMs: 1000 });
+try {
+  await redis.get('runs', 'probe');
+  try {
+    await bench('Redis', redis);
+  } finally {
+    await cleanRedis(prefix);
+  }
+} catch (error) {
+  if ((error as { code?: string }).code !== 'store_unavailable') throw error;
+  console.log(`Redis: skipped, it does not answer at ${redis.target} (${(error as Error).message.split('\n')[0]}).`);
+} finally {
+  await redis.close();
+  clearInterval(sampler);
+}
+
+async function cleanRedis(keyPrefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+    if (keys.length) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  client.disconnect();
+}
