@@ -69,6 +69,7 @@ export class FileStore implements StateStore {
   readonly #lockOptions: { timeoutMs: number; staleMs: number };
   readonly #mutex = new KeyedMutex();
   readonly #createdDirectories = new Set<string>();
+  readonly #batches = new Map<string, PendingAppend[]>();
 
   constructor(options: FileStoreOptions = {}) {
     this.root = options.root ?? join(process.env.TROUPE_HOME ?? '.troupe', 'state');
@@ -140,28 +141,53 @@ export class FileStore implements StateStore {
     return ids.length > limit && last !== undefined ? { items, next: last } : { items };
   }
 
+  /**
+   * Appends are committed in groups: entries that arrive while a stream's lock is busy wait in one
+   * batch and are written with one write, one fsync and one meta update when their turn comes.
+   * Many concurrent appenders (a run's items all recording transitions) then cost about as much as
+   * one, and each still gets its own sequence number in arrival order.
+   */
   async append<T extends JsonValue>(stream: string, entry: T): Promise<number> {
     const base = this.#streamBase(stream);
     const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
-    return this.#locked(base, async () => {
-      const meta = await this.#readMeta(base);
-      const log = `${base}.jsonl`;
-      const size = await stat(log).then((info) => info.size, (error: unknown) => (errorCode(error) === 'ENOENT' ? 0 : Promise.reject(error)));
-      if (size < meta.bytes) throw new StoreCorruptError(log, `the log has ${size} bytes but ${meta.bytes} were committed`);
-      if (size > meta.bytes) await truncate(log, meta.bytes);
-      const seq = meta.seq + 1;
-      const line = `{"seq":${seq},"entry":${text}}\n`;
-      const handle = await open(log, 'a');
-      try {
-        await handle.appendFile(line);
-        await handle.sync();
-      } finally {
-        await handle.close();
+    return new Promise<number>((resolve, reject) => {
+      const waiting = this.#batches.get(base);
+      if (waiting) {
+        waiting.push({ text, resolve, reject });
+        return;
       }
-      const next: StreamMeta = { format: formatVersion, seq, bytes: meta.bytes + Buffer.byteLength(line) };
-      await writeAtomically(`${base}.meta.json`, JSON.stringify(next));
-      return seq;
+      const batch: PendingAppend[] = [{ text, resolve, reject }];
+      this.#batches.set(base, batch);
+      this.#locked(base, async () => {
+        // From here on, new appends start the next batch.
+        this.#batches.delete(base);
+        return this.#commit(base, batch.map((item) => item.text));
+      }).then(
+        (first) => batch.forEach((item, index) => item.resolve(first + index)),
+        (error: unknown) => batch.forEach((item) => item.reject(error)),
+      );
     });
+  }
+
+  /** Writes entries under the stream's lock; returns the first one's sequence number. */
+  async #commit(base: string, texts: string[]): Promise<number> {
+    const meta = await this.#readMeta(base);
+    const log = `${base}.jsonl`;
+    const size = await stat(log).then((info) => info.size, (error: unknown) => (errorCode(error) === 'ENOENT' ? 0 : Promise.reject(error)));
+    if (size < meta.bytes) throw new StoreCorruptError(log, `the log has ${size} bytes but ${meta.bytes} were committed`);
+    if (size > meta.bytes) await truncate(log, meta.bytes);
+    const first = meta.seq + 1;
+    const lines = texts.map((text, index) => `{"seq":${first + index},"entry":${text}}\n`).join('');
+    const handle = await open(log, 'a');
+    try {
+      await handle.appendFile(lines);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const next: StreamMeta = { format: formatVersion, seq: meta.seq + texts.length, bytes: meta.bytes + Buffer.byteLength(lines) };
+    await writeAtomically(`${base}.meta.json`, JSON.stringify(next));
+    return first;
   }
 
   async read<T extends JsonValue = JsonValue>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {
@@ -234,6 +260,12 @@ export class FileStore implements StateStore {
       throw new StoreCorruptError(path, `not a format ${formatVersion} stream meta file`);
     return meta as StreamMeta;
   }
+}
+
+interface PendingAppend {
+  text: string;
+  resolve: (seq: number) => void;
+  reject: (error: unknown) => void;
 }
 
 async function readText(path: string): Promise<string | undefined> {
