@@ -23,7 +23,7 @@ import { resolveModel } from '../model/resolve-model.js';
 import { costOf } from '../observe/pricing.js';
 import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
-import type { Tool } from '../tools/define-tool.js';
+import type { FileAccess, Tool } from '../tools/define-tool.js';
 import { executeToolCall, type ToolExecution } from '../tools/execute-tool-call.js';
 import { defaultFinishToolName, finishTool } from '../tools/finish-tool.js';
 import { ToolSet } from '../tools/tool-set.js';
@@ -76,6 +76,8 @@ export interface AgentRunOptions {
   signal?: AbortSignal;
   trace?: TraceSink;
   approver?: Approver;
+  /** The files of the trigger being handled, passed on to every tool call (`context.files`). */
+  files?: FileAccess;
   /** Earlier messages of this conversation; the run continues it. */
   history?: readonly Message[];
   runId?: string;
@@ -189,7 +191,7 @@ export class Agent<Output = string> {
     const usage = emptyUsage();
     const progress: RunProgress = { turns: 0, toolCalls: 0, usage, costUsd: 0, startedAt, now: startedAt, lastText: '', next: { kind: 'model-call', estimatedTokens: 0, estimatedCostUsd: 0 } };
     const cancel = cancellation(termination, startedAt);
-    const execution: ToolExecution = { runId, agent: this.name, clock, trace, signal: cancel?.signal, approver: options.approver };
+    const execution: ToolExecution = { runId, agent: this.name, clock, trace, signal: cancel?.signal, approver: options.approver, files: options.files };
     const request: ModelRequest = this.#request(transcript);
     const callOptions: ModelCallOptions = {};
     if (cancel) callOptions.signal = cancel.signal;

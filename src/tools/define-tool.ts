@@ -11,6 +11,14 @@ export interface ToolContext {
   signal: AbortSignal;
   runId?: string;
   agent?: string;
+  /** The files that came with the trigger being handled, when there is one: read lazily, by name. */
+  files?: FileAccess;
+}
+
+/** Read access to a handler run's virtual files (attachments given by reference). */
+export interface FileAccess {
+  list(): Array<{ name: string; mediaType?: string }>;
+  read(name: string): Promise<string>;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Clock } from '../core/ids.js';
 import type { ToolCallPart, ToolResultPart } from '../model/model-client.js';
 import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from './approval.js';
-import type { Tool, ToolContext } from './define-tool.js';
+import type { FileAccess, Tool, ToolContext } from './define-tool.js';
 import type { ToolSet } from './tool-set.js';
 
 export interface ToolExecution {
@@ -17,6 +17,7 @@ export interface ToolExecution {
   trace?: TraceSink | undefined;
   signal?: AbortSignal | undefined;
   approver?: Approver | undefined;
+  files?: FileAccess | undefined;
 }
 
 const traceOutputLimit = 2000;
@@ -126,6 +127,7 @@ async function runCancellable(tool: Tool, call: ToolCallPart, input: unknown, ex
 function contextFor(call: ToolCallPart, execution: ToolExecution, signal: AbortSignal): ToolContext {
   const context: ToolContext = { callId: call.id, signal, runId: execution.runId };
   if (execution.agent !== undefined) context.agent = execution.agent;
+  if (execution.files) context.files = execution.files;
   return context;
 }
 

@@ -6,7 +6,7 @@ import type { Crew } from '../../crew/crew.js';
 import type { ModelClient } from '../../model/model-client.js';
 import type { TraceSink } from '../../observe/trace-event.js';
 import type { Approver } from '../../tools/approval.js';
-import { defineTool, type Tool } from '../../tools/define-tool.js';
+import { defineTool, type FileAccess, type Tool } from '../../tools/define-tool.js';
 import type { WorkflowTask } from '../workflow-task.js';
 
 export interface DelegateContext {
@@ -17,6 +17,7 @@ export interface DelegateContext {
   approver: Approver;
   /** Limits for agents the coordinator creates. */
   termination: TerminationCondition;
+  files?: FileAccess;
 }
 
 /** A workflow task offered to a coordinator as a tool: its input schema is the tool's, its validated output the result. */
@@ -78,7 +79,7 @@ export function adhocAgentTool(approved: readonly Tool[], context: DelegateConte
     }),
     run: async ({ name, instructions, tools, task }) => {
       const agent = new Agent({ name, instructions, tools: approved.filter((tool) => tools.includes(tool.name)), termination: context.termination, ...(context.model !== undefined ? { model: context.model } : {}) });
-      const result = await agent.run(task, { runId: context.runId, approver: context.approver, ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
+      const result = await agent.run(task, { runId: context.runId, approver: context.approver, ...(context.files ? { files: context.files } : {}), ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
       created.push({ name, tools, status: result.status });
       if (result.status !== 'finished') throw new Error(`agent "${name}" stopped: ${result.stop.reason}`);
       return result.output;

@@ -131,7 +131,7 @@ export class Handler {
         if (answer !== undefined) outcome.answer = answer;
         outcome.why = `the script of ${configuration.name} finished`;
       } else {
-        const context: DelegateContext = { runId, model, signal, approver: options.approver ?? (() => ({ approved: false, note: 'no approver is configured' })), termination: defaultAgentTermination, trace };
+        const context: DelegateContext = { runId, model, signal, approver: options.approver ?? (() => ({ approved: false, note: 'no approver is configured' })), termination: defaultAgentTermination, trace, files };
         const delegates = this.#delegateTools(configuration, context, approved, outcome);
         const worklist = configuration.delegates?.worklist ? new Worklist(options.store, runId) : undefined;
         const agent = new Agent({
@@ -145,7 +145,7 @@ export class Handler {
           termination: termination(configuration, spent),
           ...(model !== undefined ? { model } : {}),
         });
-        const result = await agent.run(describeTrigger(trigger, files), { runId, clock, signal, trace, ...(options.approver ? { approver: options.approver } : {}) });
+        const result = await agent.run(describeTrigger(trigger, files), { runId, clock, signal, trace, files, ...(options.approver ? { approver: options.approver } : {}) });
         spent.costUsd += result.costUsd;
         spent.turns += result.turns;
         if (worklist) outcome.worklist = worklist.sorted();

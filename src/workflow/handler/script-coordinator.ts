@@ -87,7 +87,7 @@ export async function runScript(run: ScriptRun): Promise<string | undefined> {
     if (!capturing.has(name)) throw new UnapprovedToolError(run.configuration, name, approved);
     if (calls >= run.maxToolCalls) throw new HaltError('max-tool-calls', `the coordinator script made ${calls} tool calls, the limit`, { limit: run.maxToolCalls });
     const callId = `script_${++calls}`;
-    const result = await executeToolCall({ type: 'tool-call', id: callId, name, input }, capturing, { runId: run.runId, agent: 'coordinator', clock: run.clock, trace: run.trace, signal: run.signal, approver: run.approver });
+    const result = await executeToolCall({ type: 'tool-call', id: callId, name, input }, capturing, { runId: run.runId, agent: 'coordinator', clock: run.clock, trace: run.trace, signal: run.signal, approver: run.approver, files: run.files });
     if (result.isError) throw new ScriptToolError(name, result.output);
     return outputs.get(callId);
   };
@@ -107,7 +107,7 @@ export async function runScript(run: ScriptRun): Promise<string | undefined> {
       ...(options.output ? { output: options.output } : {}),
       ...(run.model !== undefined ? { model: run.model } : {}),
     } as ConstructorParameters<typeof Agent>[0]);
-    const result = await agent.run(options.input, { runId: run.runId, clock: run.clock, signal: run.signal, ...(run.trace ? { trace: run.trace } : {}), ...(run.approver ? { approver: run.approver } : {}) });
+    const result = await agent.run(options.input, { runId: run.runId, clock: run.clock, signal: run.signal, files: run.files, ...(run.trace ? { trace: run.trace } : {}), ...(run.approver ? { approver: run.approver } : {}) });
     run.onSubagentRun({ costUsd: result.costUsd, turns: result.turns });
     if (result.status !== 'finished') throw new HaltError(result.stop.condition, `subagent "${agent.name}" stopped: ${result.stop.reason}`, result.stop.detail);
     return result.output as never;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { codeTask, ConfigurationError, createHandler, defineConfiguration, FileStore, loadConfiguration, UnapprovedToolError, type ModelRequest, type ToolMessage, type TraceEvent, type Trigger } from 'troupe';
+import { codeTask, ConfigurationError, createHandler, defineConfiguration, defineTool, FileStore, loadConfiguration, UnapprovedToolError, type ModelRequest, type ToolMessage, type TraceEvent, type Trigger } from 'troupe';
 import { collectTrace, reply, scriptedModel } from 'troupe/testing';
 import { chatTools, loadChannel, messageTriggers } from '../../../crews/merged-reaction/chat-tools.js';
 
@@ -75,6 +75,18 @@ describe('one configuration, both coordinators', () => {
     expect(byScript.files).toEqual({ listed: ['log.txt', 'big.bin'], read: 1 });
     expect(byModel.files).toEqual({ listed: ['log.txt', 'big.bin'], read: 1 });
     expect(String(model.calls[0]!.messages[0]!.content)).toContain('Files: log.txt, big.bin');
+  });
+
+  it('approved tools get the trigger\'s files too, from either coordinator', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'troupe-files-'));
+    writeFileSync(join(root, 'log.txt'), 'line one\nline two\n');
+    const countLines = defineTool({ name: 'count_lines', description: 'Counts the lines of an attached file.', input: z.object({ name: z.string() }), run: async ({ name }, { files }) => (await files!.read(name)).trim().split('\n').length });
+    const trigger: Trigger = { kind: 'manual', id: 'f1', data: {}, files: [{ name: 'log.txt', uri: 'log.txt' }] };
+    const configuration = defineConfiguration({ name: 'lines', trigger: {}, prompt: 'Count the lines of log.txt.', tools: ['count_lines'], coordinator_script: 'test/workflow/fixtures/count-lines-script.ts' }, { tools: [countLines] });
+    const model = scriptedModel([reply.toolCall('count_lines', { name: 'log.txt' }), reply.finish({ answer: '2' })]);
+    const handler = createHandler({ configurations: [configuration], tools: [countLines], fileRoot: root, model });
+    expect((await handler.handle(trigger)).toolCalls[0]).toMatchObject({ tool: 'count_lines', output: '2' });
+    expect((await handler.handle(trigger, { coordinator: 'script' })).answer).toBe('2 lines');
   });
 
   it('a script that asks for an unapproved tool fails with a clear error', async () => {
