@@ -7,3 +7,4 @@ export { UnapprovedToolError, ScriptToolError, type ScriptContext, type Coordina
 export { Worklist, type WorkEntry } from './worklist.js';
 export { taskTool, crewTool, adhocAgentTool } from './delegates.js';
 export { compareCoordinators, loadGoldenTriggers, type GoldenTrigger, type ComparisonReport, type CoordinatorRun } from './compare.js';
+export { handleQueue, schedule } from './trigger-sources.js';

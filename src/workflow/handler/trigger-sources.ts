@@ -1,0 +1,59 @@
+import type { Clock } from '../../core/ids.js';
+import { systemClock } from '../../core/ids.js';
+import type { JsonValue } from '../../core/json.js';
+import type { JobQueue } from '../../queue/job-queue.js';
+import type { Handler, HandlerOutcome } from './handler.js';
+
+/**
+ * Hands every message of a queue to the handler as a `queue` trigger (source: the queue's name,
+ * data: the message). A handler failure fails the job, so the queue's retries and backoff apply;
+ * `no-match` and `ambiguous` outcomes are recorded, not retried: retrying cannot change them.
+ */
+export async function handleQueue(
+  handler: Handler,
+  queue: JobQueue,
+  options: { source: string; concurrency?: number; onOutcome?: (outcome: HandlerOutcome) => void } ,
+): Promise<void> {
+  await queue.process(
+    async (job) => {
+      const outcome = await handler.handle({ kind: 'queue', id: job.id, source: options.source, data: job.data, receivedAt: Date.now() });
+      options.onOutcome?.(outcome);
+      if (outcome.status === 'failed') throw new Error(outcome.why);
+    },
+    { concurrency: options.concurrency ?? 1 },
+  );
+}
+
+/**
+ * Calls the handler with a `schedule` trigger every `everyMs` (source: the schedule's name), one
+ * run at a time: a tick that comes while the previous run is still going is skipped and counted,
+ * never stacked. Returns `stop()`, which waits for a run in progress.
+ */
+export function schedule(
+  handler: Handler,
+  options: { name: string; everyMs: number; data?: JsonValue; clock?: Clock; onOutcome?: (outcome: HandlerOutcome) => void },
+): { stop(): Promise<void>; skipped(): number } {
+  const clock = options.clock ?? systemClock;
+  let running: Promise<void> | undefined;
+  let ticks = 0;
+  let skipped = 0;
+  const timer = setInterval(() => {
+    if (running) {
+      skipped++;
+      return;
+    }
+    const at = clock.now();
+    running = handler
+      .handle({ kind: 'schedule', id: `${options.name}-${++ticks}`, source: options.name, data: options.data ?? { at }, receivedAt: at })
+      .then((outcome) => options.onOutcome?.(outcome))
+      .catch(() => undefined)
+      .finally(() => (running = undefined));
+  }, options.everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+    skipped: () => skipped,
+  };
+}

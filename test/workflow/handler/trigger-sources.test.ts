@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { createHandler, defineConfiguration, defineTool, handleQueue, InProcessQueue, schedule, type HandlerOutcome } from 'troupe';
+import { reply, scriptedModel } from 'troupe/testing';
+import { z } from 'zod';
+
+const noted: string[] = [];
+const note = defineTool({ name: 'note', description: 'Notes a line.', input: z.object({ line: z.string() }), run: ({ line }) => (noted.push(line), 'ok') });
+
+describe('trigger sources', () => {
+  it('queue messages become queue triggers for the configuration that matches them', async () => {
+    const configuration = defineConfiguration({ name: 'tickets', trigger: { kind: 'queue', source: 'tickets', match: { 'data.priority': 'high' } }, prompt: 'Note the ticket.', tools: ['note'] });
+    const model = scriptedModel((request) => (request.messages.length === 1 ? reply.toolCall('note', { line: JSON.parse(String(request.messages[0]!.content).split('\n\n')[1]!).title }) : reply.finish({ answer: 'noted' })));
+    const handler = createHandler({ configurations: [configuration], tools: [note], model });
+    const queue = new InProcessQueue({ name: 'tickets' });
+    const outcomes: HandlerOutcome[] = [];
+    await handleQueue(handler, queue, { source: 'tickets', onOutcome: (outcome) => outcomes.push(outcome) });
+    await queue.add('ticket', { title: 'Checkout is down', priority: 'high' });
+    await queue.add('ticket', { title: 'Typo on the About page', priority: 'low' });
+    await queue.waitUntilIdle({ timeoutMs: 5_000 });
+    await queue.close();
+
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['done', 'no-match']);
+    expect(outcomes.find((o) => o.status === 'no-match')!.why).toBe('no configuration handles this queue trigger: tickets (data.priority is "low", not "high")');
+    expect(noted).toContain('Checkout is down');
+  });
+
+  it('a schedule calls the handler on every tick, never two runs at once', async () => {
+    const configuration = defineConfiguration({ name: 'nightly', trigger: { kind: 'schedule', source: 'nightly' }, prompt: 'Report.' });
+    const model = scriptedModel(() => reply.finish({ answer: 'report' }), { latencyMs: 30 });
+    const handler = createHandler({ configurations: [configuration], tools: [], model });
+    const outcomes: HandlerOutcome[] = [];
+    const timer = schedule(handler, { name: 'nightly', everyMs: 10, onOutcome: (outcome) => outcomes.push(outcome) });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await timer.stop();
+    expect(outcomes.length).toBeGreaterThanOrEqual(2);
+    expect(outcomes.every((o) => o.status === 'done' && o.configuration === 'nightly')).toBe(true);
+    expect(timer.skipped()).toBeGreaterThan(0);
+    expect(outcomes.map((o) => o.trigger).slice(0, 2)).toEqual(['nightly-1', 'nightly-2']);
+  });
+});
