@@ -36,3 +36,4 @@ export * from './queue/index.js';
 export * from './store/index.js';
 export * from './workflow/index.js';
 export * from './work/index.js';
+export type { ProviderOptions } from './model/provider-options.js';

@@ -1,3 +1,4 @@
+import type { ProviderOptions } from './provider-options.js';
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import { secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
@@ -36,22 +37,7 @@ type CreateParams = Anthropic.MessageCreateParamsNonStreaming;
 const provider = 'anthropic';
 const keyVariable = 'ANTHROPIC_API_KEY';
 
-export interface AnthropicModelOptions {
-  /** The model name as Anthropic spells it, e.g. `claude-sonnet-4-5`. */
-  model: string;
-  /** Defaults to `ANTHROPIC_API_KEY`. */
-  apiKey?: string;
-  /** Defaults to `ANTHROPIC_BASE_URL`, then Anthropic's API. */
-  baseURL?: string;
-  /** Bounds each HTTP call, body included (default 120000). */
-  timeoutMs?: number;
-  /** Used when the request does not say (default 4096); the Messages API requires a value. */
-  maxOutputTokens?: number;
-  /** Options of the retry wrapper `anthropicModel` adds, or `false` for none. */
-  retry?: RetryOptions | false;
-  /** Where the variables above are read (default `process.env`). */
-  env?: Record<string, string | undefined>;
-}
+export type AnthropicModelOptions = ProviderOptions;
 
 /**
  * Claude through the Messages API. Makes one HTTP call per `generate` (the SDK's own retries are

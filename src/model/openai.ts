@@ -1,3 +1,4 @@
+import type { ProviderOptions } from './provider-options.js';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
@@ -37,22 +38,7 @@ const officialBaseURL = 'https://api.openai.com/v1';
 // Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) ignore the key but the SDK wants one.
 const placeholderKey = 'not-needed';
 
-export interface OpenAIModelOptions {
-  /** The model name as the server spells it, e.g. `gpt-4.1` or `llama3.2` on Ollama. */
-  model: string;
-  /** Defaults to `OPENAI_API_KEY`. */
-  apiKey?: string;
-  /** Defaults to `OPENAI_BASE_URL`, then OpenAI's API; point it at any OpenAI-compatible server. */
-  baseURL?: string;
-  /** Bounds each HTTP call, body included (default 120000). */
-  timeoutMs?: number;
-  /** Used when the request does not say (default 4096). */
-  maxOutputTokens?: number;
-  /** Options of the retry wrapper `openaiModel` adds, or `false` for none. */
-  retry?: RetryOptions | false;
-  /** Where the variables above are read (default `process.env`). */
-  env?: Record<string, string | undefined>;
-}
+export type OpenAIModelOptions = ProviderOptions;
 
 /**
  * OpenAI Chat Completions, and any server that speaks it. One HTTP call per `generate` (the SDK's

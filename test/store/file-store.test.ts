@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore, LockTimeoutError, openStateStore, RedisStore } from '../../src/store/index.js';
+import { transpileForChildren } from '../support/transpile.js';
 import { stateStoreContract } from './state-store-contract.js';
 
 const temporaryRoots: string[] = [];
@@ -97,31 +98,9 @@ describe('FileStore on disk', () => {
 describe('FileStore across processes', () => {
   let modulePath: string;
 
-  // The children import the store without a build step: the sources it needs are transpiled
-  // (types removed) into a temporary directory, so this does not race tests that build dist/.
+  // The children import the store without a build step, so this does not race tests that build dist/.
   beforeAll(async () => {
-    const { default: ts } = await import('typescript');
-    const out = temporaryRoot();
-    const copy = (directory: string) => {
-      for (const entry of readdirSync(directory, { withFileTypes: true })) {
-        const path = join(directory, entry.name);
-        if (entry.isDirectory()) copy(path);
-        else if (entry.name.endsWith('.ts')) {
-          const target = join(out, relative('.', path)).replace(/\.ts$/, '.js');
-          mkdirSync(dirname(target), { recursive: true });
-          const { outputText } = ts.transpileModule(readFileSync(path, 'utf8'), {
-            fileName: path,
-            compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-          });
-          writeFileSync(target, outputText);
-        }
-      }
-    };
-    copy('src/core');
-    copy('src/store');
-    writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-    symlinkSync(join(process.cwd(), 'node_modules'), join(out, 'node_modules'), 'junction');
-    modulePath = join(out, 'src', 'store', 'file-store.js');
+    modulePath = join(await transpileForChildren(['src/core', 'src/store', 'src/observe']), 'src', 'store', 'file-store.js');
   }, 30_000);
 
   it('counts and numbers exactly when several processes update one document and append to one stream', async () => {

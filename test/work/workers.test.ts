@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkGraph, type WorkGraph, type WorkItem } from '../../src/work/index.js';
 import { redisUrl, useRedis } from '../support/redis.js';
 import { mids, workerGraph } from './fixtures/worker-graph.js';
-import { transpileForChildren } from './transpile.js';
+import { transpileForChildren } from '../support/transpile.js';
 
 const redis = await useRedis();
 

@@ -1,0 +1,19 @@
+import type { RetryOptions } from './with-retry.js';
+
+/** What every HTTP provider takes. Unset values come from the provider's variables in `env`. */
+export interface ProviderOptions {
+  /** The model name as the provider spells it, e.g. `claude-sonnet-4-5`, `gpt-4.1`, `llama3.2` on Ollama. */
+  model: string;
+  /** Defaults to the provider's key variable (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`). */
+  apiKey?: string;
+  /** Defaults to the provider's base-URL variable (`ANTHROPIC_BASE_URL`, `OPENAI_BASE_URL`), then its public API. */
+  baseURL?: string;
+  /** Bounds each HTTP call, body included (default 120000). */
+  timeoutMs?: number;
+  /** Used when the request does not say (default 4096). */
+  maxOutputTokens?: number;
+  /** Options of the retry wrapper the factory adds, or `false` for none. */
+  retry?: RetryOptions | false;
+  /** Where the variables above are read (default `process.env`). */
+  env?: Record<string, string | undefined>;
+}
