@@ -26,7 +26,7 @@ import {
   type Failure,
   type ProviderContext,
 } from './provider-failure.js';
-import { withRetry, type RetryOptions } from './with-retry.js';
+import { withRetry } from './with-retry.js';
 
 type MessageParam = Anthropic.MessageParam;
 type ContentBlockParam = Anthropic.ContentBlockParam;

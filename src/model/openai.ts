@@ -26,7 +26,7 @@ import {
   type Failure,
   type ProviderContext,
 } from './provider-failure.js';
-import { withRetry, type RetryOptions } from './with-retry.js';
+import { withRetry } from './with-retry.js';
 
 type ChatMessage = OpenAI.ChatCompletionMessageParam;
 type ChatToolChoice = OpenAI.ChatCompletionToolChoiceOption;
