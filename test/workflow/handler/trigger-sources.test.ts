@@ -30,7 +30,7 @@ describe('trigger sources', () => {
     const handler = createHandler({ configurations: [configuration], tools: [], model });
     const outcomes: HandlerOutcome[] = [];
     const timer = schedule(handler, { name: 'nightly', everyMs: 10, onOutcome: (outcome) => outcomes.push(outcome) });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let waited = 0; outcomes.length < 2 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     await timer.stop();
     expect(outcomes.length).toBeGreaterThanOrEqual(2);
     expect(outcomes.every((o) => o.status === 'done' && o.configuration === 'nightly')).toBe(true);
