@@ -205,6 +205,7 @@ export class Agent<Output = string> {
 
     const record = (): RunRecord => ({ runId, agent: this.name, model: model.id, transcript, usage, costUsd: progress.costUsd, turns: progress.turns, toolCalls: progress.toolCalls, durationMs: clock.now() - startedAt });
     const stopped = (verdict: TerminationVerdict): AgentStopped => {
+      answerDanglingCalls(transcript, `not run: ${verdict.reason}`);
       if (trace) trace({ type: 'termination', at: clock.now(), runId, agent: this.name, ...verdict });
       return { ...record(), status: 'stopped', output: undefined, stop: { kind: 'termination', ...verdict } };
     };
@@ -328,6 +329,18 @@ export class Agent<Output = string> {
 }
 
 const modelCallStep: NextStep = { kind: 'model-call', estimatedTokens: 0, estimatedCostUsd: 0 };
+
+/**
+ * A run stopped between a model's tool calls and their results (a timeout or a bound during the
+ * calls) would leave calls unanswered, and providers refuse such a conversation when it is
+ * continued: answer them as not run.
+ */
+function answerDanglingCalls(transcript: Message[], why: string): void {
+  const last = transcript.at(-1);
+  if (last?.role !== 'assistant') return;
+  const calls = last.content.filter((part): part is ToolCallPart => part.type === 'tool-call');
+  if (calls.length > 0) transcript.push({ role: 'tool', content: calls.map((call) => notRun(call, why)) });
+}
 
 function notRun(call: ToolCallPart, why: string): ToolResultPart {
   return { type: 'tool-result', callId: call.id, name: call.name, output: why, isError: true };

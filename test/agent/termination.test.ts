@@ -90,3 +90,13 @@ describe('termination conditions', () => {
     expect(both.stop).toMatchObject({ condition: 'max-turns and text-mention', detail: { limit: 2, turns: 4, text: 'TERMINATE' } });
   });
 });
+
+describe('a stopped run can be continued', () => {
+  it('answers tool calls that a stop cut off, so the conversation stays valid', async () => {
+    const slow = defineTool({ name: 'slow', description: 'Takes long.', input: z.object({}), run: () => new Promise((resolve) => setTimeout(() => resolve('late'), 2_000)) });
+    const model = scriptedModel([reply.toolCall('slow', {}, 'call_slow')]);
+    const result = await new Agent({ name: 'a', model, tools: [slow], termination: timeout(50) }).run('go');
+    expect(result.stop).toMatchObject({ condition: 'timeout' });
+    expect(result.transcript.at(-1)).toEqual({ role: 'tool', content: [{ type: 'tool-result', callId: 'call_slow', name: 'slow', output: expect.stringMatching(/^not run: /), isError: true }] });
+  });
+});
