@@ -20,6 +20,7 @@ export {
   type ItemState,
   type ItemRecord,
   type RunRecord,
+  type RunGraph,
   type RunStatus,
   type TaskRecord,
   type Transition,

@@ -54,10 +54,18 @@ export interface ItemRecord {
 
 export type RunStatus = 'running' | 'done' | 'awaiting-review' | 'failed';
 
+/** The shape of a run's workflow, kept with the run so it can be drawn without the workflow's code. */
+export interface RunGraph {
+  start: string;
+  tasks: Array<{ name: string; kind: string; stage?: string }>;
+  edges: Array<{ from: string; to: string; route?: string; loop?: boolean }>;
+}
+
 export interface RunRecord {
   schemaVersion: typeof runStateVersion;
   id: string;
   workflow: string;
+  graph?: RunGraph;
   status: RunStatus;
   startedAt: number;
   updatedAt: number;

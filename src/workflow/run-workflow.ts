@@ -12,7 +12,7 @@ import type { Claim } from './claim.js';
 import type { Workflow } from './define-workflow.js';
 import { getReview, type ReviewRequest } from './review.js';
 import { approvalKey, runStep, type ReviewDraft, type StepOutcome } from './run-step.js';
-import { collections, finalStates, itemKey, listItems, loadRun, runStateVersion, toJson, transitionsStream, type ItemRecord, type ItemState, type RunRecord, type RunStatus, type Transition } from './run-state.js';
+import { collections, finalStates, itemKey, listItems, loadRun, runStateVersion, toJson, transitionsStream, type ItemRecord, type ItemState, type RunGraph, type RunRecord, type RunStatus, type Transition } from './run-state.js';
 import { edgeInput, settle } from './item-graph.js';
 
 /** An item to process: its input, and an id (default `item-<n>`) that names it in state and reviews. */
@@ -65,7 +65,7 @@ export interface RunSummary {
 export async function runWorkflow<Input>(workflow: Workflow<Input>, items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>, options: RunWorkflowOptions = {}): Promise<RunSummary> {
   const engine = new Engine(workflow, options);
   const clock = engine.clock;
-  const run: RunRecord = { schemaVersion: runStateVersion, id: engine.runId, workflow: workflow.name, status: 'running', startedAt: clock.now(), updatedAt: clock.now(), counts: {} };
+  const run: RunRecord = { schemaVersion: runStateVersion, id: engine.runId, workflow: workflow.name, graph: graphOf(workflow), status: 'running', startedAt: clock.now(), updatedAt: clock.now(), counts: {} };
   await engine.store.put(collections.runs, run.id, run as unknown as JsonValue);
   let count = 0;
   const receive = (item: WorkItemInput<Input>) => engine.receive(item.id ?? `item-${++count}`, item.input);
@@ -339,6 +339,14 @@ class Engine {
   private save(item: ItemRecord): Promise<unknown> {
     return this.store.put(collections.items, itemKey(this.runId, item.id), item as unknown as JsonValue);
   }
+}
+
+function graphOf(workflow: Workflow<any>): RunGraph {
+  return {
+    start: workflow.start,
+    tasks: [...workflow.tasks.values()].map((task) => ({ name: task.name, kind: task.kind, ...(task.stage ? { stage: task.stage } : {}) })),
+    edges: [...workflow.forward, ...workflow.loops].map((edge) => ({ from: edge.from, to: edge.to, ...(edge.route ? { route: edge.route } : {}), ...(edge.loop ? { loop: true } : {}) })),
+  };
 }
 
 const progressStates: ReadonlySet<ItemState> = new Set(['received', 'routed', 'extracted', 'validated']);

@@ -1,0 +1,107 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { claim, codeTask, defineWorkflow, FileStore, InProcessQueue, listReviews, runWorkflow, WorkGraph } from 'troupe';
+import { startDashboard } from 'troupe/dashboard';
+import { browserAvailable, chromiumArgs, chromiumPath } from '../support/browser.js';
+import { redisUrl, useRedis } from '../support/redis.js';
+
+const shots = mkdtempSync(join(tmpdir(), 'troupe-dashboard-shots-'));
+
+describe('the dashboard in a browser', async () => {
+  const available = browserAvailable();
+  const withRedis = await useRedis();
+  let browser: Browser;
+  let dashboard: { url: string; close(): Promise<void> };
+  let store: FileStore;
+  let runId: string;
+
+  beforeAll(async () => {
+    if (!available) return;
+    store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-dashboard-')) });
+    const doc = z.object({ text: z.string() });
+    const workflow = defineWorkflow({
+      name: 'triage',
+      input: doc,
+      tasks: [
+        codeTask({ name: 'classify', input: doc, output: z.object({ kind: z.string(), text: z.string() }), run: ({ text }) => ({ kind: text.startsWith('URGENT') ? 'urgent' : 'normal', text }) }),
+        codeTask({ name: 'page-oncall', input: z.object({ kind: z.string(), text: z.string() }), output: z.string(), run: ({ text }) => claim(`paged: ${text}`, [{ source: 'alert', quote: text }]), policy: { risk: 'high' } }),
+        codeTask({ name: 'file-ticket', input: z.object({ kind: z.string(), text: z.string() }), output: z.string(), run: ({ text }) => `ticket: ${text}` }),
+      ],
+      edges: [
+        { from: 'classify', to: 'page-oncall', when: (c: { kind: string }) => c.kind === 'urgent', route: 'urgent' },
+        { from: 'classify', to: 'file-ticket', when: (c: { kind: string }) => c.kind === 'normal', route: 'normal' },
+      ],
+    });
+    runId = (await runWorkflow(workflow, [{ id: 'a', input: { text: 'URGENT: site down' } }, { id: 'b', input: { text: 'typo on about page' } }], { store })).runId;
+    const queue = new InProcessQueue({ name: 'work-site' });
+    const graph = new WorkGraph({ name: 'site', items: [{ id: 'button', content: '<button>' }, { id: 'page', dependsOn: ['button'], content: '<page>' }, { id: 'styles', dependsOn: ['button', 'page'], content: 'css' }] }, { store, queue });
+    await graph.seed();
+    dashboard = await startDashboard({
+      store,
+      port: 0,
+      workGraphs: [graph],
+      queues: [{ name: 'work-site', queue }],
+      reviewer: 'tester',
+      ...(withRedis ? { bullBoard: { url: redisUrl, prefix: 'troupe-dashboard-test', queues: ['work-site'] } } : {}),
+    });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await dashboard?.close();
+  });
+
+  it.runIf(available)('draws a run as a graph of its tasks, with its items and transitions', async () => {
+    const page = await browser.newPage();
+    await page.goto(dashboard.url);
+    await page.click(`a[href="/runs/${runId}"]`);
+    const nodes = page.locator('svg g.graph-node');
+    expect(await nodes.count()).toBe(3);
+    expect(await page.locator('svg g.graph-node[data-id="page-oncall"] text').allTextContents()).toEqual(['page-oncall', 'code: 1 waiting, 1 skipped']);
+    expect(await page.locator('svg .edge-label').allTextContents()).toEqual(['urgent', 'normal']);
+    expect(await page.locator('table').first().innerText()).toMatch(/a\s+awaiting-review review[\s\S]*b\s+accepted/);
+    expect(await page.locator('body').innerText()).toContain('route urgent taken');
+    await page.screenshot({ path: join(shots, 'run.png'), fullPage: true });
+    await page.close();
+  });
+
+  it.runIf(available)('a person approves a review from the page, and the decision is recorded', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${dashboard.url}/reviews`);
+    expect(await page.locator('tbody').first().innerText()).toMatch(/"page-oncall" is high-risk: approve its output before the item goes on/);
+    await page.fill('form[action$="/approve"] input[name="note"]', 'on-call confirmed');
+    await page.click('form[action$="/approve"] button');
+    await page.waitForURL(/\/reviews#/);
+    expect(await page.locator('body').innerText()).toMatch(/approved by tester: on-call confirmed/);
+    const [review] = await listReviews(store, { runId });
+    expect(review).toMatchObject({ status: 'approved', decision: { by: 'tester', note: 'on-call confirmed' } });
+    await page.close();
+  });
+
+  it.runIf(available)('draws a work graph with its items and dependencies, and shows the queue', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${dashboard.url}/work/site`);
+    expect(await page.locator('svg g.graph-node').count()).toBe(3);
+    expect(await page.locator('svg path.edge').count()).toBe(3);
+    expect(await page.locator('body').innerText()).toContain('Quiet: no notification pending.');
+    await page.screenshot({ path: join(shots, 'work.png'), fullPage: true });
+    await page.goto(`${dashboard.url}/queues`);
+    expect(await page.locator('table').innerText()).toMatch(/work-site\s+0\s+0\s+0\s+0\s+0/);
+    await page.close();
+  });
+
+  it.runIf(available && withRedis)('opens bull-board for queues on Redis', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${dashboard.url}/queues/board`);
+    await page.waitForSelector('text=work-site', { timeout: 15_000 });
+    expect(await page.title()).toMatch(/Bull/i);
+    await page.close();
+  });
+});
+
+export { shots };
