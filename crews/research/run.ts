@@ -1,6 +1,6 @@
 // Runs the research crew: offline on its recorded transcript without ANTHROPIC_API_KEY, live with it.
 // Prints who delegated what to whom, the brief, and the usage per agent.
-// Run: npm run build && node dist/crews/research/run.js   (or: node dist/src/cli/main.js run research)
+// Run: npm run build && node dist/crews/research/run.js   (or: node dist/bin/troupe.js run research)
 import { liveOrReplay, loadCrew, type CrewResult, type TraceSink } from 'troupe';
 import { researchTools } from './tools.js';
 

@@ -5,18 +5,23 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isTroupeError } from '../core/errors/troupe-error.js';
-import { commands } from './commands/index.js';
+import { commands, type RegisterCommand } from './commands/index.js';
+import { pathToFileURL } from 'node:url';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the command line. `extra` adds commands from layers above the CLI (the dashboard): the
+ * `troupe` executable (bin/troupe.ts) passes them, so the layers keep their order.
+ */
+export async function main(argv: readonly string[], extra: readonly RegisterCommand[] = []): Promise<number> {
   const program = new Command('troupe')
     .description('LLM agents in roles, inside workflows that code owns.')
     .version(version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) })
     .showHelpAfterError('(troupe --help lists the commands)');
-  for (const register of commands) register(program);
+  for (const register of [...commands, ...extra]) register(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.done;
@@ -34,4 +39,5 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Run directly (node dist/src/cli/main.js), this is the command without the dashboard.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
@@ -40,5 +42,26 @@ describe('troupe command', () => {
     const badInput = troupe('run', 'math-tutor', '--input', 'package.json');
     expect(badInput.status).toBe(2);
     expect(badInput.stderr).toMatch(/package.json, field "input": the input must be a JSON string or an object with an "input" string/);
+  });
+
+  it('the troupe executable adds the dashboard, which serves its pages until stopped', async () => {
+    expect(spawnSync('node', ['dist/bin/troupe.js', '--help'], { encoding: 'utf8' }).stdout).toMatch(/dashboard \[options\]\s+Serve the web dashboard/);
+    const home = mkdtempSync(join(tmpdir(), 'troupe-dashboard-cli-'));
+    const server = spawn('node', ['dist/bin/troupe.js', 'dashboard', '--port', '0'], { env: { ...process.env, TROUPE_HOME: home, REDIS_URL: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      server.stderr.on('data', (chunk) => {
+        err += chunk;
+        const found = /dashboard on (http:\/\/[\d.:]+)/.exec(err);
+        if (found) resolve(found[1]!);
+      });
+      server.on('exit', () => reject(new Error(`the dashboard exited: ${err}`)));
+    });
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('<h1>Workflow runs</h1>');
+    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { registerEval } from './eval.js';
 import { registerReview } from './review.js';
 import { registerCoordinator } from './coordinator.js';
-import { registerDashboard } from './dashboard.js';
 import { registerRun } from './run.js';
 import { registerRuns } from './runs.js';
 import { registerWorker } from './worker.js';
@@ -12,4 +11,4 @@ import { registerChat } from './chat.js';
 export type RegisterCommand = (program: Command) => void;
 
 /** Every subcommand of `troupe`, in the order `troupe --help` lists them. */
-export const commands: RegisterCommand[] = [registerRun, registerRuns, registerReview, registerEval, registerWorker, registerChat, registerCoordinator, registerDashboard];
+export const commands: RegisterCommand[] = [registerRun, registerRuns, registerReview, registerEval, registerWorker, registerChat, registerCoordinator];

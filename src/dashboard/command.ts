@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { ConfigurationError } from '../../core/errors/configuration-error.js';
-import { startDashboard } from '../../dashboard/dashboard.js';
-import { openStateStore } from '../../store/open-state-store.js';
-import { loadWorkGraph } from '../../work/load-work-graph.js';
-import { openWorkGraph, workQueueName } from '../../work/open-work-graph.js';
+import { ConfigurationError } from '../core/errors/configuration-error.js';
+import { startDashboard } from './dashboard.js';
+import { openStateStore } from '../store/open-state-store.js';
+import { loadWorkGraph } from '../work/load-work-graph.js';
+import { openWorkGraph, workQueueName } from '../work/open-work-graph.js';
 
 /** `troupe dashboard`: the web dashboard on the store (and queues) the environment names. */
 export function registerDashboard(program: Command): void {
