@@ -16,6 +16,7 @@ export interface GraphEdge {
 }
 
 const box = { width: 180, height: 56, columnGap: 80, rowGap: 22, margin: 24 };
+const arcRoom = 36;
 const tones = { neutral: '#eef1f5', good: '#dff3e4', waiting: '#fff4d6', bad: '#fde2e1' } as const;
 
 /**
@@ -44,10 +45,11 @@ export function graphSvg(nodes: readonly GraphNode[], edges: readonly GraphEdge[
     const col = column.get(node.id)!;
     const row = rows.get(col) ?? 0;
     rows.set(col, row + 1);
-    position.set(node.id, { x: box.margin + col * (box.width + box.columnGap), y: box.margin + row * (box.height + box.rowGap) });
+    // Room above the first row for edges that skip a column and arc over the boxes between.
+    position.set(node.id, { x: box.margin + col * (box.width + box.columnGap), y: box.margin + arcRoom + row * (box.height + box.rowGap) });
   }
   const width = box.margin * 2 + (Math.max(0, ...column.values()) + 1) * (box.width + box.columnGap) - box.columnGap;
-  const height = box.margin * 2 + Math.max(1, ...rows.values()) * (box.height + box.rowGap) - box.rowGap + 40;
+  const height = box.margin * 2 + arcRoom + Math.max(1, ...rows.values()) * (box.height + box.rowGap) - box.rowGap + 40;
 
   const lines = edges.map((edge) => {
     const from = position.get(edge.from);
@@ -61,10 +63,17 @@ export function graphSvg(nodes: readonly GraphNode[], edges: readonly GraphEdge[
       return `<path d="${path}" class="edge back" marker-end="url(#arrow)"/>${edge.label ? `<text x="${(x1 + x2) / 2}" y="${y + 34}" class="edge-label">${escape(edge.label)}</text>` : ''}`;
     }
     const x1 = from.x + box.width;
-    const y1 = from.y + box.height / 2;
     const x2 = to.x - 4;
-    const y2 = to.y + box.height / 2;
     const mid = (x1 + x2) / 2;
+    if ((column.get(edge.to) ?? 0) - (column.get(edge.from) ?? 0) > 1) {
+      // It would cross the boxes of the columns between: arc over them instead.
+      const y1 = from.y + 14;
+      const y2 = to.y + 14;
+      const top = Math.min(from.y, to.y) - arcRoom + 8;
+      return `<path d="M ${x1} ${y1} C ${x1 + 60} ${top}, ${x2 - 60} ${top}, ${x2} ${y2}" class="edge" marker-end="url(#arrow)"/>${edge.label ? `<text x="${mid}" y="${top + 14}" class="edge-label">${escape(edge.label)}</text>` : ''}`;
+    }
+    const y1 = from.y + box.height / 2;
+    const y2 = to.y + box.height / 2;
     return `<path d="M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}" class="edge" marker-end="url(#arrow)"/>${edge.label ? `<text x="${mid}" y="${(y1 + y2) / 2 - 6}" class="edge-label">${escape(edge.label)}</text>` : ''}`;
   });
   const boxes = nodes.map((node) => {
