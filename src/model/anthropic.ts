@@ -1,5 +1,13 @@
 import type { ProviderOptions } from './provider-options.js';
-import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+
+// The SDK is loaded on first use: it is most of the time `import 'troupe'` would otherwise take,
+// and many programs (tests on the scripted model, other providers) never call this one.
+type Sdk = typeof import('@anthropic-ai/sdk');
+let sdk: Sdk | undefined;
+async function loadSdk(): Promise<Sdk> {
+  return (sdk ??= await import('@anthropic-ai/sdk'));
+}
 import { secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
 import type {
@@ -68,12 +76,12 @@ export class AnthropicModel implements ModelClient {
   async generate(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
     const { signal } = options;
     if (signal?.aborted) throw abortedCall(this.id, signal);
-    const sdk = this.#client();
+    const client = await this.#client();
     const call = callSignal(this.#timeoutMs, signal);
     try {
       let response: Response;
       try {
-        response = await sdk.messages
+        response = await client.messages
           .create(this.#params(request), { signal: call.signal, timeout: this.#timeoutMs, maxRetries: 0 })
           .asResponse();
       } catch (error) {
@@ -91,10 +99,10 @@ export class AnthropicModel implements ModelClient {
     }
   }
 
-  #client(): Anthropic {
+  async #client(): Promise<Anthropic> {
     if (!this.#apiKey) throw new ProviderAuthError(provider, keyVariable, { details: { reason: 'missing' } });
     // The base URL is always passed so that the SDK does not read process.env behind `env`.
-    this.#sdk ??= new Anthropic({ apiKey: this.#apiKey, baseURL: this.#baseURL, timeout: this.#timeoutMs, maxRetries: 0 });
+    this.#sdk ??= new (await loadSdk()).default({ apiKey: this.#apiKey, baseURL: this.#baseURL, timeout: this.#timeoutMs, maxRetries: 0 });
     return this.#sdk;
   }
 
@@ -142,6 +150,7 @@ export function anthropicModel(options: AnthropicModelOptions): ModelClient {
 }
 
 function describeFailure(error: unknown, readingBody: boolean): Failure | undefined {
+  const { APIConnectionError, APIConnectionTimeoutError, APIError } = sdk!;
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout', cause: error };
   if (error instanceof APIConnectionError) return { kind: 'connection', detail: connectionDetail(error), cause: error };
   if (error instanceof APIError && typeof error.status === 'number') {

@@ -1,5 +1,13 @@
 import type { ProviderOptions } from './provider-options.js';
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type OpenAI from 'openai';
+
+// The SDK is loaded on first use: it is most of the time `import 'troupe'` would otherwise take,
+// and many programs (tests on the scripted model, other providers) never call this one.
+type Sdk = typeof import('openai');
+let sdk: Sdk | undefined;
+async function loadSdk(): Promise<Sdk> {
+  return (sdk ??= await import('openai'));
+}
 import { secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
 import type {
@@ -73,12 +81,12 @@ export class OpenAIModel implements ModelClient {
   async generate(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
     const { signal } = options;
     if (signal?.aborted) throw abortedCall(this.id, signal);
-    const sdk = this.#client();
+    const client = await this.#client();
     const call = callSignal(this.#timeoutMs, signal);
     try {
       let response: Response;
       try {
-        response = await sdk.chat.completions
+        response = await client.chat.completions
           .create(this.#params(request), { signal: call.signal, timeout: this.#timeoutMs, maxRetries: 0 })
           .asResponse();
       } catch (error) {
@@ -96,11 +104,11 @@ export class OpenAIModel implements ModelClient {
     }
   }
 
-  #client(): OpenAI {
+  async #client(): Promise<OpenAI> {
     const apiKey = this.#apiKey ?? (this.#baseURL ? placeholderKey : undefined);
     if (!apiKey) throw new ProviderAuthError(provider, keyVariable, { details: { reason: 'missing' } });
     // Everything is passed explicitly so that the SDK does not read process.env behind `env`.
-    this.#sdk ??= new OpenAI({
+    this.#sdk ??= new (await loadSdk()).default({
       apiKey,
       baseURL: this.#baseURL ?? officialBaseURL,
       organization: this.#organization,
@@ -148,6 +156,7 @@ export function openaiModel(options: OpenAIModelOptions): ModelClient {
 }
 
 function describeFailure(error: unknown, readingBody: boolean): Failure | undefined {
+  const { APIConnectionError, APIConnectionTimeoutError, APIError } = sdk!;
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout', cause: error };
   if (error instanceof APIConnectionError) return { kind: 'connection', detail: connectionDetail(error), cause: error };
   if (error instanceof APIError && typeof error.status === 'number') {

@@ -1,6 +1,6 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { SideEffects } from './define-tool.js';
 import { mcpToolToTool, type McpCallResult, type McpTool, type McpToolInfo } from './mcp-tool-adapter.js';
@@ -75,7 +75,13 @@ export async function connectMcpServer(options: McpServerOptions): Promise<McpSe
   checkOptions(options);
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const requestOptions = { timeout: options.connectTimeoutMs ?? defaultConnectTimeoutMs };
-  const opened = openTransport(options);
+  // The MCP SDK is loaded when a server is first connected, not with `import 'troupe'`.
+  const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
+  const opened = openTransport(options, { StdioClientTransport, StreamableHTTPClientTransport });
   const client = new Client({ name: 'troupe', version: '0.1.0' });
 
   const callTool = (name: string, input: Record<string, unknown>, context: { signal: AbortSignal }) =>
@@ -136,13 +142,16 @@ function isStdio(transport: McpServerOptions['transport']): transport is McpStdi
   return 'command' in transport;
 }
 
-function openTransport(options: McpServerOptions): {
+function openTransport(
+  options: McpServerOptions,
+  sdk: { StdioClientTransport: typeof StdioClientTransport; StreamableHTTPClientTransport: typeof StreamableHTTPClientTransport },
+): {
   transport: StdioClientTransport | StreamableHTTPClientTransport;
   stderrTail: () => string;
 } {
   const { transport } = options;
   if (isStdio(transport)) {
-    const stdio = new StdioClientTransport({
+    const stdio = new sdk.StdioClientTransport({
       command: transport.command,
       args: [...(transport.args ?? [])],
       ...(transport.env ? { env: { ...transport.env } } : {}),
@@ -160,7 +169,7 @@ function openTransport(options: McpServerOptions): {
     return { transport: stdio, stderrTail: () => tail.trim() };
   }
   const url = parseUrl(options.name, transport.url);
-  const http = new StreamableHTTPClientTransport(url, transport.headers ? { requestInit: { headers: { ...transport.headers } } } : {});
+  const http = new sdk.StreamableHTTPClientTransport(url, transport.headers ? { requestInit: { headers: { ...transport.headers } } } : {});
   return { transport: http, stderrTail: () => '' };
 }
 
