@@ -185,7 +185,29 @@ export class WorkGraph {
 
   /** Starts taking notifications from the queue in this process. */
   async work(options: { concurrency?: number } = {}): Promise<void> {
+    await this.#resendDirectChanges();
     await this.queue.process((job) => this.#handle(job), { concurrency: options.concurrency ?? 1 });
+  }
+
+  /**
+   * A person's (chat) or code's change is written before its notifications are queued, so a
+   * process that died between the two would leave the dependents unaware. Each worker therefore
+   * re-sends the notifications of items whose latest change was direct when it starts: the same
+   * job ids de-duplicate them, and one already handled is skipped by its recorded outcome.
+   * (Changes made by notifications need no sweep: their job is retried.)
+   */
+  async #resendDirectChanges(): Promise<void> {
+    const ids = [...this.spec.items.keys()].filter((id) => (this.spec.dependents.get(id) ?? []).length > 0);
+    for (let start = 0; start < ids.length; start += 64) {
+      await Promise.all(
+        ids.slice(start, start + 64).map(async (id) => {
+          const found = await this.#items.get(id);
+          const origin = found?.document.changes.at(-1)?.changeId;
+          if (!found || !origin || found.item.version < 2 || (found.item.changedBy !== 'chat' && found.item.changedBy !== 'code')) return;
+          await this.#notifyDependents(found.item, undefined, { depth: 0, origin });
+        }),
+      );
+    }
   }
 
   /** Whether no notification is waiting, running or scheduled for a retry. */

@@ -138,6 +138,39 @@ export function workGraphContract(label: string, open: OpenSetup, enabled = true
       await expectConsistent(graph);
     });
 
+    it('sends the notifications of a direct change whose process died before queuing them, when a worker starts', async () => {
+      const setup = open();
+      let dropped = false;
+      // The first notification never reaches the queue: as if the process died right after writing a.
+      const lossy = new Proxy(setup.queue, {
+        get(target, property, receiver) {
+          if (property === 'add') {
+            return async (...args: Parameters<typeof target.add>) => {
+              if (!dropped) {
+                dropped = true;
+                throw new Error('process died');
+              }
+              return target.add(...args);
+            };
+          }
+          const value = Reflect.get(target, property, receiver) as unknown;
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const before = new WorkGraph(chain, { store: setup.store, queue: lossy, model: trackingModel(), jobAttempts: 3 });
+      await before.seed();
+      await expect(before.change('a', { content: '1', summary: 'set a' })).rejects.toThrow('process died');
+      expect((await before.item('a')).version).toBe(2);
+
+      const after = new WorkGraph(chain, { store: setup.store, queue: setup.queue, model: trackingModel(), jobAttempts: 3 });
+      opened.push({ setup, graph: after });
+      await after.work({ concurrency: 2 });
+      await after.waitUntilQuiet({ timeoutMs: 15_000 });
+      expect((await after.items()).map(({ id, version }) => `${id}@${version}`)).toEqual(['a@2', 'b@2', 'c@2']);
+      expect((await after.outcomes()).map((o) => `${o.item}:${o.outcome}`).sort()).toEqual(['b:updated', 'c:updated']);
+      await expectConsistent(after);
+    });
+
     it('ignores a notification delivered again, even under another job id', async () => {
       const { graph } = await start(chain);
       await graph.chat('a', 'set 1');
