@@ -24,7 +24,7 @@ import type {
 } from './model-client.js';
 import {
   abortedCall,
-  callSignal,
+  sendForRawBody,
   isRecord,
   parseJson,
   readToolInput,
@@ -77,26 +77,14 @@ export class AnthropicModel implements ModelClient {
     const { signal } = options;
     if (signal?.aborted) throw abortedCall(this.id, signal);
     const client = await this.#client();
-    const call = callSignal(this.#timeoutMs, signal);
-    try {
-      let response: Response;
-      try {
-        response = await client.messages
-          .create(this.#params(request), { signal: call.signal, timeout: this.#timeoutMs, maxRetries: 0 })
-          .asResponse();
-      } catch (error) {
-        throw this.#failure(error, call, signal, false);
-      }
-      let raw: string;
-      try {
-        raw = await response.text();
-      } catch (error) {
-        throw this.#failure(error, call, signal, true);
-      }
-      return readMessage(raw, response.status, this.model, request.output?.name);
-    } finally {
-      call.dispose();
-    }
+    const params = this.#params(request);
+    const { raw, status } = await sendForRawBody(
+      (bounded) => client.messages.create(params, { signal: bounded, timeout: this.#timeoutMs, maxRetries: 0 }),
+      this.#timeoutMs,
+      signal,
+      (error, call, readingBody) => this.#failure(error, call, signal, readingBody),
+    );
+    return readMessage(raw, status, this.model, request.output?.name);
   }
 
   async #client(): Promise<Anthropic> {

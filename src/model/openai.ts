@@ -24,7 +24,7 @@ import type {
 } from './model-client.js';
 import {
   abortedCall,
-  callSignal,
+  sendForRawBody,
   isRecord,
   parseJson,
   readToolInput,
@@ -82,26 +82,14 @@ export class OpenAIModel implements ModelClient {
     const { signal } = options;
     if (signal?.aborted) throw abortedCall(this.id, signal);
     const client = await this.#client();
-    const call = callSignal(this.#timeoutMs, signal);
-    try {
-      let response: Response;
-      try {
-        response = await client.chat.completions
-          .create(this.#params(request), { signal: call.signal, timeout: this.#timeoutMs, maxRetries: 0 })
-          .asResponse();
-      } catch (error) {
-        throw this.#failure(error, call, signal, false);
-      }
-      let raw: string;
-      try {
-        raw = await response.text();
-      } catch (error) {
-        throw this.#failure(error, call, signal, true);
-      }
-      return readCompletion(raw, response.status, this.model);
-    } finally {
-      call.dispose();
-    }
+    const params = this.#params(request);
+    const { raw, status } = await sendForRawBody(
+      (bounded) => client.chat.completions.create(params, { signal: bounded, timeout: this.#timeoutMs, maxRetries: 0 }),
+      this.#timeoutMs,
+      signal,
+      (error, call, readingBody) => this.#failure(error, call, signal, readingBody),
+    );
+    return readCompletion(raw, status, this.model);
   }
 
   async #client(): Promise<OpenAI> {

@@ -150,3 +150,31 @@ export function readToolInput(value: unknown): { input: unknown; invalidInput?: 
 function withCause(cause: unknown): { cause?: unknown } {
   return cause === undefined ? {} : { cause };
 }
+
+/**
+ * One HTTP call through a vendor SDK, bounded by `timeoutMs` and the caller's signal. The body is
+ * read here as text, so that a response that cannot be parsed is kept whole for the error.
+ */
+export async function sendForRawBody(
+  send: (signal: AbortSignal) => { asResponse(): Promise<Response> },
+  timeoutMs: number,
+  caller: AbortSignal | undefined,
+  failure: (error: unknown, call: CallSignal, readingBody: boolean) => Error,
+): Promise<{ raw: string; status: number }> {
+  const call = callSignal(timeoutMs, caller);
+  try {
+    let response: Response;
+    try {
+      response = await send(call.signal).asResponse();
+    } catch (error) {
+      throw failure(error, call, false);
+    }
+    try {
+      return { raw: await response.text(), status: response.status };
+    } catch (error) {
+      throw failure(error, call, true);
+    }
+  } finally {
+    call.dispose();
+  }
+}
