@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { z } from 'zod';
 import { Agent } from '../agent/agent.js';
 import type { TerminationCondition } from '../agent/termination.js';
@@ -57,74 +58,102 @@ export function hierarchicalCrew<Output = string>(options: HierarchicalCrewOptio
   }
   if (maxDepth < 1) throw new ConfigurationError(`maxDepth of crew "${options.name}" must be at least 1.`, { field: 'maxDepth' });
 
+  // Built once per crew, not per run: the manager, its delegation tools and each member's copy per
+  // task. A delegation finds its run's state in the async context of that run, so concurrent runs
+  // (even under one run id, as a workflow's items are) never see each other's counts.
+  const runs = new AsyncLocalStorage<{ context: CrewContext; state: DelegationState }>();
+  const delegationTools = new Map<string, Tool>();
+  const workers = new Map<string, Agent<any>>();
+
+  const workerFor = (member: string, defined: Task | undefined, depth: number): Agent<any> => {
+    const key = `${member}|${defined?.name ?? ''}|${depth}`;
+    let worker = workers.get(key);
+    if (!worker) {
+      const base = members.get(member)!;
+      const canDelegate = base.options.allowDelegation === true && depth + 1 <= maxDepth;
+      worker = base.with({
+        output: defined ? outputSchemaOf(defined) : z.string().min(1),
+        tools: canDelegate ? [...(base.options.tools ?? []), delegationTool(member, depth + 1)] : [...(base.options.tools ?? [])],
+      });
+      workers.set(key, worker);
+    }
+    return worker;
+  };
+
+  const delegationTool = (from: string, depth: number): Tool => {
+    const key = `${from}@${depth}`;
+    const existing = delegationTools.get(key);
+    if (existing) return existing;
+    const candidates = [...members.keys()].filter((name) => name !== from);
+    const roster = candidates.map((name) => `- ${name}: ${members.get(name)!.description}`).join('\n');
+    const tool = defineTool({
+      name: 'delegate_task',
+      description: `Hand one task to a crew member and get their result back. They see only what you write in task and context.\nMembers:\n${roster}`,
+      input: z.object({
+        member: z.enum(candidates as [string, ...string[]]).describe('Who does the task'),
+        task: z.string().min(1).describe(tasks.size ? `A task name (${[...tasks.keys()].join(', ')}) or a full description of the work` : 'A full description of the work'),
+        context: z.string().default('').describe('Everything the member needs to know: facts, earlier results, constraints'),
+      }),
+      run: async ({ member, task, context: given }) => {
+        const current = runs.getStore();
+        if (!current) throw new Error(`delegate_task of crew "${options.name}" was called outside one of its runs`);
+        const { context, state } = current;
+        const halt = (condition: string, reason: string, detail: Record<string, unknown>) => {
+          state.halted = new HaltError(condition, reason, detail);
+          context.emit({ type: 'delegation-end', crew: options.name, agent: from, member, status: 'refused', reason });
+          throw state.halted;
+        };
+        if (state.count >= maxDelegations) {
+          halt('max-delegations', `${from} tried a delegation past the limit of ${maxDelegations} for this run`, { limit: maxDelegations, from, member });
+        }
+        const identical = JSON.stringify([from, member, task.trim(), given.trim()]);
+        const repeats = state.identical.get(identical) ?? 0;
+        if (repeats > maxRepeats) {
+          halt('repeated-delegation', `${from} delegated the same task to ${member} ${repeats + 1} times with the same context; a loop, so the run stops`, { from, member, task, times: repeats + 1, limit: maxRepeats });
+        }
+        state.identical.set(identical, repeats + 1);
+        state.count++;
+
+        const defined = tasks.get(task.trim());
+        const worker = workerFor(member, defined, depth);
+        const prompt = [
+          `# Task from ${from}`,
+          defined ? defined.description : task,
+          defined && typeof defined.expectedOutput === 'string' ? `## Expected output\n${defined.expectedOutput}` : '',
+          given ? `## Context\n${given}` : '',
+        ].filter(Boolean).join('\n\n');
+        const label = defined?.name ?? task.slice(0, 80);
+        context.emit({ type: 'delegation-start', crew: options.name, agent: from, member, task: label, depth });
+        const outcome = await context.runMember(worker, prompt);
+        context.recorder.task({ task: label, agent: member, status: outcome.status, output: outcome.output, reason: outcome.reason });
+        context.emit({ type: 'delegation-end', crew: options.name, agent: from, member, status: outcome.status, reason: outcome.reason });
+        if (state.halted) throw state.halted;
+        if (outcome.status === 'finished') return render(outcome.output);
+        // The delegator decides what to do about a member that could not deliver: retry with better instructions, ask another, or give up.
+        throw new Error(`${member} did not deliver (${outcome.status}): ${outcome.reason}`);
+      },
+    });
+    delegationTools.set(key, tool);
+    return tool;
+  };
+
+  let manager: Agent<Output> | undefined;
+
   return {
     name: options.name,
     process: 'hierarchical',
     async run(input?: string, runOptions: CrewRunOptions = {}): Promise<CrewResult<Output>> {
       const context = new CrewContext(options.name, 'hierarchical', runOptions);
       const state: DelegationState = { count: 0, identical: new Map(), halted: undefined };
-
-      const delegationTool = (from: string, depth: number): Tool => {
-        const candidates = [...members.keys()].filter((name) => name !== from);
-        const roster = candidates.map((name) => `- ${name}: ${members.get(name)!.description}`).join('\n');
-        return defineTool({
-          name: 'delegate_task',
-          description: `Hand one task to a crew member and get their result back. They see only what you write in task and context.\nMembers:\n${roster}`,
-          input: z.object({
-            member: z.enum(candidates as [string, ...string[]]).describe('Who does the task'),
-            task: z.string().min(1).describe(tasks.size ? `A task name (${[...tasks.keys()].join(', ')}) or a full description of the work` : 'A full description of the work'),
-            context: z.string().default('').describe('Everything the member needs to know: facts, earlier results, constraints'),
-          }),
-          run: async ({ member, task, context: given }) => {
-            const halt = (condition: string, reason: string, detail: Record<string, unknown>) => {
-              state.halted = new HaltError(condition, reason, detail);
-              context.emit({ type: 'delegation-end', crew: options.name, agent: from, member, status: 'refused', reason });
-              throw state.halted;
-            };
-            if (state.count >= maxDelegations) {
-              halt('max-delegations', `${from} tried a delegation past the limit of ${maxDelegations} for this run`, { limit: maxDelegations, from, member });
-            }
-            const key = JSON.stringify([from, member, task.trim(), given.trim()]);
-            const repeats = state.identical.get(key) ?? 0;
-            if (repeats > maxRepeats) {
-              halt('repeated-delegation', `${from} delegated the same task to ${member} ${repeats + 1} times with the same context; a loop, so the run stops`, { from, member, task, times: repeats + 1, limit: maxRepeats });
-            }
-            state.identical.set(key, repeats + 1);
-            state.count++;
-
-            const defined = tasks.get(task.trim());
-            const base = members.get(member)!;
-            const canDelegate = base.options.allowDelegation === true && depth + 1 <= maxDepth;
-            const worker = base.with({
-              output: defined ? outputSchemaOf(defined) : z.string().min(1),
-              tools: canDelegate ? [...(base.options.tools ?? []), delegationTool(member, depth + 1)] : [...(base.options.tools ?? [])],
-            });
-            const prompt = [
-              `# Task from ${from}`,
-              defined ? defined.description : task,
-              defined && typeof defined.expectedOutput === 'string' ? `## Expected output\n${defined.expectedOutput}` : '',
-              given ? `## Context\n${given}` : '',
-            ].filter(Boolean).join('\n\n');
-            const label = defined?.name ?? task.slice(0, 80);
-            context.emit({ type: 'delegation-start', crew: options.name, agent: from, member, task: label, depth });
-            const outcome = await context.runMember(worker, prompt);
-            context.recorder.task({ task: label, agent: member, status: outcome.status, output: outcome.output, reason: outcome.reason });
-            context.emit({ type: 'delegation-end', crew: options.name, agent: from, member, status: outcome.status, reason: outcome.reason });
-            if (state.halted) throw state.halted;
-            if (outcome.status === 'finished') return render(outcome.output);
-            // The delegator decides what to do about a member that could not deliver: retry with better instructions, ask another, or give up.
-            throw new Error(`${member} did not deliver (${outcome.status}): ${outcome.reason}`);
-          },
-        });
-      };
-
-      const manager = buildManager(options, managerName, [...members.values()], [...tasks.values()], delegationTool(managerName, 1));
-      const goal = input ? `# Goal\n${input}` : '# Goal\nComplete the crew\'s tasks.';
-      const outcome = await context.runMember(manager, goal, options.managerTermination ? { termination: options.managerTermination } : {});
-      if (outcome.status === 'finished') {
-        return context.finish({ kind: 'finish', reason: `${managerName} finished after ${state.count} delegations` }, outcome.output as Output);
-      }
-      return context.finish({ kind: outcome.status, condition: outcome.condition, reason: `${managerName} ${outcome.status}: ${outcome.reason}`, detail: { delegations: state.count, ...outcome.detail } });
+      return runs.run({ context, state }, async () => {
+        manager ??= buildManager(options, managerName, [...members.values()], [...tasks.values()], delegationTool(managerName, 1));
+        const goal = input ? `# Goal\n${input}` : '# Goal\nComplete the crew\'s tasks.';
+        const outcome = await context.runMember(manager, goal, options.managerTermination ? { termination: options.managerTermination } : {});
+        if (outcome.status === 'finished') {
+          return context.finish({ kind: 'finish', reason: `${managerName} finished after ${state.count} delegations` }, outcome.output as Output);
+        }
+        return context.finish({ kind: outcome.status, condition: outcome.condition, reason: `${managerName} ${outcome.status}: ${outcome.reason}`, detail: { delegations: state.count, ...outcome.detail } });
+      });
     },
   };
 }

@@ -111,3 +111,13 @@ describe('hierarchical crew', () => {
     expect(trace.events.filter((e) => e.type === 'delegation-start').map((e) => e.type === 'delegation-start' && `${e.agent}->${e.member}@${e.depth}`)).toEqual(['manager->lead@1', 'lead->writer@2']);
   });
 });
+
+describe('hierarchical crews run concurrently', () => {
+  it('keeps each run\'s delegation count apart, even under one run id', async () => {
+    const manager = scriptedModel((request) => (request.messages.length === 1 ? delegate('writer', 'Write it.', JSON.stringify(request.messages[0]!.content)) : reply.finish({ result: 'done' })));
+    const crew = hierarchicalCrew({ name: 'c', agents: members([], () => reply.finish({ result: 'text' })), manager: { model: manager }, maxDelegations: 1 });
+    const results = await Promise.all([crew.run('one', { runId: 'shared' }), crew.run('two', { runId: 'shared' }), crew.run('three', { runId: 'shared' })]);
+    expect(results.map((r) => r.status)).toEqual(['finished', 'finished', 'finished']);
+    expect(results.map((r) => r.tasks.length)).toEqual([1, 1, 1]);
+  });
+});
