@@ -1,13 +1,5 @@
 import type { ProviderOptions } from './provider-options.js';
 import type Anthropic from '@anthropic-ai/sdk';
-
-// The SDK is loaded on first use: it is most of the time `import 'troupe'` would otherwise take,
-// and many programs (tests on the scripted model, other providers) never call this one.
-type Sdk = typeof import('@anthropic-ai/sdk');
-let sdk: Sdk | undefined;
-async function loadSdk(): Promise<Sdk> {
-  return (sdk ??= await import('@anthropic-ai/sdk'));
-}
 import { secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
 import type {
@@ -35,6 +27,14 @@ import {
   type ProviderContext,
 } from './provider-failure.js';
 import { withRetry } from './with-retry.js';
+
+// The SDK is loaded on first use: it is most of the time `import 'troupe'` would otherwise take,
+// and many programs (tests on the scripted model, other providers) never call this one.
+type Sdk = typeof import('@anthropic-ai/sdk');
+let sdk: Sdk | undefined;
+async function loadSdk(): Promise<Sdk> {
+  return (sdk ??= await import('@anthropic-ai/sdk'));
+}
 
 type MessageParam = Anthropic.MessageParam;
 type ContentBlockParam = Anthropic.ContentBlockParam;

@@ -1,13 +1,5 @@
 import type { ProviderOptions } from './provider-options.js';
 import type OpenAI from 'openai';
-
-// The SDK is loaded on first use: it is most of the time `import 'troupe'` would otherwise take,
-// and many programs (tests on the scripted model, other providers) never call this one.
-type Sdk = typeof import('openai');
-let sdk: Sdk | undefined;
-async function loadSdk(): Promise<Sdk> {
-  return (sdk ??= await import('openai'));
-}
 import { secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
 import type {
@@ -35,6 +27,14 @@ import {
   type ProviderContext,
 } from './provider-failure.js';
 import { withRetry } from './with-retry.js';
+
+// The SDK is loaded on first use: it is most of the time `import 'troupe'` would otherwise take,
+// and many programs (tests on the scripted model, other providers) never call this one.
+type Sdk = typeof import('openai');
+let sdk: Sdk | undefined;
+async function loadSdk(): Promise<Sdk> {
+  return (sdk ??= await import('openai'));
+}
 
 type ChatMessage = OpenAI.ChatCompletionMessageParam;
 type ChatToolChoice = OpenAI.ChatCompletionToolChoiceOption;
