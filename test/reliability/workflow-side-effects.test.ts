@@ -179,3 +179,55 @@ describe.each(['file', 'redis'] as const)('side effects happen exactly once (%s 
     expect(tally(env.effects())).toEqual(exactlyOnce([`${review!.runId}.inv.prep`, `${review!.runId}.inv.pay`]));
   }, 120_000);
 });
+
+describe('the CLI with workflows loaded by path and damaged records (file store)', () => {
+  it('`run --resume` and `review approve --resume` find a workflow that was loaded by path', async () => {
+    const env = setup('file');
+    mkdirSync(join(env.dir, 'elsewhere'));
+    const path = join(env.dir, 'elsewhere', 'sidefx.mjs');
+    writeFileSync(path, `export { default } from '${fixture}?workflow=payflow';\n`);
+
+    const first = await env.troupe(['run', path, '--input', env.items([{ id: 'inv', input: { amount: 5 } }]), '--json', '--quiet']).done;
+    expect(first.code).toBe(3);
+    const { runId, reviews } = JSON.parse(first.stdout) as { runId: string; reviews: Array<{ id: string }> };
+    const again = await env.troupe(['run', '--resume', runId, '--quiet']).done;
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(3);
+
+    const approved = await env.troupe(['review', 'approve', reviews[0]!.id, '--resume', '--quiet']).done;
+    expect(approved.stderr).toBe('');
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/payflow run \S+: done \(1 accepted\)/);
+    expect(tally(env.effects())).toEqual(exactlyOnce([`${runId}.inv.prep`, `${runId}.inv.pay`]));
+  }, 60_000);
+
+  it('a damaged review is named with its file, and `review list` and `runs show` still show the rest', async () => {
+    const env = setup('file');
+    const runs: Array<{ runId: string; reviews: Array<{ id: string }> }> = [];
+    for (const id of ['one', 'two']) {
+      const result = await env.troupe(['run', 'payflow', '--input', env.items([{ id, input: { amount: 5 } }]), '--json', '--quiet']).done;
+      expect(result.code).toBe(3);
+      runs.push(JSON.parse(result.stdout));
+    }
+    const broken = runs[0]!.reviews[0]!.id;
+    const file = env.store.where('reviews', broken);
+    writeFileSync(file, '{"format":1,"version":1,"value":{"id":');
+
+    const listed = await env.troupe(['review', 'list']).done;
+    expect(listed.code).toBe(1);
+    expect(listed.stdout).toContain(`review ${runs[1]!.reviews[0]!.id} (pending)`);
+    expect(listed.stderr).toContain(`troupe: The reviews record "${broken}" at ${file} is corrupt: not valid JSON`);
+
+    const shown = await env.troupe(['runs', 'show', runs[1]!.runId]).done;
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`run ${runs[1]!.runId} — workflow payflow, awaiting-review`);
+    expect(shown.stderr).toContain(`troupe: warning: The reviews record "${broken}" at ${file} is corrupt`);
+
+    for (const command of [['review', 'show', broken], ['review', 'approve', broken]]) {
+      const result = await env.troupe(command).done;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`troupe: The reviews record "${broken}" at ${file} is corrupt`);
+      expect(result.stderr).not.toMatch(/no review/);
+    }
+  }, 60_000);
+});
