@@ -100,7 +100,7 @@ async function decide(id: string, approved: boolean, flags: DecideFlags): Promis
   } catch (error) {
     // The run is being continued elsewhere (a `troupe run --wait`): it picks the decision up.
     if (!(error instanceof RunLeaseHeldError)) throw error;
-    process.stderr.write(`troupe: the decision is recorded; not resuming here: ${error.message.replace(/ Only one process continues a run.*$/, '')}, which applies it.\n`);
+    process.stderr.write(`troupe: the decision is recorded; not resuming here: ${error.message.replace(/\. Only one process continues a run.*$/, '')}, which applies it.\n`);
     return ExitCode.done;
   }
 }
