@@ -123,8 +123,8 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     // Without a place to put them, a listing names the damage instead of dropping it.
     await expect(listReviews(store)).rejects.toBeInstanceOf(CorruptRecordError);
     // Reading or deciding the damaged review says it is damaged and where, never "no review".
-    for (const attempt of [getReview(store, broken.id), decideReview(store, broken.id, { approved: true })]) {
-      const error = await attempt.then(() => undefined, (problem: unknown) => problem as CorruptRecordError);
+    for (const attempt of [() => getReview(store, broken.id), () => decideReview(store, broken.id, { approved: true })]) {
+      const error = await attempt().then(() => undefined, (problem: unknown) => problem as CorruptRecordError);
       expect(error).toBeInstanceOf(CorruptRecordError);
       expect(error!.message).toContain(`The reviews record "${broken.id}" at ${store.where('reviews', broken.id)} is corrupt`);
     }
@@ -137,7 +137,7 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     await pendingReviews(store, ['x']);
     const good = await runWorkflow(payflow(), [{ id: 'y', input: { amount: 1 } }], { store });
     const broken = (await listRuns(store)).find((run) => run.id !== good.runId)!;
-    await damage(kind, store, 'runs', broken.id);
+    await damage(kind, store, 'runs', broken.id, 'shape');
     const corrupt: CorruptRecordError[] = [];
     expect((await listRuns(store, corrupt)).map((run) => run.id)).toEqual([good.runId]);
     expect(corrupt.map((error) => error.id)).toEqual([broken.id]);
@@ -151,7 +151,7 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     const runId = reviews[0]!.runId;
     for (const review of reviews) await decideReview(store, review.id, { approved: true, by: 'alice' });
     await store.delete('items', `${runId}.inv-1`);
-    await damage(kind, store, 'items', `${runId}.inv-2`);
+    await damage(kind, store, 'items', `${runId}.inv-2`, 'shape');
 
     const summary = await resumeRun(payflow(paid), runId, { store });
     expect(summary.status).toBe('failed');
@@ -232,10 +232,19 @@ describe('TROUPE_REDIS_PREFIX', () => {
   });
 });
 
-/** Damages a stored document: invalid JSON in its file (file store), a value of the wrong shape (Redis). */
-async function damage(kind: Kind, store: StateStore, collection: string, id: string): Promise<void> {
+/**
+ * Damages a stored document: invalid JSON (in its file, or in its Redis hash), or a value that
+ * is JSON but not the shape of its record.
+ */
+async function damage(kind: Kind, store: StateStore, collection: string, id: string, how: 'json' | 'shape' = 'json'): Promise<void> {
+  if (how === 'shape') return void (await store.put(collection, id, { id, surprise: true }));
   if (kind === 'file') return writeFileSync(store.where(collection, id), '{"format":1,"version":1,"value":{"id":');
-  await store.put(collection, id, { id, surprise: true });
+  const client = new Redis(redisUrl);
+  try {
+    await client.hset(`${(store as RedisStore).prefix}doc:${collection}:${id}`, 'value', '{"id":');
+  } finally {
+    client.disconnect();
+  }
 }
 
 async function until(probe: () => Promise<unknown>, timeoutMs = 30_000): Promise<void> {
