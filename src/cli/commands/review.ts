@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import type { JsonValue } from '../../core/json.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
-import type { CorruptRecordError } from '../../store/errors/corrupt-record-error.js';
 import { decideReview, getReview, listReviews, type ReviewRequest } from '../../workflow/review.js';
 import { RunLeaseHeldError } from '../../workflow/run-lease.js';
-import { printReview } from '../workflow-report.js';
+import { printReview, reportCorrupt } from '../workflow-report.js';
+import type { CorruptRecordError } from '../../store/errors/corrupt-record-error.js';
 import { resumeWorkflowRun } from './run.js';
 import { withStore } from './runs.js';
 
@@ -103,12 +103,6 @@ async function decide(id: string, approved: boolean, flags: DecideFlags): Promis
     process.stderr.write(`troupe: the decision is recorded; not resuming here: ${error.message.replace(/\. Only one process continues a run.*$/, '')}, which applies it.\n`);
     return ExitCode.done;
   }
-}
-
-/** Damaged records are named on stderr and make the command exit 1; the readable ones are still shown. */
-export function reportCorrupt(corrupt: readonly CorruptRecordError[]): void {
-  for (const error of corrupt) process.stderr.write(`troupe: ${error.message}\n`);
-  if (corrupt.length > 0) process.exitCode = ExitCode.failed;
 }
 
 /** What the decision will do when the run resumes, in words. */

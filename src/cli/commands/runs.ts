@@ -5,8 +5,7 @@ import { openStateStore } from '../../store/open-state-store.js';
 import type { StateStore } from '../../store/state-store.js';
 import { listReviews } from '../../workflow/review.js';
 import { listItems, listRuns, loadRun, readTransitions } from '../../workflow/run-state.js';
-import { printRun } from '../workflow-report.js';
-import { reportCorrupt } from './review.js';
+import { printRun, reportCorrupt } from '../workflow-report.js';
 
 /** `troupe runs list` and `troupe runs show <id>`: workflow runs in the store (TROUPE_HOME or REDIS_URL). */
 export function registerRuns(program: Command): void {
