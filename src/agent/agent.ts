@@ -19,8 +19,9 @@ import {
   type ToolChoice,
   type ToolResultPart,
 } from '../model/model-client.js';
+import { defaultMaxOutputTokens } from '../model/provider-options.js';
 import { resolveModel } from '../model/resolve-model.js';
-import { costOf } from '../observe/pricing.js';
+import { costOf, priceOf } from '../observe/pricing.js';
 import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
 import type { FileAccess, Tool } from '../tools/define-tool.js';
@@ -28,6 +29,7 @@ import { executeToolCall, type ToolExecution } from '../tools/execute-tool-call.
 import type { EffectScope } from '../tools/outbox.js';
 import { defaultFinishToolName, finishTool } from '../tools/finish-tool.js';
 import { ToolSet } from '../tools/tool-set.js';
+import { CallEstimator } from './call-estimator.js';
 import { FinishValidationError } from './finish-validation-error.js';
 import { systemMessage, type Persona } from './instructions.js';
 import { abortSignal, anyOf, maxTurns, type NextStep, type RunProgress, type TerminationCondition, type TerminationVerdict } from './termination.js';
@@ -120,7 +122,6 @@ export interface AgentStopped extends RunRecord {
 export type AgentRunResult<Output> = AgentFinished<Output> | AgentStopped;
 
 const defaultTermination = maxTurns(50);
-const charsPerToken = 4;
 
 /**
  * A conversational agent: it calls tools until it calls its finish tool with a valid result, or a
@@ -194,9 +195,17 @@ export class Agent<Output = string> {
       throw new ConfigurationError(`Agent "${this.name}" was run with no input and no history.`, { field: 'input' });
     }
 
+    if (termination.needsPrice && !priceOf(model.id)) {
+      throw new ConfigurationError(
+        `Agent "${this.name}" has a cost budget, but model "${model.id}" has no known price, so the budget could never fire. ` +
+          `Register one before the run with registerPrice('${model.id}', { inputPerMillion, outputPerMillion }), or use tokenBudget.`,
+        { field: 'termination' },
+      );
+    }
+
     const startedAt = clock.now();
     const usage = emptyUsage();
-    const progress: RunProgress = { turns: 0, toolCalls: 0, usage, costUsd: 0, startedAt, now: startedAt, lastText: '', next: { kind: 'model-call', estimatedTokens: 0, estimatedCostUsd: 0 } };
+    const progress: RunProgress = { turns: 0, toolCalls: 0, usage, costUsd: 0, startedAt, now: startedAt, lastText: '', next: modelCallStep };
     const cancel = cancellation(termination, startedAt);
     const execution: ToolExecution = { runId, agent: this.name, clock, trace, signal: cancel?.signal, approver: options.approver, files: options.files, effects: options.effects };
     const request: ModelRequest = this.#request(transcript);
@@ -229,7 +238,7 @@ export class Agent<Output = string> {
         if (trace) trace({ type: 'model-call-start', at: callStartedAt, runId, agent: this.name, model: model.id, turn });
         let response;
         try {
-          response = await model.generate(request, callOptions);
+          response = await model.generate(estimator ? bounded(request, termination.outputAllowance?.(progress)) : request, callOptions);
         } catch (error) {
           if (cancel?.signal.aborted) return stopped(cancel.verdict(clock.now()));
           if (trace) trace({ type: 'model-call-error', at: clock.now(), runId, agent: this.name, model: model.id, errorCode: isTroupeError(error) ? error.code : 'unknown', message: (error as Error).message });
@@ -241,7 +250,7 @@ export class Agent<Output = string> {
         progress.costUsd += cost;
         estimator?.observe(response.usage, transcript);
 
-        const content = response.content;
+        const content = response.stopReason === 'max-tokens' ? markCutOff(response.content) : response.content;
         const assistant: AssistantMessage = { role: 'assistant', content, name: this.name };
         transcript.push(assistant);
         progress.lastText = textOf(content);
@@ -249,7 +258,8 @@ export class Agent<Output = string> {
         if (trace) trace({ type: 'model-call-end', at: clock.now(), runId, agent: this.name, model: model.id, turn, durationMs: clock.now() - callStartedAt, stopReason: response.stopReason, usage: response.usage, costUsd: cost, toolCalls: calls.length });
 
         if (calls.length === 0) {
-          transcript.push({ role: 'user', content: `Continue. When the work is done, call ${this.#exitNames} with the result; text alone does not end the work.` });
+          const cut = response.stopReason === 'max-tokens' ? 'Your answer hit the output limit and was cut off; keep the next one shorter. ' : '';
+          transcript.push({ role: 'user', content: `${cut}Continue. When the work is done, call ${this.#exitNames} with the result; text alone does not end the work.` });
           continue;
         }
 
@@ -327,7 +337,12 @@ export class Agent<Output = string> {
   }
 
   #checkFinish(call: ToolCallPart): { ok: true; output: Output } | { ok: false; issues: ValidationIssue[] } {
-    if (call.invalidInput) return { ok: false, issues: [{ path: [], message: `arguments are not valid JSON (${call.invalidInput.error})` }] };
+    if (call.invalidInput) {
+      const message = call.invalidInput.cutOff
+        ? 'the answer hit the output limit (max tokens) while writing the arguments, so they are cut off; give a shorter result'
+        : call.invalidInput.error;
+      return { ok: false, issues: [{ path: [], message }] };
+    }
     const exit = this.#exits.get(call.name)!;
     const parsed = exit.input.safeParse(call.input);
     if (!parsed.success) return { ok: false, issues: parsed.error.issues.map(({ path, message, code }) => ({ path, message, code })) };
@@ -335,7 +350,29 @@ export class Agent<Output = string> {
   }
 }
 
-const modelCallStep: NextStep = { kind: 'model-call', estimatedTokens: 0, estimatedCostUsd: 0 };
+/**
+ * The request with its max output tokens lowered to what the budgets leave. Without a maximum of
+ * its own the request is capped at the providers' default, which a budget must not silently raise.
+ */
+function bounded(request: ModelRequest, allowance: number | undefined): ModelRequest {
+  if (allowance === undefined) return request;
+  const cap = Math.max(1, Math.floor(Math.min(allowance, request.maxOutputTokens ?? defaultMaxOutputTokens)));
+  return cap === request.maxOutputTokens ? request : { ...request, maxOutputTokens: cap };
+}
+
+/**
+ * A reply stopped by the output limit ends in the middle of its last block: a tool call there
+ * has cut-off arguments, even when what arrived happens to parse. It is marked so the model is
+ * told to make the call shorter instead of being told only that its JSON is broken.
+ */
+function markCutOff(content: AssistantMessage['content']): AssistantMessage['content'] {
+  const last = content.at(-1);
+  if (last?.type !== 'tool-call') return content;
+  const raw = last.invalidInput?.raw ?? JSON.stringify(last.input ?? {});
+  return [...content.slice(0, -1), { ...last, input: undefined, invalidInput: { raw, error: 'The answer hit the output limit (max tokens) while writing these arguments, so they are cut off.', cutOff: true } }];
+}
+
+const modelCallStep: NextStep = { kind: 'model-call', estimatedTokens: 0, estimatedCostUsd: 0, estimatedInputTokens: 0, expectedOutputTokens: 0, estimatedInputCostUsd: 0, outputTokenCostUsd: 0 };
 
 /**
  * A run stopped between a model's tool calls and their results (a timeout or a bound during the
@@ -392,48 +429,6 @@ function cancellation(termination: TerminationCondition, startedAt: number) {
       outer?.removeEventListener('abort', onAbort);
     },
   };
-}
-
-/**
- * Estimates the next call's tokens so budgets are checked before it is made: the last call's real
- * input count plus what the conversation grew by since (about 4 characters a token), and the
- * average output so far (or a modest guess before the first call).
- */
-class CallEstimator {
-  #lastInputTokens = 0;
-  #charsAtLastCall = 0;
-  #baseChars: number;
-  #countedMessages = 0;
-  #chars = 0;
-  readonly #firstOutputGuess: number;
-
-  constructor(request: ModelRequest, maxOutputTokens: number | undefined) {
-    this.#baseChars = (request.system?.length ?? 0) + JSON.stringify(request.tools ?? []).length;
-    this.#firstOutputGuess = Math.min(maxOutputTokens ?? 256, 256);
-  }
-
-  next(modelId: string, progress: RunProgress, transcript: readonly Message[]): NextStep {
-    this.#count(transcript);
-    const inputTokens = this.#lastInputTokens > 0
-      ? this.#lastInputTokens + Math.ceil((this.#chars - this.#charsAtLastCall) / charsPerToken)
-      : Math.ceil((this.#baseChars + this.#chars) / charsPerToken);
-    const outputTokens = progress.turns > 0 ? Math.ceil(progress.usage.outputTokens / progress.turns) : this.#firstOutputGuess;
-    return { kind: 'model-call', estimatedTokens: inputTokens + outputTokens, estimatedCostUsd: costOf(modelId, { inputTokens, outputTokens }) };
-  }
-
-  observe(usage: TokenUsage, transcript: readonly Message[]): void {
-    this.#count(transcript);
-    this.#lastInputTokens = usage.inputTokens;
-    this.#charsAtLastCall = this.#chars;
-  }
-
-  #count(transcript: readonly Message[]): void {
-    for (; this.#countedMessages < transcript.length; this.#countedMessages++) {
-      const message = transcript[this.#countedMessages]!;
-      if (message.role === 'user') this.#chars += message.content.length;
-      else for (const part of message.content) this.#chars += part.type === 'text' ? part.text.length : part.type === 'tool-result' ? part.output.length : JSON.stringify(part.input ?? '').length;
-    }
-  }
 }
 
 /** An agent with several finish tools; its result says which one it called: `{ exit, value }`. */

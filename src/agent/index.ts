@@ -15,4 +15,5 @@ export {
   type TerminationVerdict,
   type RunProgress,
   type NextStep,
+  type ModelCallStep,
 } from './termination.js';

@@ -16,9 +16,22 @@ export interface RunProgress {
   next: NextStep;
 }
 
-export type NextStep =
-  | { kind: 'model-call'; estimatedTokens: number; estimatedCostUsd: number }
-  | { kind: 'tool-calls'; count: number };
+/**
+ * A model call about to be made, with estimates when a condition asked for them (`needsEstimates`):
+ * its input, conservatively; the output it is expected to need (the average so far); their sum;
+ * and the same in USD, with the price of one output token so a budget can bound the reply.
+ */
+export interface ModelCallStep {
+  kind: 'model-call';
+  estimatedTokens: number;
+  estimatedCostUsd: number;
+  estimatedInputTokens: number;
+  expectedOutputTokens: number;
+  estimatedInputCostUsd: number;
+  outputTokenCostUsd: number;
+}
+
+export type NextStep = ModelCallStep | { kind: 'tool-calls'; count: number };
 
 /** Why a condition stopped the run, with its numbers. */
 export interface TerminationVerdict {
@@ -38,6 +51,14 @@ export interface TerminationCondition {
   deadline?(startedAt: number): number | undefined;
   /** The condition needs token and cost estimates of the next call (budgets); others skip computing them. */
   readonly needsEstimates?: boolean;
+  /**
+   * The most output tokens the next model call may produce without breaking this condition. The
+   * agent lowers the call's max output tokens to it, so a reply cannot overrun a budget whatever
+   * the model writes. Undefined: no bound.
+   */
+  outputAllowance?(progress: RunProgress): number | undefined;
+  /** The condition counts money: the run's model must have a price (`registerPrice`), or it could never fire. */
+  readonly needsPrice?: boolean;
   /** The signal whose abort should also cancel a call in flight. */
   readonly signal?: AbortSignal;
   or(other: TerminationCondition): TerminationCondition;
@@ -46,7 +67,9 @@ export interface TerminationCondition {
 
 type Check = Pick<TerminationCondition, 'name' | 'check'> & {
   deadline?: NonNullable<TerminationCondition['deadline']>;
+  outputAllowance?: NonNullable<TerminationCondition['outputAllowance']>;
   needsEstimates?: boolean;
+  needsPrice?: boolean;
   signal?: AbortSignal;
 };
 
@@ -80,7 +103,16 @@ export function anyOf(...conditions: TerminationCondition[]): TerminationConditi
       }
       return earliest;
     },
+    outputAllowance(progress) {
+      let least: number | undefined;
+      for (const c of conditions) {
+        const allowed = c.outputAllowance?.(progress);
+        if (allowed !== undefined && (least === undefined || allowed < least)) least = allowed;
+      }
+      return least;
+    },
     needsEstimates,
+    needsPrice: conditions.some((c) => c.needsPrice),
   };
   if (signals.length === 1) spec.signal = signals[0]!;
   else if (signals.length > 1) spec.signal = AbortSignal.any(signals);
@@ -104,7 +136,18 @@ export function allOf(...conditions: TerminationCondition[]): TerminationConditi
         detail: Object.assign({}, ...verdicts.map((v) => v.detail)),
       };
     },
+    // The run goes on until every condition fires, so the reply is bounded only by the loosest of them.
+    outputAllowance(progress) {
+      let most = 0;
+      for (const c of conditions) {
+        const allowed = c.outputAllowance?.(progress);
+        if (allowed === undefined) return undefined;
+        most = Math.max(most, allowed);
+      }
+      return most;
+    },
     needsEstimates: conditions.some((c) => c.needsEstimates),
+    needsPrice: conditions.some((c) => c.needsPrice),
   });
 }
 
@@ -134,40 +177,68 @@ export function maxToolCalls(limit: number): TerminationCondition {
   });
 }
 
-/** Total tokens (input + output) stay within `limit`: a model call whose estimate would pass it is not made. */
+/**
+ * Total tokens (input + output) never pass `limit`. Before each model call its input is estimated
+ * (conservatively); a call whose input and expected output do not fit in what is left is not made,
+ * and a call that is made has its max output tokens lowered to what is left after its input.
+ */
 export function tokenBudget(limit: number): TerminationCondition {
+  const usedOf = (p: RunProgress) => p.usage.inputTokens + p.usage.outputTokens;
   return condition({
     name: `token-budget(${limit})`,
     needsEstimates: true,
     check(p) {
-      const used = p.usage.inputTokens + p.usage.outputTokens;
-      const estimate = p.next.kind === 'model-call' ? p.next.estimatedTokens : 0;
-      if (used + estimate <= limit && used < limit) return undefined;
+      const used = usedOf(p);
+      const left = limit - used;
+      if (p.next.kind !== 'model-call') {
+        return used < limit ? undefined : { condition: 'token-budget', reason: `used ${used} tokens of a budget of ${limit}`, detail: { limit, used, remaining: left } };
+      }
+      const input = p.next.estimatedInputTokens;
+      const output = Math.max(1, p.next.expectedOutputTokens);
+      const estimate = input + output;
+      if (used < limit && estimate <= left) return undefined;
       return {
         condition: 'token-budget',
         reason:
           used >= limit
             ? `used ${used} tokens of a budget of ${limit}`
-            : `the next model call (about ${estimate} tokens) would exceed the budget: ${used} of ${limit} used`,
-        detail: { limit, used, estimate },
+            : `the next model call (about ${estimate} tokens: ${input} in, ${output} out) would exceed the budget: ${used} of ${limit} used, ${left} left`,
+        detail: { limit, used, estimate, estimatedInputTokens: input, expectedOutputTokens: output, remaining: left },
       };
     },
+    outputAllowance: (p) => (p.next.kind === 'model-call' ? limit - usedOf(p) - p.next.estimatedInputTokens : undefined),
   });
 }
 
-/** Total cost in USD stays within `limitUsd`, checked against the next call's estimate like tokenBudget. */
+/**
+ * Total cost in USD never passes `limitUsd`, held like tokenBudget: a call that cannot fit is not
+ * made, and one that is made may not write more output than the money left pays for. The model
+ * needs a price (built in, or `registerPrice`); a run with an unpriced model is refused at its start.
+ */
 export function costBudget(limitUsd: number): TerminationCondition {
   return condition({
     name: `cost-budget(${limitUsd})`,
     needsEstimates: true,
+    needsPrice: true,
     check(p) {
-      const estimate = p.next.kind === 'model-call' ? p.next.estimatedCostUsd : 0;
-      if (p.costUsd + estimate <= limitUsd && p.costUsd < limitUsd) return undefined;
+      const left = limitUsd - p.costUsd;
+      if (p.next.kind !== 'model-call') {
+        return p.costUsd < limitUsd
+          ? undefined
+          : { condition: 'cost-budget', reason: `spent $${p.costUsd.toFixed(6)} of a budget of $${limitUsd}`, detail: { limitUsd, usedUsd: p.costUsd, remainingUsd: left } };
+      }
+      const estimate = p.next.estimatedInputCostUsd + Math.max(1, p.next.expectedOutputTokens) * p.next.outputTokenCostUsd;
+      if (p.costUsd < limitUsd && estimate <= left) return undefined;
       return {
         condition: 'cost-budget',
-        reason: `spent $${p.costUsd.toFixed(6)} with the next call estimated at $${estimate.toFixed(6)}, over the budget of $${limitUsd}`,
-        detail: { limitUsd, usedUsd: p.costUsd, estimateUsd: estimate },
+        reason: `spent $${p.costUsd.toFixed(6)} with the next call estimated at $${estimate.toFixed(6)}, over the budget of $${limitUsd} ($${Math.max(0, left).toFixed(6)} left)`,
+        detail: { limitUsd, usedUsd: p.costUsd, estimateUsd: estimate, remainingUsd: left },
       };
+    },
+    outputAllowance(p) {
+      if (p.next.kind !== 'model-call' || p.next.outputTokenCostUsd <= 0) return undefined;
+      // A hair below the exact quotient, so that rounding in the sums never tips a call over the limit.
+      return Math.floor(((limitUsd - p.costUsd - p.next.estimatedInputCostUsd) / p.next.outputTokenCostUsd) * (1 - 1e-9));
     },
   });
 }

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { ExitCode } from '../core/errors/troupe-error.js';
+import { recordingRequested } from '../model/resolve-model.js';
 import type { Workflow } from '../workflow/define-workflow.js';
 import type { GoldenCheck } from '../workflow/eval/golden.js';
 import type { RunSummary, WorkItemInput } from '../workflow/run-workflow.js';
@@ -71,9 +72,13 @@ export function readWorkItems(file: string): WorkItemInput<unknown>[] {
   });
 }
 
-/** Without a provider key, a crew or workflow that ships a cassette replays it, and says so. */
+/**
+ * Without a provider key, a crew or workflow that ships a cassette replays it, and says so. With
+ * TROUPE_RECORD set it is the cassette too, key or not: resolveModel records it from TROUPE_RECORD_MODEL.
+ */
 export function offlineModel(home: string): string | undefined {
   const cassette = join(home, 'cassette.json');
+  if (recordingRequested(process.env)) return `replay:${cassette}`;
   if (!existsSync(cassette) || process.env.ANTHROPIC_API_KEY || process.env.OPENAI_API_KEY) return undefined;
   process.stderr.write(`[troupe] no API key is set: replaying the recorded transcript ${cassette}.\n`);
   return `replay:${cassette}`;

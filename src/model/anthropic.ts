@@ -1,4 +1,4 @@
-import type { ProviderOptions } from './provider-options.js';
+import { defaultMaxOutputTokens, type ProviderOptions } from './provider-options.js';
 import type Anthropic from '@anthropic-ai/sdk';
 import { secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
@@ -69,7 +69,7 @@ export class AnthropicModel implements ModelClient {
     this.#apiKey = options.apiKey || env['ANTHROPIC_API_KEY'] || undefined;
     this.#baseURL = options.baseURL || env['ANTHROPIC_BASE_URL'] || 'https://api.anthropic.com';
     this.#timeoutMs = options.timeoutMs ?? 120_000;
-    this.#maxOutputTokens = options.maxOutputTokens ?? 4096;
+    this.#maxOutputTokens = options.maxOutputTokens ?? defaultMaxOutputTokens;
     this.#redact = secretRedactor({ ...env, [keyVariable]: this.#apiKey });
   }
 

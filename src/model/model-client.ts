@@ -9,14 +9,15 @@ export interface TextPart {
 /**
  * The model asks for a tool to be called. `input` is the parsed JSON arguments. When the model
  * sent arguments that are not valid JSON, `input` is undefined and `invalidInput` holds the raw
- * text and the parse error, so the tool layer can tell the model what was wrong instead of crashing.
+ * text and the problem (a sentence), so the tool layer can tell the model what was wrong instead
+ * of crashing. `cutOff` marks arguments the output limit cut short (the reply stopped at max tokens).
  */
 export interface ToolCallPart {
   type: 'tool-call';
   id: string;
   name: string;
   input: unknown;
-  invalidInput?: { raw: string; error: string };
+  invalidInput?: { raw: string; error: string; cutOff?: boolean };
 }
 
 /** The result of a tool call, sent back to the model. `isError` marks failures the model should react to. */
@@ -68,6 +69,7 @@ export interface ModelRequest {
    * native mode implement it with a forced tool call and return the arguments as the text.
    */
   output?: { name: string; schema: JsonSchema };
+  /** The most output tokens the reply may use; budgets lower it to what they leave (see tokenBudget). */
   maxOutputTokens?: number;
   temperature?: number;
 }

@@ -1,4 +1,4 @@
-import type { ProviderOptions } from './provider-options.js';
+import { defaultMaxOutputTokens, type ProviderOptions } from './provider-options.js';
 import type OpenAI from 'openai';
 import { secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
@@ -72,7 +72,7 @@ export class OpenAIModel implements ModelClient {
     this.#apiKey = options.apiKey || env['OPENAI_API_KEY'] || undefined;
     this.#baseURL = options.baseURL || env['OPENAI_BASE_URL'] || undefined;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
-    this.#maxOutputTokens = options.maxOutputTokens ?? 4096;
+    this.#maxOutputTokens = options.maxOutputTokens ?? defaultMaxOutputTokens;
     this.#redact = secretRedactor({ ...env, [keyVariable]: this.#apiKey });
     this.#organization = env['OPENAI_ORG_ID'] || null;
     this.#project = env['OPENAI_PROJECT_ID'] || null;

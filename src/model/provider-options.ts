@@ -1,5 +1,8 @@
 import type { RetryOptions } from './with-retry.js';
 
+/** The max output tokens of a request that does not say, for every HTTP provider. */
+export const defaultMaxOutputTokens = 4096;
+
 /** What every HTTP provider takes. Unset values come from the provider's variables in `env`. */
 export interface ProviderOptions {
   /** The model name as the provider spells it, e.g. `claude-sonnet-4-5`, `gpt-4.1`, `llama3.2` on Ollama. */
@@ -10,7 +13,7 @@ export interface ProviderOptions {
   baseURL?: string;
   /** Bounds each HTTP call, body included (default 120000). */
   timeoutMs?: number;
-  /** Used when the request does not say (default 4096). */
+  /** Used when the request does not say (default `defaultMaxOutputTokens`, 4096). */
   maxOutputTokens?: number;
   /** Options of the retry wrapper the factory adds, or `false` for none. */
   retry?: RetryOptions | false;

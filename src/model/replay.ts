@@ -148,9 +148,15 @@ class CassetteStore {
     return (this.#positions.get(key) ?? []).map((position) => this.entries[position]!);
   }
 
-  /** Distinct model ids, in the order first recorded. */
+  /**
+   * Distinct model ids, the most recently recorded first: a cassette re-recorded from another
+   * model (a scripted draft recorded again live) answers from the new recordings, while the old
+   * ones stay in the file until it is deleted.
+   */
   models(): string[] {
-    return [...new Set(this.entries.map((entry) => entry.request.model))];
+    const models = new Set<string>();
+    for (let i = this.entries.length - 1; i >= 0; i--) models.add(this.entries[i]!.request.model);
+    return [...models];
   }
 
   /** Stores the `index`-th recording of `entry.key`: replaces an earlier one, or appends. */

@@ -117,9 +117,24 @@ export function resolveModel(spec?: string | ModelClient, options: ResolveModelO
   }
 }
 
-function resolveReplay(cassette: string, env: Environment): ModelClient {
+/** The variable that holds each provider's key. */
+export const providerKeyVariables: Readonly<Record<string, string>> = { anthropic: 'ANTHROPIC_API_KEY', openai: 'OPENAI_API_KEY' };
+
+/** Whether `TROUPE_RECORD` asks for recording (set, and not `0` or `false`). */
+export function recordingRequested(env: Environment): boolean {
   const record = env['TROUPE_RECORD']?.trim().toLowerCase();
-  if (!record || record === '0' || record === 'false') return replayModel({ cassette, env });
+  return Boolean(record) && record !== '0' && record !== 'false';
+}
+
+/** Whether a live model string can be called: its provider's key is set (or, for OpenAI, a local server's base URL). */
+export function hasProviderAccess(provider: string, env: Environment): boolean {
+  const variable = providerKeyVariables[provider];
+  if (variable === undefined) return true;
+  return Boolean(env[variable]?.trim()) || (provider === 'openai' && Boolean(env['OPENAI_BASE_URL']?.trim()));
+}
+
+function resolveReplay(cassette: string, env: Environment): ModelClient {
+  if (!recordingRequested(env)) return replayModel({ cassette, env });
   const liveSpec = env['TROUPE_RECORD_MODEL']?.trim();
   if (!liveSpec) {
     throw new ConfigurationError(
@@ -129,8 +144,18 @@ function resolveReplay(cassette: string, env: Environment): ModelClient {
     );
   }
   const where = { field: 'TROUPE_RECORD_MODEL' };
-  if (parseModelString(liveSpec, where).provider === 'replay') {
+  const { provider } = parseModelString(liveSpec, where);
+  if (provider === 'replay') {
     throw new ConfigurationError(`A cassette cannot be recorded from another cassette ("${liveSpec}"). Name a live model.`, where);
+  }
+  // Said now, before a run starts, rather than as an auth failure at the first request the cassette lacks.
+  if (!hasProviderAccess(provider, env)) {
+    const variable = providerKeyVariables[provider]!;
+    throw new ConfigurationError(
+      `TROUPE_RECORD is set, so the cassette ${cassette} is recorded from ${liveSpec}, but ${variable} is not set. ` +
+        `Set ${variable} to record, or unset TROUPE_RECORD to replay the cassette as it is.`,
+      { field: variable },
+    );
   }
   const live = resolveModel(liveSpec, { env, where });
   return replayModel({ cassette, mode: 'auto', live, env });

@@ -93,7 +93,8 @@ export function priceOf(modelId: string): ModelPrice | undefined {
  * the input tokens not served from or written to the cache, which are counted apart in
  * `cacheReadTokens` / `cacheWriteTokens` (providers that include cached tokens in their input
  * count must subtract them). Unknown models cost 0, and so do scripted models and
- * `replay:` ids unless a price is registered for them.
+ * `replay:` ids unless a price is registered for them; a cost budget on such a model is refused
+ * when its run starts (see costBudget), since it could never fire.
  */
 export function costOf(modelId: string, usage: UsageFigures): number {
   const entry = priceOf(modelId);

@@ -42,9 +42,16 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
     return errorResult(call, `Unknown tool "${call.name}". Available tools: ${available}.`);
   }
   if (call.invalidInput) {
-    const issue: ValidationIssue = { path: [], message: `arguments are not valid JSON (${call.invalidInput.error})` };
-    reportInvalid(execution, call, 'tool-input', [issue]);
-    return errorResult(call, `The arguments for "${call.name}" are not valid JSON: ${call.invalidInput.error}. Send a JSON object that matches the tool's schema.`);
+    const { error, cutOff } = call.invalidInput;
+    reportInvalid(execution, call, 'tool-input', [{ path: [], message: error, ...(cutOff ? { code: 'cut_off' } : {}) }]);
+    if (cutOff) {
+      return errorResult(
+        call,
+        `The call to "${call.name}" was not run: your answer hit the output limit (max tokens) while writing its arguments, so they were cut off. ` +
+          `Make the call shorter, or split the work into several smaller calls.`,
+      );
+    }
+    return errorResult(call, `The call to "${call.name}" was not run. ${sentence(error)} Send a JSON object that matches the tool's schema.`);
   }
   const parsed = tool.input.safeParse(call.input);
   if (!parsed.success) {
@@ -184,6 +191,11 @@ function reportInvalid(
 
 function agentOf(execution: ToolExecution): { agent?: string } {
   return execution.agent === undefined ? {} : { agent: execution.agent };
+}
+
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 function errorResult(call: ToolCallPart, output: string): ToolResultPart {

@@ -78,6 +78,31 @@ describe('Agent', () => {
     expect(model.calls[1]!.messages.at(-1)).toMatchObject({ role: 'user', content: expect.stringContaining('call the `finish` tool') });
   });
 
+  it('tells the model that a tool call cut off by the output limit hit it, and does not run it', async () => {
+    let runs = 0;
+    const save = defineTool({ name: 'save', description: 'Saves a text.', input: z.object({ text: z.string() }), run: () => ++runs });
+    const model = scriptedModel([
+      // What arrived of the cut-off arguments may even parse; a reply stopped at max tokens is cut off all the same.
+      { toolCalls: [{ name: 'save', input: { text: 'a long te' } }], stopReason: 'max-tokens' },
+      reply.toolCall('save', { text: 'short' }),
+      reply.finish({ result: 'saved' }),
+    ]);
+    const result = await new Agent({ name: 'a', model, tools: [save] }).run('save a long text');
+    expect(result.status).toBe('finished');
+    expect(runs).toBe(1);
+    const answer = (result.transcript[2] as ToolMessage).content[0]!;
+    expect(answer.isError).toBe(true);
+    expect(answer.output).toContain('hit the output limit (max tokens)');
+    expect(answer.output).toContain('Make the call shorter, or split the work into several smaller calls.');
+  });
+
+  it('tells the model when its finish call was cut off by the output limit', async () => {
+    const model = scriptedModel([{ toolCalls: [{ name: 'finish', input: { result: 'half an ans' } }], stopReason: 'max-tokens' }, reply.finish({ result: 'whole' })]);
+    const result = await new Agent({ name: 'a', model }).run('answer');
+    expect(result.status === 'finished' && result.output).toBe('whole');
+    expect((result.transcript[2] as ToolMessage).content[0]!.output).toContain('hit the output limit (max tokens)');
+  });
+
   it('runs several tool calls of one turn and answers each in order', async () => {
     const model = scriptedModel([
       reply.toolCalls({ name: 'add', input: { a: 1, b: 1 }, id: 'a' }, { name: 'add', input: { a: 2, b: 2 }, id: 'b' }, { name: 'nope', input: {}, id: 'c' }),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   abortSignal,
   Agent,
+  ConfigurationError,
   costBudget,
   defineTool,
   maxToolCalls,
@@ -44,7 +45,7 @@ describe('termination conditions', () => {
     // Two calls use 1000 tokens; the third is estimated at ~500 more and is never made.
     expect(model.callCount).toBe(2);
     expect(result.stop).toMatchObject({ condition: 'token-budget', detail: { limit: 1200, used: 1000 } });
-    expect(result.stop.kind === 'termination' && result.stop.reason).toMatch(/next model call \(about \d+ tokens\) would exceed/);
+    expect(result.stop.kind === 'termination' && result.stop.reason).toMatch(/next model call \(about \d+ tokens: \d+ in, 100 out\) would exceed the budget: 1000 of 1200 used, 200 left/);
   });
 
   it('costBudget checks the next call against the price table', async () => {
@@ -53,6 +54,59 @@ describe('termination conditions', () => {
     const result = await new Agent({ name: 'a', model, tools: [work], termination: costBudget(5) }).run('go');
     expect(result.costUsd).toBeLessThanOrEqual(5);
     expect(result.stop).toMatchObject({ condition: 'cost-budget', detail: { limitUsd: 5 } });
+  });
+
+  it('tokenBudget caps each call\'s max output tokens at what is left after the input estimate', async () => {
+    const model = scriptedModel(() => ({ toolCalls: [{ name: 'work', input: {} }], usage: { inputTokens: 300, outputTokens: 50 } }));
+    const result = await new Agent({ name: 'a', model, tools: [work], termination: tokenBudget(1000) }).run('go');
+    const caps = model.calls.map((call) => call.maxOutputTokens);
+    expect(caps.length).toBeGreaterThan(0);
+    // The first call: 1000 minus a conservative input estimate; each later one: what is left then.
+    expect(caps[0]).toBeLessThan(1000);
+    expect(caps[1]).toBeLessThan(1000 - 350);
+    for (const cap of caps) expect(cap).toBeGreaterThan(0);
+    expect(result.usage.inputTokens + result.usage.outputTokens).toBeLessThanOrEqual(1000);
+  });
+
+  it('tokenBudget keeps an agent\'s own smaller maxOutputTokens, and sets one when the agent has none', async () => {
+    const model = scriptedModel([reply.finish({ result: 'ok' })]);
+    await new Agent({ name: 'a', model, maxOutputTokens: 100, termination: tokenBudget(100_000) }).run('go');
+    expect(model.calls[0]!.maxOutputTokens).toBe(100);
+    const unbounded = scriptedModel([reply.finish({ result: 'ok' })]);
+    await new Agent({ name: 'a', model: unbounded, termination: tokenBudget(100_000) }).run('go');
+    expect(unbounded.calls[0]!.maxOutputTokens).toBe(4096);
+  });
+
+  it('a stop before a call that cannot fit names the budget, the estimate and what is left', async () => {
+    const model = scriptedModel([reply.finish({ result: 'never' })]);
+    const result = await new Agent({ name: 'a', model, instructions: 'x'.repeat(3000), termination: tokenBudget(500) }).run('go');
+    expect(model.callCount).toBe(0);
+    expect(result.stop).toMatchObject({ kind: 'termination', condition: 'token-budget', detail: { limit: 500, used: 0, remaining: 500, estimate: expect.any(Number) } });
+    const detail = (result.stop as unknown as { detail: { estimate: number } }).detail;
+    expect(detail.estimate).toBeGreaterThan(500);
+    expect(result.stop.kind === 'termination' && result.stop.reason).toContain(`the next model call (about ${detail.estimate} tokens`);
+  });
+
+  it('costBudget caps the reply at what the money left pays for', async () => {
+    const unregister = registerPrice('scripted:capped', { inputPerMillion: 1_000, outputPerMillion: 10_000 });
+    try {
+      const model = scriptedModel(() => ({ toolCalls: [{ name: 'work', input: {} }], usage: { inputTokens: 100, outputTokens: 20 } }), { id: 'scripted:capped' });
+      const result = await new Agent({ name: 'a', model, tools: [work], termination: costBudget(5) }).run('go');
+      // $5 at $0.01 an output token is at most 500 output tokens, less what the input costs.
+      expect(model.callCount).toBeGreaterThan(0);
+      expect(model.calls[0]!.maxOutputTokens).toBeLessThan(500);
+      expect(result.costUsd).toBeLessThanOrEqual(5);
+    } finally {
+      unregister();
+    }
+  });
+
+  it('refuses a cost budget on a model without a price, at the start, naming the model and registerPrice', async () => {
+    const model = scriptedModel([reply.finish({ result: 'free?' })], { id: 'scripted:unpriced' });
+    const run = new Agent({ name: 'a', model, termination: maxTurns(5).or(costBudget(1)) }).run('go');
+    await expect(run).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(run).rejects.toThrow(/model "scripted:unpriced" has no known price.*registerPrice\('scripted:unpriced'/);
+    expect(model.callCount).toBe(0);
   });
 
   it('timeout aborts a model call in flight', async () => {

@@ -8,6 +8,12 @@ export interface FakeReply {
   body?: unknown;
   /** Waits this long before answering, to test timeouts. */
   delayMs?: number;
+  /**
+   * Sends the status, the headers (announcing the whole body's length) and half of the body, then:
+   * `reset` drops the connection with a TCP reset, `close` closes it cleanly (the body comes up
+   * short), `hang` sends nothing more and keeps it open until the client gives up.
+   */
+  cut?: 'reset' | 'close' | 'hang';
 }
 
 /** A request as the server received it. */
@@ -77,8 +83,22 @@ export class FakeHttpServer {
     const send = () => {
       if (response.destroyed) return;
       const payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
-      response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
-      response.end(payload);
+      if (!reply.cut) {
+        response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+        response.end(payload);
+        return;
+      }
+      const bytes = Buffer.from(payload, 'utf8');
+      response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': String(bytes.length), ...reply.headers });
+      response.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+      if (reply.cut === 'hang') return;
+      // After the half body has left, so that the client sees it break mid-body rather than before the headers.
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        if (reply.cut === 'reset') response.socket?.resetAndDestroy();
+        else response.socket?.end();
+      }, 20);
+      this.#timers.add(timer);
     };
     if (reply.delayMs) {
       const timer = setTimeout(() => {

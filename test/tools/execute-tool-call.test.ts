@@ -89,14 +89,31 @@ describe('executeToolCall', () => {
   it('answers arguments that are not JSON with an error result', async () => {
     const { execution, trace } = setup();
     const { tool, run } = addTool();
-    const invalidInput = { raw: '{"a": 1,', error: 'Unexpected end of JSON input' };
+    // As the providers read it (readToolInput): the problem is a sentence of its own.
+    const invalidInput = { raw: '{"a": 1,', error: 'The arguments are not valid JSON: Unexpected end of JSON input' };
     const result = await executeToolCall(call('add', undefined, { invalidInput }), new ToolSet([tool]), execution);
     expect(run).not.toHaveBeenCalled();
     expect(result.isError).toBe(true);
-    expect(result.output).toContain('not valid JSON: Unexpected end of JSON input');
+    expect(result.output).toBe(
+      'The call to "add" was not run. The arguments are not valid JSON: Unexpected end of JSON input. Send a JSON object that matches the tool\'s schema.',
+    );
+    expect(result.output.match(/not valid JSON/g)).toHaveLength(1);
     expect(trace.events).toEqual([
       expect.objectContaining({ type: 'validation-failure', target: 'tool-input', issues: [{ path: [], message: expect.stringContaining('not valid JSON') }] }),
     ]);
+  });
+
+  it('tells the model that arguments cut off by the output limit were cut off, not only that they are broken', async () => {
+    const { execution, trace } = setup();
+    const { tool, run } = addTool();
+    const invalidInput = { raw: '{"a": 1, "b"', error: 'The answer hit the output limit (max tokens) while writing these arguments, so they are cut off.', cutOff: true };
+    const result = await executeToolCall(call('add', undefined, { invalidInput }), new ToolSet([tool]), execution);
+    expect(run).not.toHaveBeenCalled();
+    expect(result.isError).toBe(true);
+    expect(result.output).toContain('your answer hit the output limit (max tokens)');
+    expect(result.output).toContain('Make the call shorter, or split the work into several smaller calls.');
+    expect(result.output).not.toContain('not valid JSON');
+    expect(trace.events).toEqual([expect.objectContaining({ type: 'validation-failure', issues: [expect.objectContaining({ code: 'cut_off' })] })]);
   });
 
   it('turns a tool that throws into an error result and an error trace event', async () => {

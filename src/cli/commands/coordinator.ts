@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { ToolRegistry } from '../../agent/role-loader.js';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
+import { recordingRequested } from '../../model/resolve-model.js';
 import { compareCoordinators, loadGoldenTriggers } from '../../workflow/handler/compare.js';
 import { loadConfiguration } from '../../workflow/handler/configuration.js';
 import { createHandler } from '../../workflow/handler/handler.js';
@@ -65,6 +66,8 @@ async function toolsBeside(file: string): Promise<() => Promise<ToolRegistry>> {
 
 function offlineModel(file: string): string | undefined {
   const cassette = join(dirname(file), 'cassette.json');
+  // TROUPE_RECORD: the cassette, key or not, so that resolveModel records it from TROUPE_RECORD_MODEL.
+  if (recordingRequested(process.env)) return `replay:${cassette}`;
   if (!existsSync(cassette) || process.env.ANTHROPIC_API_KEY || process.env.OPENAI_API_KEY) return undefined;
   process.stderr.write(`[troupe] no API key is set: the llm coordinator replays ${cassette}.\n`);
   return `replay:${cassette}`;
