@@ -11,6 +11,7 @@ import type { CrewRunOptions } from '../../crew/crew.js';
 import type { Approver } from '../../tools/approval.js';
 import { randomIds } from '../../core/ids.js';
 import { parseModelString } from '../../model/resolve-model.js';
+import { redactSecretsDeep } from '../../observe/redact-secrets.js';
 import { openStateStore } from '../../store/open-state-store.js';
 import type { StateStore } from '../../store/state-store.js';
 import { recordExamples } from '../../workflow/eval/record-examples.js';
@@ -78,7 +79,8 @@ async function runCrew(file: string, flags: RunFlags): Promise<void> {
     options.model = model;
   }
   if (!flags.quiet) options.trace = progressPrinter();
-  const result = await crew.run(requestFrom(flags), options);
+  // What a model said can quote a key it saw: what is printed is scrubbed of known secrets.
+  const result = redactSecretsDeep(await crew.run(requestFrom(flags), options));
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     process.stdout.write(`${crew.name}: ${result.status} — ${result.stop.reason}\n`);
@@ -135,7 +137,7 @@ function workflowOptions(home: string, flags: RunFlags, runId: string): RunWorkf
 
 async function report(summary: RunSummary, store: StateStore, flags: RunFlags): Promise<number> {
   const reviews = await listReviews(store, { runId: summary.runId, status: 'pending' });
-  if (flags.json) process.stdout.write(`${JSON.stringify({ ...summary, reviews }, null, 2)}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify(redactSecretsDeep({ ...summary, reviews }), null, 2)}\n`);
   else printSummary(summary, reviews);
   return exitCodeOf(summary);
 }
