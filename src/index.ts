@@ -12,7 +12,7 @@ export { resolveModel, parseModelString, registerModel, unregisterModel, type Mo
 export { replayModel, ReplayModel, type ReplayMode, type ReplayModelOptions } from './model/replay.js';
 export { costOf, priceOf, registerPrice, type ModelPrice, type ModelPriceInput } from './observe/pricing.js';
 export { createLogger, traceToLogger, type Logger, type LogLevel, type LoggerOptions } from './observe/logger.js';
-export { redactSecrets } from './observe/redact-secrets.js';
+export { redactSecrets, registerSecret, refreshSecretValues } from './observe/redact-secrets.js';
 export * from './agent/index.js';
 export {
   connectMcpServer,
