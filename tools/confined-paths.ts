@@ -65,6 +65,8 @@ export async function readConfined(root: string, path: string): Promise<string> 
 }
 
 export async function writeConfined(root: string, path: string, content: string): Promise<void> {
+  // The work directory itself may not exist yet: the first write makes it, as before.
+  await mkdir(root, { recursive: true });
   const target = await confinedPath(root, path);
   await mkdir(dirname(target), { recursive: true });
   // The folders just made (or found) must still be inside: a folder swapped for a symlink meanwhile is refused.
@@ -83,7 +85,13 @@ export async function writeConfined(root: string, path: string, content: string)
  * into a folder (outside, that would list foreign files; inside, it could loop).
  */
 export async function listConfined(root: string, skip: ReadonlySet<string> = new Set()): Promise<string[]> {
-  const realRoot = await realpath(root);
+  let realRoot: string;
+  try {
+    realRoot = await realpath(root);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
   const walk = async (dir: string): Promise<string[]> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     const files: string[] = [];
