@@ -8,11 +8,12 @@ export { ToolSet } from './tools/tool-set.js';
 export { executeToolCall, type ToolExecution } from './tools/execute-tool-call.js';
 export type { Approver, ApprovalRequest, ApprovalDecision } from './tools/approval.js';
 export { EffectScope, type Outbox, type OutboxRecord } from './tools/outbox.js';
+export { approveTools } from './tools/approval.js';
 export { resolveModel, parseModelString, registerModel, unregisterModel, type ModelProvider, type ModelSpec, type ResolveModelOptions } from './model/resolve-model.js';
 export { replayModel, ReplayModel, type ReplayMode, type ReplayModelOptions } from './model/replay.js';
 export { costOf, priceOf, registerPrice, type ModelPrice, type ModelPriceInput } from './observe/pricing.js';
 export { createLogger, traceToLogger, type Logger, type LogLevel, type LoggerOptions } from './observe/logger.js';
-export { redactSecrets } from './observe/redact-secrets.js';
+export { redactSecrets, registerSecret, refreshSecretValues } from './observe/redact-secrets.js';
 export * from './agent/index.js';
 export {
   connectMcpServer,

@@ -1,26 +1,26 @@
 // Tools confined to one work directory: write, read and list files, and run the TypeScript tests
-// in it. Paths are relative to the work directory and cannot leave it; results never contain the
-// directory's absolute path or timings, so a recorded conversation replays exactly.
-import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
+// in it. Paths are relative to the work directory and cannot leave it, lexically or through a
+// symbolic link (see confined-paths.ts). Running tests runs code a model wrote: `run_tests` needs
+// approval (a person's, or an approver the program sets explicitly, e.g. `approveTools`) and runs
+// sandboxed (see sandboxed-node.ts). Results never contain the directory's absolute path or
+// timings, so a recorded conversation replays exactly.
+import { rm } from 'node:fs/promises';
 import ts from 'typescript';
 import { z } from 'zod';
 import { defineTool, type Tool } from 'troupe';
+import { listConfined, readConfined, writeConfined } from './confined-paths.js';
+import { defaultSandboxLimits, runSandboxedNode, type SandboxLimits } from './sandboxed-node.js';
 
-const run = promisify(execFile);
 const relativePath = z.string().min(1).describe('Path relative to the work directory, e.g. src/tutor.ts');
+const notListed = new Set(['.build', 'node_modules']);
 
-export function workspaceTools(root: string): { writeFile: Tool; readFile: Tool; listFiles: Tool; runTests: Tool } {
-  const inside = (path: string): string => {
-    const target = resolve(root, path);
-    if (isAbsolute(path) || (target !== root && !target.startsWith(root + sep))) {
-      throw new Error(`"${path}" is outside the work directory; use a relative path without "..".`);
-    }
-    return target;
-  };
+export interface WorkspaceOptions {
+  /** Limits of a test run (time, heap, output); defaults suit a small project. */
+  sandbox?: Partial<SandboxLimits>;
+}
 
+export function workspaceTools(root: string, options: WorkspaceOptions = {}): { writeFile: Tool; readFile: Tool; listFiles: Tool; runTests: Tool } {
+  const limits: SandboxLimits = { ...defaultSandboxLimits, ...options.sandbox };
   return {
     writeFile: defineTool({
       name: 'write_file',
@@ -28,9 +28,7 @@ export function workspaceTools(root: string): { writeFile: Tool; readFile: Tool;
       input: z.object({ path: relativePath, content: z.string() }),
       sideEffects: 'write',
       run: async ({ path, content }) => {
-        const target = inside(path);
-        await mkdir(dirname(target), { recursive: true });
-        await writeFile(target, content);
+        await writeConfined(root, path, content);
         return `wrote ${path} (${content.split('\n').length} lines)`;
       },
     }),
@@ -39,47 +37,41 @@ export function workspaceTools(root: string): { writeFile: Tool; readFile: Tool;
       description: 'Reads a text file of the work directory.',
       input: z.object({ path: relativePath }),
       sideEffects: 'read',
-      run: async ({ path }) => readFile(inside(path), 'utf8'),
+      run: async ({ path }) => readConfined(root, path),
     }),
     listFiles: defineTool({
       name: 'list_files',
       description: 'Lists the files of the work directory.',
       input: z.object({}),
       sideEffects: 'read',
-      run: async () => (await listFiles(root)).join('\n') || '(empty)',
+      run: async () => (await listConfined(root, notListed)).join('\n') || '(empty)',
     }),
     runTests: defineTool({
       name: 'run_tests',
+      // The description is part of the recorded requests (crews/math-tutor/cassette.json): change it only with a new recording.
       description: "Compiles the work directory's TypeScript and runs its *.test.ts files with Node's test runner. Reports passed and failed tests.",
       input: z.object({}),
-      sideEffects: 'none',
-      timeoutMs: 60_000,
-      run: async (_, { signal }) => runTests(root, signal),
+      // It runs code the model wrote: an effect on the world nobody has reviewed, so never without approval.
+      sideEffects: 'external',
+      needsApproval: true,
+      timeoutMs: limits.timeoutMs + 5_000,
+      run: async (_, { signal }) => runTests(root, signal, limits),
     }),
   };
 }
 
-async function listFiles(root: string, dir = root): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name === '.build' || entry.name === 'node_modules') continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(root, path)));
-    else files.push(relative(root, path).split(sep).join('/'));
-  }
-  return files;
-}
-
-/** Transpiles every .ts file to .mjs under .build/ (no type check: fast and dependency-free), then runs the tests. */
-async function runTests(root: string, signal: AbortSignal): Promise<string> {
-  const build = join(root, '.build');
-  await rm(build, { recursive: true, force: true });
-  const sources = (await listFiles(root)).filter((file) => file.endsWith('.ts'));
+/**
+ * Transpiles every .ts file to .mjs under .build/ (no type check: fast and dependency-free), then
+ * runs the tests in one sandboxed process: Node's permission model forbids the child processes
+ * `node --test` would start per file, so one entry module imports each test file in turn.
+ */
+async function runTests(root: string, signal: AbortSignal, limits: SandboxLimits): Promise<string> {
+  await rm(`${root}/.build`, { recursive: true, force: true });
+  const sources = (await listConfined(root, notListed)).filter((file) => file.endsWith('.ts'));
   const tests = sources.filter((file) => file.endsWith('.test.ts'));
   if (tests.length === 0) return 'No test files (*.test.ts) found.';
   for (const file of sources) {
-    const source = await readFile(join(root, file), 'utf8');
+    const source = await readConfined(root, file);
     const output = ts.transpileModule(source, {
       fileName: file,
       reportDiagnostics: true,
@@ -87,16 +79,18 @@ async function runTests(root: string, signal: AbortSignal): Promise<string> {
     });
     const syntax = output.diagnostics?.filter((d) => d.category === ts.DiagnosticCategory.Error) ?? [];
     if (syntax.length > 0) return `Compile error in ${file}: ${ts.flattenDiagnosticMessageText(syntax[0]!.messageText, ' ')}`;
-    const target = join(build, file.replace(/\.ts$/, '.mjs'));
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, output.outputText.replace(/(from\s+['"]\.{1,2}\/[^'"]+?)\.(?:ts|js)(['"])/g, '$1.mjs$2'));
+    await writeConfined(root, `.build/${file.replace(/\.ts$/, '.mjs')}`, output.outputText.replace(/(from\s+['"]\.{1,2}\/[^'"]+?)\.(?:ts|js)(['"])/g, '$1.mjs$2'));
   }
-  const files = tests.map((file) => join('.build', file.replace(/\.ts$/, '.mjs')));
-  const result = await run(process.execPath, ['--test', '--test-reporter=tap', ...files], { cwd: root, signal, timeout: 55_000 }).then(
-    (done) => done.stdout,
-    (failed: { stdout?: string }) => failed.stdout ?? '',
-  );
-  return summarizeTap(result);
+  const entry = '.build/__run_tests__.mjs';
+  await writeConfined(root, entry, tests.map((file) => `await import(${JSON.stringify(`./${file.replace(/\.ts$/, '.mjs')}`)});`).join('\n'));
+  const result = await runSandboxedNode(root, entry, ['--test-reporter=tap'], signal, limits);
+  const notes = [...result.limitations.map((text) => `Not sandboxed here: ${text}.`)];
+  if (result.killed === 'timeout') notes.unshift(`Stopped: the tests ran longer than ${limits.timeoutMs} ms.`);
+  if (result.killed === 'output-limit') notes.unshift(`Stopped: the tests wrote more than ${limits.maxOutputBytes} bytes.`);
+  // A module that fails to load, a crash or a heap overflow ends the process with no failed test to show.
+  if (!result.killed && result.exitCode !== 0 && !/^\s*not ok /m.test(result.stdout)) notes.unshift(`The test process ended with ${result.exitSignal ? `signal ${result.exitSignal}` : `exit code ${result.exitCode}`} before reporting a failure (a module that does not load, a crash or the memory limit).`);
+  const summary = summarizeTap(result.stdout);
+  return notes.length ? `${summary}\n${notes.join('\n')}` : summary;
 }
 
 /** Test names and outcomes only: durations and paths would make every run's report differ. */

@@ -22,7 +22,7 @@ import {
 import { defaultMaxOutputTokens } from '../model/provider-options.js';
 import { resolveModel } from '../model/resolve-model.js';
 import { costOf, priceOf } from '../observe/pricing.js';
-import type { TraceSink } from '../observe/trace-event.js';
+import { redactingTrace, type TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
 import type { FileAccess, Tool } from '../tools/define-tool.js';
 import { executeToolCall, type ToolExecution } from '../tools/execute-tool-call.js';
@@ -187,7 +187,7 @@ export class Agent<Output = string> {
     const model = options.model === undefined ? this.#ownModel() : resolveModel(options.model, { where: { field: 'model' } });
     const clock = options.clock ?? systemClock;
     const runId = options.runId ?? (options.ids ?? randomIds)('run');
-    const trace = options.trace;
+    const trace = options.trace && redactingTrace(options.trace);
     const termination = this.#terminationFor(options);
     const transcript: Message[] = options.history ? [...options.history] : [];
     if (input !== undefined) transcript.push({ role: 'user', content: input });

@@ -2,7 +2,7 @@ import type { Agent, AgentRunOptions, AgentRunResult } from '../agent/agent.js';
 import { FinishValidationError } from '../agent/finish-validation-error.js';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
 import type { Message } from '../model/model-client.js';
-import type { TraceEvent, TraceSink } from '../observe/trace-event.js';
+import { redactingTrace, type TraceEvent, type TraceSink } from '../observe/trace-event.js';
 import type { CrewRunOptions } from './crew.js';
 import { CrewRecorder, type CrewResult, type CrewStop } from './crew-result.js';
 
@@ -31,7 +31,7 @@ export class CrewContext {
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? randomIds;
     this.runId = options.runId ?? this.ids('run');
-    this.trace = options.trace;
+    this.trace = options.trace && redactingTrace(options.trace);
     this.startedAt = this.clock.now();
   }
 
@@ -46,7 +46,7 @@ export class CrewContext {
   async runMember<Output>(agent: Agent<Output>, input: string | undefined, extra: Pick<AgentRunOptions, 'history' | 'termination'> = {}): Promise<MemberOutcome<Output>> {
     const options: AgentRunOptions = { ...extra, runId: this.runId, clock: this.clock, ids: this.ids };
     if (this.options.model !== undefined) options.model = this.options.model;
-    if (this.options.trace) options.trace = this.options.trace;
+    if (this.trace) options.trace = this.trace;
     if (this.options.signal) options.signal = this.options.signal;
     if (this.options.approver) options.approver = this.options.approver;
     if (this.options.effects) options.effects = this.options.effects;

@@ -1,6 +1,6 @@
 import { defaultMaxOutputTokens, type ProviderOptions } from './provider-options.js';
 import type Anthropic from '@anthropic-ai/sdk';
-import { secretRedactor } from '../observe/redact-secrets.js';
+import { registerSecret, secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
 import type {
   Message,
@@ -70,6 +70,8 @@ export class AnthropicModel implements ModelClient {
     this.#baseURL = options.baseURL || env['ANTHROPIC_BASE_URL'] || 'https://api.anthropic.com';
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#maxOutputTokens = options.maxOutputTokens ?? defaultMaxOutputTokens;
+    // A key given in code is scrubbed everywhere (logs, stored runs), as one from the environment is.
+    registerSecret(this.#apiKey);
     this.#redact = secretRedactor({ ...env, [keyVariable]: this.#apiKey });
   }
 

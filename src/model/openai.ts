@@ -1,6 +1,6 @@
 import { defaultMaxOutputTokens, type ProviderOptions } from './provider-options.js';
 import type OpenAI from 'openai';
-import { secretRedactor } from '../observe/redact-secrets.js';
+import { registerSecret, secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError } from './errors/provider-error.js';
 import type {
   Message,
@@ -73,6 +73,8 @@ export class OpenAIModel implements ModelClient {
     this.#baseURL = options.baseURL || env['OPENAI_BASE_URL'] || undefined;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#maxOutputTokens = options.maxOutputTokens ?? defaultMaxOutputTokens;
+    // A key given in code is scrubbed everywhere (logs, stored runs), as one from the environment is.
+    registerSecret(this.#apiKey);
     this.#redact = secretRedactor({ ...env, [keyVariable]: this.#apiKey });
     this.#organization = env['OPENAI_ORG_ID'] || null;
     this.#project = env['OPENAI_PROJECT_ID'] || null;

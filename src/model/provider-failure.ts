@@ -1,4 +1,5 @@
 import { AbortedError } from '../core/errors/aborted-error.js';
+import { knownSecretRedactor } from '../observe/redact-secrets.js';
 import {
   ProviderAuthError,
   ProviderRateLimitError,
@@ -58,9 +59,13 @@ export function abortedCall(modelId: string, signal: AbortSignal): AbortedError 
   return new AbortedError(`The call to model "${modelId}"`, { cause: signal.reason });
 }
 
-/** A 2xx answer whose body is not the documented JSON. */
-export function unreadableResponse(provider: string, problem: string, rawBody: string, status: number): ProviderResponseError {
-  return new ProviderResponseError(provider, problem, rawBody, { status });
+/**
+ * A 2xx answer whose body is not the documented JSON. The body is kept for diagnosis, scrubbed of
+ * known secrets first: a proxy's page can echo the request, key included, and the error is logged
+ * and stored.
+ */
+export function unreadableResponse(provider: string, problem: string, rawBody: string, status: number, redact: (text: string) => string = knownSecretRedactor()): ProviderResponseError {
+  return new ProviderResponseError(provider, redact(problem), redact(rawBody), { status });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { pino, type DestinationStream, type Level, type Logger as PinoLogger } from 'pino';
 import pinoPretty from 'pino-pretty';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import { secretRedactor, redactedText, type Environment } from './redact-secrets.js';
+import { redactSecretsDeep, secretRedactor, redactedText, type Environment } from './redact-secrets.js';
 import type { TraceEvent, TraceSink } from './trace-event.js';
 
 export type Logger = PinoLogger;
@@ -56,8 +56,9 @@ export const defaultRedactPaths: readonly string[] = [
 
 /**
  * A pino logger: readable lines on a terminal, JSON lines otherwise, credentials redacted by path,
- * and message strings scrubbed of secret env values and key-shaped strings (a key pasted into an
- * interpolated message has no path to match).
+ * and every string scrubbed of secret values (env values, registered keys, key-shaped strings):
+ * the message, and every field at any depth of a logged object, errors included (their message,
+ * stack, causes and fields such as a provider's `rawBody`, which can echo a key).
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const env = options.env ?? process.env;
@@ -66,6 +67,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const isTerminal = (destination as { isTTY?: boolean }).isTTY === true;
   const format = options.format ?? (isTerminal ? 'pretty' : 'json');
   const scrub = secretRedactor(env);
+  const errorToJson = pino.stdSerializers.err as (error: Error) => object;
+  const scrubDeep = <T>(value: T): T => redactSecretsDeep(value, scrub, errorToJson);
 
   const stream: DestinationStream =
     format === 'pretty'
@@ -77,9 +80,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level,
       base: options.bindings ? { ...options.bindings } : null,
       redact: { paths: [...defaultRedactPaths, ...(options.redact ?? [])], censor: redactedText },
+      // Errors are turned into scrubbed plain objects before pino sees them; the `err` serializer
+      // then keeps them as they are (pino's own would retype a plain object as "Object").
+      serializers: { err: (value: unknown) => (value instanceof Error ? scrubDeep(value) : value) },
+      formatters: { bindings: (bindings) => scrubDeep(bindings) },
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrub(arg) : arg));
+          const scrubbed = args.map((arg, index) => {
+            if (typeof arg === 'string') return scrub(arg);
+            // logger.error(err): keep pino's shape ({ err }, message taken from the error's).
+            if (index === 0 && arg instanceof Error) return { err: scrubDeep(arg) };
+            return arg && typeof arg === 'object' ? scrubDeep(arg) : arg;
+          });
           method.apply(this, scrubbed as Parameters<typeof method>);
         },
       },

@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '../core/errors/input-validation-error.js';
+import { knownSecretRedactor, redactSecretsDeep } from './redact-secrets.js';
 
 /**
  * Usage as traces and results report it. Mirrors the model layer's TokenUsage (observe comes
@@ -181,6 +182,19 @@ export type TraceEventType = TraceEvent['type'];
 
 /** Receives trace events as they happen. Must not throw; must be cheap (it runs in the agent loop). */
 export type TraceSink = (event: TraceEvent) => void;
+
+const redacting = Symbol('troupe.redactingTrace');
+
+/**
+ * The sink, handed events scrubbed of known secrets: tool inputs and outputs, a model's final
+ * output and a crew's task text carry what a model wrote or a tool fetched, which can quote a key.
+ * Wrapping twice (an agent inside a crew) scrubs once.
+ */
+export function redactingTrace(sink: TraceSink): TraceSink {
+  if ((sink as { [redacting]?: true })[redacting]) return sink;
+  const wrapped: TraceSink = (event) => sink(redactSecretsDeep(event, knownSecretRedactor()));
+  return Object.assign(wrapped, { [redacting]: true as const });
+}
 
 /** Keeps every event in memory, in order; for tests and for results that carry their trace. */
 export function collectTrace(): TraceSink & { events: TraceEvent[] } {

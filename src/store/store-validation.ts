@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { JsonValue } from '../core/json.js';
+import { jsonHoldsSecret, knownSecretRedactor, redactSecretsDeep } from '../observe/redact-secrets.js';
 import { NotJsonError } from './errors/not-json-error.js';
 
 // Names become file names (file store) and key parts (Redis store): no separators of either
@@ -35,11 +36,17 @@ export function validateVersion(what: string, value: number | undefined): void {
 /**
  * Serializes a value after checking that it is JSON all the way down, so that what is read back
  * equals what was written (JSON.stringify would silently drop `undefined` and functions, turn
- * `NaN` into null and a Date into a string).
+ * `NaN` into null and a Date into a string) — except for secrets: every document and entry of
+ * every store passes here, so this is where a key a model echoed, or a provider's error quoting
+ * it, is replaced by `[redacted]` before it is persisted. Text without a secret is written as is
+ * (one scan of the serialized text); only text with one is serialized again, scrubbed.
  */
 export function toJsonText(what: string, value: unknown): string {
   assertJson(what, value, '$', new Set());
-  return JSON.stringify(value as JsonValue);
+  const text = JSON.stringify(value as JsonValue);
+  const redact = knownSecretRedactor();
+  if (!jsonHoldsSecret(text, redact)) return text;
+  return JSON.stringify(redactSecretsDeep(value as JsonValue, redact));
 }
 
 function assertJson(what: string, value: unknown, path: string, ancestors: Set<object>): void {

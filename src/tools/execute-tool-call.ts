@@ -39,6 +39,9 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
   const tool = tools.get(call.name);
   if (!tool) {
     const available = tools.names.join(', ') || 'none';
+    // Recorded, not only answered: a model asking for a tool it was not given (perhaps told to
+    // by a page it read) is worth seeing in the trace.
+    reportInvalid(execution, call, 'tool-input', [{ path: [], message: `no tool "${call.name}" is available here (available: ${available})`, code: 'unknown_tool' }]);
     return errorResult(call, `Unknown tool "${call.name}". Available tools: ${available}.`);
   }
   if (call.invalidInput) {

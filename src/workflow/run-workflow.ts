@@ -4,7 +4,7 @@ import { formatIssues } from '../core/errors/input-validation-error.js';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
 import type { JsonValue } from '../core/json.js';
 import type { ModelClient } from '../model/model-client.js';
-import type { TraceSink } from '../observe/trace-event.js';
+import { redactingTrace, type TraceSink } from '../observe/trace-event.js';
 import type { StateStore } from '../store/state-store.js';
 import { openStateStore } from '../store/open-state-store.js';
 import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
@@ -145,6 +145,8 @@ class Engine {
     readonly workflow: Workflow<any>,
     readonly options: RunWorkflowOptions,
   ) {
+    // Transitions quote what models proposed (a review's "call send_email with {...}"): events are scrubbed of secrets.
+    if (options.trace) this.options = { ...options, trace: redactingTrace(options.trace) };
     this.store = options.store ?? openStateStore();
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? randomIds;

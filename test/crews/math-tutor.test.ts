@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { executeToolCall, ToolSet, manualClock } from 'troupe';
+import { approveTools, executeToolCall, ToolSet, manualClock } from 'troupe';
 import { runMathTutor } from '../../crews/math-tutor/run.js';
 import { summarizeTap, workspaceTools } from '../../tools/workspace.js';
 
@@ -27,14 +27,16 @@ describe('crews/math-tutor', () => {
     expect(readFileSync(join(workDir, 'tutor.ts'), 'utf8')).toContain("export type Operation = '+' | '-' | '*' | '/';");
     expect(existsSync(join(workDir, 'cli.ts'))).toBe(true);
     const tests = workspaceTools(workDir).runTests;
-    const report = await executeToolCall({ type: 'tool-call', id: 't', name: 'run_tests', input: {} }, new ToolSet([tests]), { runId: 'r', clock: manualClock() });
+    const approver = approveTools(['run_tests'], 'this test');
+    const report = await executeToolCall({ type: 'tool-call', id: 't', name: 'run_tests', input: {} }, new ToolSet([tests]), { runId: 'r', clock: manualClock(), approver });
     expect(report.output).toMatch(/^5 passed, 0 failed\n/);
   });
 
   it('keeps file tools inside the work directory', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'math-tutor-test-'));
     const tools = new ToolSet(Object.values(workspaceTools(workDir)));
-    const call = (name: string, input: unknown) => executeToolCall({ type: 'tool-call', id: 'c', name, input }, tools, { runId: 'r', clock: manualClock() });
+    const approver = approveTools(['run_tests'], 'this test');
+    const call = (name: string, input: unknown) => executeToolCall({ type: 'tool-call', id: 'c', name, input }, tools, { runId: 'r', clock: manualClock(), approver });
     expect((await call('write_file', { path: '../escape.txt', content: 'x' })).output).toMatch(/"..\/escape.txt" is outside the work directory/);
     expect((await call('write_file', { path: '/etc/passwd', content: 'x' })).output).toMatch(/outside the work directory/);
     expect((await call('write_file', { path: 'src/a.ts', content: 'export const a = 1;\n' })).output).toBe('wrote src/a.ts (2 lines)');

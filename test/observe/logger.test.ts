@@ -102,3 +102,45 @@ describe('redactSecrets', () => {
     expect(redactSecrets(text, env)).toBe('keys: [redacted] [redacted] [redacted] abc /usr/bin task-0123456789abcdefghijkl');
   });
 });
+
+describe('secrets in structured fields', () => {
+  // Not key-shaped on purpose: only knowing the value can catch it.
+  const key = 'proxy-echoed-credential-7f3a9c';
+
+  it('scrubs a provider error logged as { err }: its rawBody, message, details and nested causes', async () => {
+    const { ProviderResponseError } = await import('../../src/model/errors/provider-error.js');
+    const { logger, lines, records } = capture({ env: { ANTHROPIC_API_KEY: key } });
+    const error = new ProviderResponseError('anthropic', `proxy said ${key}`, `<html>Forwarded x-api-key: ${key}</html>`, { cause: new Error(`inner ${key}`) });
+    logger.error({ err: error, context: { nested: [{ deep: `value ${key}` }] } }, 'provider failed');
+    logger.error(error);
+    logger.error(new Error(`outer`, { cause: new Error(`inner ${key}`) }));
+    const output = lines.join('\n');
+    expect(output).not.toContain(key);
+    const [first, second] = records();
+    expect(first).toMatchObject({ msg: 'provider failed', err: { code: 'provider_response_invalid', rawBody: '<html>Forwarded x-api-key: [redacted]</html>' }, context: { nested: [{ deep: 'value [redacted]' }] } });
+    expect(String((first!['err'] as { message: string }).message)).toMatch(/proxy said \[redacted\]/);
+    expect(second).toMatchObject({ msg: expect.stringMatching(/could not be read: proxy said \[redacted\]/), err: { rawBody: expect.stringContaining('[redacted]') } });
+  });
+
+  it('scrubs *_KEY, *_TOKEN and *_SECRET values, the password of REDIS_URL, and keys registered by code', async () => {
+    const { registerSecret } = await import('../../src/observe/redact-secrets.js');
+    const env = { STRIPE_KEY: 'stripe-value-123456', GH_TOKEN: 'gh-token-value-99', APP_SECRET: 'app-secret-value', REDIS_URL: 'redis://:redis-pass-4242@127.0.0.1:6379' };
+    registerSecret('given-in-code-key-0001');
+    const { logger, lines } = capture({ env });
+    logger.info({ a: 'stripe-value-123456', b: ['gh-token-value-99'], c: { d: 'app-secret-value redis-pass-4242' }, e: 'given-in-code-key-0001' }, 'fields');
+    const output = lines.join('\n');
+    for (const secret of ['stripe-value-123456', 'gh-token-value-99', 'app-secret-value', 'redis-pass-4242', 'given-in-code-key-0001']) expect(output).not.toContain(secret);
+    expect(output).toContain('fields');
+  });
+});
+
+describe('provider errors', () => {
+  it('carry no key in the message or rawBody of an unreadable response', async () => {
+    const { unreadableResponse } = await import('../../src/model/provider-failure.js');
+    const { registerSecret } = await import('../../src/observe/redact-secrets.js');
+    registerSecret('code-given-provider-key-42');
+    const error = unreadableResponse('anthropic', 'the body is not a JSON object.', 'Proxy error; request had x-api-key: code-given-provider-key-42 and sk-ant-api03-abcdefghijklmnopqrstuv', 200);
+    expect(error.rawBody).toBe('Proxy error; request had x-api-key: [redacted] and [redacted]');
+    expect(JSON.stringify(error.toJSON())).not.toMatch(/code-given-provider-key-42|sk-ant-api03/);
+  });
+});

@@ -8,8 +8,10 @@ import { formatIssues } from '../../core/errors/input-validation-error.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
 import { loadCrew } from '../../crew/crew-loader.js';
 import type { CrewRunOptions } from '../../crew/crew.js';
+import type { Approver } from '../../tools/approval.js';
 import { randomIds } from '../../core/ids.js';
 import { parseModelString } from '../../model/resolve-model.js';
+import { redactSecretsDeep } from '../../observe/redact-secrets.js';
 import { openStateStore } from '../../store/open-state-store.js';
 import type { StateStore } from '../../store/state-store.js';
 import { recordExamples } from '../../workflow/eval/record-examples.js';
@@ -73,16 +75,17 @@ export interface RunFlags {
 }
 
 async function runCrew(file: string, flags: RunFlags): Promise<void> {
-  const tools = await crewTools(file);
+  const { tools, approver } = await crewTools(file);
   const crew = loadCrew(file, { tools });
-  const options: CrewRunOptions = {};
+  const options: CrewRunOptions = approver ? { approver } : {};
   const model = flags.model ?? offlineModel(dirname(file));
   if (model) {
     parseModelString(model, { field: '--model' });
     options.model = model;
   }
   if (!flags.quiet) options.trace = progressPrinter();
-  const result = await crew.run(requestFrom(flags), options);
+  // What a model said can quote a key it saw: what is printed is scrubbed of known secrets.
+  const result = redactSecretsDeep(await crew.run(requestFrom(flags), options));
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     process.stdout.write(`${crew.name}: ${result.status} — ${result.stop.reason}\n`);
@@ -147,7 +150,7 @@ function workflowOptions(home: string, flags: RunFlags, runId: string): RunWorkf
 async function report(summary: RunSummary, store: StateStore, flags: RunFlags): Promise<number> {
   const corrupt: CorruptRecordError[] = [];
   const reviews = await listReviews(store, { runId: summary.runId, status: 'pending' }, corrupt);
-  if (flags.json) process.stdout.write(`${JSON.stringify({ ...summary, reviews }, null, 2)}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify(redactSecretsDeep({ ...summary, reviews }), null, 2)}\n`);
   else printSummary(summary, reviews);
   for (const error of corrupt) process.stderr.write(`troupe: ${error.message}\n`);
   return exitCodeOf(summary);
@@ -183,16 +186,20 @@ function findCrewFile(crew: string): string | undefined {
 
 /**
  * A crew's tools come from `tools.js` beside its crew file (or its compiled copy under dist/),
- * whose default export returns them: tools often need setup, like a work directory.
+ * whose default export returns them: tools often need setup, like a work directory. Its named
+ * export `approver`, when there is one, decides on the calls that need approval: the program's
+ * explicit choice, in code (without it such a call waits for a person).
  */
-async function crewTools(file: string): Promise<ToolRegistry> {
+async function crewTools(file: string): Promise<{ tools: ToolRegistry; approver?: Approver }> {
   const dir = dirname(resolve(file));
   const candidates = [join(dir, 'tools.js'), join(resolve('dist'), dirname(file), 'tools.js')];
   const found = candidates.find((path) => existsSync(path));
-  if (!found) return {};
-  const module = (await import(pathToFileURL(found).href)) as { default?: () => ToolRegistry | Promise<ToolRegistry> };
+  if (!found) return { tools: {} };
+  const module = (await import(pathToFileURL(found).href)) as { default?: () => ToolRegistry | Promise<ToolRegistry>; approver?: Approver };
   if (typeof module.default !== 'function') throw new ConfigurationError(`${found} must export a default function that returns the crew's tools`, { file: found });
-  return module.default();
+  if (module.approver !== undefined && typeof module.approver !== 'function') throw new ConfigurationError(`${found}: its "approver" export must be a function`, { file: found, field: 'approver' });
+  const tools = await module.default();
+  return module.approver ? { tools, approver: module.approver } : { tools };
 }
 
 function requestFrom(flags: RunFlags): string | undefined {

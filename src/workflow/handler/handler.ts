@@ -270,6 +270,10 @@ function recordToolCalls(into: ToolCallRecord[], next: TraceSink | undefined): T
   return (event: TraceEvent) => {
     if (event.type === 'tool-call-start') inputs.set(event.callId, event.input);
     if (event.type === 'tool-call-end') into.push({ tool: event.tool, input: inputs.get(event.callId), output: event.output, isError: event.isError, by: event.agent ?? 'coordinator' });
+    // A call to a tool the configuration does not approve is refused, and kept with the others.
+    if (event.type === 'validation-failure' && event.issues.some((issue) => issue.code === 'unknown_tool')) {
+      into.push({ tool: event.tool, input: null, output: `refused: ${event.issues[0]!.message}`, isError: true, by: event.agent ?? 'coordinator' });
+    }
     next?.(event);
   };
 }

@@ -1,6 +1,6 @@
 export type { Trigger, FileRef } from './trigger.js';
 export { fieldOf } from './trigger.js';
-export { VirtualFiles, fileTools } from './virtual-files.js';
+export { VirtualFiles, fileTools, FileOutsideRootError } from './virtual-files.js';
 export { configurationSchema, defineConfiguration, loadConfiguration, matchTrigger, type Configuration, type ConfigurationSpec } from './configuration.js';
 export { createHandler, Handler, type HandlerOptions, type HandlerOutcome, type ToolCallRecord } from './handler.js';
 export { UnapprovedToolError, ScriptToolError, type ScriptContext, type CoordinatorScript } from './script-coordinator.js';

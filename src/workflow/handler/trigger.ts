@@ -3,7 +3,7 @@ import type { JsonValue } from '../../core/json.js';
 /** A file that came with a trigger (a message's attachment, a ticket's upload), by reference: read only when a tool asks. */
 export interface FileRef {
   name: string;
-  /** Where it is: a path (relative to the handler's file root), a `file:` URL, or a `data:` URL. */
+  /** Where it is: a path relative to the handler's file root (it must stay under it, symlinks included), or a `data:` URL. */
   uri: string;
   mediaType?: string;
 }

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { TroupeError } from '../../core/errors/troupe-error.js';
 import { z } from 'zod';
 import { defineTool, type Tool } from '../../tools/define-tool.js';
 import type { FileRef } from './trigger.js';
@@ -49,12 +50,56 @@ export class VirtualFiles {
       const body = ref.uri.slice(comma + 1);
       return meta.endsWith(';base64') ? Buffer.from(body, 'base64').toString('utf8') : decodeURIComponent(body);
     }
-    const path = ref.uri.startsWith('file:') ? fileURLToPath(ref.uri) : isAbsolute(ref.uri) ? ref.uri : resolve(this.root, ref.uri);
-    if (!ref.uri.startsWith('file:') && !isAbsolute(ref.uri) && !path.startsWith(resolve(this.root) + sep)) {
-      throw new Error(`file "${ref.name}" points outside the handler's file root`);
-    }
-    return readFile(path, 'utf8');
+    return readUnderRoot(this.root, ref);
   }
+}
+
+/** Thrown when a trigger's file reference points outside the handler's file root, however it tries. */
+export class FileOutsideRootError extends TroupeError {
+  readonly code = 'file_outside_root';
+  readonly fault = 'user' as const;
+  constructor(ref: FileRef, how: string) {
+    super(`file "${ref.name}" (${JSON.stringify(ref.uri)}) is refused: ${how}. Give a path relative to the handler's file root, or a data: URL.`, { details: { name: ref.name, uri: ref.uri } });
+  }
+}
+
+/**
+ * A trigger's references come from outside (a webhook body, a chat message), so they may only
+ * name files under the file root: no absolute path, no `file:` URL, and no symlink under the root
+ * that leads out of it (the real path is checked, and the file opened without following a
+ * symlink swapped in after the check).
+ */
+async function readUnderRoot(root: string, ref: FileRef): Promise<string> {
+  if (/^file:/i.test(ref.uri)) throw new FileOutsideRootError(ref, 'file: URLs are not accepted');
+  if (isAbsolute(ref.uri)) throw new FileOutsideRootError(ref, 'absolute paths are not accepted');
+  const realRoot = await realpath(root);
+  const lexical = resolve(root, ref.uri);
+  if (!within(resolve(root), lexical)) throw new FileOutsideRootError(ref, 'it leaves the file root');
+  let real: string;
+  try {
+    real = await realpath(lexical);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`file "${ref.name}" (${JSON.stringify(ref.uri)}) does not exist under the handler's file root`);
+    throw error;
+  }
+  if (!within(realRoot, real)) throw new FileOutsideRootError(ref, 'a symbolic link under the file root leads out of it');
+  let handle;
+  try {
+    handle = await open(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'EMLINK') throw new FileOutsideRootError(ref, 'it became a symbolic link while being read');
+    throw error;
+  }
+  try {
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function within(root: string, path: string): boolean {
+  return path !== root && path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /** The tools through which a coordinator (model or script) sees the trigger's files. */
