@@ -165,10 +165,10 @@ export class WorkItemStore {
     return kept;
   }
 
-  /** Records a notification's outcome once; false when it was recorded before (a retried job). */
-  async recordOutcome(outcome: NotificationOutcome): Promise<boolean> {
+  /** Records a notification's outcome once, kept for `ttlMs`; false when it was recorded before (a retried job). */
+  async recordOutcome(outcome: NotificationOutcome, ttlMs: number): Promise<boolean> {
     try {
-      await this.store.put(this.outcomesCollection, outcome.id, outcome as unknown as JsonValue, { expectedVersion: 0 });
+      await this.store.put(this.outcomesCollection, outcome.id, outcome as unknown as JsonValue, { expectedVersion: 0, ttlMs });
       return true;
     } catch (error) {
       if (error instanceof VersionConflictError) return false;
@@ -180,8 +180,12 @@ export class WorkItemStore {
     return (await this.store.get<JsonValue>(this.outcomesCollection, id))?.value as NotificationOutcome | undefined;
   }
 
-  async append(event: WorkEvent): Promise<void> {
-    await this.store.append(this.eventStream, event as unknown as JsonValue);
+  /**
+   * Appends an event once per key (a retried step appends it again without doubling it), keeping
+   * the newest `keepLast` events.
+   */
+  async append(event: WorkEvent, key: string, keepLast: number): Promise<void> {
+    await this.store.append(this.eventStream, event as unknown as JsonValue, { key, keepLast });
   }
 }
 
