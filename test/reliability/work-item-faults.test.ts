@@ -305,6 +305,7 @@ describe.runIf(hasRedisServer)('work items when Redis stops and restarts mid-run
       await own.exited;
     }
     if (own) rmSync(own.dir, { recursive: true, force: true });
+    if (scenario) rmSync(scenario.dir, { recursive: true, force: true });
   });
 
   it('finishes every notification once after Redis comes back on the same port and data', async () => {
