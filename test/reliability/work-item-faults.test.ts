@@ -243,7 +243,9 @@ describe.runIf(redis)('work items under process faults (troupe worker on Redis)'
     }
   });
 
-  const fastRecovery = ['--concurrency', '1', '--lock-duration-ms', '1000', '--stalled-interval-ms', '500'];
+  // One job per worker, so a kill interrupts exactly the job its marker names. The lock is long
+  // enough that a busy machine does not take a live worker's job for a dead one's.
+  const fastRecovery = ['--concurrency', '1', '--lock-duration-ms', '3000', '--stalled-interval-ms', '1000'];
 
   it('survives SIGKILL of a worker in a model call and of another in a tool with side effects: each effect once', async () => {
     const scenario = new Scenario(redisUrl, fastRecovery);
