@@ -25,5 +25,6 @@ export {
   type TaskRecord,
   type Transition,
 } from './run-state.js';
+export { storeOutbox } from './store-outbox.js';
 export * from './handler/index.js';
 export * from './eval/index.js';

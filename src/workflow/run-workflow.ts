@@ -14,6 +14,8 @@ import { getReview, type ReviewRequest } from './review.js';
 import { approvalKey, runStep, type ReviewDraft, type StepOutcome } from './run-step.js';
 import { collections, finalStates, itemKey, listItems, loadRun, runStateVersion, toJson, transitionsStream, type ItemRecord, type ItemState, type RunGraph, type RunRecord, type RunStatus, type Transition } from './run-state.js';
 import { edgeInput, settle } from './item-graph.js';
+import { storeOutbox } from './store-outbox.js';
+import type { Outbox } from '../tools/outbox.js';
 
 /** An item to process: its input, and an id (default `item-<n>`) that names it in state and reviews. */
 export interface WorkItemInput<Input> {
@@ -99,6 +101,7 @@ class Engine {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly runId: string;
+  readonly outbox: Outbox;
 
   constructor(
     readonly workflow: Workflow<any>,
@@ -108,6 +111,7 @@ class Engine {
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? randomIds;
     this.runId = options.runId ?? this.ids('run');
+    this.outbox = storeOutbox(this.store);
   }
 
   async receive(id: string, input: unknown): Promise<ItemRecord> {
@@ -200,6 +204,7 @@ class Engine {
         task: name,
         idempotencyKey: `${this.runId}.${item.id}.${name}`,
         approver: this.approverFor(item),
+        outbox: this.outbox,
         ...(this.options.trace ? { trace: this.options.trace } : {}),
         ...(this.options.signal ? { signal: this.options.signal } : {}),
       },
