@@ -5,6 +5,7 @@ import type { TraceSink } from '../observe/trace-event.js';
 import type { JobQueue, QueuedJob } from '../queue/job-queue.js';
 import { QueueIdleTimeoutError, UnrecoverableJobError, isUnrecoverable } from '../queue/queue-errors.js';
 import type { ReadOptions, StateStore } from '../store/state-store.js';
+import { EffectScope } from '../tools/outbox.js';
 import { lineDiff } from './line-diff.js';
 import { chatPrompt, decide, historyOf, notificationPrompt, taskAgent, type TaskAgent } from './task-agent.js';
 import { GraphNotQuietError, UnknownWorkItemError, WorkItemContentionError } from './work-errors.js';
@@ -169,7 +170,7 @@ export class WorkGraph {
     for (let round = 1; round <= maxRounds; round++) {
       const { item } = await this.#read(id);
       const turns = await this.#items.turns(id);
-      const { decision, messages } = await decide(agent, chatPrompt(message, item), historyOf(turns, this.spec.conversationTurns), this.#runOptions());
+      const { decision, messages } = await decide(agent, chatPrompt(message, item), historyOf(turns, this.spec.conversationTurns), this.#runOptions(`chat.${chatId}`));
       const turn: ConversationTurn = { id: chatId, basisVersion: item.version, messages, decision };
       if (decision.kind === 'no-change') {
         await this.#items.addTurn(id, turn, this.spec.conversationTurns);
@@ -322,7 +323,7 @@ export class WorkGraph {
     const earlier = turns.find((turn) => turn.id === notification.id && turn.basisVersion === item.version);
     if (earlier) return earlier.decision;
     const history = historyOf(turns, this.spec.conversationTurns);
-    const { decision, messages } = await decide(this.#agent(item.id), notificationPrompt(notification, item), history, this.#runOptions());
+    const { decision, messages } = await decide(this.#agent(item.id), notificationPrompt(notification, item), history, this.#runOptions(`notification.${notification.id}`));
     const kept = await this.#items.addTurn(item.id, { id: notification.id, basisVersion: item.version, messages, decision }, this.spec.conversationTurns);
     return kept.decision;
   }
@@ -406,8 +407,15 @@ export class WorkGraph {
     return agent;
   }
 
-  #runOptions() {
-    return { clock: this.#clock, ids: this.#ids, ...(this.#trace ? { trace: this.#trace } : {}) };
+  /**
+   * A run's options. Its side-effecting tool calls are recorded under `scope` (the notification,
+   * or the chat): a redelivered job, or a round asked again after a conflicting write, repeats the
+   * calls of the same notification, which are then answered from the record instead of acting
+   * twice, and each call's `context.idempotencyKey` is the same on every delivery.
+   */
+  #runOptions(scope: string) {
+    const effects = new EffectScope(this.#items.outbox(this.spec.retention.outcomesMs), `work.${this.name}.${scope}`);
+    return { clock: this.#clock, ids: this.#ids, effects, ...(this.#trace ? { trace: this.#trace } : {}) };
   }
 }
 

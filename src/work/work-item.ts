@@ -3,6 +3,7 @@ import type { Clock } from '../core/ids.js';
 import type { Message } from '../model/model-client.js';
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
 import type { StateStore } from '../store/state-store.js';
+import type { Outbox, OutboxRecord } from '../tools/outbox.js';
 
 /** The persisted format of a work item document; bump it when the shape changes (STYLE.md point 9). */
 export const workItemSchemaVersion = 1;
@@ -79,6 +80,7 @@ export class WorkItemStore {
   readonly itemsCollection: string;
   readonly conversationsCollection: string;
   readonly outcomesCollection: string;
+  readonly effectsCollection: string;
   readonly eventStream: string;
 
   constructor(
@@ -89,6 +91,7 @@ export class WorkItemStore {
     this.itemsCollection = `work.${graph}.items`;
     this.conversationsCollection = `work.${graph}.conversations`;
     this.outcomesCollection = `work.${graph}.notifications`;
+    this.effectsCollection = `work.${graph}.effects`;
     this.eventStream = `work.${graph}.events`;
   }
 
@@ -174,6 +177,28 @@ export class WorkItemStore {
       if (error instanceof VersionConflictError) return false;
       throw error;
     }
+  }
+
+  /**
+   * Where the agents' side-effecting tool calls are recorded (see `Outbox`), each record kept for
+   * `ttlMs`: as long as the outcomes, since a record must outlive every redelivery of its job too.
+   */
+  outbox(ttlMs: number): Outbox {
+    const { store, effectsCollection } = this;
+    return {
+      async get(key) {
+        return (await store.get(effectsCollection, key))?.value as OutboxRecord | undefined;
+      },
+      async record(key, record) {
+        try {
+          await store.put(effectsCollection, key, record as unknown as JsonValue, { expectedVersion: 0, ttlMs });
+          return record;
+        } catch (error) {
+          if (!(error instanceof VersionConflictError)) throw error;
+          return ((await store.get(effectsCollection, key))?.value as OutboxRecord | undefined) ?? record;
+        }
+      },
+    };
   }
 
   async outcome(id: string): Promise<NotificationOutcome | undefined> {
