@@ -144,16 +144,16 @@ class Scenario {
     return worker.exited;
   }
 
-  hold(kind: 'model' | 'tool'): void {
+  hold(kind: 'model' | 'answer' | 'tool' | 'returned'): void {
     writeFileSync(join(this.dir, `hold-${kind}`), '');
   }
 
-  release(kind: 'model' | 'tool'): void {
+  release(kind: 'model' | 'answer' | 'tool' | 'returned'): void {
     rmSync(join(this.dir, `hold-${kind}`), { force: true });
   }
 
   /** Markers in the order written: which process started what (a notice key). */
-  markers(kind: 'model' | 'tool'): Array<{ pid: number; n: number; key: string }> {
+  markers(kind: 'model' | 'answer' | 'tool' | 'returned'): Array<{ pid: number; n: number; key: string }> {
     return readdirSync(this.dir)
       .flatMap((file) => {
         const match = new RegExp(`^${kind}-(\\d+)-(\\d+)\\.marker$`).exec(file);
@@ -190,8 +190,12 @@ class Scenario {
     expect(JSON.parse(items.get('sink')!.content)).toEqual(Object.fromEntries(mids.map((mid) => [mid, 2])));
     expect(items.get('sink')!.version).toBe(1 + mids.length);
 
+    // One line per notice, each under its own idempotency key.
     const expectedKeys = [...mids.map((mid) => noticeKey(mid, 'root', 2)), ...mids.map((mid) => noticeKey('sink', mid, 2))].sort();
-    expect(this.lines('outbox.log').sort()).toEqual(expectedKeys);
+    const outbox = this.lines('outbox.log').map((line) => line.split(' '));
+    expect(outbox.map(([, key]) => key).sort()).toEqual(expectedKeys);
+    expect(new Set(outbox.map(([id]) => id)).size).toBe(expectedKeys.length);
+    expect(outbox.every(([id]) => /^effect-[0-9a-f]{32}$/.test(id!))).toBe(true);
 
     const outcomes = await graph.outcomes();
     expect(outcomes.map((outcome) => `${outcome.id} ${outcome.outcome}`).sort()).toEqual(
@@ -247,35 +251,39 @@ describe.runIf(redis)('work items under process faults (troupe worker on Redis)'
   // enough that a busy machine does not take a live worker's job for a dead one's.
   const fastRecovery = ['--concurrency', '1', '--lock-duration-ms', '3000', '--stalled-interval-ms', '1000'];
 
-  it('survives SIGKILL of a worker in a model call and of another in a tool with side effects: each effect once', async () => {
+  it('survives SIGKILL of a worker in a tool with side effects and of another in a model call: each effect once', async () => {
     const scenario = new Scenario(redisUrl, fastRecovery);
     scenarios.push(scenario);
-    scenario.hold('model');
     scenario.hold('tool');
+    scenario.hold('answer');
     await scenario.startWorkers(3);
     const graph = await scenario.changeRoot();
+    const attempts = (key: string) => scenario.lines('attempts.log').filter((line) => line.startsWith(`${key} `));
 
-    // A model call is under way: kill its worker there.
-    const inModel = await waitFor(() => scenario.markers('model')[0], 60_000, 'a model call to start');
-    expect(await scenario.kill(inModel.pid)).toBe(null);
-    scenario.startWorker();
-    scenario.release('model');
-
-    // A tool has made its side effect and not returned yet: kill its worker there. (Not the job
-    // the first kill interrupted: a job that stalls twice is failed by BullMQ's maxStalledCount.)
-    const inTool = await waitFor(
-      () => scenario.markers('tool').find((marker) => marker.key !== inModel.key && !scenario.killed.has(marker.pid)),
-      60_000,
-      'a tool call to make its side effect',
-    );
-    expect(scenario.lines('outbox.log')).toContain(inTool.key);
+    // A tool has made its side effect and not returned yet: kill its worker there.
+    const inTool = await waitFor(() => scenario.markers('tool')[0], 60_000, 'a tool call to make its side effect');
+    expect(scenario.lines('outbox.log').some((line) => line.endsWith(` ${inTool.key}`))).toBe(true);
     expect(await scenario.kill(inTool.pid)).toBe(null);
     scenario.startWorker();
     scenario.release('tool');
 
+    // A model call is under way after its job's tool call ended: kill its worker there. (Not the
+    // job the first kill interrupted: a job that stalls twice is failed by BullMQ's maxStalledCount.)
+    const inModel = await waitFor(
+      () => scenario.markers('answer').find((marker) => marker.key !== inTool.key && !scenario.killed.has(marker.pid)),
+      60_000,
+      'a model call after a tool call',
+    );
+    expect(await scenario.kill(inModel.pid)).toBe(null);
+    scenario.startWorker();
+    scenario.release('answer');
+
     await scenario.expectExactlyOnce(graph);
-    // The killed tool call ran again on another worker; its effect still happened once.
-    expect(scenario.lines('attempts.log').filter((key) => key === inTool.key).length).toBeGreaterThanOrEqual(2);
+    // The tool call killed before it returned ran again, with the same idempotency key, which the
+    // outbox refused; the one that had returned was answered from Troupe's record, not run again.
+    expect(attempts(inTool.key).length).toBeGreaterThanOrEqual(2);
+    expect(new Set(attempts(inTool.key)).size).toBe(1);
+    expect(attempts(inModel.key)).toHaveLength(1);
   }, 240_000);
 
   it('lets two workers race for one item, also for one notification delivered twice at once', async () => {
@@ -322,10 +330,9 @@ describe.runIf(hasRedisServer)('work items when Redis stops and restarts mid-run
     await before.close({ graceMs: 500 });
 
     await own.stop();
-    // Jobs go on while Redis is away: tools return, models answer, writes fail and are retried.
-    const seen = scenario.markers('model').length;
+    // Jobs go on while Redis is away: tools return, their records and writes fail and are retried.
     scenario.release('tool');
-    await waitFor(() => scenario!.markers('model').length > seen, 60_000, 'a job to go on while Redis is down');
+    await waitFor(() => scenario!.markers('returned').length > 0, 60_000, 'a tool call to return while Redis is down');
     await own.start();
 
     await scenario.expectExactlyOnce(scenario.open());
