@@ -7,8 +7,9 @@ import { StoreCorruptError } from './errors/store-corrupt-error.js';
 import { VersionConflictError } from './errors/version-conflict-error.js';
 import { errorCode, withFileLock } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { parseJsonText, toJsonText, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
+import { parseJsonText, toJsonText, validateEntryKey, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
 import type {
+  AppendOptions,
   DeleteOptions,
   ListOptions,
   ListPage,
@@ -37,6 +38,8 @@ const formatVersion = 1;
 interface DocumentFile {
   format: number;
   version: number;
+  /** When the document expires (ms since the epoch), if it was written with a TTL. */
+  expiresAt?: number;
   value: JsonValue;
 }
 
@@ -46,6 +49,17 @@ interface StreamMeta {
   seq: number;
   /** Bytes of the log that are committed; anything after them is a torn append. */
   bytes: number;
+  /** The sequence number of the log's first line: 1 until the stream is trimmed. */
+  first?: number;
+  /** Which log holds the entries: 0 is `<stream>.jsonl`, n is `<stream>~<n>.jsonl` (each trim writes the next). */
+  gen?: number;
+}
+
+/** The idempotency keys of a stream's kept entries, read from its log up to `bytes` of generation `gen`. */
+interface KeyIndex {
+  gen: number;
+  bytes: number;
+  keys: Map<string, number>;
 }
 
 /**
@@ -53,14 +67,16 @@ interface StreamMeta {
  * once (a run in one terminal, a review approved from another).
  *
  *     <root>/documents/<collection>/<id>.json    {"format":1,"version":3,"value":...}
- *     <root>/streams/<stream>.jsonl              {"seq":1,"entry":...} per line
- *     <root>/streams/<stream>.meta.json          {"format":1,"seq":3,"bytes":120}
+ *     <root>/streams/<stream>.jsonl              {"seq":1,"entry":...} per line ({"seq":1,"key":"k","entry":...} with a key)
+ *     <root>/streams/<stream>.meta.json          {"format":1,"seq":3,"bytes":120}, plus "first" and "gen" once trimmed
  *
  * Documents are replaced whole (temporary file, fsync, rename), so a reader never needs a lock
  * and never sees half a write. Writers take a per-document or per-stream lock file (see
  * `withFileLock`). An append writes the log line first and the meta file second; the meta file
  * is the commit point, so a crash in between leaves a torn tail that readers ignore and the next
- * append cuts off, and sequence numbers never repeat or skip.
+ * append cuts off, and sequence numbers never repeat or skip. Trimming (`keepLast`) writes the
+ * kept lines to the log of the next generation, then commits it in the meta file, then removes
+ * the old log; a crash at any point leaves the committed log intact.
  *
  * Upper-case letters in names are written as `^` + the lower-case letter so that `Ab` and `ab`
  * stay apart on case-insensitive file systems (macOS, Windows).
@@ -71,6 +87,7 @@ export class FileStore implements StateStore {
   readonly #mutex = new KeyedMutex();
   readonly #createdDirectories = new Set<string>();
   readonly #batches = new Map<string, PendingAppend[]>();
+  readonly #keyIndexes = new Map<string, KeyIndex>();
 
   constructor(options: FileStoreOptions = {}) {
     this.root = options.root ?? join(process.env.TROUPE_HOME ?? '.troupe', 'state');
@@ -93,11 +110,13 @@ export class FileStore implements StateStore {
     const path = this.#documentPath(collection, id);
     const text = toJsonText(`The value of "${collection}/${id}"`, value);
     validateVersion('expectedVersion', options.expectedVersion);
+    const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
     return this.#locked(path, async () => {
       const version = (await this.#readDocument(path, collection, id))?.version ?? 0;
       if (options.expectedVersion !== undefined && options.expectedVersion !== version)
         throw new VersionConflictError(collection, id, options.expectedVersion, version);
-      await writeAtomically(path, `{"format":${formatVersion},"version":${version + 1},"value":${text}}`);
+      const expires = ttl === undefined ? '' : `"expiresAt":${Date.now() + ttl},`;
+      await writeAtomically(path, `{"format":${formatVersion},"version":${version + 1},${expires}"value":${text}}`);
       return { id, version: version + 1, value };
     });
   }
@@ -138,15 +157,25 @@ export class FileStore implements StateStore {
     const considered = ids.slice(0, limit);
     const items: StoredDocument<T>[] = [];
     const corrupt: CorruptRecordError[] = [];
+    const expired: string[] = [];
     for (const id of considered) {
+      // Deleted since the directory was read: skip it, as a list taken a moment later would.
+      const path = join(directory, `${encodeName(id)}.json`);
       try {
-        // Deleted since the directory was read: skip it, as a list taken a moment later would.
-        const file = await this.#readDocument(join(directory, `${encodeName(id)}.json`), collection, id);
-        if (file) items.push({ id, version: file.version, value: file.value as T });
+        const file = await this.#readDocumentFile(path, collection, id);
+        if (file && isExpired(file)) expired.push(path);
+        else if (file) items.push({ id, version: file.version, value: file.value as T });
       } catch (error) {
         if (!(error instanceof CorruptRecordError)) throw error;
         corrupt.push(error);
       }
+    }
+    // Expired documents are removed here, under their lock, unless written again meanwhile.
+    for (const path of expired) {
+      await this.#locked(path, async () => {
+        const file = await this.#readDocumentFile(path, collection, path).catch(() => undefined);
+        if (file && isExpired(file)) await unlink(path).catch(() => {});
+      });
     }
     const last = considered.at(-1);
     return { items, ...(ids.length > limit && last !== undefined ? { next: last } : {}), ...(corrupt.length ? { corrupt } : {}) };
@@ -158,37 +187,58 @@ export class FileStore implements StateStore {
    * Many concurrent appenders (a run's items all recording transitions) then cost about as much as
    * one, and each still gets its own sequence number in arrival order.
    */
-  async append<T extends JsonValue>(stream: string, entry: T): Promise<number> {
+  async append<T extends JsonValue>(stream: string, entry: T, options: AppendOptions = {}): Promise<number> {
     const base = this.#streamBase(stream);
     const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
+    const key = validateEntryKey(options.key);
+    const keepLast = options.keepLast === undefined ? undefined : validatePositiveLimit('keepLast', options.keepLast, 1);
     return new Promise<number>((resolve, reject) => {
+      const pending: PendingAppend = { text, resolve, reject, ...(key !== undefined ? { key } : {}), ...(keepLast !== undefined ? { keepLast } : {}) };
       const waiting = this.#batches.get(base);
       if (waiting) {
-        waiting.push({ text, resolve, reject });
+        waiting.push(pending);
         return;
       }
-      const batch: PendingAppend[] = [{ text, resolve, reject }];
+      const batch: PendingAppend[] = [pending];
       this.#batches.set(base, batch);
       this.#locked(base, async () => {
         // From here on, new appends start the next batch.
         this.#batches.delete(base);
-        return this.#commit(base, batch.map((item) => item.text));
+        return this.#commit(base, batch);
       }).then(
-        (first) => batch.forEach((item, index) => item.resolve(first + index)),
-        (error: unknown) => batch.forEach((item) => item.reject(error)),
+        (seqs) => batch.forEach((item, index) => item.resolve(seqs[index]!)),
+        (error: unknown) => {
+          // What this process knows of the stream's keys may no longer match the log.
+          this.#keyIndexes.delete(base);
+          batch.forEach((item) => item.reject(error));
+        },
       );
     });
   }
 
-  /** Writes entries under the stream's lock; returns the first one's sequence number. */
-  async #commit(base: string, texts: string[]): Promise<number> {
+  /** Writes entries under the stream's lock; returns each one's sequence number (the earlier entry's for a key already there). */
+  async #commit(base: string, batch: PendingAppend[]): Promise<number[]> {
     const meta = await this.#readMeta(base);
-    const log = `${base}.jsonl`;
+    const log = logPath(base, meta.gen ?? 0);
     const size = await stat(log).then((info) => info.size, (error: unknown) => (errorCode(error) === 'ENOENT' ? 0 : Promise.reject(error)));
     if (size < meta.bytes) throw new StoreCorruptError(log, `the log has ${size} bytes but ${meta.bytes} were committed`);
     if (size > meta.bytes) await truncate(log, meta.bytes);
-    const first = meta.seq + 1;
-    const lines = texts.map((text, index) => `{"seq":${first + index},"entry":${text}}\n`).join('');
+    const index = batch.some((item) => item.key !== undefined) ? await this.#keyIndex(base, meta) : undefined;
+    const seqs: number[] = [];
+    const added = new Map<string, number>();
+    let lines = '';
+    let seq = meta.seq;
+    for (const item of batch) {
+      const earlier = item.key === undefined ? undefined : (index!.keys.get(item.key) ?? added.get(item.key));
+      if (earlier !== undefined) {
+        seqs.push(earlier);
+        continue;
+      }
+      seqs.push(++seq);
+      if (item.key !== undefined) added.set(item.key, seq);
+      lines += item.key === undefined ? `{"seq":${seq},"entry":${item.text}}\n` : `{"seq":${seq},"key":${JSON.stringify(item.key)},"entry":${item.text}}\n`;
+    }
+    if (seq === meta.seq) return seqs;
     const handle = await open(log, 'a');
     try {
       await handle.appendFile(lines);
@@ -196,9 +246,71 @@ export class FileStore implements StateStore {
     } finally {
       await handle.close();
     }
-    const next: StreamMeta = { format: formatVersion, seq: meta.seq + texts.length, bytes: meta.bytes + Buffer.byteLength(lines) };
+    const next: StreamMeta = { ...meta, seq, bytes: meta.bytes + Buffer.byteLength(lines) };
     await writeAtomically(`${base}.meta.json`, JSON.stringify(next));
-    return first;
+    if (index) {
+      for (const [key, at] of added) index.keys.set(key, at);
+      index.bytes = next.bytes;
+    }
+    const keeps = batch.flatMap((item) => (item.keepLast === undefined ? [] : [item.keepLast]));
+    if (keeps.length > 0) await this.#trim(base, next, Math.min(...keeps));
+    return seqs;
+  }
+
+  /**
+   * The keys of the stream's kept entries. Kept between appends and brought up to date from the
+   * log's new bytes (appends of other processes); rebuilt from the whole log after a trim.
+   */
+  async #keyIndex(base: string, meta: StreamMeta): Promise<KeyIndex> {
+    const gen = meta.gen ?? 0;
+    let index = this.#keyIndexes.get(base);
+    if (!index || index.gen !== gen || index.bytes > meta.bytes) index = { gen, bytes: 0, keys: new Map() };
+    if (index.bytes < meta.bytes) {
+      const log = logPath(base, gen);
+      const handle = await open(log, 'r');
+      try {
+        const chunk = Buffer.alloc(meta.bytes - index.bytes);
+        await handle.read(chunk, 0, chunk.length, index.bytes);
+        for (const line of chunk.toString('utf8').split('\n')) {
+          if (!line.includes('"key":')) continue;
+          const parsed = parseJsonText<{ seq?: unknown; key?: unknown }>(line, (problem) => new StoreCorruptError(log, problem));
+          if (typeof parsed.key === 'string' && typeof parsed.seq === 'number') index.keys.set(parsed.key, parsed.seq);
+        }
+      } finally {
+        await handle.close();
+      }
+      index.bytes = meta.bytes;
+    }
+    this.#keyIndexes.set(base, index);
+    return index;
+  }
+
+  /**
+   * Keeps the newest `keep` entries once more than 10 % over: rewriting the log on every append
+   * would cost its whole size each time. Runs under the stream's lock, after a commit.
+   */
+  async #trim(base: string, meta: StreamMeta, keep: number): Promise<void> {
+    const first = meta.first ?? 1;
+    const count = meta.seq - first + 1;
+    if (count <= keep + Math.ceil(keep / 10)) return;
+    const gen = meta.gen ?? 0;
+    const log = logPath(base, gen);
+    const committed = (await readFile(log)).subarray(0, meta.bytes);
+    let start = 0;
+    for (let dropped = 0; dropped < count - keep; dropped++) start = committed.indexOf(10, start) + 1;
+    const kept = committed.subarray(start);
+    // Written whole under a name no committed meta points at yet ('w' replaces a crashed attempt's).
+    const handle = await open(logPath(base, gen + 1), 'w');
+    try {
+      await handle.writeFile(kept);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const next: StreamMeta = { format: formatVersion, seq: meta.seq, bytes: kept.length, first: first + count - keep, gen: gen + 1 };
+    await writeAtomically(`${base}.meta.json`, JSON.stringify(next));
+    this.#keyIndexes.delete(base);
+    await unlink(log).catch(() => {});
   }
 
   async read<T extends JsonValue = JsonValue>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {
@@ -206,18 +318,32 @@ export class FileStore implements StateStore {
     const limit = validatePositiveLimit('limit', options.limit, 1000);
     const after = options.after ?? 0;
     validateVersion('after', after);
-    // The meta file first: it says how much of the log is committed.
-    const meta = await this.#readMeta(base);
-    if (after >= meta.seq) return [];
-    const log = `${base}.jsonl`;
-    const text = (await readFile(log)).subarray(0, meta.bytes).toString('utf8');
-    // Line n holds sequence number n (no gaps), so skip `after` lines without parsing them.
+    // The meta file first: it says which log holds the entries and how much of it is committed.
+    // A trim may remove that log before it is read: then the new meta file names the next one.
+    let meta: StreamMeta;
+    let buffer: Buffer;
+    for (let attempt = 1; ; attempt++) {
+      meta = await this.#readMeta(base);
+      if (after >= meta.seq) return [];
+      try {
+        buffer = await readFile(logPath(base, meta.gen ?? 0));
+        break;
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT' || attempt >= 10) throw error;
+      }
+    }
+    const log = logPath(base, meta.gen ?? 0);
+    const text = buffer.subarray(0, meta.bytes).toString('utf8');
+    // The first line holds sequence number `first` and the rest follow without gaps, so skip
+    // the lines up to `after` without parsing them.
+    const first = meta.first ?? 1;
+    const from = Math.max(after, first - 1);
     let start = 0;
-    for (let skipped = 0; skipped < after; skipped++) start = text.indexOf('\n', start) + 1;
+    for (let skipped = first - 1; skipped < from; skipped++) start = text.indexOf('\n', start) + 1;
     const entries: StreamEntry<T>[] = [];
     while (entries.length < limit && start < text.length) {
       const end = text.indexOf('\n', start);
-      const expected = after + entries.length + 1;
+      const expected = from + entries.length + 1;
       const corrupt = (problem: string) => new StoreCorruptError(`${log} line ${expected}`, problem);
       if (end < 0) throw corrupt('the line is cut off');
       const parsed = parseJsonText<{ seq?: unknown; entry?: T }>(text.slice(start, end), corrupt);
@@ -253,7 +379,13 @@ export class FileStore implements StateStore {
     return this.#mutex.run(lockPath, () => withFileLock(lockPath, this.#lockOptions, section));
   }
 
+  /** The document, unless it does not exist or has expired. */
   async #readDocument(path: string, collection: string, id: string): Promise<DocumentFile | undefined> {
+    const file = await this.#readDocumentFile(path, collection, id);
+    return file && !isExpired(file) ? file : undefined;
+  }
+
+  async #readDocumentFile(path: string, collection: string, id: string): Promise<DocumentFile | undefined> {
     const text = await readText(path);
     if (text === undefined) return undefined;
     const file = parseJsonText<Partial<DocumentFile> | null>(text, (problem) => new CorruptRecordError(collection, id, `not valid JSON (${problem})`, path));
@@ -267,7 +399,7 @@ export class FileStore implements StateStore {
     const text = await readText(path);
     if (text === undefined) return { format: formatVersion, seq: 0, bytes: 0 };
     const meta = parseJsonText<Partial<StreamMeta>>(text, (problem) => new StoreCorruptError(path, problem));
-    if (meta.format !== formatVersion || typeof meta.seq !== 'number' || typeof meta.bytes !== 'number')
+    if (meta.format !== formatVersion || typeof meta.seq !== 'number' || typeof meta.bytes !== 'number' || !['undefined', 'number'].includes(typeof meta.first) || !['undefined', 'number'].includes(typeof meta.gen))
       throw new StoreCorruptError(path, `not a format ${formatVersion} stream meta file`);
     return meta as StreamMeta;
   }
@@ -275,8 +407,18 @@ export class FileStore implements StateStore {
 
 interface PendingAppend {
   text: string;
+  key?: string;
+  keepLast?: number;
   resolve: (seq: number) => void;
   reject: (error: unknown) => void;
+}
+
+function isExpired(file: DocumentFile): boolean {
+  return file.expiresAt !== undefined && Date.now() >= file.expiresAt;
+}
+
+function logPath(base: string, gen: number): string {
+  return gen === 0 ? `${base}.jsonl` : `${base}~${gen}.jsonl`;
 }
 
 async function readText(path: string): Promise<string | undefined> {

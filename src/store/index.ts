@@ -8,6 +8,7 @@ export type {
   ListOptions,
   ListPage,
   StreamEntry,
+  AppendOptions,
   ReadOptions,
 } from './state-store.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';

@@ -8,8 +8,9 @@ import { StoreCorruptError } from './errors/store-corrupt-error.js';
 import { StoreUnavailableError } from './errors/store-unavailable-error.js';
 import { VersionConflictError } from './errors/version-conflict-error.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { parseJsonText, toJsonText, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
+import { parseJsonText, toJsonText, validateEntryKey, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
 import type {
+  AppendOptions,
   DeleteOptions,
   ListOptions,
   ListPage,
@@ -45,17 +46,38 @@ function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-// KEYS: document hash, collection index. ARGV: id, value, expected version ('' = any).
+// KEYS: document hash, collection index, collection expiry index. ARGV: id, value, expected
+// version ('' = any), time to live in ms ('' = none).
 // Returns {written (1|0), version after the write or current version on conflict}.
+// A document with a TTL also gets a score (when it expires) in the expiry index; each such write
+// drops up to 100 ids that have expired since from both indexes, so the id index does not keep
+// growing with documents Redis has already removed.
 const putScript = script(`
 local current = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
 if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= current then return {0, current} end
 redis.call('HSET', KEYS[1], 'value', ARGV[2], 'version', current + 1)
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
+local ttl = tonumber(ARGV[4])
+if ttl then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
+  for _, id in ipairs(expired) do
+    if id ~= ARGV[1] then
+      redis.call('ZREM', KEYS[3], id)
+      redis.call('ZREM', KEYS[2], id)
+    end
+  end
+  redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
+else
+  redis.call('PERSIST', KEYS[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
 return {1, current + 1}
 `);
 
-// KEYS: document hash, collection index. ARGV: id, expected version ('' = any).
+// KEYS: document hash, collection index, collection expiry index. ARGV: id, expected version ('' = any).
 // Returns {accepted (1|0), version the document had (0 = did not exist)}.
 const deleteScript = script(`
 local current = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
@@ -63,8 +85,38 @@ if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= current then return {0, current} end
 if current > 0 then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
 end
 return {1, current}
+`);
+
+// KEYS: stream list, stream keys (sorted set: key -> seq), trimmed count. ARGV: entry text, key
+// ('' = none), keep last ('' = all). Returns the entry's sequence number (the earlier entry's
+// for a key already there). Entry n sits at list index n - 1 - trimmed.
+const appendScript = script(`
+local trimmed = tonumber(redis.call('GET', KEYS[3])) or 0
+if ARGV[2] ~= '' then
+  local seen = redis.call('ZSCORE', KEYS[2], ARGV[2])
+  if seen then return tonumber(seen) end
+end
+local seq = trimmed + redis.call('RPUSH', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], seq, ARGV[2]) end
+local keep = tonumber(ARGV[3])
+if keep and seq - trimmed > keep then
+  local excess = seq - trimmed - keep
+  redis.call('LTRIM', KEYS[1], excess, -1)
+  redis.call('INCRBY', KEYS[3], excess)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', trimmed + excess)
+end
+return seq
+`);
+
+// KEYS: stream list, trimmed count. ARGV: after, limit. Returns {seq before the first entry, entries}.
+const readScript = script(`
+local trimmed = tonumber(redis.call('GET', KEYS[2])) or 0
+local start = tonumber(ARGV[1]) - trimmed
+if start < 0 then start = 0 end
+return {trimmed + start, redis.call('LRANGE', KEYS[1], start, start + tonumber(ARGV[2]) - 1)}
 `);
 
 /**
@@ -72,12 +124,15 @@ return {1, current}
  *
  *     <prefix>doc:<collection>:<id>   hash {value: JSON text, version}
  *     <prefix>ids:<collection>        sorted set of ids, all scores 0, so ZRANGEBYLEX gives id order
+ *     <prefix>exp:<collection>        sorted set of the ids of documents with a TTL, scored by expiry (ms)
  *     <prefix>stream:<stream>         list of entries' JSON text
+ *     <prefix>streamkeys:<stream>     sorted set of the idempotency keys of kept entries, scored by seq
+ *     <prefix>streamtrim:<stream>     how many entries were trimmed from the head of the list
  *
- * Compare-and-set writes and deletes are Lua scripts, atomic in Redis. A stream's sequence number
- * is the list's length returned by RPUSH, itself atomic: entries are never removed, so entry n
- * sits at index n-1, with no counter to keep in step. Names cannot contain `:`, so keys of
- * different collections and ids never collide.
+ * Compare-and-set writes, deletes and appends are Lua scripts, atomic in Redis. A stream's
+ * sequence number is the list's length after RPUSH plus the entries trimmed before: entry n sits
+ * at index n - 1 - trimmed. Names cannot contain `:`, so keys of different collections and ids
+ * never collide.
  */
 export class RedisStore implements StateStore {
   readonly prefix: string;
@@ -137,8 +192,9 @@ export class RedisStore implements StateStore {
     const key = this.#documentKey(collection, id);
     const text = toJsonText(`The value of "${collection}/${id}"`, value);
     validateVersion('expectedVersion', options.expectedVersion);
+    const ttl = options.ttlMs === undefined ? '' : String(validatePositiveLimit('ttlMs', options.ttlMs, 1));
     const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
-    const [written, version] = await this.#eval(putScript, [key, this.#indexKey(collection)], [id, text, expected]);
+    const [written, version] = (await this.#eval(putScript, [key, this.#indexKey(collection), this.#expiryKey(collection)], [id, text, expected, ttl])) as [number, number];
     if (!written) throw new VersionConflictError(collection, id, options.expectedVersion ?? 0, version);
     return { id, version, value };
   }
@@ -151,7 +207,7 @@ export class RedisStore implements StateStore {
     const key = this.#documentKey(collection, id);
     validateVersion('expectedVersion', options.expectedVersion);
     const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
-    const [accepted, version] = await this.#eval(deleteScript, [key, this.#indexKey(collection)], [id, expected]);
+    const [accepted, version] = (await this.#eval(deleteScript, [key, this.#indexKey(collection), this.#expiryKey(collection)], [id, expected])) as [number, number];
     if (!accepted) throw new VersionConflictError(collection, id, options.expectedVersion ?? 0, version);
     return version > 0;
   }
@@ -189,10 +245,13 @@ export class RedisStore implements StateStore {
     return { items, ...(ids.length > limit && last !== undefined ? { next: last } : {}), ...(corrupt.length ? { corrupt } : {}) };
   }
 
-  async append<T extends JsonValue>(stream: string, entry: T): Promise<number> {
+  async append<T extends JsonValue>(stream: string, entry: T, options: AppendOptions = {}): Promise<number> {
     const key = this.#streamKey(stream);
     const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
-    return this.#call(() => this.#client.rpush(key, text));
+    const entryKey = validateEntryKey(options.key) ?? '';
+    const keep = options.keepLast === undefined ? '' : String(validatePositiveLimit('keepLast', options.keepLast, 1));
+    const keys = [key, `${this.prefix}streamkeys:${stream}`, `${this.prefix}streamtrim:${stream}`];
+    return Number(await this.#eval(appendScript, keys, [text, entryKey, keep]));
   }
 
   async read<T extends JsonValue = JsonValue>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {
@@ -200,8 +259,8 @@ export class RedisStore implements StateStore {
     const limit = validatePositiveLimit('limit', options.limit, 1000);
     const after = options.after ?? 0;
     validateVersion('after', after);
-    const texts = await this.#call(() => this.#client.lrange(key, after, after + limit - 1));
-    return texts.map((text, position) => ({ seq: after + position + 1, entry: this.#parse<T>(text, `${key}[${after + position}]`) }));
+    const [before, texts] = (await this.#eval(readScript, [key, `${this.prefix}streamtrim:${stream}`], [String(after), String(limit)])) as [number, string[]];
+    return texts.map((text, position) => ({ seq: before + position + 1, entry: this.#parse<T>(text, `${key} entry ${before + position + 1}`) }));
   }
 
   async close(): Promise<void> {
@@ -219,6 +278,10 @@ export class RedisStore implements StateStore {
     return `${this.prefix}ids:${validateName('collection', collection)}`;
   }
 
+  #expiryKey(collection: string): string {
+    return `${this.prefix}exp:${validateName('collection', collection)}`;
+  }
+
   #streamKey(stream: string): string {
     return `${this.prefix}stream:${validateName('stream', stream)}`;
   }
@@ -231,7 +294,7 @@ export class RedisStore implements StateStore {
     return parseJsonText<T>(text, (problem) => new StoreCorruptError(`${this.target} key ${key}`, problem));
   }
 
-  async #eval(script: Script, keys: string[], args: string[]): Promise<[number, number]> {
+  async #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
     const result = await this.#call(async () => {
       try {
         return await this.#client.evalsha(script.sha, keys.length, ...keys, ...args);
@@ -240,8 +303,7 @@ export class RedisStore implements StateStore {
         return await this.#client.eval(script.source, keys.length, ...keys, ...args);
       }
     });
-    const [first, second] = result as [number, number];
-    return [first, second];
+    return result;
   }
 
   /** Runs a command, connecting first if needed; a failure to reach Redis becomes `StoreUnavailableError`. */

@@ -15,6 +15,29 @@ export interface PutOptions {
    * `VersionConflictError`. `0` means "must not exist yet" (create-only). Omit to write blindly.
    */
   expectedVersion?: number;
+  /**
+   * The document expires this many milliseconds after the write: from then on it reads as
+   * missing (version 0, so a create-only put succeeds again) and the store removes it (Redis at
+   * once, the file store when it next lists the collection). A put without it makes the
+   * document permanent again.
+   */
+  ttlMs?: number;
+}
+
+export interface AppendOptions {
+  /**
+   * Idempotency key: the entry is appended only if no entry with this key is among the entries
+   * the stream still keeps; otherwise nothing is written and the sequence number of the entry
+   * already there is returned. A step that is retried after a crash re-appends its entry with the
+   * same key and never doubles it.
+   */
+  key?: string;
+  /**
+   * Keep only the newest `keepLast` entries: older entries and their keys are removed.
+   * Sequence numbers are never reused. The Redis store trims to exactly this many on every
+   * append; the file store rewrites its log in batches, so up to 10 % more may remain.
+   */
+  keepLast?: number;
 }
 
 export interface DeleteOptions {
@@ -56,7 +79,10 @@ export interface ListPage<T extends JsonValue = JsonValue> {
 }
 
 export interface StreamEntry<T extends JsonValue = JsonValue> {
-  /** 1, 2, 3 ... per stream, with no gaps and no duplicates, in the order appends were accepted. */
+  /**
+   * 1, 2, 3 ... per stream, with no gaps and no duplicates, in the order appends were accepted.
+   * Trimmed entries (`AppendOptions.keepLast`) keep their numbers: the first one kept may be > 1.
+   */
   seq: number;
   entry: T;
 }
@@ -105,9 +131,12 @@ export interface StateStore {
   list<T extends JsonValue = JsonValue>(collection: string, options?: ListOptions): Promise<ListPage<T>>;
 
   /** Appends an entry to a stream (created on first append) and returns its sequence number. */
-  append<T extends JsonValue>(stream: string, entry: T): Promise<number>;
+  append<T extends JsonValue>(stream: string, entry: T, options?: AppendOptions): Promise<number>;
 
-  /** Entries of a stream in sequence order; empty for a stream that does not exist. */
+  /**
+   * Entries of a stream in sequence order, from the oldest one still kept (see
+   * `AppendOptions.keepLast`); empty for a stream that does not exist.
+   */
   read<T extends JsonValue = JsonValue>(stream: string, options?: ReadOptions): Promise<StreamEntry<T>[]>;
 
   /** Where a document lives (a file path, a Redis key), for messages that point at it. */

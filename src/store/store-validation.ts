@@ -28,6 +28,14 @@ export function validatePositiveLimit(what: string, value: number | undefined, f
   return value;
 }
 
+/** An idempotency key of a stream entry: 1–300 characters. */
+export function validateEntryKey(key: unknown): string | undefined {
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || key.length === 0 || key.length > 300)
+    throw new ConfigurationError(`an entry key must be a string of 1–300 characters, got ${typeof key === 'string' ? `${key.length} characters` : String(key)}.`, { field: 'key' });
+  return key;
+}
+
 export function validateVersion(what: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
     throw new ConfigurationError(`${what} must be a whole number >= 0, got ${String(value)}.`, { field: what });

@@ -6,6 +6,8 @@ export {
   type WorkItemDefinition,
   type WorkGraphSpec,
   type PropagationLimits,
+  type WorkRetention,
+  defaultRetention,
 } from './work-graph-definition.js';
 export {
   WorkItemStore,

@@ -36,6 +36,26 @@ export interface PropagationLimits {
   maxUpdatesPerItem?: number;
 }
 
+/**
+ * How long a graph keeps what flowed through it in the store. Without bounds, a busy graph's
+ * outcomes and events grow forever (one document and one event per notification).
+ */
+export interface WorkRetention {
+  /**
+   * Milliseconds each notification's outcome document is kept (default 7 days). The outcome is
+   * what makes a notification happen once: a job delivered again finds it and stops. So keep it
+   * longer than a job of this graph can wait to be delivered again: a job whose worker died is
+   * redelivered when a worker next runs (`troupe worker` down for a weekend needs more than 2 days),
+   * and workers re-send the notifications of a person's change only while it is younger than
+   * half of this (see `WorkGraph.work`).
+   */
+  outcomesMs?: number;
+  /** The newest this many events of the graph are kept (default 10,000); older ones are trimmed. */
+  events?: number;
+}
+
+export const defaultRetention: Required<WorkRetention> = { outcomesMs: 7 * 24 * 3600 * 1000, events: 10_000 };
+
 export interface WorkGraphDefinition {
   /** 1–40 characters of letters, digits, `_` and `-`; names the queue and the store collections. */
   name: string;
@@ -48,6 +68,8 @@ export interface WorkGraphDefinition {
   limits?: PropagationLimits;
   /** Turns of each item's conversation kept and shown to its agent (default 12). */
   conversationTurns?: number;
+  /** How long outcomes and events are kept (defaults: outcomes 7 days, the last 10,000 events). */
+  retention?: WorkRetention;
 }
 
 /** A checked definition: ids valid, dependencies known, cycles found, dependents indexed. */
@@ -59,6 +81,7 @@ export interface WorkGraphSpec {
   readonly dependents: ReadonlyMap<string, readonly string[]>;
   readonly limits: Required<PropagationLimits>;
   readonly conversationTurns: number;
+  readonly retention: Required<WorkRetention>;
   /** Cycles found when cycles are allowed (empty otherwise). */
   readonly cycles: readonly string[][];
 }
@@ -106,9 +129,15 @@ export function defineWorkGraph(definition: WorkGraphDefinition): WorkGraphSpec 
   }
   const conversationTurns = definition.conversationTurns ?? 12;
   if (!Number.isInteger(conversationTurns) || conversationTurns < 0) throw new ConfigurationError('conversationTurns must be a whole number of at least 0.', { field: 'conversationTurns' });
+  const retention = { ...defaultRetention, ...definition.retention };
+  for (const [field, value] of Object.entries(definition.retention ?? {})) {
+    if (!(field in defaultRetention)) throw new ConfigurationError(`retention.${field} is not a retention setting: use outcomesMs or events.`, { field: `retention.${field}` });
+    if (!Number.isSafeInteger(value) || value < 1) throw new ConfigurationError(`retention.${field} must be a whole number of at least 1, not ${value}.`, { field: `retention.${field}` });
+  }
   return {
     name: definition.name,
     definition,
+    retention,
     items,
     dependents,
     limits: {

@@ -5,6 +5,7 @@ import type { TraceSink } from '../observe/trace-event.js';
 import type { JobQueue, QueuedJob } from '../queue/job-queue.js';
 import { QueueIdleTimeoutError, UnrecoverableJobError, isUnrecoverable } from '../queue/queue-errors.js';
 import type { ReadOptions, StateStore } from '../store/state-store.js';
+import { EffectScope } from '../tools/outbox.js';
 import { lineDiff } from './line-diff.js';
 import { chatPrompt, decide, historyOf, notificationPrompt, taskAgent, type TaskAgent } from './task-agent.js';
 import { GraphNotQuietError, UnknownWorkItemError, WorkItemContentionError } from './work-errors.js';
@@ -55,6 +56,10 @@ const maxRounds = 4;
  * `<dependent>+<X>+v<v>`, so the queue drops repeats, and the outcome document (create-only)
  * drops repeats the queue has forgotten. A retried job finds its change id recorded on the item,
  * and its agent's decision in the conversation, so it never applies a change twice.
+ *
+ * Each event is appended under a key naming what it describes (`change:<item>:v<version>`,
+ * `outcome:<notification id>`...), so a step that is retried after a crash appends it again
+ * without doubling it: every applied change and every outcome has exactly one event.
  */
 export class WorkGraph {
   readonly name: string;
@@ -165,7 +170,7 @@ export class WorkGraph {
     for (let round = 1; round <= maxRounds; round++) {
       const { item } = await this.#read(id);
       const turns = await this.#items.turns(id);
-      const { decision, messages } = await decide(agent, chatPrompt(message, item), historyOf(turns, this.spec.conversationTurns), this.#runOptions());
+      const { decision, messages } = await decide(agent, chatPrompt(message, item), historyOf(turns, this.spec.conversationTurns), this.#runOptions(`chat.${chatId}`));
       const turn: ConversationTurn = { id: chatId, basisVersion: item.version, messages, decision };
       if (decision.kind === 'no-change') {
         await this.#items.addTurn(id, turn, this.spec.conversationTurns);
@@ -190,21 +195,33 @@ export class WorkGraph {
   }
 
   /**
-   * A person's (chat) or code's change is written before its notifications are queued, so a
-   * process that died between the two would leave the dependents unaware. Each worker therefore
-   * re-sends the notifications of items whose latest change was direct when it starts: the same
-   * job ids de-duplicate them, and one already handled is skipped by its recorded outcome.
-   * (Changes made by notifications need no sweep: their job is retried.)
+   * A person's (chat) or code's change is written before its event is appended and its
+   * notifications are queued, so a process that died in between would leave them missing. Each
+   * worker therefore re-sends the notifications of items whose latest change was direct when it
+   * starts: the same job ids de-duplicate them, and one already handled is skipped by its
+   * recorded outcome. (Changes made by notifications need no sweep: their job is retried.)
+   *
+   * Only changes younger than half the outcome retention are re-sent: an older one's outcomes may
+   * have expired, and its notifications would run again. Its event is appended again (under its
+   * key) only within the hour: a key is remembered only while its event is among the kept ones,
+   * and an hour is far less than the time the default 10,000 events take to flow on any graph
+   * we know of, while a crashed process's change is normally swept by the next worker to start.
    */
   async #resendDirectChanges(): Promise<void> {
-    const ids = [...this.spec.items.keys()].filter((id) => (this.spec.dependents.get(id) ?? []).length > 0);
+    const now = this.#clock.now();
+    const ids = [...this.spec.items.keys()];
     for (let start = 0; start < ids.length; start += 64) {
       await Promise.all(
         ids.slice(start, start + 64).map(async (id) => {
           const found = await this.#items.get(id);
           const origin = found?.document.changes.at(-1)?.changeId;
           if (!found || !origin || found.item.version < 2 || (found.item.changedBy !== 'chat' && found.item.changedBy !== 'code')) return;
-          await this.#notifyDependents(found.item, undefined, { depth: 0, origin });
+          const age = now - found.item.updatedAt;
+          if (age < 3600_000) {
+            const { id: item, version, summary, changedBy } = found.item;
+            await this.#emit({ type: 'item-change', item, version, summary, changedBy, changeId: origin, origin, depth: 0, at: found.item.updatedAt });
+          }
+          if (age < this.spec.retention.outcomesMs / 2) await this.#notifyDependents(found.item, undefined, { depth: 0, origin });
         }),
       );
     }
@@ -290,6 +307,9 @@ export class WorkGraph {
    * change's notifications carry the newer content.
    */
   async #recovered(notification: ItemNotification, item: WorkItem, version: number): Promise<void> {
+    // Its event too, in case the earlier run died before appending it (the key keeps it single).
+    const summary = item.version === version ? item.summary : 'applied (recovered after a retry)';
+    await this.#emit({ type: 'item-change', item: item.id, version, summary, changedBy: 'notification', changeId: notification.id, origin: notification.origin, depth: notification.depth, at: this.#clock.now() });
     const sent = item.version === version ? await this.#notifyDependents(item, undefined, notification) : { notified: [], notNotified: [] };
     await this.#record(notification, { outcome: 'updated', version, note: `${item.version === version ? item.summary : 'applied'} (recovered after a retry)`, ...sent });
   }
@@ -303,7 +323,7 @@ export class WorkGraph {
     const earlier = turns.find((turn) => turn.id === notification.id && turn.basisVersion === item.version);
     if (earlier) return earlier.decision;
     const history = historyOf(turns, this.spec.conversationTurns);
-    const { decision, messages } = await decide(this.#agent(item.id), notificationPrompt(notification, item), history, this.#runOptions());
+    const { decision, messages } = await decide(this.#agent(item.id), notificationPrompt(notification, item), history, this.#runOptions(`notification.${notification.id}`));
     const kept = await this.#items.addTurn(item.id, { id: notification.id, basisVersion: item.version, messages, decision }, this.spec.conversationTurns);
     return kept.decision;
   }
@@ -343,13 +363,16 @@ export class WorkGraph {
   async #record(notification: ItemNotification, result: Pick<NotificationOutcome, 'note' | 'notified' | 'notNotified'> & { outcome: NotificationOutcome['outcome']; version?: number; bound?: 'update-budget' }): Promise<void> {
     const { id, item, source, sourceVersion, depth, origin } = notification;
     const outcome: NotificationOutcome = { id, item, source, sourceVersion, depth, origin, ...result, at: this.#clock.now() };
-    // Only the run that records the outcome appends the event, so the stream has one per notification
-    // (unless a process dies between the two: the document is the record, the stream the timeline).
-    if (await this.#items.recordOutcome(outcome)) await this.#emit({ type: 'notification-outcome', ...outcome });
+    // The event first, the document second. The document is what a job delivered again checks
+    // first: once it exists, the event does too, so a duplicate delivery appends nothing. A run
+    // that died between the two is redelivered, finds no document, and appends the event again
+    // under the same key: still one event.
+    await this.#emit({ type: 'notification-outcome', ...outcome });
+    await this.#items.recordOutcome(outcome, this.spec.retention.outcomesMs);
   }
 
   async #emit(event: WorkEvent): Promise<void> {
-    await this.#items.append(event);
+    await this.#items.append(event, eventKey(event), this.spec.retention.events);
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -384,14 +407,35 @@ export class WorkGraph {
     return agent;
   }
 
-  #runOptions() {
-    return { clock: this.#clock, ids: this.#ids, ...(this.#trace ? { trace: this.#trace } : {}) };
+  /**
+   * A run's options. Its side-effecting tool calls are recorded under `scope` (the notification,
+   * or the chat): a redelivered job, or a round asked again after a conflicting write, repeats the
+   * calls of the same notification, which are then answered from the record instead of acting
+   * twice, and each call's `context.idempotencyKey` is the same on every delivery.
+   */
+  #runOptions(scope: string) {
+    const effects = new EffectScope(this.#items.outbox(this.spec.retention.outcomesMs), `work.${this.name}.${scope}`);
+    return { clock: this.#clock, ids: this.#ids, effects, ...(this.#trace ? { trace: this.#trace } : {}) };
   }
 }
 
 /** `<dependent>+<source>+v<version>`: a valid job id (no ':', never all digits) and a valid store name. */
 export function notificationId(dependent: string, source: string, version: number): string {
   return `${dependent}+${source}+v${version}`;
+}
+
+/** What an event describes, once: the key that keeps a re-appended event single. */
+function eventKey(event: WorkEvent): string {
+  switch (event.type) {
+    case 'item-change':
+      return `change:${event.item}:v${event.version}`;
+    case 'notification-outcome':
+      return `outcome:${event.id}`;
+    case 'notification-bounded':
+      return `bounded:${notificationId(event.item, event.source, event.sourceVersion)}`;
+    case 'chat':
+      return `chat:${event.chatId}`;
+  }
 }
 
 function parseNotification(data: JsonValue): ItemNotification {

@@ -3,6 +3,7 @@ import type { Clock } from '../core/ids.js';
 import type { Message } from '../model/model-client.js';
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
 import type { StateStore } from '../store/state-store.js';
+import type { Outbox, OutboxRecord } from '../tools/outbox.js';
 
 /** The persisted format of a work item document; bump it when the shape changes (STYLE.md point 9). */
 export const workItemSchemaVersion = 1;
@@ -79,6 +80,7 @@ export class WorkItemStore {
   readonly itemsCollection: string;
   readonly conversationsCollection: string;
   readonly outcomesCollection: string;
+  readonly effectsCollection: string;
   readonly eventStream: string;
 
   constructor(
@@ -89,6 +91,7 @@ export class WorkItemStore {
     this.itemsCollection = `work.${graph}.items`;
     this.conversationsCollection = `work.${graph}.conversations`;
     this.outcomesCollection = `work.${graph}.notifications`;
+    this.effectsCollection = `work.${graph}.effects`;
     this.eventStream = `work.${graph}.events`;
   }
 
@@ -165,10 +168,10 @@ export class WorkItemStore {
     return kept;
   }
 
-  /** Records a notification's outcome once; false when it was recorded before (a retried job). */
-  async recordOutcome(outcome: NotificationOutcome): Promise<boolean> {
+  /** Records a notification's outcome once, kept for `ttlMs`; false when it was recorded before (a retried job). */
+  async recordOutcome(outcome: NotificationOutcome, ttlMs: number): Promise<boolean> {
     try {
-      await this.store.put(this.outcomesCollection, outcome.id, outcome as unknown as JsonValue, { expectedVersion: 0 });
+      await this.store.put(this.outcomesCollection, outcome.id, outcome as unknown as JsonValue, { expectedVersion: 0, ttlMs });
       return true;
     } catch (error) {
       if (error instanceof VersionConflictError) return false;
@@ -176,12 +179,38 @@ export class WorkItemStore {
     }
   }
 
+  /**
+   * Where the agents' side-effecting tool calls are recorded (see `Outbox`), each record kept for
+   * `ttlMs`: as long as the outcomes, since a record must outlive every redelivery of its job too.
+   */
+  outbox(ttlMs: number): Outbox {
+    const { store, effectsCollection } = this;
+    return {
+      async get(key) {
+        return (await store.get(effectsCollection, key))?.value as OutboxRecord | undefined;
+      },
+      async record(key, record) {
+        try {
+          await store.put(effectsCollection, key, record as unknown as JsonValue, { expectedVersion: 0, ttlMs });
+          return record;
+        } catch (error) {
+          if (!(error instanceof VersionConflictError)) throw error;
+          return ((await store.get(effectsCollection, key))?.value as OutboxRecord | undefined) ?? record;
+        }
+      },
+    };
+  }
+
   async outcome(id: string): Promise<NotificationOutcome | undefined> {
     return (await this.store.get<JsonValue>(this.outcomesCollection, id))?.value as NotificationOutcome | undefined;
   }
 
-  async append(event: WorkEvent): Promise<void> {
-    await this.store.append(this.eventStream, event as unknown as JsonValue);
+  /**
+   * Appends an event once per key (a retried step appends it again without doubling it), keeping
+   * the newest `keepLast` events.
+   */
+  async append(event: WorkEvent, key: string, keepLast: number): Promise<void> {
+    await this.store.append(this.eventStream, event as unknown as JsonValue, { key, keepLast });
   }
 }
 

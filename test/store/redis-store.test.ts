@@ -53,6 +53,32 @@ describe('RedisStore', async () => {
     }
   });
 
+  it.runIf(available)('holds no more than the kept entries, keys and unexpired ids: what retention frees is freed in Redis', async () => {
+    const prefix = `${filePrefix}retention:`;
+    const store = new RedisStore({ url: redisUrl, prefix });
+    try {
+      for (let n = 1; n <= 40; n++) await store.append('events', { n }, { key: `k${n}`, keepLast: 5 });
+      expect(await admin!.llen(`${prefix}stream:events`)).toBe(5);
+      expect(await admin!.zrange(`${prefix}streamkeys:events`, 0, -1)).toEqual(['k36', 'k37', 'k38', 'k39', 'k40']);
+      expect(await admin!.get(`${prefix}streamtrim:events`)).toBe('35');
+      for (let n = 1; n <= 5; n++) await store.put('outcomes', `old-${n}`, { n }, { ttlMs: 100 });
+      await store.put('outcomes', 'permanent', { n: 0 });
+      expect(await admin!.pttl(`${prefix}doc:outcomes:old-1`)).toBeGreaterThan(0);
+      expect(await admin!.pttl(`${prefix}doc:outcomes:permanent`)).toBe(-1);
+      const deadline = Date.now() + 20_000;
+      while ((await admin!.exists(`${prefix}doc:outcomes:old-5`)) === 1) {
+        if (Date.now() > deadline) throw new Error('the documents did not expire');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      // The next write with a TTL drops the expired ids from the indexes.
+      await store.put('outcomes', 'new', { n: 6 }, { ttlMs: 60_000 });
+      expect((await admin!.zrange(`${prefix}ids:outcomes`, 0, -1)).sort()).toEqual(['new', 'permanent']);
+      expect(await admin!.zrange(`${prefix}exp:outcomes`, 0, -1)).toEqual(['new']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it.runIf(available)('uses a connection it is given and leaves it open on close', async () => {
     const connection = new Redis(redisUrl);
     try {

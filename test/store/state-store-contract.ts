@@ -215,6 +215,57 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
       });
     });
 
+    describe('idempotent appends and retention', () => {
+      it('appends an entry with a key once: a repeat returns the first one\'s number, also from another instance', async () => {
+        const other = sibling();
+        expect(await store.append('keyed', { n: 1 }, { key: 'a' })).toBe(1);
+        expect(await store.append('keyed', { n: 2 })).toBe(2);
+        expect(await other.append('keyed', { n: 3 }, { key: 'a' })).toBe(1);
+        expect(await store.append('keyed', { n: 4 }, { key: 'b' })).toBe(3);
+        // Racing repeats of one key, from both instances: one entry.
+        const raced = await Promise.all(Array.from({ length: 20 }, (_, index) => (index % 2 ? other : store).append('keyed', { n: 5 + index }, { key: 'c' })));
+        expect(new Set(raced).size).toBe(1);
+        expect(raced[0]).toBe(4);
+        const numbers = (await store.read<{ n: number }>('keyed')).map((entry) => entry.entry.n);
+        expect(numbers).toHaveLength(4);
+        expect(numbers.slice(0, 3)).toEqual([1, 2, 4]);
+      });
+
+      it('keeps the newest keepLast entries (up to 10 % more) with their numbers, and forgets the keys of trimmed ones', async () => {
+        const other = sibling();
+        for (let n = 1; n <= 50; n++) await (n % 2 ? store : other).append('kept', { n }, { key: `k${n}`, keepLast: 10 });
+        const entries = await store.read<{ n: number }>('kept');
+        expect(entries.length).toBeGreaterThanOrEqual(10);
+        expect(entries.length).toBeLessThanOrEqual(11);
+        expect(entries.at(-1)).toEqual({ seq: 50, entry: { n: 50 } });
+        expect(entries.map((entry) => entry.seq)).toEqual(entries.map((entry) => entry.entry.n));
+        expect(entries.map((entry) => entry.seq)).toEqual(Array.from({ length: entries.length }, (_, index) => 51 - entries.length + index));
+        // Reading after a trimmed number starts at the first kept entry; after and limit still count by number.
+        expect((await store.read('kept', { after: 3 })).map((entry) => entry.seq)).toEqual(entries.map((entry) => entry.seq));
+        expect(await store.read<{ n: number }>('kept', { after: 48, limit: 1 })).toEqual([{ seq: 49, entry: { n: 49 } }]);
+        // A kept key still de-duplicates; a trimmed one does not, and numbers go on from 50.
+        expect(await other.append('kept', { n: 0 }, { key: 'k50', keepLast: 10 })).toBe(50);
+        expect(await store.append('kept', { n: 51 }, { key: 'k1', keepLast: 10 })).toBe(51);
+        expect((await store.read('kept')).at(-1)).toEqual({ seq: 51, entry: { n: 51 } });
+      });
+
+      it('lets a document with ttlMs expire: it reads as missing, leaves the list, and can be created again', async () => {
+        await store.put('outcomes', 'old', { n: 1 }, { expectedVersion: 0, ttlMs: 300 });
+        await store.put('outcomes', 'kept', { n: 2 }, { expectedVersion: 0 });
+        await store.put('outcomes', 'renewed', { n: 3 }, { ttlMs: 300 });
+        await store.put('outcomes', 'renewed', { n: 4 });
+        expect((await store.get('outcomes', 'old'))?.value).toEqual({ n: 1 });
+        const deadline = Date.now() + 20_000;
+        while ((await store.get('outcomes', 'old')) !== undefined) {
+          if (Date.now() > deadline) throw new Error('the document did not expire');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect((await store.list('outcomes')).items.map((document) => document.id)).toEqual(['kept', 'renewed']);
+        expect((await store.get('outcomes', 'renewed'))?.value).toEqual({ n: 4 });
+        expect((await store.put('outcomes', 'old', { n: 5 }, { expectedVersion: 0 })).version).toBe(1);
+      });
+    });
+
     describe('validation', () => {
       const badNames = ['', 'a/b', 'a\\b', '..', '../etc', 'a..b', '.hidden', 'a:b', 'a b', 'caf\u00e9', 'x'.repeat(101)];
 

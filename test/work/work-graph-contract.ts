@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StateStore } from '../../src/store/index.js';
+import type { AppendOptions, StateStore } from '../../src/store/index.js';
 import { WorkGraph, type WorkGraphDefinition } from '../../src/work/index.js';
 import { trackingModel, type OpenSetup, type WorkSetup } from './support.js';
 
@@ -113,12 +113,12 @@ export function workGraphContract(label: string, open: OpenSetup, enabled = true
         new Proxy(store, {
           get(target, property, receiver) {
             if (property === 'append') {
-              return async (stream: string, entry: { type?: string; item?: string }) => {
+              return async (stream: string, entry: { type?: string; item?: string }, options?: AppendOptions) => {
                 if (!failed && entry.type === 'item-change' && entry.item === 'b') {
                   failed = true;
                   throw new Error('process died');
                 }
-                return target.append(stream, entry as never);
+                return target.append(stream, entry as never, options);
               };
             }
             const value = Reflect.get(target, property, receiver) as unknown;

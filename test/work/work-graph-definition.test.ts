@@ -11,6 +11,13 @@ describe('defineWorkGraph', () => {
     expect(spec.limits).toEqual({ maxDepth: Infinity, maxUpdatesPerItem: Infinity });
   });
 
+  it('keeps outcomes 7 days and the last 10,000 events unless retention says otherwise, and refuses bad settings', () => {
+    expect(defineWorkGraph({ name: 'g', items: items({ a: [] }) }).retention).toEqual({ outcomesMs: 7 * 24 * 3600 * 1000, events: 10_000 });
+    expect(defineWorkGraph({ name: 'g', items: items({ a: [] }), retention: { events: 50 } }).retention).toEqual({ outcomesMs: 7 * 24 * 3600 * 1000, events: 50 });
+    expect(() => defineWorkGraph({ name: 'g', items: items({ a: [] }), retention: { events: 0 } })).toThrow(/retention.events must be a whole number of at least 1/);
+    expect(() => defineWorkGraph({ name: 'g', items: items({ a: [] }), retention: { days: 3 } as never })).toThrow(/retention.days is not a retention setting/);
+  });
+
   it('finds every cycle when the graph is defined, naming its items, as a configuration error', () => {
     const error = (() => {
       try {
