@@ -372,6 +372,7 @@ class Engine {
   }
 
   private async requestReview(item: ItemRecord, name: string, draft: ReviewDraft): Promise<void> {
+    this.lease.check();
     const review: ReviewRequest = { ...draft, schemaVersion: runStateVersion, id: this.ids('review'), runId: this.runId, workflow: this.workflow.name, item: item.id, task: name, status: 'pending', createdAt: this.clock.now() };
     await this.store.put(collections.reviews, review.id, review as unknown as JsonValue, { expectedVersion: 0 });
     item.tasks[name]!.status = 'awaiting-review';
@@ -435,6 +436,7 @@ class Engine {
   }
 
   private async transition(item: ItemRecord, change: Omit<Transition, 'at' | 'item' | 'from'>): Promise<void> {
+    this.lease.check(); // a process that lost the run records nothing more about it
     const transition: Transition = { at: this.clock.now(), item: item.id, from: item.state, ...change };
     item.state = change.to;
     if (progressStates.has(change.to)) item.stage = change.to;

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listItems, listReviews, listRuns, openStateStore, type StateStore } from 'troupe';
 import { redisUrl, useRedis } from '../support/redis.js';
@@ -17,6 +18,7 @@ const fixture = pathToFileURL(resolve('test/reliability/fixtures/sidefx.mjs')).h
 let build: string;
 let redis = false;
 const stores: StateStore[] = [];
+const prefixes: string[] = [];
 
 beforeAll(async () => {
   redis = await useRedis();
@@ -24,6 +26,13 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   for (const store of stores) await store.close();
+  if (prefixes.length === 0) return;
+  const client = new Redis(redisUrl);
+  for (const prefix of prefixes) {
+    const keys = await client.keys(`${prefix}:*`);
+    if (keys.length) await client.del(...keys);
+  }
+  client.disconnect();
 });
 
 interface Finished {
@@ -61,6 +70,7 @@ function setup(kind: 'file' | 'redis', { crews = true } = {}): Setup {
   };
   const store = openStateStore({ env });
   stores.push(store);
+  if (env.TROUPE_REDIS_PREFIX) prefixes.push(env.TROUPE_REDIS_PREFIX);
   return {
     dir,
     store,

@@ -126,7 +126,7 @@ export async function resumeWorkflowRun(runId: string, name: string | undefined,
     const module = await loadWorkflowModule(name ?? run.source ?? run.workflow);
     if (!flags.quiet) process.stderr.write(`[troupe] resuming run ${runId} of ${run.workflow} (${run.status})\n`);
     const options: RunWorkflowOptions = { ...workflowOptions(module.home, flags, runId), store };
-    if (flags.wait) options.waitForLease = { pollMs: 1000, onWait: once((held: RunLeaseHeldError) => process.stderr.write(`[troupe] waiting: ${held.message}\n`)) };
+    if (flags.wait) options.waitForLease = { pollMs: 1000, onWait: once((held: RunLeaseHeldError) => void (flags.quiet || process.stderr.write(`[troupe] waiting: ${held.message}\n`))) };
     const summary = await resumeRun(module.workflow, runId, options);
     return await report(summary, store, flags);
   } finally {
