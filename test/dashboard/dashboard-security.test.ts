@@ -146,7 +146,7 @@ describe('the dashboard refuses requests from other sites', async () => {
     const jobs = async () => {
       const queue = new Queue(queueName, { connection: { url: redisUrl }, prefix });
       try {
-        const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'completed', 'failed', 'paused', 'prioritized');
+        const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'completed', 'failed', 'prioritized');
         return Object.values(counts).reduce((a, b) => a + b, 0);
       } finally {
         await queue.close();
