@@ -83,6 +83,12 @@ export function registerWorker(program: Command): void {
       process.stderr.write(`[troupe] worker ${process.pid} serving work graph "${graph.name}" (${spec.items.size} items) on ${where}, concurrency ${concurrency}\n`);
       const reason = await stopped;
       watch?.stop();
+      const now = (signal: NodeJS.Signals) => {
+        process.stderr.write(`[troupe] worker ${process.pid}: ${signal} again, stopping now; its running jobs go to another worker when their lock expires\n`);
+        process.exit(1);
+      };
+      process.on('SIGINT', now);
+      process.on('SIGTERM', now);
       process.stderr.write(`[troupe] worker ${process.pid}: ${reason}, finishing running jobs\n`);
       await graph.close({ graceMs: lost ? 1000 : 10_000 });
       if (lost) throw lost;
