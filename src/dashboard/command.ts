@@ -39,6 +39,10 @@ export function registerDashboard(program: Command): void {
       const graphs = await Promise.all(flags.graph.map(async (name) => openWorkGraph(await loadWorkGraph(name))));
       const redisUrl = process.env.REDIS_URL?.trim();
       const prefix = process.env.TROUPE_REDIS_PREFIX?.trim();
+      const release = async () => {
+        await Promise.all(graphs.map((graph) => within(graph.close({ graceMs: 1000 }), stopStepMs)));
+        await within(store.close(), stopStepMs);
+      };
       const dashboard = await startDashboard({
         store,
         port,
@@ -48,6 +52,13 @@ export function registerDashboard(program: Command): void {
         workGraphs: graphs,
         queues: graphs.map((graph) => ({ name: workQueueName(graph.name), queue: graph.queue })),
         ...(redisUrl ? { bullBoard: { url: redisUrl, ...(prefix ? { prefix } : {}), queues: graphs.map((graph) => workQueueName(graph.name)) } } : {}),
+      }).catch(async (error: NodeJS.ErrnoException) => {
+        // Open Redis connections would keep a dashboard that never started alive.
+        await release();
+        if (error.code === 'EADDRINUSE' || error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES') {
+          throw new ConfigurationError(`cannot listen on ${flags.host}:${port} (${error.code}): choose another --port or --host`, { field: '--port' });
+        }
+        throw error;
       });
       if (isLoopback(flags.host)) {
         process.stderr.write(`[troupe] dashboard on ${dashboard.url} (Ctrl-C to stop)\n`);
@@ -69,8 +80,7 @@ export function registerDashboard(program: Command): void {
       process.stderr.write(`[troupe] dashboard: ${signal}, stopping\n`);
       // Each step bounded: the server drops its connections, queues and stores give up on a Redis that is gone.
       await dashboard.close();
-      await Promise.all(graphs.map((graph) => within(graph.close({ graceMs: 1000 }), stopStepMs)));
-      await within(store.close(), stopStepMs);
+      await release();
       // Whatever a library still holds open (a reconnect timer) must not keep a stopped dashboard alive.
       setTimeout(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0), 2000).unref();
     });

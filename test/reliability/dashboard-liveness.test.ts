@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,4 +127,28 @@ describe('the dashboard process with Redis', async () => {
     expect(dashboard.code).toBeUndefined();
     await stops(dashboard, 'SIGTERM');
   }, 90_000);
+});
+
+describe('the dashboard process that cannot listen', () => {
+  it('exits with code 2 naming the port when it is taken, instead of staying up on its Redis connections', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const child = spawn(process.execPath, [join(build, 'bin/troupe.js'), 'dashboard', '--port', String(port)], {
+        env: { ...process.env, REDIS_URL: redisUrl, TROUPE_HOME: mkdtempSync(join(tmpdir(), 'troupe-dashboard-port-')), TROUPE_LOG_LEVEL: 'silent' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      let code: number | null | undefined;
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (exitCode) => (code = exitCode));
+      started.push({ child, stderr: '', url: '', code: undefined });
+      await poll(() => code !== undefined, 30_000, `the dashboard to exit (stderr: ${stderr})`);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  }, 60_000);
 });
