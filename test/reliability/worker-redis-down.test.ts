@@ -74,4 +74,23 @@ describe('troupe worker when Redis is down', () => {
       await redis.stop();
     }
   }, 90_000);
+
+  it.runIf(redisServerAvailable())('says when Redis is back after a short outage, and keeps serving', async () => {
+    let redis = await startRedisServer();
+    try {
+      const run = worker(redis.url, ['--redis-timeout-ms', '120000']);
+      await poll(() => run.stderr.includes('serving work graph') || run.code !== undefined, 30_000, `the worker to start (stderr: ${run.stderr})`);
+      await redis.stop();
+      await poll(() => run.stderr.includes('does not answer') || run.code !== undefined, 30_000, `the worker to notice (stderr: ${run.stderr})`);
+      redis = await startRedisServer({ port: redis.port });
+      await poll(() => run.stderr.includes('answers again') || run.code !== undefined, 30_000, `the worker to see Redis back (stderr: ${run.stderr})`);
+      expect(run.code).toBeUndefined();
+      expect(run.stderr).toContain(`Redis at ${redis.url} answers again after`);
+      run.child.kill('SIGTERM');
+      await poll(() => run.code !== undefined, 30_000, `the worker to stop on SIGTERM (stderr: ${run.stderr})`);
+      expect(run.code).toBe(0);
+    } finally {
+      await redis.stop();
+    }
+  }, 120_000);
 });

@@ -26,8 +26,8 @@ export async function sparePort(): Promise<number> {
 }
 
 /** A throwaway `redis-server` on a spare port, without persistence; resolves once it answers PING. */
-export async function startRedisServer(): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
-  const port = await sparePort();
+export async function startRedisServer(options: { port?: number } = {}): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
+  const port = options.port ?? (await sparePort());
   const child = spawn(redisServerPath, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
