@@ -146,7 +146,8 @@ async function formToken(c: Context): Promise<string | undefined> {
 }
 
 function setTokenCookie(c: Context, name: string, token: string): void {
-  c.header('Set-Cookie', `${name}=${token}; Path=/; HttpOnly; SameSite=Strict`, { append: true });
+  // Encoded: a TROUPE_DASHBOARD_TOKEN with ";" or spaces must not add attributes (getCookie decodes it).
+  c.header('Set-Cookie', `${name}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`, { append: true });
 }
 
 function hostName(host: string): string {

@@ -195,7 +195,8 @@ describe('the dashboard bound beyond loopback', () => {
   // The guard's policy for a non-loopback bind, served on 127.0.0.1 so that the test never listens on the network.
   let server: ReturnType<typeof serve>;
   let url: string;
-  const token = randomBytes(16).toString('hex');
+  // An operator's TROUPE_DASHBOARD_TOKEN may hold characters that mean something in a cookie.
+  const token = `a b;c=${randomBytes(16).toString('hex')}`;
 
   beforeAll(async () => {
     const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-dashboard-open-')) });
@@ -212,9 +213,10 @@ describe('the dashboard bound beyond loopback', () => {
   it('needs the token for every request; ?token= once sets a cookie and leaves the address bar', async () => {
     expect((await send(url, '/')).status).toBe(401);
     expect((await send(url, '/?token=wrong')).status).toBe(401);
-    const first = await send(url, `/reviews?token=${token}`);
+    const first = await send(url, `/reviews?token=${encodeURIComponent(token)}`);
     expect(first.status).toBe(303);
     expect(first.headers.location).toBe('/reviews');
+    expect(String(first.headers['set-cookie'])).toMatch(/^troupe_dashboard_[0-9a-f]{12}=a%20b%3Bc%3D[0-9a-f]{32}; Path=\/; HttpOnly; SameSite=Strict$/);
     const cookie = String(first.headers['set-cookie']).split(';')[0]!;
     const page = await send(url, '/reviews', { headers: { cookie } });
     expect(page.status).toBe(200);
