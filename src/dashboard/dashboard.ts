@@ -5,7 +5,7 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Queue } from 'bullmq';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { systemClock } from '../core/ids.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
 import type { JsonValue } from '../core/json.js';
@@ -16,6 +16,7 @@ import { WorkItemStore, type WorkEvent } from '../work/work-item.js';
 import { decideReview, listReviews } from '../workflow/review.js';
 import { collections, listItems, loadRun, readTransitions, type RunRecord } from '../workflow/run-state.js';
 import { escape } from './graph-svg.js';
+import { dashboardHeaders, newDashboardToken, requestGuard } from './guard.js';
 import { page, queuesPage, reviewsPage, runPage, runsPage, workGraphPage } from './pages.js';
 
 export interface DashboardOptions {
@@ -29,6 +30,18 @@ export interface DashboardOptions {
   bullBoard?: { url: string; prefix?: string; queues: readonly string[] };
   /** Who decides, when a review form does not say (default $USER or `dashboard`). */
   reviewer?: string;
+  /**
+   * The address the server listens on (default 127.0.0.1). On loopback, requests must name a
+   * loopback host; anywhere else, every request must carry the token.
+   */
+  host?: string;
+  /** The secret state-changing requests carry. Default `TROUPE_DASHBOARD_TOKEN`, else a random one per process. */
+  token?: string;
+  /**
+   * Let bull-board retry, remove, add and promote jobs (still only from the dashboard's own
+   * pages, with its token). Default false: bull-board shows the queues read-only.
+   */
+  allowQueueActions?: boolean;
 }
 
 /**
@@ -36,10 +49,14 @@ export interface DashboardOptions {
  * person can approve or reject, work graphs with their items' versions and what flowed, and the
  * queues (bull-board when they are on Redis). Server-rendered pages: nothing to build.
  */
-export function createDashboard(options: DashboardOptions): { app: Hono; close(): Promise<void> } {
+export function createDashboard(options: DashboardOptions): { app: Hono; token: string; close(): Promise<void> } {
   const { store } = options;
+  const token = options.token ?? (process.env.TROUPE_DASHBOARD_TOKEN?.trim() || newDashboardToken());
   const app = new Hono();
   const opened: Queue[] = [];
+  app.use('*', dashboardHeaders());
+  app.use('*', requestGuard({ token, host: options.host ?? '127.0.0.1' }));
+  app.onError((error, c) => errorPage(c, error));
 
   app.get('/', async (c) => {
     const runs: RunRecord[] = [];
@@ -54,13 +71,17 @@ export function createDashboard(options: DashboardOptions): { app: Hono; close()
 
   app.get('/runs/:id', async (c) => {
     const id = c.req.param('id');
-    const run = await loadRun(store, id).catch(() => undefined);
+    const run = await loadRun(store, id).catch((error: unknown) => {
+      // Redis down is not "no such run": let the error page say so.
+      if (isTroupeError(error) && error.code === 'store_unavailable') throw error;
+      return undefined;
+    });
     if (!run) return c.html(page('Not found', `<p>No run ${escape(id)}.</p>`), 404);
     const [items, transitions, reviews] = await Promise.all([listItems(store, id), readTransitions(store, id), listReviews(store, { runId: id })]);
     return c.html(runPage(run, items, transitions, reviews));
   });
 
-  app.get('/reviews', async (c) => c.html(reviewsPage(await listReviews(store))));
+  app.get('/reviews', async (c) => c.html(reviewsPage(await listReviews(store), token)));
 
   app.post('/reviews/:id/:decision{approve|reject}', async (c) => {
     const form = await c.req.parseBody();
@@ -109,12 +130,14 @@ export function createDashboard(options: DashboardOptions): { app: Hono; close()
   if (options.bullBoard && options.bullBoard.queues.length > 0) {
     const adapter = new HonoAdapter(serveStatic);
     adapter.setBasePath('/queues/board');
-    const connection = { url: options.bullBoard.url };
+    // Fails fast while Redis is down (no offline queue, one retry): bull-board then shows an
+    // error at once instead of a request that waits for Redis to come back.
+    const connection = { url: options.bullBoard.url, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 };
     const queues = options.bullBoard.queues.map((name) => {
       const queue = new Queue(name, { connection, ...(options.bullBoard!.prefix ? { prefix: options.bullBoard!.prefix } : {}) });
       queue.on('error', () => {});
       opened.push(queue);
-      return new BullMQAdapter(queue, { readOnlyMode: false });
+      return new BullMQAdapter(queue, { readOnlyMode: !options.allowQueueActions });
     });
     createBullBoard({ queues, serverAdapter: adapter });
     app.route('/queues/board', adapter.registerPlugin());
@@ -127,25 +150,71 @@ export function createDashboard(options: DashboardOptions): { app: Hono; close()
 
   return {
     app,
+    token,
     close: async () => {
-      await Promise.all(opened.map((queue) => queue.close()));
+      // Bounded: closing a queue whose Redis is gone waits for it otherwise.
+      await Promise.all(
+        opened.map(async (queue) => {
+          if (!(await settle(queue.close(), 3000))) await queue.disconnect().catch(() => {});
+        }),
+      );
     },
   };
 }
 
+/**
+ * A page that says what went wrong instead of a bare 500: when Redis (the store or the queues)
+ * does not answer, a 503 that names it and says what to do; the process stays up and the same
+ * page works again once Redis is back.
+ */
+function errorPage(c: Context, error: Error): Response {
+  if (isTroupeError(error) && (error.code === 'store_unavailable' || error.code === 'queue_unavailable')) {
+    const writing = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+    c.header('Retry-After', '5');
+    return c.html(
+      page(
+        'Redis does not answer',
+        `<p>${escape(error.message)}</p>
+<p><strong>What to do:</strong> start Redis, or point REDIS_URL at one that runs, then reload this page: the dashboard keeps running and shows everything again as soon as Redis answers.${writing ? ' <strong>Nothing was saved:</strong> send the form again then.' : ''}</p>`,
+      ),
+      503,
+    );
+  }
+  process.stderr.write(`[troupe] dashboard: ${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}\n`);
+  const shown = isTroupeError(error) ? error.message : 'an unexpected error; its details are in the output of the dashboard process.';
+  return c.html(page('Something went wrong', `<p>${escape(shown)}</p><p><a href="/">Back to the dashboard</a></p>`), 500);
+}
+
+/** Whether `promise` settles within `ms` (its outcome is ignored). */
+async function settle(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Serves the dashboard on `host:port` (port 0 picks a free one); resolves once it listens. */
-export async function startDashboard(options: DashboardOptions & { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> {
-  const dashboard = createDashboard(options);
+export async function startDashboard(options: DashboardOptions & { port?: number }): Promise<{ url: string; token: string; close(): Promise<void> }> {
   const host = options.host ?? '127.0.0.1';
-  return new Promise((resolve) => {
+  const dashboard = createDashboard({ ...options, host });
+  return new Promise((resolve, reject) => {
     const server = serve({ fetch: dashboard.app.fetch, port: options.port ?? 4000, hostname: host }, (info: AddressInfo) => {
       resolve({
-        url: `http://${host}:${info.port}`,
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`,
+        token: dashboard.token,
         close: async () => {
-          await new Promise<void>((done) => server.close(() => done()));
+          // A browser keeps idle keep-alive connections open, and `close` alone waits for them:
+          // drop them all, so that stopping takes moments, not the browser's idle timeout.
+          const closed = new Promise<void>((done) => server.close(() => done()));
+          if ('closeAllConnections' in server) server.closeAllConnections();
+          await settle(closed, 3000);
           await dashboard.close();
         },
       });
     });
+    server.once('error', reject);
   });
 }

@@ -64,15 +64,17 @@ ${picture}
   );
 }
 
-export function reviewsPage(reviews: ReviewRequest[]): string {
+/** Reviews to decide. `token` goes into each form as a hidden field: the dashboard refuses a decision without it. */
+export function reviewsPage(reviews: ReviewRequest[], token: string): string {
+  const hidden = `<input type="hidden" name="_token" value="${escape(token)}">`;
   const pending = reviews.filter((r) => r.status === 'pending').sort((a, b) => a.createdAt - b.createdAt);
   const decided = reviews.filter((r) => r.status !== 'pending').sort((a, b) => (b.decision?.at ?? 0) - (a.decision?.at ?? 0)).slice(0, 50);
   const card = (r: ReviewRequest) => `<tr id="${escape(r.id)}"><td>${escape(r.id)}<br><span class="muted">${escape(r.workflow)} / <a href="/runs/${escape(r.runId)}">${escape(r.runId)}</a> / ${escape(r.item)} / ${escape(r.task)}</span></td>
 <td>${escape(r.what)}<br><span class="muted">${escape(r.kind)} · ${escape(r.policy)}</span>${r.findings.length ? `<br>${r.findings.map((f) => escape(f)).join('<br>')}` : ''}</td>
 <td><pre>${escape(r.proposal === undefined ? '' : JSON.stringify(r.proposal, null, 2))}</pre>${r.evidence.map((e) => `<div class="muted">${escape(e.source)}${e.quote ? `: “${escape(e.quote)}”` : ''}</div>`).join('')}</td>
 <td>${r.status === 'pending'
-    ? `<form method="post" action="/reviews/${escape(r.id)}/approve"><input type="text" name="note" placeholder="note"><input type="text" name="value" placeholder="corrected value (JSON, optional)"><button>Approve</button></form>
-<form method="post" action="/reviews/${escape(r.id)}/reject"><input type="text" name="note" placeholder="why"><button>Reject</button></form>`
+    ? `<form method="post" action="/reviews/${escape(r.id)}/approve">${hidden}<input type="text" name="note" placeholder="note"><input type="text" name="value" placeholder="corrected value (JSON, optional)"><button>Approve</button></form>
+<form method="post" action="/reviews/${escape(r.id)}/reject">${hidden}<input type="text" name="note" placeholder="why"><button>Reject</button></form>`
     : `${state(r.status)} by ${escape(r.decision?.by ?? '')}${r.decision?.note ? `: ${escape(r.decision.note)}` : ''}`}</td></tr>`;
   const head = '<thead><tr><th>review</th><th>what would happen</th><th>proposal and evidence</th><th>decision</th></tr></thead>';
   return page(

@@ -15,6 +15,7 @@ import {
   validateConcurrency,
 } from './job-validation.js';
 import { QueueClosedError, QueueIdleTimeoutError, QueueUnavailableError, isUnrecoverable } from './queue-errors.js';
+import { checkRedis } from './redis-liveness.js';
 
 
 /**
@@ -199,14 +200,26 @@ export class BullMqQueue implements JobQueue {
     const deadline = Date.now() + (options.graceMs ?? defaultGraceMs);
     const remaining = () => Math.max(0, deadline - Date.now());
     const worker = this.worker;
+    // A gentle close lets BullMQ record the last jobs' completion, but it sends QUIT, and with
+    // Redis gone that QUIT never ends (worker connections wait for Redis forever) or fails and
+    // leaves its connection reconnecting with no listener (the producer's): either way the
+    // process never exits. So when Redis does not answer a PING, connections are dropped
+    // instead; nothing could be recorded anyway, and the jobs' locks expire so that the
+    // stalled-job check hands them to another worker.
+    const answering = () => checkRedis(this.redisUrl, { timeoutMs: Math.min(this.connectTimeoutMs, 2000) }).then(() => true, () => false);
     if (worker) {
       await settlesWithin(worker.pause(true), remaining());
       const finished = this.running.size === 0 || (await settlesWithin(Promise.allSettled([...this.running]), remaining()));
-      // Closing itself is quick once nothing waits for jobs; bounded anyway, in case Redis is gone.
-      if (!(await settlesWithin(worker.close(!finished), this.connectTimeoutMs))) await worker.disconnect().catch(() => {});
+      const force = !finished || !(await answering());
+      if (!(await settlesWithin(worker.close(force), this.connectTimeoutMs))) await settlesWithin(worker.disconnect(), this.connectTimeoutMs);
     }
-    // Bounded too: closing a queue whose Redis never answered would wait for it forever.
-    if (!(await settlesWithin(this.queue.close(), this.connectTimeoutMs))) await this.queue.disconnect().catch(() => {});
+    if (!(await answering())) {
+      // Its connection is dropped at once; the promise waits for an "end" that may not come.
+      await settlesWithin(this.queue.disconnect(), 1000);
+      return;
+    }
+    // Bounded too: Redis may go away between the PING and the close.
+    if (!(await settlesWithin(this.queue.close(), this.connectTimeoutMs))) await settlesWithin(this.queue.disconnect(), this.connectTimeoutMs);
   }
 
   private async runJob(job: Job, handler: JobHandler): Promise<unknown> {

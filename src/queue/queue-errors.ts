@@ -106,3 +106,37 @@ export class QueueIdleTimeoutError extends TroupeError {
     });
   }
 }
+
+/**
+ * Redis did not answer when a process that needs it started (`troupe worker`): a configuration
+ * to fix before anything runs, hence exit code 2. `url` has its password masked.
+ */
+export class RedisUnreachableError extends TroupeError {
+  readonly code = 'redis_unreachable';
+  readonly fault = 'configuration' as const;
+  readonly url: string;
+
+  constructor(url: string, problem: string, options: TroupeErrorOptions = {}) {
+    super(`Redis does not answer at ${url} (REDIS_URL): ${problem}. Start Redis there or fix REDIS_URL; unset it to use the embedded store and queue on this machine.`, {
+      ...options,
+      details: { url, ...options.details },
+    });
+    this.url = url;
+  }
+}
+
+/** Redis went away while a process used it and did not come back in time: the process stops (exit 1) instead of waiting forever. */
+export class RedisLostError extends TroupeError {
+  readonly code = 'redis_lost';
+  readonly fault = 'system' as const;
+  override readonly retryable = true;
+  readonly url: string;
+
+  constructor(url: string, downForMs: number, problem: string, options: TroupeErrorOptions = {}) {
+    super(`Lost Redis at ${url} (REDIS_URL) for ${Math.round(downForMs / 1000)} s (${problem}): stopped. Start Redis again, then restart this process.`, {
+      ...options,
+      details: { url, downForMs, ...options.details },
+    });
+    this.url = url;
+  }
+}

@@ -15,7 +15,7 @@ describe('the dashboard in a browser', async () => {
   const available = browserAvailable();
   const withRedis = await useRedis();
   let browser: Browser;
-  let dashboard: { url: string; close(): Promise<void> };
+  let dashboard: { url: string; token: string; close(): Promise<void> };
   let store: FileStore;
   let runId: string;
 
@@ -95,11 +95,27 @@ describe('the dashboard in a browser', async () => {
     await page.close();
   });
 
-  it.runIf(available && withRedis)('opens bull-board for queues on Redis', async () => {
+  it.runIf(available && withRedis)('opens bull-board for queues on Redis, its scripts running under the Content-Security-Policy', async () => {
     const page = await browser.newPage();
-    await page.goto(`${dashboard.url}/queues/board`);
+    const refused: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+    });
+    const response = await page.goto(`${dashboard.url}/queues/board`);
+    expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.waitForSelector('text=work-site', { timeout: 15_000 });
     expect(await page.title()).toMatch(/Bull/i);
+    // Only Google Fonts' stylesheet is refused (on purpose: no third-party calls); every script ran.
+    expect(refused.filter((text) => !/fonts\.googleapis\.com/.test(text))).toEqual([]);
+    await page.screenshot({ path: join(shots, 'bull-board.png'), fullPage: true });
+    await page.close();
+  });
+
+  it.runIf(available)('cannot be framed by another page', async () => {
+    const page = await browser.newPage();
+    const response = await page.goto(`${dashboard.url}/reviews`);
+    expect(response!.headers()['x-frame-options']).toBe('DENY');
+    expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
     await page.close();
   });
 });

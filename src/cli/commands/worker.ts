@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import { maskRedisUrl } from '../../core/redis-url.js';
 import { parseModelString } from '../../model/resolve-model.js';
+import { RedisLostError } from '../../queue/queue-errors.js';
+import { checkRedis, watchRedis } from '../../queue/redis-liveness.js';
 import { loadWorkGraph } from '../../work/load-work-graph.js';
 import { openWorkGraph } from '../../work/open-work-graph.js';
 import { describeWorkEvent } from '../../work/describe-work-event.js';
@@ -12,6 +14,7 @@ interface WorkerFlags {
   model?: string;
   lockDurationMs?: string;
   stalledIntervalMs?: string;
+  redisTimeoutMs: string;
   quiet?: boolean;
 }
 
@@ -19,6 +22,11 @@ interface WorkerFlags {
  * `troupe worker --graph <module>`: takes the graph's notifications from the queue until stopped
  * (SIGINT or SIGTERM: running jobs get 10 s to finish). With `REDIS_URL`, any number of workers
  * on any machines share the work; items and conversations are in Redis, so any worker serves any item.
+ *
+ * Redis down never leaves a worker hanging: unreachable at start, it exits at once with code 2
+ * (a configuration to fix); lost later, it says so, keeps retrying for `--redis-timeout-ms`
+ * (default 60 s; it says when Redis is back), then stops with code 1 for its supervisor to
+ * restart it. Jobs it held go back to waiting through BullMQ's stalled-job check.
  */
 export function registerWorker(program: Command): void {
   program
@@ -29,31 +37,61 @@ export function registerWorker(program: Command): void {
     .option('--model <provider:model>', "use this model for every item's agent")
     .option('--lock-duration-ms <ms>', 'BullMQ job lock: how long before a dead worker\'s job goes to another (default 30000)')
     .option('--stalled-interval-ms <ms>', 'how often stalled jobs are looked for (default 30000)')
+    .option('--redis-timeout-ms <ms>', 'how long Redis may stay unreachable before the worker exits with code 1', '60000')
     .option('--quiet', 'do not print what flows')
     .action(async (flags: WorkerFlags) => {
       const concurrency = positive(flags.concurrency, '--concurrency');
+      const redisTimeoutMs = positive(flags.redisTimeoutMs, '--redis-timeout-ms');
       if (flags.model) parseModelString(flags.model, { field: '--model' });
       const spec = await loadWorkGraph(flags.graph);
       const stalled = {
         ...(flags.lockDurationMs ? { lockDurationMs: positive(flags.lockDurationMs, '--lock-duration-ms') } : {}),
         ...(flags.stalledIntervalMs ? { stalledIntervalMs: positive(flags.stalledIntervalMs, '--stalled-interval-ms') } : {}),
       };
-      const graph = openWorkGraph(spec, { stalled, ...(flags.model ? { model: flags.model } : {}) });
       const redisUrl = process.env.REDIS_URL?.trim();
       if (!redisUrl) {
         process.stderr.write('[troupe] REDIS_URL is not set: this worker serves only the notifications queued on this machine (.troupe/queues). Set REDIS_URL to share the work.\n');
       }
-      await graph.seed();
-      if (!flags.quiet) graph.onEvent((event) => process.stdout.write(`${describeWorkEvent(event)}\n`));
-      const stopped = new Promise<string>((resolve) => {
-        process.once('SIGINT', () => resolve('SIGINT'));
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-      });
-      await graph.work({ concurrency });
-      process.stderr.write(`[troupe] worker ${process.pid} serving work graph "${graph.name}" (${spec.items.size} items) on ${redisUrl ? maskRedisUrl(redisUrl) : 'the embedded store'}, concurrency ${concurrency}\n`);
-      const signal = await stopped;
-      process.stderr.write(`[troupe] worker ${process.pid}: ${signal}, finishing running jobs\n`);
-      await graph.close({ graceMs: 10_000 });
+      // Before anything opens a BullMQ connection, whose reconnect loop would keep the process alive.
+      if (redisUrl) await checkRedis(redisUrl);
+      const where = redisUrl ? maskRedisUrl(redisUrl) : 'the embedded store';
+      const graph = openWorkGraph(spec, { stalled, ...(flags.model ? { model: flags.model } : {}) });
+      let stop: (reason: string) => void = () => {};
+      const stopped = new Promise<string>((resolve) => (stop = resolve));
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      let lost: RedisLostError | undefined;
+      try {
+        await graph.seed();
+        if (!flags.quiet) graph.onEvent((event) => process.stdout.write(`${describeWorkEvent(event)}\n`));
+        await graph.work({ concurrency });
+      } catch (error) {
+        await graph.close({ graceMs: 0 }).catch(() => {});
+        throw error;
+      }
+      const watch = redisUrl
+        ? watchRedis(redisUrl, {
+            lostAfterMs: redisTimeoutMs,
+            onDown: (problem) => process.stderr.write(`[troupe] worker ${process.pid}: Redis at ${where} does not answer (${problem}); retrying, exiting if it is not back within ${Math.round(redisTimeoutMs / 1000)} s\n`),
+            onBack: (ms) => process.stderr.write(`[troupe] worker ${process.pid}: Redis at ${where} answers again after ${Math.round(ms / 1000)} s\n`),
+            onLost: (ms, problem) => {
+              lost = new RedisLostError(where, ms, problem);
+              stop('Redis lost');
+            },
+          })
+        : undefined;
+      process.stderr.write(`[troupe] worker ${process.pid} serving work graph "${graph.name}" (${spec.items.size} items) on ${where}, concurrency ${concurrency}\n`);
+      const reason = await stopped;
+      watch?.stop();
+      const now = (signal: NodeJS.Signals) => {
+        process.stderr.write(`[troupe] worker ${process.pid}: ${signal} again, stopping now; its running jobs go to another worker when their lock expires\n`);
+        process.exit(1);
+      };
+      process.on('SIGINT', now);
+      process.on('SIGTERM', now);
+      process.stderr.write(`[troupe] worker ${process.pid}: ${reason}, finishing running jobs\n`);
+      await graph.close({ graceMs: lost ? 1000 : 10_000 });
+      if (lost) throw lost;
     });
 }
 
