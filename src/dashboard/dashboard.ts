@@ -18,6 +18,7 @@ import { collections, listItems, loadRun, readTransitions, type RunRecord } from
 import { escape } from './graph-svg.js';
 import { dashboardHeaders, newDashboardToken, requestGuard } from './guard.js';
 import { page, queuesPage, reviewsPage, runPage, runsPage, workGraphPage } from './pages.js';
+import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 
 export interface DashboardOptions {
   /** Where runs, items, transitions, reviews and work items are read (and review decisions written). */
@@ -60,13 +61,16 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
 
   app.get('/', async (c) => {
     const runs: RunRecord[] = [];
+    const damaged: CorruptRecordError[] = [];
     let after: string | undefined;
     do {
       const batch = await store.list(collections.runs, { limit: 500, ...(after ? { after } : {}) });
       runs.push(...batch.items.map((doc) => doc.value as unknown as RunRecord));
+      damaged.push(...(batch.corrupt ?? []));
       after = batch.next;
     } while (after);
-    return c.html(runsPage(runs, (await listReviews(store, { status: 'pending' })).length));
+    const pending = await listReviews(store, { status: 'pending' }, damaged);
+    return c.html(runsPage(runs, pending.length, damaged));
   });
 
   app.get('/runs/:id', async (c) => {
@@ -81,7 +85,11 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
     return c.html(runPage(run, items, transitions, reviews));
   });
 
-  app.get('/reviews', async (c) => c.html(reviewsPage(await listReviews(store), token)));
+  app.get('/reviews', async (c) => {
+    const damaged: CorruptRecordError[] = [];
+    const reviews = await listReviews(store, {}, damaged);
+    return c.html(reviewsPage(reviews, token, damaged));
+  });
 
   app.post('/reviews/:id/:decision{approve|reject}', async (c) => {
     const form = await c.req.parseBody();

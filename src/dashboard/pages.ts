@@ -1,3 +1,4 @@
+import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import type { JobCounts } from '../queue/job-queue.js';
 import type { WorkEvent, WorkItem } from '../work/work-item.js';
 import { describeWorkEvent } from '../work/describe-work-event.js';
@@ -18,21 +19,27 @@ th,td{border-bottom:1px solid #e3e7ed;padding:6px 8px;text-align:left;vertical-a
 .accepted,.done,.finished{background:#dff3e4}.awaiting-review,.pending,.running{background:#fff4d6}.failed,.rejected{background:#fde2e1}
 .graph{overflow-x:auto;background:#fff;border:1px solid #e3e7ed;border-radius:8px;padding:8px;margin:8px 0 20px}
 form{display:inline}input[type=text]{width:220px}button{margin-left:4px}pre{white-space:pre-wrap;margin:0}
-.muted{color:#6b7684}
+.muted{color:#6b7684}.damaged{background:#fde2e1;border:1px solid #f0b4b0;border-radius:8px;padding:8px 12px;margin:8px 0 16px}
 </style></head><body><header><strong>Troupe</strong><a href="/">Runs</a><a href="/reviews">Reviews</a><a href="/work">Work items</a><a href="/queues">Queues</a></header>
 <main><h1>${escape(title)}</h1>${body}</main></body></html>`;
+}
+
+/** Records that could not be read are named where they are, never silently left out of a page. */
+function damagedNotice(damaged: readonly CorruptRecordError[]): string {
+  if (damaged.length === 0) return '';
+  return `<div class="damaged" role="alert"><strong>${damaged.length} stored record${damaged.length > 1 ? 's are' : ' is'} damaged and not shown:</strong><ul>${damaged.map((error) => `<li>${escape(error.message)}</li>`).join('')}</ul></div>`;
 }
 
 const state = (value: string) => `<span class="state ${escape(value)}">${escape(value)}</span>`;
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
-export function runsPage(runs: RunRecord[], pendingReviews: number): string {
+export function runsPage(runs: RunRecord[], pendingReviews: number, damaged: readonly CorruptRecordError[] = []): string {
   const rows = runs
     .sort((a, b) => b.startedAt - a.startedAt)
     .map((run) => `<tr><td><a href="/runs/${escape(run.id)}">${escape(run.id)}</a></td><td>${escape(run.workflow)}</td><td>${state(run.status)}</td><td>${Object.entries(run.counts).map(([s, n]) => `${escape(s)} ${n}`).join(', ')}</td><td>${when(run.startedAt)}</td></tr>`);
   return page(
     'Workflow runs',
-    `<p>${pendingReviews ? `<a href="/reviews">${pendingReviews} review${pendingReviews > 1 ? 's' : ''} waiting for a person</a>` : 'No review is waiting.'}</p>
+    `${damagedNotice(damaged)}<p>${pendingReviews ? `<a href="/reviews">${pendingReviews} review${pendingReviews > 1 ? 's' : ''} waiting for a person</a>` : 'No review is waiting.'}</p>
 <table><thead><tr><th>run</th><th>workflow</th><th>status</th><th>items</th><th>started</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="5" class="muted">No runs yet.</td></tr>'}</tbody></table>`,
   );
 }
@@ -65,7 +72,7 @@ ${picture}
 }
 
 /** Reviews to decide. `token` goes into each form as a hidden field: the dashboard refuses a decision without it. */
-export function reviewsPage(reviews: ReviewRequest[], token: string): string {
+export function reviewsPage(reviews: ReviewRequest[], token: string, damaged: readonly CorruptRecordError[] = []): string {
   const hidden = `<input type="hidden" name="_token" value="${escape(token)}">`;
   const pending = reviews.filter((r) => r.status === 'pending').sort((a, b) => a.createdAt - b.createdAt);
   const decided = reviews.filter((r) => r.status !== 'pending').sort((a, b) => (b.decision?.at ?? 0) - (a.decision?.at ?? 0)).slice(0, 50);
@@ -79,7 +86,7 @@ export function reviewsPage(reviews: ReviewRequest[], token: string): string {
   const head = '<thead><tr><th>review</th><th>what would happen</th><th>proposal and evidence</th><th>decision</th></tr></thead>';
   return page(
     'Reviews',
-    `<table>${head}<tbody>${pending.map(card).join('') || '<tr><td colspan="4" class="muted">Nothing waits for a person.</td></tr>'}</tbody></table>
+    `${damagedNotice(damaged)}<table>${head}<tbody>${pending.map(card).join('') || '<tr><td colspan="4" class="muted">Nothing waits for a person.</td></tr>'}</tbody></table>
 <p class="muted">A decision is recorded at once; the run applies it when it resumes (troupe run --resume &lt;run&gt;), or right away when it waits (--wait).</p>
 <h2>Decided</h2><table>${head}<tbody>${decided.map(card).join('')}</tbody></table>`,
   );
