@@ -38,7 +38,7 @@ export type LoadedRole = Agent<any> | UserProxy;
 
 /** Loads one role file (YAML or JSON) into an Agent, or a UserProxy for `kind: user-proxy`. */
 export function loadRole(path: string, options: { tools?: ToolRegistry } = {}): LoadedRole {
-  const file = DefinitionFile.read(path);
+  const file = DefinitionFile.read(path, { what: 'role file' });
   const role = file.validate(roleFileSchema, 'role');
   return roleFromDefinition(role, file, options.tools ?? {});
 }
@@ -67,7 +67,7 @@ export function readRoleFiles(dir: string): Map<string, { file: DefinitionFile; 
   for (const fileName of names) {
     let file: DefinitionFile;
     try {
-      file = DefinitionFile.read(join(dir, fileName));
+      file = DefinitionFile.read(join(dir, fileName), { what: 'role file' });
     } catch (error) {
       if (!(error instanceof DefinitionFileError)) throw error;
       issues.push(...error.issues);

@@ -69,7 +69,7 @@ export interface LoadCrewOptions {
  * all the problems found before the crew is built are reported at once.
  */
 export function loadCrew<Output = unknown>(path: string, options: LoadCrewOptions = {}): Crew<Output> {
-  const file = DefinitionFile.read(path);
+  const file = DefinitionFile.read(path, { what: 'crew file' });
   const issues: FileIssue[] = [];
   const problem = (field: PropertyKey[], message: string) => void issues.push(file.issue(field, message));
   const checked = file.check(crewFileSchema, file.data, [], issues, 'crew');
