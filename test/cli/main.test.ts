@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 const troupe = (...args: string[]) => spawnSync('node', ['dist/src/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' } });
 
-describe('troupe command', () => {
+// Each test spawns the command a few times; on a loaded 2-core machine one start can take seconds.
+describe('troupe command', { timeout: 120_000 }, () => {
   beforeAll(() => {
     execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   }, 120_000);
@@ -41,7 +42,7 @@ describe('troupe command', () => {
     expect(badModel.stderr).toMatch(/field "--model": "gpt-4.1" is not a model string \(did you mean "openai:gpt-4.1"\?\)/);
     const badInput = troupe('run', 'math-tutor', '--input', 'package.json');
     expect(badInput.status).toBe(2);
-    expect(badInput.stderr).toMatch(/package.json, field "input": the input must be a JSON string or an object with an "input" string/);
+    expect(badInput.stderr).toMatch(/package.json:1, field "input": the input must be a JSON string or an object with an "input" string/);
   });
 
   it('the troupe executable adds the dashboard, which serves its pages until stopped', async () => {
