@@ -14,7 +14,14 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    globalSetup: ['test/support/build-once.ts'],
+    // Sized for a shared, loaded 2-core machine: many tests start processes, Redis servers or a
+    // browser of their own, so two test files at a time, and limits that only catch a hang.
+    pool: 'forks',
+    maxWorkers: 2,
+    minWorkers: 1,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 30_000,
   },
 });

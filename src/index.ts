@@ -7,6 +7,7 @@ export { finishTool, defaultFinishToolName } from './tools/finish-tool.js';
 export { ToolSet } from './tools/tool-set.js';
 export { executeToolCall, type ToolExecution } from './tools/execute-tool-call.js';
 export type { Approver, ApprovalRequest, ApprovalDecision } from './tools/approval.js';
+export { EffectScope, type Outbox, type OutboxRecord } from './tools/outbox.js';
 export { resolveModel, parseModelString, registerModel, unregisterModel, type ModelProvider, type ModelSpec, type ResolveModelOptions } from './model/resolve-model.js';
 export { replayModel, ReplayModel, type ReplayMode, type ReplayModelOptions } from './model/replay.js';
 export { costOf, priceOf, registerPrice, type ModelPrice, type ModelPriceInput } from './observe/pricing.js';

@@ -25,6 +25,7 @@ import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
 import type { FileAccess, Tool } from '../tools/define-tool.js';
 import { executeToolCall, type ToolExecution } from '../tools/execute-tool-call.js';
+import type { EffectScope } from '../tools/outbox.js';
 import { defaultFinishToolName, finishTool } from '../tools/finish-tool.js';
 import { ToolSet } from '../tools/tool-set.js';
 import { FinishValidationError } from './finish-validation-error.js';
@@ -80,6 +81,12 @@ export interface AgentRunOptions {
   files?: FileAccess;
   /** Earlier messages of this conversation; the run continues it. */
   history?: readonly Message[];
+  /**
+   * Records the results of tool calls with `write` or `external` side effects and answers a
+   * repeated call from the record: give one when this run may be a repeat (a resumed workflow
+   * step, a redelivered job). Workflows and handlers give their own.
+   */
+  effects?: EffectScope;
   runId?: string;
   clock?: Clock;
   ids?: IdGenerator;
@@ -191,7 +198,7 @@ export class Agent<Output = string> {
     const usage = emptyUsage();
     const progress: RunProgress = { turns: 0, toolCalls: 0, usage, costUsd: 0, startedAt, now: startedAt, lastText: '', next: { kind: 'model-call', estimatedTokens: 0, estimatedCostUsd: 0 } };
     const cancel = cancellation(termination, startedAt);
-    const execution: ToolExecution = { runId, agent: this.name, clock, trace, signal: cancel?.signal, approver: options.approver, files: options.files };
+    const execution: ToolExecution = { runId, agent: this.name, clock, trace, signal: cancel?.signal, approver: options.approver, files: options.files, effects: options.effects };
     const request: ModelRequest = this.#request(transcript);
     const callOptions: ModelCallOptions = {};
     if (cancel) callOptions.signal = cancel.signal;

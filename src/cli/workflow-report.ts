@@ -1,5 +1,7 @@
 // Text for people: what a run did, what waits for review, why each item went where it went.
 // `--json` prints the records themselves instead.
+import { ExitCode } from '../core/errors/troupe-error.js';
+import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import type { ReviewRequest } from '../workflow/review.js';
 import type { ItemRecord, RunRecord, Transition } from '../workflow/run-state.js';
 import type { RunSummary } from '../workflow/run-workflow.js';
@@ -62,4 +64,10 @@ function lastOutput(outputs: Record<string, unknown>): string {
 function oneLine(value: unknown): string {
   const text = JSON.stringify(value) ?? 'null';
   return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+}
+
+/** Damaged records are named on stderr and make the command exit 1; the readable ones are still shown. */
+export function reportCorrupt(corrupt: readonly CorruptRecordError[]): void {
+  for (const error of corrupt) process.stderr.write(`troupe: ${error.message}\n`);
+  if (corrupt.length > 0) process.exitCode = ExitCode.failed;
 }

@@ -49,6 +49,7 @@ export class CrewContext {
     if (this.options.trace) options.trace = this.options.trace;
     if (this.options.signal) options.signal = this.options.signal;
     if (this.options.approver) options.approver = this.options.approver;
+    if (this.options.effects) options.effects = this.options.effects;
     try {
       const run = await agent.run(input, options);
       this.recorder.add(run);

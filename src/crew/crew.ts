@@ -2,6 +2,7 @@ import type { Clock, IdGenerator } from '../core/ids.js';
 import type { ModelClient } from '../model/model-client.js';
 import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
+import type { EffectScope } from '../tools/outbox.js';
 import type { CrewResult } from './crew-result.js';
 
 export interface CrewRunOptions {
@@ -10,6 +11,8 @@ export interface CrewRunOptions {
   signal?: AbortSignal;
   trace?: TraceSink;
   approver?: Approver;
+  /** Shared by every member: side-effecting tool calls are recorded and never repeated (see `AgentRunOptions.effects`). */
+  effects?: EffectScope;
   runId?: string;
   clock?: Clock;
   ids?: IdGenerator;

@@ -68,6 +68,8 @@ export interface ToolCallEndEvent extends EventBase {
   isError: boolean;
   /** The result as the model will see it, cut to a readable length. */
   output: string;
+  /** The call had been made before (a resumed run, a redelivered job): its recorded result was returned and the tool did not act again. */
+  replayed?: boolean;
 }
 
 /** Arguments of a tool (or the finish tool) did not match its schema; the model is told. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonValue } from '../core/json.js';
+import { CorruptRecordError } from './errors/corrupt-record-error.js';
 import { StoreCorruptError } from './errors/store-corrupt-error.js';
 import { VersionConflictError } from './errors/version-conflict-error.js';
 import { errorCode, withFileLock } from './file-lock.js';
@@ -80,8 +81,12 @@ export class FileStore implements StateStore {
   }
 
   async get<T extends JsonValue = JsonValue>(collection: string, id: string): Promise<StoredDocument<T> | undefined> {
-    const file = await this.#readDocument(this.#documentPath(collection, id));
+    const file = await this.#readDocument(this.#documentPath(collection, id), collection, id);
     return file && { id, version: file.version, value: file.value as T };
+  }
+
+  where(collection: string, id: string): string {
+    return this.#documentPath(collection, id);
   }
 
   async put<T extends JsonValue>(collection: string, id: string, value: T, options: PutOptions = {}): Promise<StoredDocument<T>> {
@@ -89,7 +94,7 @@ export class FileStore implements StateStore {
     const text = toJsonText(`The value of "${collection}/${id}"`, value);
     validateVersion('expectedVersion', options.expectedVersion);
     return this.#locked(path, async () => {
-      const version = (await this.#readDocument(path))?.version ?? 0;
+      const version = (await this.#readDocument(path, collection, id))?.version ?? 0;
       if (options.expectedVersion !== undefined && options.expectedVersion !== version)
         throw new VersionConflictError(collection, id, options.expectedVersion, version);
       await writeAtomically(path, `{"format":${formatVersion},"version":${version + 1},"value":${text}}`);
@@ -105,7 +110,7 @@ export class FileStore implements StateStore {
     const path = this.#documentPath(collection, id);
     validateVersion('expectedVersion', options.expectedVersion);
     return this.#locked(path, async () => {
-      const version = (await this.#readDocument(path))?.version ?? 0;
+      const version = (await this.#readDocument(path, collection, id))?.version ?? 0;
       if (options.expectedVersion !== undefined && options.expectedVersion !== version)
         throw new VersionConflictError(collection, id, options.expectedVersion, version);
       if (version === 0) return false;
@@ -132,13 +137,19 @@ export class FileStore implements StateStore {
       .sort();
     const considered = ids.slice(0, limit);
     const items: StoredDocument<T>[] = [];
+    const corrupt: CorruptRecordError[] = [];
     for (const id of considered) {
-      // Deleted since the directory was read: skip it, as a list taken a moment later would.
-      const file = await this.#readDocument(join(directory, `${encodeName(id)}.json`));
-      if (file) items.push({ id, version: file.version, value: file.value as T });
+      try {
+        // Deleted since the directory was read: skip it, as a list taken a moment later would.
+        const file = await this.#readDocument(join(directory, `${encodeName(id)}.json`), collection, id);
+        if (file) items.push({ id, version: file.version, value: file.value as T });
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        corrupt.push(error);
+      }
     }
     const last = considered.at(-1);
-    return ids.length > limit && last !== undefined ? { items, next: last } : { items };
+    return { items, ...(ids.length > limit && last !== undefined ? { next: last } : {}), ...(corrupt.length ? { corrupt } : {}) };
   }
 
   /**
@@ -242,12 +253,12 @@ export class FileStore implements StateStore {
     return this.#mutex.run(lockPath, () => withFileLock(lockPath, this.#lockOptions, section));
   }
 
-  async #readDocument(path: string): Promise<DocumentFile | undefined> {
+  async #readDocument(path: string, collection: string, id: string): Promise<DocumentFile | undefined> {
     const text = await readText(path);
     if (text === undefined) return undefined;
-    const file = parseJsonText<Partial<DocumentFile>>(text, (problem) => new StoreCorruptError(path, problem));
-    if (file.format !== formatVersion || typeof file.version !== 'number' || !('value' in file))
-      throw new StoreCorruptError(path, `not a format ${formatVersion} document file`);
+    const file = parseJsonText<Partial<DocumentFile> | null>(text, (problem) => new CorruptRecordError(collection, id, `not valid JSON (${problem})`, path));
+    if (file === null || typeof file !== 'object' || file.format !== formatVersion || typeof file.version !== 'number' || !('value' in file))
+      throw new CorruptRecordError(collection, id, `not a format ${formatVersion} document file`, path);
     return file as DocumentFile;
   }
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { JsonValue } from '../core/json.js';
+import { CorruptRecordError } from './errors/corrupt-record-error.js';
 import { StoreCorruptError } from './errors/store-corrupt-error.js';
 import { StoreUnavailableError } from './errors/store-unavailable-error.js';
 import { VersionConflictError } from './errors/version-conflict-error.js';
@@ -125,7 +126,11 @@ export class RedisStore implements StateStore {
     const key = this.#documentKey(collection, id);
     const [value, version] = await this.#call(() => this.#client.hmget(key, 'value', 'version'));
     if (value == null || version == null) return undefined;
-    return { id, version: Number(version), value: this.#parse<T>(value, key) };
+    return { id, version: Number(version), value: this.#parseDocument<T>(value, collection, id) };
+  }
+
+  where(collection: string, id: string): string {
+    return `${this.target} key ${this.#documentKey(collection, id)}`;
   }
 
   async put<T extends JsonValue>(collection: string, id: string, value: T, options: PutOptions = {}): Promise<StoredDocument<T>> {
@@ -166,15 +171,22 @@ export class RedisStore implements StateStore {
       return (await pipeline.exec()) ?? [];
     });
     const items: StoredDocument<T>[] = [];
+    const corrupt: CorruptRecordError[] = [];
     considered.forEach((id, position) => {
       const [error, row] = rows[position] ?? [];
       if (error) throw error;
       const [value, version] = (row ?? []) as [string | null, string | null];
       // Deleted between the two reads: skip it, as a list taken a moment later would.
-      if (value != null && version != null) items.push({ id, version: Number(version), value: this.#parse<T>(value, this.#documentKey(collection, id)) });
+      if (value == null || version == null) return;
+      try {
+        items.push({ id, version: Number(version), value: this.#parseDocument<T>(value, collection, id) });
+      } catch (problem) {
+        if (!(problem instanceof CorruptRecordError)) throw problem;
+        corrupt.push(problem);
+      }
     });
     const last = considered.at(-1);
-    return ids.length > limit && last !== undefined ? { items, next: last } : { items };
+    return { items, ...(ids.length > limit && last !== undefined ? { next: last } : {}), ...(corrupt.length ? { corrupt } : {}) };
   }
 
   async append<T extends JsonValue>(stream: string, entry: T): Promise<number> {
@@ -209,6 +221,10 @@ export class RedisStore implements StateStore {
 
   #streamKey(stream: string): string {
     return `${this.prefix}stream:${validateName('stream', stream)}`;
+  }
+
+  #parseDocument<T>(text: string, collection: string, id: string): T {
+    return parseJsonText<T>(text, (problem) => new CorruptRecordError(collection, id, `not valid JSON (${problem})`, this.where(collection, id)));
   }
 
   #parse<T>(text: string, key: string): T {

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../core/json.js';
+import type { CorruptRecordError } from './errors/corrupt-record-error.js';
 
 /** A document as stored: its id, its value and the version the store gave it. */
 export interface StoredDocument<T extends JsonValue = JsonValue> {
@@ -47,6 +48,11 @@ export interface ListPage<T extends JsonValue = JsonValue> {
   items: StoredDocument<T>[];
   /** Set when more documents may follow: pass it as `after` to read the next page. */
   next?: string;
+  /**
+   * Documents of this page that could not be read (damaged JSON): left out of `items` so one bad
+   * document does not hide the others, and reported here so it is not lost without a word.
+   */
+  corrupt?: CorruptRecordError[];
 }
 
 export interface StreamEntry<T extends JsonValue = JsonValue> {
@@ -77,7 +83,7 @@ export interface ReadOptions {
  * so validate values that came from elsewhere (with zod) where it matters.
  */
 export interface StateStore {
-  /** The document, or `undefined` when it does not exist. */
+  /** The document, or `undefined` when it does not exist. A damaged one throws `CorruptRecordError`. */
   get<T extends JsonValue = JsonValue>(collection: string, id: string): Promise<StoredDocument<T> | undefined>;
 
   /** Writes a document (creating it at version 1) and returns it with its new version. */
@@ -103,6 +109,9 @@ export interface StateStore {
 
   /** Entries of a stream in sequence order; empty for a stream that does not exist. */
   read<T extends JsonValue = JsonValue>(stream: string, options?: ReadOptions): Promise<StreamEntry<T>[]>;
+
+  /** Where a document lives (a file path, a Redis key), for messages that point at it. */
+  where(collection: string, id: string): string;
 
   /** Releases connections and handles. The store must not be used afterwards. */
   close(): Promise<void>;

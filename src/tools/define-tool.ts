@@ -13,6 +13,13 @@ export interface ToolContext {
   agent?: string;
   /** The files that came with the trigger being handled, when there is one: read lazily, by name. */
   files?: FileAccess;
+  /**
+   * For tools with `write` or `external` side effects run inside recorded work (a workflow step,
+   * a handled trigger): the same on every delivery of this call. Pass it to the system you call
+   * (an `Idempotency-Key` header, a `Message-ID`, a file name created with `wx`) so a repeat after
+   * a crash is refused there. See `Outbox`.
+   */
+  idempotencyKey?: string;
 }
 
 /** Read access to a handler run's virtual files (attachments given by reference). */

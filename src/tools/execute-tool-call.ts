@@ -8,6 +8,7 @@ import type { ToolCallPart, ToolResultPart } from '../model/model-client.js';
 import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from './approval.js';
 import type { FileAccess, Tool, ToolContext } from './define-tool.js';
+import { hasLastingEffects, type EffectScope } from './outbox.js';
 import type { ToolSet } from './tool-set.js';
 
 export interface ToolExecution {
@@ -18,6 +19,8 @@ export interface ToolExecution {
   signal?: AbortSignal | undefined;
   approver?: Approver | undefined;
   files?: FileAccess | undefined;
+  /** Records side-effecting calls and answers repeated ones from the record (see `Outbox`). */
+  effects?: EffectScope | undefined;
 }
 
 const traceOutputLimit = 2000;
@@ -49,6 +52,15 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
     return errorResult(call, `Invalid arguments for "${call.name}": ${formatIssues(parsed.error.issues)}. Fix them and call again.`);
   }
   const input = parsed.data;
+  // Taken before any await, so parallel calls get their keys in the order the model made them.
+  const effectKey = execution.effects && hasLastingEffects(tool.sideEffects) ? execution.effects.keyFor(tool.name, input) : undefined;
+  if (effectKey) {
+    const recorded = await execution.effects!.outbox.get(effectKey);
+    if (recorded) {
+      trace?.({ type: 'tool-call-end', at: clock.now(), runId: execution.runId, ...agentOf(execution), callId: call.id, tool: tool.name, durationMs: 0, isError: recorded.isError === true, output: cut(recorded.output), replayed: true });
+      return { type: 'tool-result', callId: call.id, name: call.name, output: recorded.output, ...(recorded.isError ? { isError: true } : {}) };
+    }
+  }
 
   if (tool.needsApproval && (tool.needsApproval === true || tool.needsApproval(input))) {
     const rejection = await askApproval(tool, call, input, execution);
@@ -57,7 +69,9 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
 
   const startedAt = clock.now();
   if (trace) trace({ type: 'tool-call-start', at: startedAt, runId: execution.runId, ...agentOf(execution), callId: call.id, tool: tool.name, input });
-  const result = await runTool(tool, call, input, execution);
+  const result = await runTool(tool, call, input, execution, effectKey);
+  // Recorded the moment it ends, errors too: a repeated conversation must see what the first one saw.
+  if (effectKey) await execution.effects!.outbox.record(effectKey, { tool: tool.name, output: result.output, ...(result.isError ? { isError: true } : {}), at: clock.now() });
   if (trace) {
     const endedAt = clock.now();
     trace({
@@ -69,7 +83,7 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
       tool: tool.name,
       durationMs: endedAt - startedAt,
       isError: result.isError === true,
-      output: result.output.length > traceOutputLimit ? `${result.output.slice(0, traceOutputLimit)}…` : result.output,
+      output: cut(result.output),
     });
   }
   return result;
@@ -78,9 +92,13 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
 // Handed to tools run with neither a timeout nor a cancellable run: nothing can abort them.
 const neverAborted = new AbortController().signal;
 
-async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution): Promise<ToolResultPart> {
+function cut(output: string): string {
+  return output.length > traceOutputLimit ? `${output.slice(0, traceOutputLimit)}…` : output;
+}
+
+async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution, idempotencyKey: string | undefined): Promise<ToolResultPart> {
   try {
-    const output = tool.timeoutMs || execution.signal ? await runCancellable(tool, call, input, execution) : await tool.run(input, contextFor(call, execution, neverAborted));
+    const output = tool.timeoutMs || execution.signal ? await runCancellable(tool, call, input, execution, idempotencyKey) : await tool.run(input, contextFor(call, execution, neverAborted, idempotencyKey));
     if (tool.output) {
       const checked = tool.output.safeParse(output);
       if (!checked.success) {
@@ -108,7 +126,7 @@ async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution
  * Both a timeout and the caller's cancellation abort the tool's signal, and the call stops
  * waiting then even if the tool ignores the signal.
  */
-async function runCancellable(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution): Promise<unknown> {
+async function runCancellable(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution, idempotencyKey: string | undefined): Promise<unknown> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(execution.signal?.reason);
   execution.signal?.addEventListener('abort', onAbort, { once: true });
@@ -117,17 +135,18 @@ async function runCancellable(tool: Tool, call: ToolCallPart, input: unknown, ex
   });
   const timer = tool.timeoutMs ? setTimeout(() => controller.abort(new ToolTimedOut(tool.timeoutMs!)), tool.timeoutMs) : undefined;
   try {
-    return await Promise.race([Promise.resolve().then(() => tool.run(input, contextFor(call, execution, controller.signal))), stopped]);
+    return await Promise.race([Promise.resolve().then(() => tool.run(input, contextFor(call, execution, controller.signal, idempotencyKey))), stopped]);
   } finally {
     if (timer) clearTimeout(timer);
     execution.signal?.removeEventListener('abort', onAbort);
   }
 }
 
-function contextFor(call: ToolCallPart, execution: ToolExecution, signal: AbortSignal): ToolContext {
+function contextFor(call: ToolCallPart, execution: ToolExecution, signal: AbortSignal, idempotencyKey: string | undefined): ToolContext {
   const context: ToolContext = { callId: call.id, signal, runId: execution.runId };
   if (execution.agent !== undefined) context.agent = execution.agent;
   if (execution.files) context.files = execution.files;
+  if (idempotencyKey !== undefined) context.idempotencyKey = idempotencyKey;
   return context;
 }
 

@@ -9,12 +9,15 @@ export { humanTask } from './tasks/human-task.js';
 export { renderTemplate } from './tasks/model-step.js';
 export { defineWorkflow, type Workflow, type WorkflowOptions, type Edge, type ItemView } from './define-workflow.js';
 export { runWorkflow, resumeRun, type RunWorkflowOptions, type RunSummary, type ItemSummary, type WorkItemInput } from './run-workflow.js';
+export { RunLease, RunLeaseHeldError, RunLeaseLostError, type LeaseRecord } from './run-lease.js';
 export { listReviews, getReview, decideReview, ReviewAlreadyDecidedError, type ReviewRequest, type ReviewDecision } from './review.js';
 export {
   runStateVersion,
   finalStates,
   loadRun,
+  listRuns,
   listItems,
+  loadItem,
   readTransitions,
   collections,
   type ItemState,
@@ -25,5 +28,6 @@ export {
   type TaskRecord,
   type Transition,
 } from './run-state.js';
+export { storeOutbox } from './store-outbox.js';
 export * from './handler/index.js';
 export * from './eval/index.js';

@@ -1,9 +1,12 @@
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { TroupeError } from '../core/errors/troupe-error.js';
+import { z } from 'zod';
 import type { JsonValue } from '../core/json.js';
-import type { StateStore } from '../store/state-store.js';
+import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
+import { VersionConflictError } from '../store/errors/version-conflict-error.js';
+import type { StateStore, StoredDocument } from '../store/state-store.js';
 import type { Evidence } from './claim.js';
-import { collections, runStateVersion } from './run-state.js';
+import { checkRecord, collections, readRecords, runStateVersion } from './run-state.js';
 
 /**
  * What a person is asked to decide. `approval`: a tool call needs approval before it runs.
@@ -53,41 +56,64 @@ export class ReviewAlreadyDecidedError extends TroupeError {
   }
 }
 
-export async function listReviews(store: StateStore, filter: { status?: ReviewRequest['status']; runId?: string } = {}): Promise<ReviewRequest[]> {
-  const out: ReviewRequest[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list(collections.reviews, { limit: 500, ...(after ? { after } : {}) });
-    for (const doc of page.items) {
-      const review = doc.value as unknown as ReviewRequest;
-      if ((!filter.status || review.status === filter.status) && (!filter.runId || review.runId === filter.runId)) out.push(review);
-    }
-    if (!page.next) return out;
-    after = page.next;
-  }
+const reviewShape = z.looseObject({
+  id: z.string(),
+  runId: z.string(),
+  workflow: z.string(),
+  item: z.string(),
+  task: z.string(),
+  kind: z.enum(['approval', 'input', 'output']),
+  what: z.string(),
+  policy: z.string(),
+  evidence: z.array(z.unknown()),
+  findings: z.array(z.string()),
+  status: z.enum(['pending', 'approved', 'rejected']),
+  createdAt: z.number(),
+  decision: z.looseObject({ by: z.string(), at: z.number() }).optional(),
+});
+
+/**
+ * Reviews, filtered. Damaged review documents are left out and pushed to `corrupt` when it is
+ * given, so one bad document does not hide the rest; without it the first one throws.
+ */
+export async function listReviews(store: StateStore, filter: { status?: ReviewRequest['status']; runId?: string } = {}, corrupt?: CorruptRecordError[]): Promise<ReviewRequest[]> {
+  const all = await readRecords<ReviewRequest>(store, collections.reviews, reviewShape, corrupt ? { corrupt } : {});
+  return all.map((doc) => doc.value).filter((review) => (!filter.status || review.status === filter.status) && (!filter.runId || review.runId === filter.runId));
 }
 
+/** A review; a missing one is the user's mistake (exit 2), a damaged one a `CorruptRecordError` naming where it is. */
 export async function getReview(store: StateStore, id: string): Promise<ReviewRequest> {
-  const doc = await store.get(collections.reviews, id).catch(() => undefined);
+  return (await readReview(store, id)).review;
+}
+
+async function readReview(store: StateStore, id: string): Promise<{ review: ReviewRequest; doc: StoredDocument }> {
+  const doc = await store.get(collections.reviews, id);
   if (!doc) throw new ConfigurationError(`no review "${id}" (troupe review list shows the pending ones)`, { field: 'review' });
-  return doc.value as unknown as ReviewRequest;
+  return { review: checkRecord<ReviewRequest>(store, collections.reviews, doc, reviewShape), doc };
 }
 
 /**
  * Records a person's decision. Safe from another process while the run waits: the write is a
- * compare-and-set, so two people deciding at once cannot both win. The run picks the decision up
+ * compare-and-set, so two people deciding at once cannot both win; the loser reads the winner's
+ * decision and gets `ReviewAlreadyDecidedError` naming who decided. The run picks the decision up
  * when it resumes (`resumeRun`, or `troupe run --resume <run>`).
  */
 export async function decideReview(store: StateStore, id: string, decision: ReviewDecision, now = Date.now()): Promise<ReviewRequest> {
-  const doc = await store.get(collections.reviews, id).catch(() => undefined);
-  if (!doc) throw new ConfigurationError(`no review "${id}" (troupe review list shows the pending ones)`, { field: 'review' });
-  const review = doc.value as unknown as ReviewRequest;
-  if (review.status !== 'pending') throw new ReviewAlreadyDecidedError(review);
-  const decided: ReviewRequest = {
-    ...review,
-    status: decision.approved ? 'approved' : 'rejected',
-    decision: { by: decision.by ?? process.env.USER ?? 'unknown', at: now, ...(decision.note ? { note: decision.note } : {}), ...(decision.value !== undefined ? { value: decision.value } : {}) },
-  };
-  await store.put(collections.reviews, id, decided as unknown as JsonValue, { expectedVersion: doc.version });
-  return decided;
+  for (let attempt = 1; ; attempt++) {
+    const { review, doc } = await readReview(store, id);
+    if (review.status !== 'pending') throw new ReviewAlreadyDecidedError(review);
+    const decided: ReviewRequest = {
+      ...review,
+      status: decision.approved ? 'approved' : 'rejected',
+      decision: { by: decision.by ?? process.env.USER ?? 'unknown', at: now, ...(decision.note ? { note: decision.note } : {}), ...(decision.value !== undefined ? { value: decision.value } : {}) },
+    };
+    try {
+      await store.put(collections.reviews, id, decided as unknown as JsonValue, { expectedVersion: doc.version });
+      return decided;
+    } catch (error) {
+      // Someone wrote the review between our read and our write: read it again, which normally
+      // finds their decision. A review only ever changes once, so this ends at the next read.
+      if (!(error instanceof VersionConflictError) || attempt >= 5) throw error;
+    }
+  }
 }

@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { JsonValue } from '../core/json.js';
-import type { ValidationIssue } from '../core/errors/input-validation-error.js';
-import type { StateStore } from '../store/state-store.js';
+import { formatIssues, type ValidationIssue } from '../core/errors/input-validation-error.js';
+import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
+import type { StateStore, StoredDocument } from '../store/state-store.js';
 import type { Evidence } from './claim.js';
 
 /** Version of the persisted run, item, transition and review documents. Old samples live in test/fixtures/workflow. */
@@ -70,6 +72,13 @@ export interface RunRecord {
   startedAt: number;
   updatedAt: number;
   counts: Partial<Record<ItemState, number>>;
+  /**
+   * The ids of the run's items, recorded before their documents: an item whose document goes
+   * missing is then reported (the run fails naming it) instead of the run finishing without it.
+   */
+  items?: string[];
+  /** The workflow module's file when it was loaded by path, so `--resume` finds it again. */
+  source?: string;
 }
 
 /** One recorded decision about an item: which task, which route and why, what the model claimed, what validation said. */
@@ -93,19 +102,91 @@ export const collections = { runs: 'runs', items: 'items', reviews: 'reviews' } 
 export const itemKey = (runId: string, itemId: string) => `${runId}.${itemId}`;
 export const transitionsStream = (runId: string) => `transitions.${runId}`;
 
-export async function loadRun(store: StateStore, runId: string): Promise<RunRecord | undefined> {
-  return (await store.get<RunRecord & JsonValue>(collections.runs, runId))?.value as RunRecord | undefined;
+// The shapes records are checked against when read back: enough to catch a damaged or foreign
+// document before the engine trusts it (loose, so fields added later still pass).
+const itemStates = ['received', 'routed', 'extracted', 'validated', 'rejected', 'awaiting-review', 'accepted', 'failed'] as const;
+const taskStatuses = ['pending', 'running', 'done', 'skipped', 'failed', 'awaiting-review'] as const;
+const itemShape = z.looseObject({
+  runId: z.string(),
+  id: z.string(),
+  state: z.enum(itemStates),
+  tasks: z.record(z.string(), z.looseObject({ status: z.enum(taskStatuses), attempts: z.number() })),
+  loops: z.record(z.string(), z.number()),
+  approvals: z.array(z.looseObject({ tool: z.string(), inputKey: z.string(), approved: z.boolean() })),
+  review: z.string().optional(),
+});
+const runShape = z.looseObject({
+  id: z.string(),
+  workflow: z.string(),
+  status: z.enum(['running', 'done', 'awaiting-review', 'failed']),
+  startedAt: z.number(),
+  updatedAt: z.number(),
+  counts: z.record(z.string(), z.number()),
+  items: z.array(z.string()).optional(),
+  source: z.string().optional(),
+});
+
+/** The value of a stored record, checked against its shape; a mismatch is a `CorruptRecordError` naming where it is. */
+export function checkRecord<T>(store: StateStore, collection: string, doc: StoredDocument, shape: z.ZodType): T {
+  const checked = shape.safeParse(doc.value);
+  if (!checked.success) throw new CorruptRecordError(collection, doc.id, `it does not have the shape of a ${collection} record (${formatIssues(checked.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })))})`, store.where(collection, doc.id));
+  return doc.value as unknown as T;
 }
 
-export async function listItems(store: StateStore, runId: string): Promise<ItemRecord[]> {
-  const items: ItemRecord[] = [];
+/**
+ * Reads every document of a collection (with a prefix), checking each against `shape`. Damaged
+ * ones are left out and pushed to `corrupt` when it is given, so one bad record does not hide the
+ * others; without it the first one throws (never a silent loss).
+ */
+export async function readRecords<T>(store: StateStore, collection: string, shape: z.ZodType, options: { prefix?: string; corrupt?: CorruptRecordError[] } = {}): Promise<Array<{ value: T; version: number }>> {
+  const out: Array<{ value: T; version: number }> = [];
   let after: string | undefined;
   for (;;) {
-    const page = await store.list(collections.items, { prefix: `${runId}.`, limit: 500, ...(after ? { after } : {}) });
-    for (const doc of page.items) items.push(doc.value as unknown as ItemRecord);
-    if (!page.next) return items;
+    const page = await store.list(collection, { limit: 500, ...(options.prefix ? { prefix: options.prefix } : {}), ...(after ? { after } : {}) });
+    const damaged = [...(page.corrupt ?? [])];
+    for (const doc of page.items) {
+      try {
+        out.push({ value: checkRecord<T>(store, collection, doc, shape), version: doc.version });
+      } catch (error) {
+        if (!(error instanceof CorruptRecordError)) throw error;
+        damaged.push(error);
+      }
+    }
+    if (damaged.length && !options.corrupt) throw damaged[0];
+    options.corrupt?.push(...damaged);
+    if (!page.next) return out;
     after = page.next;
   }
+}
+
+export async function loadRun(store: StateStore, runId: string): Promise<RunRecord | undefined> {
+  const doc = await store.get(collections.runs, runId);
+  return doc && checkRecord<RunRecord>(store, collections.runs, doc, runShape);
+}
+
+/** Every run; damaged run records go to `corrupt` when it is given (see `readRecords`). */
+export async function listRuns(store: StateStore, corrupt?: CorruptRecordError[]): Promise<RunRecord[]> {
+  return (await readRecords<RunRecord>(store, collections.runs, runShape, corrupt ? { corrupt } : {})).map((doc) => doc.value);
+}
+
+/** An item with the version it was read at, for compare-and-set writes. */
+export async function loadItem(store: StateStore, runId: string, itemId: string): Promise<{ value: ItemRecord; version: number } | undefined> {
+  const doc = await store.get(collections.items, itemKey(runId, itemId));
+  return doc && { value: checkRecord<ItemRecord>(store, collections.items, doc, itemShape), version: doc.version };
+}
+
+/** A run's items with their versions; damaged ones go to `corrupt` when it is given (see `readRecords`). */
+export async function readItems(store: StateStore, runId: string, corrupt?: CorruptRecordError[]): Promise<Array<{ value: ItemRecord; version: number }>> {
+  return readRecords<ItemRecord>(store, collections.items, itemShape, { prefix: `${runId}.`, ...(corrupt ? { corrupt } : {}) });
+}
+
+export async function listItems(store: StateStore, runId: string, corrupt?: CorruptRecordError[]): Promise<ItemRecord[]> {
+  return (await readItems(store, runId, corrupt)).map((doc) => doc.value);
+}
+
+/** The item id of a run's item document id (`<runId>.<itemId>`). */
+export function itemIdOf(runId: string, documentId: string): string {
+  return documentId.startsWith(`${runId}.`) ? documentId.slice(runId.length + 1) : documentId;
 }
 
 export async function readTransitions(store: StateStore, runId: string): Promise<Transition[]> {

@@ -7,13 +7,18 @@ import type { ModelClient } from '../model/model-client.js';
 import type { TraceSink } from '../observe/trace-event.js';
 import type { StateStore } from '../store/state-store.js';
 import { openStateStore } from '../store/open-state-store.js';
+import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
+import { VersionConflictError } from '../store/errors/version-conflict-error.js';
 import type { Approver } from '../tools/approval.js';
 import type { Claim } from './claim.js';
 import type { Workflow } from './define-workflow.js';
 import { getReview, type ReviewRequest } from './review.js';
 import { approvalKey, runStep, type ReviewDraft, type StepOutcome } from './run-step.js';
-import { collections, finalStates, itemKey, listItems, loadRun, runStateVersion, toJson, transitionsStream, type ItemRecord, type ItemState, type RunGraph, type RunRecord, type RunStatus, type Transition } from './run-state.js';
+import { RunLease, type RunLeaseHeldError } from './run-lease.js';
+import { collections, finalStates, itemIdOf, itemKey, readItems, loadRun, runStateVersion, toJson, transitionsStream, type ItemRecord, type ItemState, type RunGraph, type RunRecord, type RunStatus, type Transition } from './run-state.js';
 import { edgeInput, settle } from './item-graph.js';
+import { storeOutbox } from './store-outbox.js';
+import type { Outbox } from '../tools/outbox.js';
 
 /** An item to process: its input, and an id (default `item-<n>`) that names it in state and reviews. */
 export interface WorkItemInput<Input> {
@@ -37,6 +42,15 @@ export interface RunWorkflowOptions {
    * the run returns with status `awaiting-review` and continues with `resumeRun`.
    */
   waitForReviews?: { pollMs?: number };
+  /**
+   * When another process holds the run's lease (it runs, resumes or waits in the run), wait for it
+   * instead of failing with `RunLeaseHeldError`; `onWait` is told who holds it.
+   */
+  waitForLease?: { pollMs?: number; onWait?: (held: RunLeaseHeldError) => void };
+  /** How long the run's lease lasts without renewal (default 30 s); a holder that dies frees the run after it. */
+  leaseTtlMs?: number;
+  /** The workflow module's file when it was loaded by path: kept in the run record so a resume finds it. */
+  source?: string;
   /** Called after each task's output is accepted: to record real inputs and outputs as examples, or to watch. */
   onTaskDone?: (event: { item: string; task: string; input: unknown; output: unknown; claim: Claim }) => void | Promise<void>;
 }
@@ -57,6 +71,9 @@ export interface RunSummary {
   counts: Partial<Record<ItemState, number>>;
 }
 
+// Reported in place of an item whose document is missing or damaged: the run fails naming it.
+const lostItemState: ItemState = 'failed';
+
 /**
  * Runs a workflow over items: a known list (batch) or an async iterable whose items arrive while
  * the workflow runs (streaming). Every state change is persisted before the next step, so a run
@@ -65,33 +82,49 @@ export interface RunSummary {
 export async function runWorkflow<Input>(workflow: Workflow<Input>, items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>, options: RunWorkflowOptions = {}): Promise<RunSummary> {
   const engine = new Engine(workflow, options);
   const clock = engine.clock;
-  const run: RunRecord = { schemaVersion: runStateVersion, id: engine.runId, workflow: workflow.name, graph: graphOf(workflow), status: 'running', startedAt: clock.now(), updatedAt: clock.now(), counts: {} };
-  await engine.store.put(collections.runs, run.id, run as unknown as JsonValue);
-  let count = 0;
-  const receive = (item: WorkItemInput<Input>) => engine.receive(item.id ?? `item-${++count}`, item.input);
-  if (Symbol.iterator in items) {
-    // A known list is recorded whole before any work, so a crash loses none of it.
-    const received: ItemRecord[] = [];
-    for (const item of items) received.push(await receive(item));
-    await pool(received, workflow.concurrency, (item) => engine.process(item));
-  } else {
-    await pool(items, workflow.concurrency, async (item) => engine.process(await receive(item)));
-  }
-  return engine.finish();
+  if (await engine.store.get(collections.runs, engine.runId)) throw new ConfigurationError(`run "${engine.runId}" already exists; continue it with resumeRun (troupe run --resume ${engine.runId}) or pick a new run id`, { field: 'runId' });
+  return engine.holding(async () => {
+    let count = 0;
+    const named = (item: WorkItemInput<Input>) => ({ id: item.id ?? `item-${++count}`, input: item.input });
+    // A known list's ids go into the run record before any item document, so an item whose
+    // document is lost later is reported, never silently missing from a "done" run.
+    const known = Symbol.iterator in items ? [...(items as Iterable<WorkItemInput<Input>>)].map(named) : undefined;
+    const run: RunRecord = { schemaVersion: runStateVersion, id: engine.runId, workflow: workflow.name, graph: graphOf(workflow), status: 'running', startedAt: clock.now(), updatedAt: clock.now(), counts: {}, items: known?.map((item) => item.id) ?? [], ...(options.source ? { source: options.source } : {}) };
+    await engine.store.put(collections.runs, run.id, run as unknown as JsonValue, { expectedVersion: 0 });
+    if (known) {
+      // A known list is recorded whole before any work, so a crash loses none of it.
+      const received: ItemRecord[] = [];
+      for (const item of known) received.push(await engine.receive(item.id, item.input));
+      await pool(received, workflow.concurrency, (item) => engine.process(item));
+    } else {
+      await pool(items as AsyncIterable<WorkItemInput<Input>>, workflow.concurrency, async (item) => {
+        const { id, input } = named(item);
+        await engine.store.update(collections.runs, engine.runId, (current) => ({ ...(current as object), items: [...((current as unknown as RunRecord).items ?? []), id] }) as JsonValue);
+        await engine.process(await engine.receive(id, input));
+      });
+    }
+    return engine.finish();
+  });
 }
 
-/** Continues a run after a crash, a restart or a review decision: final items stay as they are, done steps are not repeated. */
+/**
+ * Continues a run after a crash, a restart or a review decision: final items stay as they are,
+ * done steps are not repeated. Only one process continues a run at a time: while another holds
+ * its lease this throws `RunLeaseHeldError` (or waits, with `waitForLease`).
+ */
 export async function resumeRun<Input>(workflow: Workflow<Input>, runId: string, options: RunWorkflowOptions = {}): Promise<RunSummary> {
   const engine = new Engine(workflow, { ...options, runId });
   const run = await loadRun(engine.store, runId);
   if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: 'run' });
   if (run.workflow !== workflow.name) throw new ConfigurationError(`run "${runId}" belongs to workflow "${run.workflow}", not "${workflow.name}"`, { field: 'run' });
-  const items = (await listItems(engine.store, runId)).filter((item) => !finalStates.has(item.state));
-  await pool(items, workflow.concurrency, async (item) => {
-    await engine.recover(item);
-    await engine.process(item);
+  return engine.holding(async () => {
+    const items = (await engine.load()).filter((item) => !finalStates.has(item.state));
+    await pool(items, workflow.concurrency, async (item) => {
+      await engine.recover(item);
+      await engine.process(item);
+    });
+    return engine.finish();
   });
-  return engine.finish();
 }
 
 class Engine {
@@ -99,6 +132,14 @@ class Engine {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly runId: string;
+  readonly outbox: Outbox;
+  readonly lease: RunLease;
+  /** Stops the work when the caller aborts or the lease is lost. */
+  readonly signal: AbortSignal;
+  /** The version of each item document this process last wrote or read: item writes are compare-and-set on it (fencing). */
+  readonly #versions = new Map<string, number>();
+  /** Items whose documents are damaged: reported by `finish` instead of being dropped. */
+  readonly #corrupt = new Map<string, CorruptRecordError>();
 
   constructor(
     readonly workflow: Workflow<any>,
@@ -108,6 +149,44 @@ class Engine {
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? randomIds;
     this.runId = options.runId ?? this.ids('run');
+    this.outbox = storeOutbox(this.store);
+    this.lease = new RunLease(this.store, this.runId, { clock: this.clock, ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}) });
+    this.signal = options.signal ? AbortSignal.any([options.signal, this.lease.signal]) : this.lease.signal;
+  }
+
+  /** Runs `work` holding the run's lease; a lost lease ends it with `RunLeaseLostError`. */
+  async holding<T>(work: () => Promise<T>): Promise<T> {
+    const wait = this.options.waitForLease;
+    await this.lease.acquire({ ...(wait ? { wait } : {}), ...(this.options.signal ? { signal: this.options.signal } : {}) });
+    try {
+      const result = await work();
+      this.lease.check();
+      return result;
+    } catch (error) {
+      // A step stopped by the lost lease reports that, not its own abort.
+      if (this.lease.signal.aborted) throw this.lease.signal.reason;
+      throw error;
+    } finally {
+      await this.lease.release();
+    }
+  }
+
+  /**
+   * Reads the run's items for a resume. Each non-final item is written back at once with
+   * compare-and-set: that fences off a process that held the lease before (its next write of the
+   * item fails). Damaged documents are kept aside and reported by `finish`.
+   */
+  async load(): Promise<ItemRecord[]> {
+    const corrupt: CorruptRecordError[] = [];
+    const docs = await readItems(this.store, this.runId, corrupt);
+    for (const error of corrupt) this.#corrupt.set(itemIdOf(this.runId, error.id), error);
+    const items: ItemRecord[] = [];
+    for (const { value, version } of docs) {
+      this.#versions.set(value.id, version);
+      if (!finalStates.has(value.state)) await this.save(value);
+      items.push(value);
+    }
+    return items;
   }
 
   async receive(id: string, input: unknown): Promise<ItemRecord> {
@@ -133,15 +212,15 @@ class Engine {
     for (;;) {
       await this.advance(item);
       const wait = this.options.waitForReviews;
-      if (item.state !== 'awaiting-review' || !wait || this.options.signal?.aborted) return;
-      await sleep(wait.pollMs ?? 1000, this.options.signal);
+      if (item.state !== 'awaiting-review' || !wait || this.signal.aborted) return;
+      await sleep(wait.pollMs ?? 1000, this.signal);
     }
   }
 
   private async advance(item: ItemRecord): Promise<void> {
     if (item.state === 'awaiting-review' && !(await this.applyReview(item))) return;
     while (!finalStates.has(item.state) && item.state !== 'awaiting-review') {
-      if (this.options.signal?.aborted) return;
+      if (this.signal.aborted) return;
       const { ready, skipped } = settle(this.workflow, item);
       for (const name of skipped) item.tasks[name]!.status = 'skipped';
       if (ready.length === 0) {
@@ -152,35 +231,57 @@ class Engine {
       for (const name of batch) item.tasks[name]!.status = 'running';
       await this.save(item); // a crash from here on re-runs these steps; done ones never again
       const inputs = new Map<string, unknown>();
-      const outcomes = await Promise.all(batch.map((name) => this.step(item, name, inputs)));
-      for (const [index, outcome] of outcomes.entries()) {
-        await this.apply(item, batch[index]!, outcome);
-        if (outcome.kind === 'done' && this.options.onTaskDone) await this.options.onTaskDone({ item: item.id, task: batch[index]!, input: inputs.get(batch[index]!), output: outcome.output, claim: outcome.claim });
-        if (finalStates.has(item.state) || (item.state as ItemState) === 'awaiting-review') break;
-      }
-      await this.save(item);
+      // Each step's outcome is recorded the moment that step ends, not when the whole batch does:
+      // a crash while a slow branch runs must not run the finished ones again. Outcomes of one
+      // item are applied one at a time, so concurrent branches never write over each other.
+      let applying: Promise<void> = Promise.resolve();
+      await Promise.all(batch.map((name) => this.step(item, name, inputs).then((outcome) => (applying = applying.then(() => this.record(item, name, outcome, inputs.get(name)))))));
     }
   }
 
+  /** Applies one step's outcome to its item and saves the item. */
+  private async record(item: ItemRecord, name: string, outcome: StepOutcome, input: unknown): Promise<void> {
+    const record = item.tasks[name]!;
+    if (finalStates.has(item.state)) {
+      // Another branch ended the item meanwhile: keep what this step produced, change nothing else.
+      if (outcome.kind === 'done') Object.assign(record, { status: 'done', output: toJson(outcome.output) });
+      else record.status = 'pending';
+    } else if (item.state === 'awaiting-review' && outcome.kind === 'review') {
+      // One review at a time per item: this step asks again once the pending one is decided.
+      record.status = 'pending';
+    } else {
+      await this.apply(item, name, outcome);
+    }
+    await this.save(item);
+    if (outcome.kind === 'done' && this.options.onTaskDone) await this.options.onTaskDone({ item: item.id, task: name, input, output: outcome.output, claim: outcome.claim });
+  }
+
+  /**
+   * Reads the items back and records the run's status. An item the run record lists but whose
+   * document is missing or damaged counts as failed, named with why: the run never ends "done"
+   * without one of its items.
+   */
   async finish(): Promise<RunSummary> {
-    const items = await listItems(this.store, this.runId);
+    const corrupt: CorruptRecordError[] = [];
+    const items: ItemSummary[] = (await readItems(this.store, this.runId, corrupt)).map(({ value: item }) => ({
+      id: item.id,
+      state: item.state,
+      outputs: Object.fromEntries(Object.entries(item.tasks).filter(([, task]) => task.status === 'done' && task.output !== undefined).map(([name, task]) => [name, task.output])),
+      ...(item.reason ? { reason: item.reason } : {}),
+      ...(item.review ? { review: item.review } : {}),
+    }));
+    for (const error of corrupt) this.#corrupt.set(itemIdOf(this.runId, error.id), error);
+    for (const [id, error] of this.#corrupt) if (!items.some((item) => item.id === id)) items.push({ id, state: lostItemState, outputs: {}, reason: error.message });
+    const run = await loadRun(this.store, this.runId);
+    for (const id of run?.items ?? []) {
+      if (!items.some((item) => item.id === id)) items.push({ id, state: lostItemState, outputs: {}, reason: `the document of item "${id}" is missing from the store (${this.store.where(collections.items, itemKey(this.runId, id))}); its state is lost` });
+    }
     const counts: Partial<Record<ItemState, number>> = {};
     for (const item of items) counts[item.state] = (counts[item.state] ?? 0) + 1;
     const status: RunStatus = counts['awaiting-review'] ? 'awaiting-review' : items.some((item) => !finalStates.has(item.state)) ? 'running' : counts.failed ? 'failed' : 'done';
+    this.lease.check();
     await this.store.update(collections.runs, this.runId, (current) => ({ ...(current as object), status, counts, updatedAt: this.clock.now() }) as JsonValue);
-    return {
-      runId: this.runId,
-      workflow: this.workflow.name,
-      status,
-      counts,
-      items: items.map((item) => ({
-        id: item.id,
-        state: item.state,
-        outputs: Object.fromEntries(Object.entries(item.tasks).filter(([, task]) => task.status === 'done' && task.output !== undefined).map(([name, task]) => [name, task.output])),
-        ...(item.reason ? { reason: item.reason } : {}),
-        ...(item.review ? { review: item.review } : {}),
-      })),
-    };
+    return { runId: this.runId, workflow: this.workflow.name, status, counts, items };
   }
 
   private step(item: ItemRecord, name: string, inputs: Map<string, unknown>): Promise<StepOutcome> {
@@ -200,8 +301,9 @@ class Engine {
         task: name,
         idempotencyKey: `${this.runId}.${item.id}.${name}`,
         approver: this.approverFor(item),
+        outbox: this.outbox,
         ...(this.options.trace ? { trace: this.options.trace } : {}),
-        ...(this.options.signal ? { signal: this.options.signal } : {}),
+        signal: this.signal,
       },
       note: (transition) => this.transition(item, { ...transition, task: name, to: item.state }),
       ...(this.options.model !== undefined ? { defaultModel: this.options.model } : {}),
@@ -220,7 +322,9 @@ class Engine {
         delete record.feedback;
         delete record.previous;
         const claim = { value: record.output, status: outcome.claim.status, evidence: outcome.claim.evidence, ...(outcome.claim.model ? { model: outcome.claim.model } : {}) };
-        await this.transition(item, { to: task.stage ?? item.state, task: name, why: `"${name}" done: its claim was validated and accepted`, claim });
+        // While another branch waits for review the item stays there; the review's answer moves it on.
+        const to = item.state === 'awaiting-review' ? item.state : (task.stage ?? item.state);
+        await this.transition(item, { to, task: name, why: `"${name}" done: its claim was validated and accepted`, claim });
         await this.followEdges(item, name, outcome.output);
         return;
       }
@@ -336,8 +440,21 @@ class Engine {
     this.options.trace?.({ type: 'item-transition', at: transition.at, runId: this.runId, workflow: this.workflow.name, item: item.id, from: transition.from, to: transition.to, why: transition.why, ...(transition.task ? { task: transition.task } : {}), ...(transition.policy ? { policy: transition.policy } : {}) });
   }
 
-  private save(item: ItemRecord): Promise<unknown> {
-    return this.store.put(collections.items, itemKey(this.runId, item.id), item as unknown as JsonValue);
+  /**
+   * Writes the item with compare-and-set on the version this process last saw. A conflict means
+   * another process wrote it: this one lost the run (fencing), so it stops instead of overwriting.
+   */
+  private async save(item: ItemRecord): Promise<void> {
+    this.lease.check();
+    const expectedVersion = this.#versions.get(item.id) ?? 0;
+    try {
+      const doc = await this.store.put(collections.items, itemKey(this.runId, item.id), item as unknown as JsonValue, { expectedVersion });
+      this.#versions.set(item.id, doc.version);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      if (expectedVersion === 0) throw new ConfigurationError(`run "${this.runId}" already has an item "${item.id}"; item ids must be unique in a run`, { field: 'items' }, { cause: error });
+      this.lease.lose(`another process wrote item "${item.id}" (version ${error.actualVersion}, this process expected ${expectedVersion})`, error);
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import type { ModelClient } from '../model/model-client.js';
 import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
 import type { SideEffects } from '../tools/define-tool.js';
+import type { Outbox } from '../tools/outbox.js';
 import type { Claim } from './claim.js';
 import type { TaskPolicy } from './policy.js';
 
@@ -29,6 +30,8 @@ export interface TaskContext {
   signal?: AbortSignal;
   /** Decides tool calls that need approval, from the reviews of this item. */
   approver: Approver;
+  /** Where this run records its side-effecting tool calls, so a repeated step does not act twice. */
+  outbox?: Outbox;
 }
 
 /**

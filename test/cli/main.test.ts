@@ -1,18 +1,14 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 const troupe = (...args: string[]) => spawnSync('node', ['dist/src/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' } });
 
 // Each test spawns the command a few times; on a loaded 2-core machine one start can take seconds.
 describe('troupe command', { timeout: 120_000 }, () => {
-  beforeAll(() => {
-    execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-  }, 120_000);
-
   it('prints its version and help', () => {
     expect(troupe('--version').stdout.trim()).toBe(version);
     expect(troupe('--help').stdout).toMatch(/Usage: troupe \[options\] \[command\][\s\S]*run \[options\] \[crew\]/);

@@ -2,7 +2,8 @@
 // temporary directory of its own (with a package.json named troupe, so the workflow module's
 // `import 'troupe'` resolves to the same compiled copy), so this file never races test/cli/main.test.ts,
 // which builds dist/.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,8 +18,9 @@ const troupe = (...args: string[]) =>
 const json = <T>(result: { stdout: string }) => JSON.parse(result.stdout) as T;
 
 describe('troupe workflow commands', { timeout: 60_000 }, () => {
-  beforeAll(() => {
-    execFileSync(resolve('node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', build, '--tsBuildInfoFile', join(build, '.tsbuildinfo'), '--sourceMap', 'false', '--declaration', 'false'], { stdio: 'inherit' });
+  beforeAll(async () => {
+    // Asynchronous: a synchronous build blocks this worker long enough for vitest's RPC to time out on a busy machine.
+    await promisify(execFile)(resolve('node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', build, '--tsBuildInfoFile', join(build, '.tsbuildinfo'), '--sourceMap', 'false', '--declaration', 'false']);
     writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'troupe', version: '0.0.0-test', type: 'module', exports: { '.': './dist/src/index.js', './testing': './dist/src/testing.js' } }));
     symlinkSync(resolve('node_modules'), join(root, 'node_modules'), 'dir');
   }, 180_000);

@@ -2,15 +2,15 @@
 // replay cassette): a syntax error, a wrong type, an unknown key, a missing file and a huge one.
 // Each goes through the real command in a child process, as a user meets it: exit 2, a message
 // naming the file, the line and the field, no stack trace, and no run in the store.
-// The CLI is transpiled once into a private directory (no type check, no race with dist/).
+// The command is the dist/ build that vitest's global setup compiles once (test/support/build-once.ts).
 import { spawn } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transpileForChildren } from '../support/transpile.js';
 
-let build: string;
+const build = resolve('dist');
 const work = mkdtempSync(join(tmpdir(), 'troupe-bad-input-'));
 const home = join(work, 'home');
 // One 50 MB file, generated here and hard-linked under each name: refused before it is parsed.
@@ -76,28 +76,22 @@ function project(files: Record<string, string>): string {
 const goodCrew = 'name: c\nprocess: sequential\nagents: [writer]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: writer }\n';
 const goodRole = 'name: writer\ninstructions: You write.\n';
 
-beforeAll(async () => {
-  const [dist] = await Promise.all([
-    transpileForChildren(['src', 'bin']),
-    // Realistic content (one long JSON/YAML string), 50 MB.
-    new Promise<void>((resolve) => {
-      writeFileSync(huge, Buffer.concat([Buffer.from('"'), Buffer.alloc(50 * 1024 * 1024, 'a'), Buffer.from('"\n')]));
-      resolve();
-    }),
-  ]);
-  build = dist;
-  // A workflow with a strict input and one code step, beside the transpiled sources (so `zod` resolves).
-  mkdirSync(join(build, 'bad-input'));
+beforeAll(() => {
+  // Realistic content (one long JSON/YAML string), 50 MB.
+  writeFileSync(huge, Buffer.concat([Buffer.from('"'), Buffer.alloc(50 * 1024 * 1024, 'a'), Buffer.from('"\n')]));
+  // A workflow with a strict input and one code step; `zod` resolves through a link to node_modules.
+  mkdirSync(join(work, 'bad-input'));
+  symlinkSync(resolve('node_modules'), join(work, 'node_modules'), 'junction');
   writeFileSync(
-    join(build, 'bad-input', 'workflow.js'),
+    join(work, 'bad-input', 'workflow.js'),
     `import { z } from 'zod';
-import { codeTask, defineWorkflow } from '../src/index.js';
+import { codeTask, defineWorkflow } from '${pathToFileURL(join(build, 'src', 'index.js')).href}';
 const input = z.strictObject({ amount: z.number() });
 const double = codeTask({ name: 'double', input, output: z.object({ amount: z.number() }), run: ({ amount }) => ({ amount: amount * 2 }) });
 export default defineWorkflow({ name: 'bad-input', input, tasks: [double] });
 `,
   );
-}, 120_000);
+});
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -106,7 +100,7 @@ describe('bad input: every file kind, through the troupe command', { timeout: 18
     const items = join(work, 'good-items.json');
     writeFileSync(items, '[{ "amount": 2 }]');
     const own = join(work, 'good-home');
-    const result = await troupe(['run', join(build, 'bad-input', 'workflow.js'), '--input', items, '--quiet'], { env: { TROUPE_HOME: own } });
+    const result = await troupe(['run', join(work, 'bad-input', 'workflow.js'), '--input', items, '--quiet'], { env: { TROUPE_HOME: own } });
     expect(result.status, result.stderr).toBe(0);
     expect(storeFiles(own).length).toBeGreaterThan(0);
   });
@@ -180,7 +174,7 @@ describe('bad input: every file kind, through the troupe command', { timeout: 18
   });
 
   it('input files (--input)', async () => {
-    const workflow = join(build, 'bad-input', 'workflow.js');
+    const workflow = join(work, 'bad-input', 'workflow.js');
     const run = async (text: string) => {
       const root = project({ 'items.json': text });
       return { file: escape(join(root, 'items.json')), result: await troupe(['run', workflow, '--input', join(root, 'items.json')]) };
@@ -201,7 +195,7 @@ describe('bad input: every file kind, through the troupe command', { timeout: 18
   });
 
   it('replay cassettes (--model replay:<file>)', async () => {
-    const workflow = join(build, 'bad-input', 'workflow.js');
+    const workflow = join(work, 'bad-input', 'workflow.js');
     const items = join(work, 'cassette-items.json');
     writeFileSync(items, '[{ "amount": 2 }]');
     const run = async (text: string) => {

@@ -91,7 +91,7 @@ describe('FileStore on disk', () => {
     const store = new FileStore({ root });
     await store.put('runs', 'run_1', 1);
     writeFileSync(join(root, 'documents', 'runs', 'run_1.json'), '{"format":1,');
-    await expect(store.get('runs', 'run_1')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('run_1.json') });
+    await expect(store.get('runs', 'run_1')).rejects.toMatchObject({ code: 'corrupt_record', message: expect.stringContaining('run_1.json') });
   });
 });
 

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import type { JsonValue } from '../../core/json.js';
+import { ExitCode } from '../../core/errors/troupe-error.js';
 import { decideReview, getReview, listReviews, type ReviewRequest } from '../../workflow/review.js';
-import { printReview } from '../workflow-report.js';
+import { RunLeaseHeldError } from '../../workflow/run-lease.js';
+import { printReview, reportCorrupt } from '../workflow-report.js';
+import type { CorruptRecordError } from '../../store/errors/corrupt-record-error.js';
 import { resumeWorkflowRun } from './run.js';
 import { withStore } from './runs.js';
 
@@ -11,6 +14,7 @@ interface DecideFlags {
   value?: string;
   by?: string;
   resume?: boolean;
+  workflow?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -29,13 +33,17 @@ export function registerReview(program: Command): void {
     .option('--json', 'print the reviews as JSON')
     .action(async (flags: { all?: boolean; run?: string; json?: boolean }) => {
       await withStore(async (store) => {
-        const reviews = (await listReviews(store, { ...(flags.all ? {} : { status: 'pending' as const }), ...(flags.run ? { runId: flags.run } : {}) })).sort((a, b) => a.createdAt - b.createdAt);
-        if (flags.json) return void process.stdout.write(`${JSON.stringify(reviews, null, 2)}\n`);
-        if (reviews.length === 0) return void process.stdout.write(`No ${flags.all ? '' : 'pending '}reviews.\n`);
-        for (const [index, one] of reviews.entries()) {
-          if (index > 0) process.stdout.write('\n');
-          printReview(one);
-        }
+        // A damaged review is reported on stderr (exit 1) without hiding the others.
+        const corrupt: CorruptRecordError[] = [];
+        const reviews = (await listReviews(store, { ...(flags.all ? {} : { status: 'pending' as const }), ...(flags.run ? { runId: flags.run } : {}) }, corrupt)).sort((a, b) => a.createdAt - b.createdAt);
+        if (flags.json) process.stdout.write(`${JSON.stringify(reviews, null, 2)}\n`);
+        else if (reviews.length === 0) process.stdout.write(`No ${flags.all ? '' : 'pending '}reviews${corrupt.length ? ' that could be read' : ''}.\n`);
+        else
+          for (const [index, one] of reviews.entries()) {
+            if (index > 0) process.stdout.write('\n');
+            printReview(one);
+          }
+        reportCorrupt(corrupt);
       });
     });
   review
@@ -57,7 +65,8 @@ export function registerReview(program: Command): void {
       .argument('<id>', 'review id')
       .option('--note <text>', approved ? 'why, for the record' : 'why; it goes back to the task as feedback')
       .option('--by <name>', 'who decides (default $USER)')
-      .option('--resume', 'continue the run in this process right away')
+      .option('--resume', 'continue the run in this process right away. If another process is continuing the run (e.g. `troupe run --wait`), that process applies the decision: this says which one and exits 0 without resuming')
+      .option('--workflow <name-or-path>', 'with --resume: the workflow (name or .js path) when the run cannot find it by itself')
       .option('--json', 'print the decided review (and with --resume, the run) as JSON')
       .option('--quiet', 'no progress lines on stderr while resuming');
     if (approved) command.option('--value <json>', "a corrected output or a human step's answer, as JSON (checked against the task's output schema)");
@@ -86,7 +95,14 @@ async function decide(id: string, approved: boolean, flags: DecideFlags): Promis
     if (!flags.resume) process.stdout.write(`Continue the run with: troupe run --resume ${decided.runId}\n`);
   }
   if (!flags.resume) return 0;
-  return resumeWorkflowRun(decided.runId, undefined, { ...(flags.json ? { json: true } : {}), ...(flags.quiet ? { quiet: true } : {}) });
+  try {
+    return await resumeWorkflowRun(decided.runId, flags.workflow, { ...(flags.json ? { json: true } : {}), ...(flags.quiet ? { quiet: true } : {}) });
+  } catch (error) {
+    // The run is being continued elsewhere (a `troupe run --wait`): it picks the decision up.
+    if (!(error instanceof RunLeaseHeldError)) throw error;
+    process.stderr.write(`troupe: the decision is recorded; not resuming here: ${error.message.replace(/\. Only one process continues a run.*$/, '')}, which applies it.\n`);
+    return ExitCode.done;
+  }
 }
 
 /** What the decision will do when the run resumes, in words. */

@@ -13,6 +13,8 @@ import type { StateStore } from '../../store/state-store.js';
 import { recordExamples } from '../../workflow/eval/record-examples.js';
 import { listReviews } from '../../workflow/review.js';
 import { loadRun } from '../../workflow/run-state.js';
+import type { RunLeaseHeldError } from '../../workflow/run-lease.js';
+import type { CorruptRecordError } from '../../store/errors/corrupt-record-error.js';
 import { resumeRun, runWorkflow, type RunSummary, type RunWorkflowOptions } from '../../workflow/run-workflow.js';
 import { progressPrinter } from '../progress.js';
 import { loadToolsModule } from '../user-module.js';
@@ -24,6 +26,9 @@ import { printSummary } from '../workflow-report.js';
  * workflow (crews/<name>/workflow.js, or its compiled copy under dist/). When a directory has
  * both, the crew wins, so existing crews keep working; pass the workflow's .js path to run it.
  * `troupe run --resume <run-id>` continues a workflow run after a crash or a review decision.
+ * Only one process continues a run at a time (a lease in the store): while another one runs it,
+ * resumes it or waits in it for reviews, `--resume` says who holds it and exits 2, or with
+ * `--wait` waits for it to finish and then goes on.
  */
 export function registerRun(program: Command): void {
   program
@@ -33,8 +38,8 @@ export function registerRun(program: Command): void {
     .option('--input <file>', 'crew: JSON request (a string or { "input": "..." }); workflow: JSON array of items, { "id"?, "input" } or plain inputs')
     .option('--request <text>', 'the request, in words (crews)')
     .option('--model <provider:model>', "use this model for every agent or model task (e.g. anthropic:claude-sonnet-4-5, replay:cassette.json)")
-    .option('--resume <run-id>', 'continue this workflow run: decided reviews are applied, done steps are not repeated')
-    .option('--wait', 'keep items that wait for review in this process and go on when someone decides (workflows)')
+    .option('--resume <run-id>', 'continue this workflow run: decided reviews are applied, done steps are not repeated. If another process is continuing it, exit 2 naming that process (with --wait: wait for it)')
+    .option('--wait', 'keep items that wait for review in this process and go on when someone decides (workflows); with --resume, also wait while another process holds the run')
     .option('--record-examples <file>', "append each accepted task's input and output to this file, as golden examples (workflows)")
     .option('--json', 'print the whole result as JSON on stdout')
     .option('--quiet', 'no progress lines on stderr')
@@ -95,23 +100,30 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
   // Options (the model string, its cassette) are checked before the store is opened: a run rejected at load leaves no trace.
   const options = workflowOptions(module.home, flags, runId);
   const store = openStateStore();
+  // Loaded by path: the run remembers the file, so `--resume` (and `review approve --resume`) find it.
+  const source = isWorkflowPath(name) ? resolve(file) : undefined;
   try {
-    const summary = await runWorkflow(module.workflow, items, { ...options, store });
+    const summary = await runWorkflow(module.workflow, items, { ...options, store, ...(source ? { source } : {}) });
     return await report(summary, store, flags);
   } finally {
     await store.close();
   }
 }
 
-/** Continues a run; its workflow is found by the name in the run record unless one is given. Used by `review approve --resume` too. */
+/**
+ * Continues a run; its workflow is the one given (a name or a path), else the file it was loaded
+ * from (kept in the run record), else the name in the run record. Used by `review approve --resume` too.
+ */
 export async function resumeWorkflowRun(runId: string, name: string | undefined, flags: RunFlags): Promise<number> {
   const store = openStateStore();
   try {
     const run = await loadRun(store, runId);
     if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: '--resume' });
-    const module = await loadWorkflowModule(name ?? run.workflow);
+    const module = await loadWorkflowModule(name ?? run.source ?? run.workflow);
     if (!flags.quiet) process.stderr.write(`[troupe] resuming run ${runId} of ${run.workflow} (${run.status})\n`);
-    const summary = await resumeRun(module.workflow, runId, { ...workflowOptions(module.home, flags, runId), store });
+    const options: RunWorkflowOptions = { ...workflowOptions(module.home, flags, runId), store };
+    if (flags.wait) options.waitForLease = { pollMs: 1000, onWait: once((held: RunLeaseHeldError) => process.stderr.write(`[troupe] waiting: ${held.message}\n`)) };
+    const summary = await resumeRun(module.workflow, runId, options);
     return await report(summary, store, flags);
   } finally {
     await store.close();
@@ -132,10 +144,24 @@ function workflowOptions(home: string, flags: RunFlags, runId: string): RunWorkf
 }
 
 async function report(summary: RunSummary, store: StateStore, flags: RunFlags): Promise<number> {
-  const reviews = await listReviews(store, { runId: summary.runId, status: 'pending' });
+  const corrupt: CorruptRecordError[] = [];
+  const reviews = await listReviews(store, { runId: summary.runId, status: 'pending' }, corrupt);
   if (flags.json) process.stdout.write(`${JSON.stringify({ ...summary, reviews }, null, 2)}\n`);
   else printSummary(summary, reviews);
+  for (const error of corrupt) process.stderr.write(`troupe: ${error.message}\n`);
   return exitCodeOf(summary);
+}
+
+function isWorkflowPath(name: string): boolean {
+  return /\.(m?js)$/.test(name);
+}
+
+function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  let called = false;
+  return (...args) => {
+    if (!called) fn(...args);
+    called = true;
+  };
 }
 
 function crewCandidates(crew: string): string[] {

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
-import type { JsonValue } from '../../core/json.js';
+import type { CorruptRecordError } from '../../store/errors/corrupt-record-error.js';
 import { openStateStore } from '../../store/open-state-store.js';
 import type { StateStore } from '../../store/state-store.js';
 import { listReviews } from '../../workflow/review.js';
-import { collections, listItems, loadRun, readTransitions, type RunRecord } from '../../workflow/run-state.js';
-import { printRun } from '../workflow-report.js';
+import { listItems, listRuns, loadRun, readTransitions } from '../../workflow/run-state.js';
+import { printRun, reportCorrupt } from '../workflow-report.js';
 
 /** `troupe runs list` and `troupe runs show <id>`: workflow runs in the store (TROUPE_HOME or REDIS_URL). */
 export function registerRuns(program: Command): void {
@@ -16,13 +16,16 @@ export function registerRuns(program: Command): void {
     .option('--json', 'print the run records as JSON')
     .action(async (flags: { json?: boolean }) => {
       await withStore(async (store) => {
-        const all = (await allRuns(store)).sort((a, b) => b.startedAt - a.startedAt);
-        if (flags.json) return void process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-        if (all.length === 0) return void process.stdout.write('No runs yet (troupe run <workflow> --input items.json starts one).\n');
-        for (const run of all) {
-          const counts = Object.entries(run.counts).map(([state, n]) => `${n} ${state}`).join(', ');
-          process.stdout.write(`${run.id}  ${run.workflow.padEnd(16)}  ${run.status.padEnd(15)}  ${new Date(run.startedAt).toISOString()}  ${counts}\n`);
-        }
+        const corrupt: CorruptRecordError[] = [];
+        const all = (await listRuns(store, corrupt)).sort((a, b) => b.startedAt - a.startedAt);
+        if (flags.json) process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+        else if (all.length === 0 && corrupt.length === 0) process.stdout.write('No runs yet (troupe run <workflow> --input items.json starts one).\n');
+        else
+          for (const run of all) {
+            const counts = Object.entries(run.counts).map(([state, n]) => `${n} ${state}`).join(', ');
+            process.stdout.write(`${run.id}  ${run.workflow.padEnd(16)}  ${run.status.padEnd(15)}  ${new Date(run.startedAt).toISOString()}  ${counts}\n`);
+          }
+        reportCorrupt(corrupt);
       });
     });
   runs
@@ -34,9 +37,18 @@ export function registerRuns(program: Command): void {
       await withStore(async (store) => {
         const run = await loadRun(store, id);
         if (!run) throw new ConfigurationError(`no run "${id}" in the store (troupe runs list shows them)`, { field: 'run' });
-        const [items, reviews, transitions] = await Promise.all([listItems(store, id), listReviews(store, { runId: id }), readTransitions(store, id)]);
+        // Damaged items of this run are named and make the command exit 1. A damaged review cannot
+        // be told apart by run, so it is named as a warning. Either way the rest of the run is shown.
+        const corrupt: CorruptRecordError[] = [];
+        const damagedReviews: CorruptRecordError[] = [];
+        const [items, reviews, transitions] = await Promise.all([listItems(store, id, corrupt), listReviews(store, { runId: id }, damagedReviews), readTransitions(store, id)]);
         if (flags.json) process.stdout.write(`${JSON.stringify({ run, items, reviews, transitions }, null, 2)}\n`);
         else printRun(run, items, reviews, transitions);
+        for (const error of damagedReviews) process.stderr.write(`troupe: warning: ${error.message}\n`);
+        const missing = (run.items ?? []).filter((item) => !items.some((one) => one.id === item) && !corrupt.some((error) => error.id === `${id}.${item}`));
+        for (const item of missing) process.stderr.write(`troupe: the document of item "${item}" of run ${id} is missing from the store (${store.where('items', `${id}.${item}`)}); its state is lost\n`);
+        reportCorrupt(corrupt);
+        if (missing.length) process.exitCode = 1;
       });
     });
 }
@@ -47,16 +59,5 @@ export async function withStore<T>(work: (store: StateStore) => Promise<T>): Pro
     return await work(store);
   } finally {
     await store.close();
-  }
-}
-
-async function allRuns(store: StateStore): Promise<RunRecord[]> {
-  const out: RunRecord[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list<JsonValue>(collections.runs, { limit: 500, ...(after ? { after } : {}) });
-    for (const doc of page.items) out.push(doc.value as unknown as RunRecord);
-    if (!page.next) return out;
-    after = page.next;
   }
 }

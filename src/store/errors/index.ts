@@ -3,3 +3,4 @@ export { LockTimeoutError, type LockOwner } from './lock-timeout-error.js';
 export { StoreUnavailableError } from './store-unavailable-error.js';
 export { NotJsonError } from './not-json-error.js';
 export { StoreCorruptError } from './store-corrupt-error.js';
+export { CorruptRecordError } from './corrupt-record-error.js';

@@ -7,6 +7,7 @@ import type { ModelClient } from '../../model/model-client.js';
 import type { TraceSink } from '../../observe/trace-event.js';
 import type { Approver } from '../../tools/approval.js';
 import { defineTool, type FileAccess, type Tool } from '../../tools/define-tool.js';
+import type { EffectScope } from '../../tools/outbox.js';
 import type { WorkflowTask } from '../workflow-task.js';
 
 export interface DelegateContext {
@@ -18,6 +19,8 @@ export interface DelegateContext {
   /** Limits for agents the coordinator creates. */
   termination: TerminationCondition;
   files?: FileAccess;
+  /** The trigger's record of side-effecting calls, shared by the coordinator and every delegate. */
+  effects?: EffectScope;
 }
 
 /** A workflow task offered to a coordinator as a tool: its input schema is the tool's, its validated output the result. */
@@ -35,8 +38,9 @@ export function taskTool(task: WorkflowTask, context: DelegateContext): Tool {
         itemId: 'coordinator',
         task: task.name,
         attempt: 1,
-        idempotencyKey: `${context.runId}.coordinator.${task.name}`,
+        idempotencyKey: `${context.effects?.scope ?? context.runId}.coordinator.${task.name}`,
         approver: context.approver,
+        ...(context.effects ? { outbox: context.effects.outbox } : {}),
         ...(context.model !== undefined ? { model: context.model } : {}),
         ...(context.trace ? { trace: context.trace } : {}),
         ...(context.signal ? { signal: context.signal } : {}),
@@ -55,7 +59,7 @@ export function crewTool(crew: Crew<any>, context: DelegateContext): Tool {
     description: `Hands a request to the ${crew.process} crew "${crew.name}" and returns its output.`,
     input: z.object({ request: z.string().min(1) }),
     run: async ({ request }) => {
-      const result = await crew.run(request, { runId: context.runId, approver: context.approver, ...(context.model !== undefined ? { model: context.model } : {}), ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
+      const result = await crew.run(request, { runId: context.runId, approver: context.approver, ...(context.effects ? { effects: context.effects } : {}), ...(context.model !== undefined ? { model: context.model } : {}), ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
       if (result.status !== 'finished') throw new Error(`crew "${crew.name}" ${result.status}: ${result.stop.reason}`);
       return result.output;
     },
@@ -79,7 +83,7 @@ export function adhocAgentTool(approved: readonly Tool[], context: DelegateConte
     }),
     run: async ({ name, instructions, tools, task }) => {
       const agent = new Agent({ name, instructions, tools: approved.filter((tool) => tools.includes(tool.name)), termination: context.termination, ...(context.model !== undefined ? { model: context.model } : {}) });
-      const result = await agent.run(task, { runId: context.runId, approver: context.approver, ...(context.files ? { files: context.files } : {}), ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
+      const result = await agent.run(task, { runId: context.runId, approver: context.approver, ...(context.effects ? { effects: context.effects } : {}), ...(context.files ? { files: context.files } : {}), ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
       created.push({ name, tools, status: result.status });
       if (result.status !== 'finished') throw new Error(`agent "${name}" stopped: ${result.stop.reason}`);
       return result.output;

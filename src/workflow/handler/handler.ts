@@ -19,6 +19,8 @@ import { runScript } from './script-coordinator.js';
 import type { Trigger } from './trigger.js';
 import { fileTools, VirtualFiles } from './virtual-files.js';
 import { Worklist, type WorkEntry } from './worklist.js';
+import { EffectScope } from '../../tools/outbox.js';
+import { storeOutbox } from '../store-outbox.js';
 
 export interface HandlerOptions {
   configurations: readonly Configuration[];
@@ -106,6 +108,9 @@ export class Handler {
     const signal = run.signal ? AbortSignal.any([run.signal, controller.signal]) : controller.signal;
     const model = options.model ?? configuration.model;
     const spent = { costUsd: 0, turns: 0 };
+    // Keyed by the trigger, not the run: a redelivered trigger (a retried queue job) gets a new run
+    // id but must not repeat what the first delivery already did.
+    const effects = options.store ? new EffectScope(storeOutbox(options.store), `trigger.${configuration.name}.${trigger.kind}.${trigger.source ?? ''}.${trigger.id}`) : undefined;
     const outcome: HandlerOutcome = { ...base, toolCalls, status: 'done', why: '', configuration: configuration.name, coordinator };
     try {
       if (coordinator === 'script') {
@@ -120,6 +125,7 @@ export class Handler {
           trace,
           signal,
           approver: options.approver,
+          effects,
           maxToolCalls: limits.max_tool_calls,
           model,
           subagentTermination: termination(configuration, spent),
@@ -131,7 +137,7 @@ export class Handler {
         if (answer !== undefined) outcome.answer = answer;
         outcome.why = `the script of ${configuration.name} finished`;
       } else {
-        const context: DelegateContext = { runId, model, signal, approver: options.approver ?? (() => ({ approved: false, note: 'no approver is configured' })), termination: defaultAgentTermination, trace, files };
+        const context: DelegateContext = { runId, model, signal, approver: options.approver ?? (() => ({ approved: false, note: 'no approver is configured' })), termination: defaultAgentTermination, trace, files, ...(effects ? { effects } : {}) };
         const delegates = this.#delegateTools(configuration, context, approved, outcome);
         const worklist = configuration.delegates?.worklist ? new Worklist(options.store, runId) : undefined;
         const agent = new Agent({
@@ -145,7 +151,7 @@ export class Handler {
           termination: termination(configuration, spent),
           ...(model !== undefined ? { model } : {}),
         });
-        const result = await agent.run(describeTrigger(trigger, files), { runId, clock, signal, trace, files, ...(options.approver ? { approver: options.approver } : {}) });
+        const result = await agent.run(describeTrigger(trigger, files), { runId, clock, signal, trace, files, ...(effects ? { effects } : {}), ...(options.approver ? { approver: options.approver } : {}) });
         spent.costUsd += result.costUsd;
         spent.turns += result.turns;
         if (worklist) outcome.worklist = worklist.sorted();

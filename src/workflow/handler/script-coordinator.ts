@@ -16,6 +16,7 @@ import { executeToolCall } from '../../tools/execute-tool-call.js';
 import { ToolSet } from '../../tools/tool-set.js';
 import type { Trigger } from './trigger.js';
 import type { VirtualFiles } from './virtual-files.js';
+import type { EffectScope } from '../../tools/outbox.js';
 
 /** What a coordinator script receives: the same trigger, approved tools and files an llm coordinator gets. */
 export interface ScriptContext {
@@ -64,6 +65,7 @@ export interface ScriptRun {
   trace: TraceSink | undefined;
   signal: AbortSignal;
   approver: Approver | undefined;
+  effects?: EffectScope | undefined;
   maxToolCalls: number;
   model: string | ModelClient | undefined;
   subagentTermination: TerminationCondition;
@@ -87,9 +89,10 @@ export async function runScript(run: ScriptRun): Promise<string | undefined> {
     if (!capturing.has(name)) throw new UnapprovedToolError(run.configuration, name, approved);
     if (calls >= run.maxToolCalls) throw new HaltError('max-tool-calls', `the coordinator script made ${calls} tool calls, the limit`, { limit: run.maxToolCalls });
     const callId = `script_${++calls}`;
-    const result = await executeToolCall({ type: 'tool-call', id: callId, name, input }, capturing, { runId: run.runId, agent: 'coordinator', clock: run.clock, trace: run.trace, signal: run.signal, approver: run.approver, files: run.files });
+    const result = await executeToolCall({ type: 'tool-call', id: callId, name, input }, capturing, { runId: run.runId, agent: 'coordinator', clock: run.clock, trace: run.trace, signal: run.signal, approver: run.approver, files: run.files, effects: run.effects });
     if (result.isError) throw new ScriptToolError(name, result.output);
-    return outputs.get(callId);
+    // A call answered from the outbox (a redelivered trigger) did not run: its recorded result is all there is.
+    return outputs.has(callId) ? outputs.get(callId) : parseRecorded(result.output);
   };
   const tools = new Proxy({} as Record<string, (input: unknown) => Promise<unknown>>, {
     get: (_, name) => (typeof name === 'string' ? (input: unknown) => call(name, input) : undefined),
@@ -130,4 +133,12 @@ async function loadScript(path: string): Promise<CoordinatorScript> {
   const script = module.default ?? module.handler;
   if (typeof script !== 'function') throw new ConfigurationError('the coordinator script must export a default function (context) => answer', { file: path });
   return script as CoordinatorScript;
+}
+
+function parseRecorded(output: string): unknown {
+  try {
+    return JSON.parse(output);
+  } catch {
+    return output;
+  }
 }

@@ -1,6 +1,7 @@
 import type { Agent } from '../../agent/agent.js';
 import type { Crew } from '../../crew/crew.js';
 import { TroupeError } from '../../core/errors/troupe-error.js';
+import { EffectScope } from '../../tools/outbox.js';
 import { claim } from '../claim.js';
 import type { TaskBase, TaskContext, WorkflowTask } from '../workflow-task.js';
 import { retryNote } from './model-step.js';
@@ -15,6 +16,7 @@ export function agentTask<Input, Output>(options: TaskBase<Input, Output> & { ag
       const result = await agent.run(options.prompt(input, context) + retryNote(context), {
         runId: context.runId,
         approver: context.approver,
+        ...effectsOf(context),
         ...(context.model !== undefined ? { model: context.model } : {}),
         ...(context.trace ? { trace: context.trace } : {}),
         ...(context.signal ? { signal: context.signal } : {}),
@@ -34,6 +36,7 @@ export function crewTask<Input, Output>(options: TaskBase<Input, Output> & { cre
       const result = await options.crew.run(options.request(input, context) + retryNote(context), {
         runId: context.runId,
         approver: context.approver,
+        ...effectsOf(context),
         ...(context.model !== undefined ? { model: context.model } : {}),
         ...(context.trace ? { trace: context.trace } : {}),
         ...(context.signal ? { signal: context.signal } : {}),
@@ -42,6 +45,11 @@ export function crewTask<Input, Output>(options: TaskBase<Input, Output> & { cre
       return claim(result.output, [], { costUsd: result.usage.total.costUsd });
     },
   };
+}
+
+/** A step's side-effecting tool calls are keyed by the step's idempotency key, the same on every attempt and resume. */
+function effectsOf(context: TaskContext): { effects?: EffectScope } {
+  return context.outbox ? { effects: new EffectScope(context.outbox, context.idempotencyKey) } : {};
 }
 
 /** An agent or crew step ended without a result (a termination condition or bound fired). */

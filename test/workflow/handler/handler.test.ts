@@ -248,3 +248,24 @@ describe('comparing the coordinators over golden triggers', () => {
     expect(report.triggers.find((t) => t.trigger === 'msg-1763700001.000100')!.runs[0]!.differences).toEqual([]);
   });
 });
+
+describe('a redelivered trigger', () => {
+  it.each(['llm', 'script'] as const)('does not react twice with the %s coordinator: the second delivery is answered from the outbox', async (coordinator) => {
+    const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-redelivery-')) });
+    const channel = loadChannel();
+    const { tools, reactions } = chatTools(channel);
+    const configuration = loadConfiguration(configPath, { tools });
+    const handler = createHandler({ configurations: [configuration], tools, model: reactingModel(), store });
+    const merged = messageTriggers(channel)[0]!;
+    // A queue redelivers the same job after a worker died: same trigger, a new run.
+    const first = await handler.handle(merged, { coordinator });
+    const second = await handler.handle(merged, { coordinator });
+    expect([first.status, second.status]).toEqual(['done', 'done']);
+    expect(reactions).toHaveLength(1);
+    expect(second.toolCalls.find((call) => call.tool === 'add_reaction')).toMatchObject({ output: 'ok', isError: false });
+    // A different message is a different trigger and reacts as usual.
+    await handler.handle(messageTriggers(channel)[3]!, { coordinator });
+    expect(reactions.map((r) => r.ts)).toEqual(['1763700001.000100', '1763700004.000400']);
+    await store.close();
+  });
+});
