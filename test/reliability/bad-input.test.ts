@@ -95,7 +95,7 @@ export default defineWorkflow({ name: 'bad-input', input, tasks: [double] });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe('bad input: every file kind, through the troupe command', { timeout: 180_000 }, () => {
+describe('bad input: every file kind, through the troupe command', { timeout: 300_000 }, () => {
   it('a valid workflow run is stored (so "nothing stored" below means something)', async () => {
     const items = join(work, 'good-items.json');
     writeFileSync(items, '[{ "amount": 2 }]');
@@ -218,7 +218,7 @@ describe('bad input: every file kind, through the troupe command', { timeout: 18
   });
 });
 
-describe('modules of the project that throw when loaded', { timeout: 120_000 }, () => {
+describe('modules of the project that throw when loaded', { timeout: 300_000 }, () => {
   it("a crew's tools.js: a configuration error naming the file and what it threw, exit 2, the stack only with --debug", async () => {
     const root = project({ 'agents/writer.yaml': goodRole, 'crews/c/crew.yaml': goodCrew, 'crews/c/tools.js': 'throw new TypeError("no database configured");\n' });
     const tools = escape(join(root, 'crews/c/tools.js'));
@@ -235,7 +235,7 @@ describe('modules of the project that throw when loaded', { timeout: 120_000 }, 
   });
 });
 
-describe('a closed stdout', { timeout: 120_000 }, () => {
+describe('a closed stdout', { timeout: 300_000 }, () => {
   // `troupe runs list | head`: the reader is gone before the command writes. Both entry points.
   it.each(['bin/troupe.js', 'src/cli/main.js'])('ends %s quietly with exit 0, not an EPIPE stack trace', async (entry) => {
     const result = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
