@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DefinitionFile } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import { parseModelString } from '../model/resolve-model.js';
+import { DefinitionFileError, type FileIssue } from '../core/errors/definition-file-error.js';
+import { checkModelString } from '../model/check-model-string.js';
 import type { Tool } from '../tools/define-tool.js';
 import { Agent, type AgentOptions } from './agent.js';
 import { maxTurns } from './termination.js';
@@ -37,7 +38,7 @@ export type LoadedRole = Agent<any> | UserProxy;
 
 /** Loads one role file (YAML or JSON) into an Agent, or a UserProxy for `kind: user-proxy`. */
 export function loadRole(path: string, options: { tools?: ToolRegistry } = {}): LoadedRole {
-  const file = DefinitionFile.read(path);
+  const file = DefinitionFile.read(path, { what: 'role file' });
   const role = file.validate(roleFileSchema, 'role');
   return roleFromDefinition(role, file, options.tools ?? {});
 }
@@ -61,44 +62,71 @@ export function readRoleFiles(dir: string): Map<string, { file: DefinitionFile; 
     throw new ConfigurationError(`cannot read the roles folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: dir });
   }
   const roles = new Map<string, { file: DefinitionFile; role: RoleFile }>();
+  // Every broken file of the folder is reported at once.
+  const issues: FileIssue[] = [];
   for (const fileName of names) {
-    const file = DefinitionFile.read(join(dir, fileName));
-    const role = file.validate(roleFileSchema, 'role');
-    if (roles.has(role.name)) throw new ConfigurationError(`a second role is named "${role.name}"`, { file: join(dir, fileName), field: 'name' });
-    roles.set(role.name, { file, role });
+    let file: DefinitionFile;
+    try {
+      file = DefinitionFile.read(join(dir, fileName), { what: 'role file' });
+    } catch (error) {
+      if (!(error instanceof DefinitionFileError)) throw error;
+      issues.push(...error.issues);
+      continue;
+    }
+    const role = file.check(roleFileSchema, file.data, [], issues, 'role');
+    if (!role) continue;
+    if (roles.has(role.value.name)) issues.push(file.issue(['name'], `a second role is named "${role.value.name}"`));
+    else roles.set(role.value.name, { file, role: role.value });
   }
+  if (issues.length > 0) throw new DefinitionFileError(issues);
   return roles;
 }
 
-export function roleFromDefinition(role: RoleFile, file: DefinitionFile, registry: ToolRegistry): LoadedRole {
+/**
+ * Builds the agent of a validated role. `at` is where the role stands in its file (`agents.0` for
+ * a role inline in a crew file), so every problem names its line and its full path. All problems
+ * are reported at once.
+ */
+export function roleFromDefinition(role: RoleFile, file: DefinitionFile, registry: ToolRegistry, at: readonly PropertyKey[] = []): LoadedRole {
+  const issues: FileIssue[] = [];
+  const built = buildRole(role, file, registry, at, issues);
+  if (!built) throw new DefinitionFileError(issues);
+  return built;
+}
+
+/** Like roleFromDefinition, but adds its problems to `issues` and returns undefined when there are any. */
+export function buildRole(role: RoleFile, file: DefinitionFile, registry: ToolRegistry, at: readonly PropertyKey[], issues: FileIssue[]): LoadedRole | undefined {
+  const before = issues.length;
+  const problem = (path: PropertyKey[], message: string) => issues.push(file.issue([...at, ...path], message));
   if (role.model) {
     try {
-      parseModelString(role.model);
+      checkModelString(role.model);
     } catch (error) {
-      throw file.error(['model'], (error as Error).message.replace(/^field "model": /, ''));
+      problem(['model'], (error as Error).message.replace(/^field "model": /, ''));
     }
   }
   if (role.kind === 'user-proxy') {
-    if (!role.goal) throw file.error(['goal'], 'a user-proxy role needs a goal: it is the one who knows what the user wants');
-    if (role.tools.length > 0) throw file.error(['tools'], 'a user-proxy role has no tools: it reviews and steers, the assistant does the work');
+    if (!role.goal) problem(['goal'], 'a user-proxy role needs a goal: it is the one who knows what the user wants');
+    if (role.tools.length > 0) problem(['tools'], 'a user-proxy role has no tools: it reviews and steers, the assistant does the work');
+    if (issues.length > before) return undefined;
     return new UserProxy({
       name: role.name,
-      goal: role.goal,
+      goal: role.goal!,
       ...(role.instructions ? { instructions: role.instructions } : {}),
       ...(role.model ? { model: role.model } : {}),
       ...(role.maxTurns ? { termination: maxTurns(role.maxTurns) } : {}),
       ...(role.maxFinishAttempts ? { maxFinishAttempts: role.maxFinishAttempts } : {}),
     });
   }
-  if (!role.instructions && !role.role) throw file.error(['role'], 'give either instructions, or a role (with a goal and backstory)');
-  const tools = role.tools.map((toolName, index) => {
+  if (!role.instructions && !role.role) problem(['role'], 'give either instructions, or a role (with a goal and backstory)');
+  const tools: Tool[] = [];
+  role.tools.forEach((toolName, index) => {
     const tool = findTool(registry, toolName);
-    if (!tool) {
-      const known = toolNames(registry);
-      throw file.error(['tools', index], `unknown tool "${toolName}"; registered tools: ${known.length ? known.join(', ') : 'none'}`);
-    }
-    return tool;
+    if (tool) return void tools.push(tool);
+    const known = toolNames(registry);
+    problem(['tools', index], `unknown tool "${toolName}"; registered tools: ${known.length ? known.join(', ') : 'none'}`);
   });
+  if (issues.length > before) return undefined;
   const options: AgentOptions<string> = { name: role.name, tools, allowDelegation: role.allowDelegation };
   for (const key of ['description', 'role', 'goal', 'backstory', 'instructions', 'model', 'maxFinishAttempts'] as const) {
     if (role[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = role[key];

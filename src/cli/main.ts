@@ -18,6 +18,7 @@ export async function main(argv: readonly string[], extra: readonly RegisterComm
   const program = new Command('troupe')
     .description('LLM agents in roles, inside workflows that code owns.')
     .version(version)
+    .option('--debug', 'print the stack trace of an error (or set TROUPE_DEBUG=1)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) })
     .showHelpAfterError('(troupe --help lists the commands)');
@@ -30,14 +31,47 @@ export async function main(argv: readonly string[], extra: readonly RegisterComm
       // --help and --version end here too, with code 0.
       return error.exitCode === 0 ? ExitCode.done : ExitCode.badInput;
     }
+    // A stack trace helps whoever debugs Troupe, not whoever fixes a file: only on request.
+    const debug = argv.includes('--debug') || isSet(process.env['TROUPE_DEBUG']);
     if (isTroupeError(error)) {
       process.stderr.write(`troupe: ${error.message}\n`);
+      if (debug) process.stderr.write(`${stackOf(error)}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`troupe: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(debug ? `troupe: ${stackOf(error)}\n` : `troupe: ${message}\n(an unexpected error: --debug or TROUPE_DEBUG=1 shows its stack trace)\n`);
     return ExitCode.failed;
   }
 }
 
+function isSet(value: string | undefined): boolean {
+  const text = value?.trim().toLowerCase();
+  return Boolean(text) && text !== '0' && text !== 'false';
+}
+
+/** The stack of an error and of its causes (a tools module's own error is the cause of the configuration error). */
+function stackOf(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error, depth = 0; current !== undefined && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    parts.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+  }
+  return parts.join('\nCaused by: ');
+}
+
+/**
+ * `troupe runs show … | head`: once the reader of stdout has gone, nothing more can be said, so
+ * the command ends quietly with exit 0 instead of an EPIPE stack trace. Installed once by each
+ * entry point (here and bin/troupe.ts), never by `main` itself, which tests call in-process.
+ */
+export function endQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.done);
+    throw error;
+  });
+}
+
 // Run directly (node dist/src/cli/main.js), this is the command without the dashboard.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  endQuietlyOnClosedStdout();
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,12 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DefinitionFile, fileSizeLimits } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
+import { DefinitionFileError, type FileIssue } from '../core/errors/definition-file-error.js';
 import { ExitCode } from '../core/errors/troupe-error.js';
 import { recordingRequested } from '../model/resolve-model.js';
 import type { Workflow } from '../workflow/define-workflow.js';
 import type { GoldenCheck } from '../workflow/eval/golden.js';
 import type { RunSummary, WorkItemInput } from '../workflow/run-workflow.js';
+import { importUserModule } from './user-module.js';
 
 /** The compiled tree this command runs from (dist/ in the repository): its own crews are compiled there. */
 const ownRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,7 +37,7 @@ export function findWorkflow(name: string): string | undefined {
 /** Imports a workflow module; its default export must be what `defineWorkflow` returned. */
 export async function loadWorkflowModule(name: string, file = findWorkflow(name)): Promise<WorkflowModule> {
   if (!file) throw new ConfigurationError(`no workflow "${name}": looked for ${workflowCandidates(name).join(', ')}`, { field: 'workflow' });
-  const module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+  const module = await importUserModule(file, 'workflow module');
   const workflow = module['default'] as Partial<Workflow<any>> | undefined;
   if (!workflow || typeof workflow !== 'object' || !(workflow.tasks instanceof Map) || typeof workflow.start !== 'string') {
     throw new ConfigurationError('the default export must be a workflow (export default defineWorkflow({ ... }))', { file });
@@ -45,31 +48,63 @@ export async function loadWorkflowModule(name: string, file = findWorkflow(name)
   return { file, home, workflow: workflow as Workflow<any>, checks };
 }
 
+/** Reads an input file (`--input`): JSON, at most `fileSizeLimits.data`; syntax errors name the line and column. */
+function readInputFile(file: string): DefinitionFile {
+  return DefinitionFile.read(file, { format: 'json', maxBytes: fileSizeLimits.data, what: 'input file' });
+}
+
 /**
- * Reads the items of a run: a JSON array of `{ "id"?, "input" }` or of plain inputs. Errors name
- * the file and the item's index; the inputs themselves are checked by the workflow's schema.
+ * Reads the items of a run: a JSON array of `{ "id"?, "input" }` or of plain inputs. With the
+ * workflow, each input is checked against its schema before anything runs (bad inputs are the
+ * user's to fix: exit 2, rather than a run of failed items). Every problem is reported at once,
+ * with its line and path in the file.
  */
-export function readWorkItems(file: string): WorkItemInput<unknown>[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigurationError(`cannot read the items: ${(error as Error).message}`, { file });
-  }
-  if (!Array.isArray(data)) throw new ConfigurationError(`the items must be a JSON array of { "id"?, "input" } or of plain inputs, not ${data === null ? 'null' : typeof data}`, { file });
+export function readWorkItems(file: string, workflow?: Workflow<any>): WorkItemInput<unknown>[] {
+  const source = readInputFile(file);
+  const data = source.data;
+  if (!Array.isArray(data)) throw source.error([], `the items must be a JSON array of { "id"?, "input" } or of plain inputs, not ${data === null ? 'null' : typeof data}`);
+  const issues: FileIssue[] = [];
   const ids = new Set<string>();
-  return data.map((entry: unknown, index) => {
+  const items = data.map((entry: unknown, index): { id: string; input: unknown; at: PropertyKey[] } => {
     const wrapped = entry !== null && typeof entry === 'object' && !Array.isArray(entry) && 'input' in entry && Object.keys(entry).every((key) => key === 'id' || key === 'input');
-    if (!wrapped) return { id: `item-${index + 1}`, input: entry };
+    if (!wrapped) return { id: `item-${index + 1}`, input: entry, at: [index] };
     const { id, input } = entry as { id?: unknown; input: unknown };
-    if (id === undefined) return { id: `item-${index + 1}`, input };
+    const at = [index, 'input'];
+    if (id === undefined) return { id: `item-${index + 1}`, input, at };
     if (typeof id !== 'string' || !/^[A-Za-z0-9_@+=-][A-Za-z0-9_.@+=-]{0,59}$/.test(id) || id.includes('..')) {
-      throw new ConfigurationError(`the id ${JSON.stringify(id)} is not usable: letters, digits and _ . - @ + =, at most 60`, { file, field: `${index}.id` });
-    }
-    if (ids.has(id)) throw new ConfigurationError(`two items have the id "${id}"`, { file, field: `${index}.id` });
-    ids.add(id);
-    return { id, input };
+      issues.push(source.issue([index, 'id'], `the id ${JSON.stringify(id)} is not usable: letters, digits and _ . - @ + =, at most 60`));
+    } else if (ids.has(id)) issues.push(source.issue([index, 'id'], `two items have the id "${id}"`));
+    ids.add(String(id));
+    return { id: String(id), input, at };
   });
+  if (workflow) {
+    for (const item of items) {
+      const parsed = workflow.input.safeParse(item.input);
+      if (parsed.success) continue;
+      for (const issue of parsed.error.issues) {
+        const path = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
+        for (const field of path) {
+          const what = issue.code === 'unrecognized_keys' ? `unknown field "${String(field.at(-1))}"` : issue.message;
+          issues.push(source.issue([...item.at, ...field], `item ${item.id} does not fit the input of workflow "${workflow.name}": ${what}`));
+        }
+      }
+    }
+  }
+  if (issues.length > 0) throw new DefinitionFileError(issues);
+  return items.map(({ id, input }) => ({ id, input }));
+}
+
+/** The request of a crew run from `--input`: a JSON string, or an object whose only field is an "input" string. */
+export function readCrewRequest(file: string): string {
+  const source = readInputFile(file);
+  const value = source.data;
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { input?: unknown }).input === 'string') {
+    const unknown = Object.keys(value).filter((key) => key !== 'input');
+    if (unknown.length > 0) throw new DefinitionFileError(unknown.map((key) => source.issue([key], `unknown field "${key}": the input is a JSON string or { "input": "..." }`)));
+    return (value as { input: string }).input;
+  }
+  throw source.error(['input'], 'the input must be a JSON string or an object with an "input" string');
 }
 
 /**

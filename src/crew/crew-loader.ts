@@ -1,10 +1,12 @@
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { Agent } from '../agent/agent.js';
-import { readRoleFiles, roleFileSchema, roleFromDefinition, type LoadedRole, type RoleFile, type ToolRegistry } from '../agent/role-loader.js';
+import { buildRole, readRoleFiles, roleFileSchema, type LoadedRole, type RoleFile, type ToolRegistry } from '../agent/role-loader.js';
 import { UserProxy } from '../agent/user-proxy.js';
 import { DefinitionFile } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
+import { DefinitionFileError, type FileIssue } from '../core/errors/definition-file-error.js';
+import { checkModelString } from '../model/check-model-string.js';
 import type { Crew } from './crew.js';
 import { consensualCrew } from './consensual.js';
 import { groupChat } from './group-chat.js';
@@ -32,7 +34,8 @@ const crewFileSchema = z
     name: z.string().min(1),
     description: z.string().optional(),
     process: z.enum(['sequential', 'hierarchical', 'group-chat', 'consensual', 'two-agent']),
-    agents: z.array(z.union([z.string(), roleFileSchema])).min(1),
+    // Inline roles are checked against the role schema on their own, so their problems keep full paths.
+    agents: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).min(1),
     tasks: z.array(taskSchema).default([]),
     output: z.object({ schema: z.record(z.string(), z.unknown()) }).strict().optional(),
     // hierarchical
@@ -61,53 +64,96 @@ export interface LoadCrewOptions {
   agentsDir?: string;
 }
 
-/** Loads a crew definition (YAML or JSON); every problem names the file, line and field. */
+/**
+ * Loads a crew definition (YAML or JSON). Every problem names the file, line and full field path;
+ * all the problems found before the crew is built are reported at once.
+ */
 export function loadCrew<Output = unknown>(path: string, options: LoadCrewOptions = {}): Crew<Output> {
-  const file = DefinitionFile.read(path);
-  const spec = file.validate(crewFileSchema, 'crew');
+  const file = DefinitionFile.read(path, { what: 'crew file' });
+  const issues: FileIssue[] = [];
+  const problem = (field: PropertyKey[], message: string) => void issues.push(file.issue(field, message));
+  const checked = file.check(crewFileSchema, file.data, [], issues, 'crew');
+  const inline = new Map<number, RoleFile>();
+  const agentsData = (file.data as { agents?: unknown } | null)?.agents;
+  if (Array.isArray(agentsData)) {
+    agentsData.forEach((entry: unknown, index) => {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
+      const role = file.check(roleFileSchema, entry, ['agents', index], issues, 'crew');
+      if (role) inline.set(index, role.value);
+    });
+  }
+  if (!checked || issues.length > 0) throw new DefinitionFileError(issues);
+  const spec = checked.value;
+
   const tools = options.tools ?? {};
   let library: Map<string, { file: DefinitionFile; role: RoleFile }> | undefined;
+  let libraryFailed = false;
   const roles = new Map<string, LoadedRole>();
   spec.agents.forEach((entry, index) => {
     let role: LoadedRole | undefined;
     if (typeof entry === 'string') {
+      if (libraryFailed) return;
       const dir = options.agentsDir ?? defaultAgentsDir(path);
       try {
         library ??= readRoleFiles(dir);
       } catch (error) {
-        if (error instanceof ConfigurationError && error.where.file === dir) throw file.error(['agents', index], `${error.message} (looking for role "${entry}")`);
+        libraryFailed = true;
+        if (error instanceof DefinitionFileError) return void issues.push(...error.issues);
+        if (error instanceof ConfigurationError && error.where.file === dir) return problem(['agents', index], `${error.message} (looking for role "${entry}")`);
         throw error;
       }
       const found = library.get(entry);
-      if (!found) throw file.error(['agents', index], `no role named "${entry}" in ${dir} (found: ${[...library.keys()].join(', ') || 'none'})`);
+      if (!found) return problem(['agents', index], `no role named "${entry}" in ${dir} (found: ${[...library.keys()].join(', ') || 'none'})`);
       // Only the roles this crew names are built, with this crew's tools.
-      role = roleFromDefinition(found.role, found.file, tools);
+      role = buildRole(found.role, found.file, tools, [], issues);
     } else {
-      role = roleFromDefinition(entry, file, tools);
+      role = buildRole(inline.get(index)!, file, tools, ['agents', index], issues);
     }
-    if (roles.has(role.name)) throw file.error(['agents', index], `a second agent is named "${role.name}"`);
+    if (!role) return;
+    if (roles.has(role.name)) return problem(['agents', index], `a second agent is named "${role.name}"`);
     roles.set(role.name, role);
   });
-
-  const agent = (roleName: string, field: PropertyKey[]): Agent<any> => {
-    const role = roles.get(roleName);
-    if (!role) throw file.error(field, `"${roleName}" is not one of the crew's agents (${[...roles.keys()].join(', ')})`);
-    if (role instanceof UserProxy) throw file.error(field, `"${roleName}" is a user proxy; only the two-agent process uses one`);
-    return role;
+  // Model strings are checked now, not at the first call of a run, so their line is known.
+  const checkModel = (model: string | undefined, field: PropertyKey[]) => {
+    if (model === undefined) return;
+    try {
+      checkModelString(model);
+    } catch (error) {
+      problem(field, (error as Error).message.replace(/^field "model": /, ''));
+    }
   };
-  const schemaAt = (schema: Record<string, unknown>, field: PropertyKey[]): z.ZodType => {
+  checkModel(spec.manager?.model, ['manager', 'model']);
+  if (typeof spec.selector === 'object') checkModel(spec.selector.manager, ['selector', 'manager']);
+
+  const memberProblem = (roleName: string): string | undefined => {
+    const role = roles.get(roleName);
+    if (!role) return `"${roleName}" is not one of the crew's agents (${[...roles.keys()].join(', ')})`;
+    if (role instanceof UserProxy) return `"${roleName}" is a user proxy; only the two-agent process uses one`;
+    return undefined;
+  };
+  const agent = (roleName: string, field: PropertyKey[]): Agent<any> => {
+    const why = memberProblem(roleName);
+    if (why) throw file.error(field, why);
+    return roles.get(roleName) as Agent<any>;
+  };
+  const schemaAt = (schema: Record<string, unknown>, field: PropertyKey[]): z.ZodType | undefined => {
     try {
       return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
     } catch (error) {
-      throw file.error(field, `not a usable JSON Schema: ${(error as Error).message}`);
+      problem(field, `not a usable JSON Schema: ${(error as Error).message}`);
+      return undefined;
     }
   };
-  const tasks: Task[] = spec.tasks.map((task, index) => {
-    agent(task.agent, ['tasks', index, 'agent']);
+  const tasks: Task[] = [];
+  spec.tasks.forEach((task, index) => {
+    // A missing agent is reported only when the roles themselves were fine: otherwise it repeats their problem.
+    const why = roles.size === spec.agents.length ? memberProblem(task.agent) : undefined;
+    if (why) problem(['tasks', index, 'agent'], why);
     const expected = typeof task.expectedOutput === 'string' ? task.expectedOutput : schemaAt(task.expectedOutput.schema, ['tasks', index, 'expectedOutput', 'schema']);
-    return defineTask({ name: task.name, description: task.description, expectedOutput: expected, agent: task.agent, context: task.context });
+    if (expected !== undefined) tasks.push(defineTask({ name: task.name, description: task.description, expectedOutput: expected, agent: task.agent, context: task.context }));
   });
   const output = spec.output ? schemaAt(spec.output.schema, ['output', 'schema']) : undefined;
+  if (issues.length > 0) throw new DefinitionFileError(issues);
   const members = () => [...roles.values()].filter((role): role is Agent<any> => role instanceof Agent);
   const optional = <T extends object>(values: T) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as T;
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { DefinitionFile, fileSizeLimits } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { stableStringify } from '../core/json.js';
 import { redactSecretsDeep, secretRedactor, type Environment } from '../observe/redact-secrets.js';
@@ -64,54 +65,40 @@ export function requestKey(modelId: string, request: ModelRequest): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-const entrySchema = z.object({
-  key: z.string().min(1),
-  request: z.object({ model: z.string(), messages: z.array(z.unknown()) }).loose(),
-  response: z
-    .object({
-      content: z.array(z.object({ type: z.enum(['text', 'tool-call']) }).loose()),
-      stopReason: z.string(),
-      usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).loose(),
-      model: z.string(),
-    })
-    .loose(),
-});
+// Entries are strict at their top so a misspelt field is caught; their request and response stay
+// loose so fields a newer version writes survive a rewrite by this one.
+const entrySchema = z
+  .object({
+    key: z.string().min(1),
+    request: z.object({ model: z.string(), messages: z.array(z.unknown()) }).loose(),
+    response: z
+      .object({
+        content: z.array(z.object({ type: z.enum(['text', 'tool-call']) }).loose()),
+        stopReason: z.string(),
+        usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).loose(),
+        model: z.string(),
+      })
+      .loose(),
+  })
+  .strict();
 
-/** Reads a cassette. A missing file is an empty cassette; bad JSON, a bad shape or another version is a ConfigurationError naming the file. */
+const cassetteSchema = z.object({ version: z.literal(cassetteVersion), entries: z.array(entrySchema) }).strict();
+
+/**
+ * Reads a cassette. A missing file is an empty cassette; a file over `fileSizeLimits.data`, bad
+ * JSON, a bad shape or another version is a ConfigurationError naming the file, line and field.
+ */
 export function loadCassette(path: string): Cassette {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: cassetteVersion, entries: [] };
-    throw new ConfigurationError(`The cassette could not be read: ${(error as Error).message}`, { file: path }, { cause: error });
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigurationError(
-      `The cassette is not valid JSON (${(error as Error).message}). Delete it and record it again.`,
-      { file: path },
-      { cause: error },
-    );
-  }
+  if (!existsSync(path)) return { version: cassetteVersion, entries: [] };
+  const file = DefinitionFile.read(path, { format: 'json', maxBytes: fileSizeLimits.data, what: 'cassette' });
+  const data = file.data;
   const version = (data as { version?: unknown } | null)?.version;
-  if (version !== cassetteVersion) {
-    throw new ConfigurationError(
-      `The cassette has version ${JSON.stringify(version)}; this version of Troupe reads cassette version ${cassetteVersion}. Record it again.`,
-      { file: path, field: 'version' },
-    );
+  if (data !== null && typeof data === 'object' && !Array.isArray(data) && version !== cassetteVersion) {
+    throw file.error(['version'], `The cassette has version ${JSON.stringify(version)}; this version of Troupe reads cassette version ${cassetteVersion}. Record it again.`);
   }
-  const entries = (data as { entries?: unknown }).entries;
-  const parsed = z.array(entrySchema).safeParse(entries);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue ? `entries.${issue.path.map(String).join('.')}` : 'entries';
-    throw new ConfigurationError(`The cassette is malformed: ${issue?.message ?? 'invalid entries'}. Record it again.`, { file: path, field: at });
-  }
-  // Validated above; the original objects are kept so fields this version does not know survive a rewrite.
-  return { version: cassetteVersion, entries: entries as CassetteEntry[] };
+  // Validated here; the original objects are kept so fields this version does not know survive a rewrite.
+  file.validate(cassetteSchema, 'malformed cassette (record it again)');
+  return { version: cassetteVersion, entries: (data as { entries: CassetteEntry[] }).entries };
 }
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent, ConfigurationError, defineTool, loadRole, loadRoles, UserProxy } from 'troupe';
+import { Agent, ConfigurationError, DefinitionFileError, defineTool, loadRole, loadRoles, UserProxy } from 'troupe';
 
 const dir = mkdtempSync(join(tmpdir(), 'troupe-roles-'));
 const write = (name: string, text: string) => {
@@ -38,9 +38,10 @@ describe('role files', () => {
     ['bad model', 'name: a\nrole: r\nmodel: claude-sonnet-4-5\n', /bad\.yaml:3, field "model": "claude-sonnet-4-5" is not a model string \(did you mean "anthropic:claude-sonnet-4-5"\?\)/],
     ['no persona', 'name: a\n', /bad\.yaml:1, field "role": give either instructions, or a role/],
     ['proxy with tools', 'name: p\nkind: user-proxy\ngoal: g\ntools: [search]\n', /bad\.yaml:4, field "tools": a user-proxy role has no tools/],
-    ['not YAML', 'name: a\n  role: [\n', /bad\.yaml:\d+: not valid YAML/],
-  ])('reports a %s with file, line and field', (_, text, message) => {
-    const path = write('bad.yaml', text);
+    ['not YAML', 'name: a\n  role: [\n', /bad\.yaml:1:7: not valid YAML: Nested mappings are not allowed in compact mappings$/],
+    ['not JSON', '{ "name": "a",\n  "role": r }', /bad\.json:2:11: not valid JSON: Unexpected token 'r'$/, 'bad.json'],
+  ])('reports a %s with file, line and field', (_, text, message, name = 'bad.yaml') => {
+    const path = write(name, text);
     let error: unknown;
     try {
       loadRole(path, { tools: [search] });
@@ -52,12 +53,37 @@ describe('role files', () => {
     expect((error as ConfigurationError).exitCode).toBe(2);
   });
 
+  it('reports every problem of a role file at once, each with its line and field', () => {
+    const schema = write('many.yaml', 'name: "two words"\nrole: r\nallowDelegation: "yes"\ngaol: typo\nmaxTurns: 0\n');
+    let error: unknown;
+    try {
+      loadRole(schema, { tools: [search] });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DefinitionFileError);
+    expect((error as DefinitionFileError).exitCode).toBe(2);
+    expect((error as DefinitionFileError).issues.map((issue) => [issue.line, issue.field])).toEqual([
+      [1, 'name'],
+      [3, 'allowDelegation'],
+      [5, 'maxTurns'],
+      [4, 'gaol'],
+    ]);
+    expect((error as Error).message).toMatch(new RegExp(`^4 problems in ${schema}:\n  ${schema}:1, field "name": role: use 1 to 64`));
+    expect((error as Error).message).toContain(`\n  ${schema}:4, field "gaol": role: unknown field "gaol"`);
+
+    const checks = write('checks.yaml', 'name: a\nmodel: gpt-4.1\ntools:\n  - browse\n  - search\n  - fetch\n');
+    expect(() => loadRole(checks, { tools: [search] })).toThrow(
+      new RegExp(`^4 problems in ${checks}:\n  ${checks}:2, field "model": "gpt-4.1" is not a model string.*\n  ${checks}:1, field "role": give either.*\n  ${checks}:4, field "tools.0": unknown tool "browse".*\n  ${checks}:6, field "tools.2": unknown tool "fetch"`),
+    );
+  });
+
   it('loads a folder of roles and refuses two with one name', () => {
     const folder = mkdtempSync(join(tmpdir(), 'troupe-roles-'));
     writeFileSync(join(folder, 'a.yaml'), 'name: a\ninstructions: Do a.\n');
     writeFileSync(join(folder, 'b.yml'), 'name: b\ninstructions: Do b.\n');
     expect([...loadRoles(folder).keys()]).toEqual(['a', 'b']);
     writeFileSync(join(folder, 'c.yaml'), 'name: a\ninstructions: again\n');
-    expect(() => loadRoles(folder)).toThrow(/c\.yaml, field "name": a second role is named "a"/);
+    expect(() => loadRoles(folder)).toThrow(/c\.yaml:1, field "name": a second role is named "a"/);
   });
 });

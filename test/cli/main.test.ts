@@ -1,26 +1,44 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-const troupe = (...args: string[]) => spawnSync('node', ['dist/src/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' } });
+/**
+ * Runs the command in a child process. Asynchronously: a synchronous spawn blocks this worker's
+ * event loop for as long as the child runs (tens of seconds on a loaded machine), long enough for
+ * vitest's own worker RPC to time out.
+ */
+function run(entry: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', [entry, ...args], { env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+const troupe = (...args: string[]) => run('dist/src/cli/main.js', args);
 
-describe('troupe command', () => {
-  it('prints its version and help', () => {
-    expect(troupe('--version').stdout.trim()).toBe(version);
-    expect(troupe('--help').stdout).toMatch(/Usage: troupe \[options\] \[command\][\s\S]*run \[options\] \[crew\]/);
+// Each test starts the command a few times; on a loaded 2-core machine one start can take many
+// seconds. The limit only catches a hang.
+describe('troupe command', { timeout: 300_000 }, () => {
+  it('prints its version and help', async () => {
+    expect((await troupe('--version')).stdout.trim()).toBe(version);
+    expect((await troupe('--help')).stdout).toMatch(/Usage: troupe \[options\] \[command\][\s\S]*run \[options\] \[crew\]/);
   });
 
-  it('refuses an unknown command with exit code 2 and names it', () => {
-    const result = troupe('frobnicate');
+  it('refuses an unknown command with exit code 2 and names it', async () => {
+    const result = await troupe('frobnicate');
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/unknown command 'frobnicate'/);
   });
 
-  it('runs a crew offline on its recorded transcript, showing progress on stderr', () => {
-    const result = troupe('run', 'math-tutor', '--json');
+  it('runs a crew offline on its recorded transcript, showing progress on stderr', async () => {
+    const result = await troupe('run', 'math-tutor', '--json');
     expect(result.status).toBe(0);
     const output = JSON.parse(result.stdout) as { status: string; process: string; output: { rounds: number } };
     expect(output).toMatchObject({ status: 'finished', process: 'two-agent', output: { rounds: 2 } });
@@ -28,20 +46,18 @@ describe('troupe command', () => {
     expect(result.stderr).toMatch(/code_assistant: run_tests done/);
   });
 
-  it('names what is wrong with exit code 2: an unknown crew, a bad model string, a bad input file', () => {
-    const missing = troupe('run', 'nope');
+  it('names what is wrong with exit code 2: an unknown crew, a bad model string, a bad input file', async () => {
+    const [missing, badModel, badInput] = await Promise.all([troupe('run', 'nope'), troupe('run', 'math-tutor', '--model', 'gpt-4.1'), troupe('run', 'math-tutor', '--input', 'package.json')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/field "crew": no crew "nope": looked for crews\/nope\/crew.yaml/);
-    const badModel = troupe('run', 'math-tutor', '--model', 'gpt-4.1');
     expect(badModel.status).toBe(2);
     expect(badModel.stderr).toMatch(/field "--model": "gpt-4.1" is not a model string \(did you mean "openai:gpt-4.1"\?\)/);
-    const badInput = troupe('run', 'math-tutor', '--input', 'package.json');
     expect(badInput.status).toBe(2);
-    expect(badInput.stderr).toMatch(/package.json, field "input": the input must be a JSON string or an object with an "input" string/);
+    expect(badInput.stderr).toMatch(/package.json:1, field "input": the input must be a JSON string or an object with an "input" string/);
   });
 
   it('the troupe executable adds the dashboard, which serves its pages until stopped', async () => {
-    expect(spawnSync('node', ['dist/bin/troupe.js', '--help'], { encoding: 'utf8' }).stdout).toMatch(/dashboard \[options\]\s+Serve the web dashboard/);
+    expect((await run('dist/bin/troupe.js', ['--help'])).stdout).toMatch(/dashboard \[options\]\s+Serve the web dashboard/);
     const home = mkdtempSync(join(tmpdir(), 'troupe-dashboard-cli-'));
     const server = spawn('node', ['dist/bin/troupe.js', 'dashboard', '--port', '0'], { env: { ...process.env, TROUPE_HOME: home, REDIS_URL: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

@@ -71,12 +71,12 @@ describe('troupe workflow commands', { timeout: 60_000 }, () => {
     const write = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
     const notJson = troupe('run', 'invoices', '--input', write('broken.json', '[{'));
     expect(notJson.status).toBe(2);
-    expect(notJson.stderr).toMatch(/broken.json: cannot read the items: /);
+    expect(notJson.stderr).toMatch(/broken.json:1:3: not valid JSON: /);
     const object = troupe('run', 'invoices', '--input', write('object.json', '{"input": 1}'));
-    expect(object.stderr).toMatch(/object.json: the items must be a JSON array/);
+    expect(object.stderr).toMatch(/object.json:1: the items must be a JSON array/);
     const badItem = troupe('run', 'invoices', '--input', write('items.json', '[{"input": {"source": "a", "text": "b"}}, {"source": "c"}]'));
     expect(badItem.status).toBe(2);
-    expect(badItem.stderr).toMatch(/items.json, field "1.input": item item-2 does not fit the input of workflow "invoices": text: Invalid input/);
+    expect(badItem.stderr).toMatch(/items.json:1, field "1.text": item item-2 does not fit the input of workflow "invoices": Invalid input: expected string, received undefined/);
     expect(troupe('run', 'invoices').stderr).toMatch(/field "--input": workflow "invoices" needs its items/);
     const unknownRun = troupe('run', '--resume', 'run_nope');
     expect(unknownRun.status).toBe(2);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigurationError, defineTool, loadCrew, type GroupChatResult, type ConsensusResult, type ModelRequest, type ToolMessage } from 'troupe';
+import { ConfigurationError, DefinitionFileError, defineTool, loadCrew, type GroupChatResult, type ConsensusResult, type ModelRequest, type ToolMessage } from 'troupe';
 import { collectTrace, registerModel, reply, scriptedModel, type ScriptedReply } from 'troupe/testing';
 
 // A project laid out as the loader expects: roles in <root>/agents, crews in <root>/crews/<name>/crew.yaml.
@@ -205,6 +205,65 @@ describe('crew files: errors name the file, the line and the field', () => {
   it('an unknown field inside an inline agent', () => {
     const { error, path } = loadError('name: c\nprocess: sequential\nagents:\n  - name: a\n    instructions: A.\n    tool: [lookup]\n');
     expect(error.message).toBe(`${path}:6, field "agents.0.tool": crew: unknown field "tool"`);
+  });
+
+  it('a mistake in an inline role points at its line and its full path from the crew file', () => {
+    const { error, path } = loadError('name: c\nprocess: sequential\nagents:\n  - name: a\n    instructions: A.\n    tools: [lookup, browse]\n');
+    expect(error.message).toBe(`${path}:6, field "agents.0.tools.1": unknown tool "browse"; registered tools: lookup`);
+    const proxy = loadError('name: c\nprocess: two-agent\nagents:\n  - { name: a, instructions: A. }\n  - name: p\n    kind: user-proxy\n    goal: G.\n    model: gpt-4.1\n');
+    expect(proxy.error.where).toEqual({ file: proxy.path, line: 8, field: 'agents.1.model' });
+  });
+
+  it("a crew's manager model and selector manager are checked at load, with their line", () => {
+    const manager = loadError('name: c\nprocess: hierarchical\nagents: [writer]\nmanager:\n  model: gpt-4.1\n');
+    expect(manager.error.message).toMatch(new RegExp(`^${manager.path}:5, field "manager.model": "gpt-4.1" is not a model string \\(did you mean "openai:gpt-4.1"\\?\\)`));
+    const missing = join(root, 'no-such-cassette.json');
+    const selector = loadError(`name: c\nprocess: group-chat\nagents: [writer, analyst]\nselector:\n  manager: "replay:${missing}"\n`);
+    expect(selector.error.message).toBe(`${selector.path}:5, field "selector.manager": the cassette ${missing} of "replay:${missing}" does not exist (record it with TROUPE_RECORD=1 and TROUPE_RECORD_MODEL)`);
+    expect(() => loadCrew(crewFile('name: c\nprocess: group-chat\nagents: [writer, analyst]\nselector: { manager: "scripted:later" }\nmanager: { model: "anthropic:claude-sonnet-4-5" }\n'), { tools })).not.toThrow();
+  });
+
+  it('every problem of the file at once, each with its line and full path', () => {
+    const { error, path } = loadError(`name: c
+process: hierarchical
+agents:
+  - writer
+  - name: a
+    instructions: A.
+    tools: [browse]
+  - ghost
+manager: { model: nope }
+tasks:
+  - { name: t, description: d, expectedOutput: { schema: { type: strnig } }, agent: writer }
+`);
+    expect(error).toBeInstanceOf(DefinitionFileError);
+    expect((error as DefinitionFileError).issues.map((issue) => [issue.line, issue.field])).toEqual([
+      [7, 'agents.1.tools.0'],
+      [8, 'agents.2'],
+      [9, 'manager.model'],
+      [11, 'tasks.0.expectedOutput.schema'],
+    ]);
+    expect(error.message.split('\n')).toEqual([
+      `4 problems in ${path}:`,
+      `  ${path}:7, field "agents.1.tools.0": unknown tool "browse"; registered tools: lookup`,
+      `  ${path}:8, field "agents.2": no role named "ghost" in ${join(root, 'agents')} (found: analyst, tester, writer)`,
+      expect.stringMatching(new RegExp(`^  ${path}:9, field "manager.model": "nope" is not a model string`)),
+      `  ${path}:11, field "tasks.0.expectedOutput.schema": not a usable JSON Schema: Unsupported type: strnig`,
+    ]);
+    const schema = loadError('name: c\nprocess: pipeline\nagents:\n  - { name: a, instructions: A., tool: x }\nmaxRound: 3\n');
+    expect((schema.error as DefinitionFileError).issues.map((issue) => [issue.line, issue.field])).toEqual([
+      [2, 'process'],
+      [5, 'maxRound'],
+      [4, 'agents.0.tool'],
+    ]);
+  });
+
+  it('a JSON crew file with a syntax error says JSON, with line and column', () => {
+    const dir = join(root, 'crews', 'json-crew');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, 'crew.json');
+    writeFileSync(path, '{\n  "name": "c",\n  "process": "sequential",\n  "agents": ["writer",]\n}\n');
+    expect(() => loadCrew(path, { tools })).toThrow(`${path}:4:23: not valid JSON: Unexpected token ']'`);
   });
 
   it('a task naming an agent the crew does not have', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/errors/configuration-error.js';
+import { DefinitionFileError } from '../../src/core/errors/definition-file-error.js';
 import { ReplayMissError } from '../../src/model/errors/index.js';
 import type { ModelRequest } from '../../src/model/model-client.js';
 import { loadCassette, replayModel, requestKey } from '../../src/model/replay.js';
@@ -162,6 +163,31 @@ describe('replay model', () => {
     const malformed = cassettePath();
     await writeFile(malformed, JSON.stringify({ version: 1, entries: [{ key: 'k', request: {}, response: {} }] }));
     expect(() => replayModel({ cassette: malformed })).toThrow(/malformed/);
+  });
+
+  it('names the line and field of every problem in a cassette, and the line and column of a JSON syntax error', async () => {
+    const bad = cassettePath();
+    await writeFile(bad, '{\n  "version": 1,\n  "entires": [],\n  "entries": [\n    { "key": 7, "request": { "model": "m", "messages": [] }, "response": {} }\n  ]\n}\n');
+    let error: unknown;
+    try {
+      replayModel({ cassette: bad });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DefinitionFileError);
+    const issues = (error as DefinitionFileError).issues;
+    expect(issues.map((issue) => [issue.line, issue.field])).toEqual(
+      expect.arrayContaining([
+        [3, 'entires'],
+        [5, 'entries.0.key'],
+        [5, 'entries.0.response.content'],
+      ]),
+    );
+    expect((error as Error).message).toContain(`${bad}:3, field "entires": malformed cassette (record it again): unknown field "entires"`);
+
+    const broken = cassettePath();
+    await writeFile(broken, '{\n  "version": 1,\n  "entries": [}\n');
+    expect(() => replayModel({ cassette: broken })).toThrow(`${broken}:3:15: not valid JSON: Unexpected token '}'`);
   });
 
   it('reads a cassette again when the file changed on disk', async () => {

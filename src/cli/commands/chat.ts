@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { parseModelString } from '../../model/resolve-model.js';
+import { checkModelString } from '../../model/check-model-string.js';
 import { loadWorkGraph } from '../../work/load-work-graph.js';
 import { openWorkGraph } from '../../work/open-work-graph.js';
 import { describeWorkEvent } from '../../work/describe-work-event.js';
@@ -33,7 +33,7 @@ export function registerChat(program: Command): void {
     .option('--work', 'also handle notifications in this process (the default without REDIS_URL)')
     .option('--timeout-ms <ms>', 'how long to wait for quiet', '300000')
     .action(async (itemId: string, flags: ChatFlags) => {
-      if (flags.model) parseModelString(flags.model, { field: '--model' });
+      if (flags.model) checkModelString(flags.model, { field: '--model' });
       const spec = await loadWorkGraph(flags.graph);
       const graph = openWorkGraph(spec, flags.model ? { model: flags.model } : {});
       try {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { ToolRegistry } from '../../agent/role-loader.js';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
@@ -9,6 +8,7 @@ import { recordingRequested } from '../../model/resolve-model.js';
 import { compareCoordinators, loadGoldenTriggers } from '../../workflow/handler/compare.js';
 import { loadConfiguration } from '../../workflow/handler/configuration.js';
 import { createHandler } from '../../workflow/handler/handler.js';
+import { loadToolsModule } from '../user-module.js';
 
 /** `troupe coordinator compare <config> --runs N`: both coordinators over the golden triggers, side by side. */
 export function registerCoordinator(program: Command): void {
@@ -59,9 +59,7 @@ async function toolsBeside(file: string): Promise<() => Promise<ToolRegistry>> {
   const dir = dirname(resolve(file));
   const found = [join(dir, 'tools.js'), join(resolve('dist'), dirname(file), 'tools.js')].find((path) => existsSync(path));
   if (!found) return async () => ({});
-  const module = (await import(pathToFileURL(found).href)) as { default?: () => ToolRegistry | Promise<ToolRegistry> };
-  if (typeof module.default !== 'function') throw new ConfigurationError(`${found} must export a default function that returns the tools`, { file: found });
-  return async () => module.default!();
+  return loadToolsModule(found);
 }
 
 function offlineModel(file: string): string | undefined {

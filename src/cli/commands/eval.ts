@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
-import { parseModelString } from '../../model/resolve-model.js';
+import { checkModelString } from '../../model/check-model-string.js';
 import { evaluateWorkflow, type EvalReport } from '../../workflow/eval/evaluate-workflow.js';
 import { loadGolden } from '../../workflow/eval/golden.js';
 import { loadWorkflowModule, offlineModel } from '../workflow-module.js';
@@ -29,7 +29,7 @@ export function registerEval(program: Command): void {
       if (!existsSync(file)) throw new ConfigurationError(`no golden examples for "${module.workflow.name}": write ${file} ({ "version": 1, "examples": [...] })`, { field: '--golden' });
       const golden = loadGolden(file);
       const model = flags.model ?? offlineModel(module.home);
-      if (model) parseModelString(model, { field: '--model' });
+      if (model) checkModelString(model, { field: '--model' });
       const report = await withStore((store) => evaluateWorkflow(module.workflow, { golden, checks: module.checks, file, store, save: flags.save, ...(model ? { model } : {}) }));
       if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printEval(report);

@@ -1,17 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { ToolRegistry } from '../../agent/role-loader.js';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
-import { formatIssues } from '../../core/errors/input-validation-error.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
 import { loadCrew } from '../../crew/crew-loader.js';
 import type { CrewRunOptions } from '../../crew/crew.js';
 import type { Approver } from '../../tools/approval.js';
 import { randomIds } from '../../core/ids.js';
-import { parseModelString } from '../../model/resolve-model.js';
 import { redactSecretsDeep } from '../../observe/redact-secrets.js';
+import { checkModelString } from '../../model/check-model-string.js';
 import { openStateStore } from '../../store/open-state-store.js';
 import type { StateStore } from '../../store/state-store.js';
 import { recordExamples } from '../../workflow/eval/record-examples.js';
@@ -19,10 +17,10 @@ import { listReviews } from '../../workflow/review.js';
 import { loadRun } from '../../workflow/run-state.js';
 import type { RunLeaseHeldError } from '../../workflow/run-lease.js';
 import type { CorruptRecordError } from '../../store/errors/corrupt-record-error.js';
-import type { Workflow } from '../../workflow/define-workflow.js';
-import { resumeRun, runWorkflow, type RunSummary, type RunWorkflowOptions, type WorkItemInput } from '../../workflow/run-workflow.js';
+import { resumeRun, runWorkflow, type RunSummary, type RunWorkflowOptions } from '../../workflow/run-workflow.js';
 import { progressPrinter } from '../progress.js';
-import { exitCodeOf, findWorkflow, loadWorkflowModule, offlineModel, readWorkItems, workflowCandidates } from '../workflow-module.js';
+import { importUserModule, loadToolsModule } from '../user-module.js';
+import { exitCodeOf, findWorkflow, loadWorkflowModule, offlineModel, readCrewRequest, readWorkItems, workflowCandidates } from '../workflow-module.js';
 import { printSummary } from '../workflow-report.js';
 
 /**
@@ -80,7 +78,7 @@ async function runCrew(file: string, flags: RunFlags): Promise<void> {
   const options: CrewRunOptions = approver ? { approver } : {};
   const model = flags.model ?? offlineModel(dirname(file));
   if (model) {
-    parseModelString(model, { field: '--model' });
+    checkModelString(model, { field: '--model' });
     options.model = model;
   }
   if (!flags.quiet) options.trace = progressPrinter();
@@ -99,15 +97,16 @@ async function runCrew(file: string, flags: RunFlags): Promise<void> {
 async function runWorkflowFile(name: string, file: string, flags: RunFlags): Promise<number> {
   if (flags.request !== undefined) throw new ConfigurationError('a workflow takes its items from --input <file>, not --request', { field: '--request' });
   if (flags.input === undefined) throw new ConfigurationError(`workflow "${name}" needs its items: --input <file> with a JSON array`, { field: '--input' });
-  const items = readWorkItems(flags.input);
   const module = await loadWorkflowModule(name, file);
-  checkItems(module.workflow, items, flags.input);
+  const items = readWorkItems(flags.input, module.workflow);
   const runId = randomIds('run');
+  // Options (the model string, its cassette) are checked before the store is opened: a run rejected at load leaves no trace.
+  const options = workflowOptions(module.home, flags, runId);
   const store = openStateStore();
   // Loaded by path: the run remembers the file, so `--resume` (and `review approve --resume`) find it.
   const source = isWorkflowPath(name) ? resolve(file) : undefined;
   try {
-    const summary = await runWorkflow(module.workflow, items, { ...workflowOptions(module.home, flags, runId), store, ...(source ? { source } : {}) });
+    const summary = await runWorkflow(module.workflow, items, { ...options, store, ...(source ? { source } : {}) });
     return await report(summary, store, flags);
   } finally {
     await store.close();
@@ -138,7 +137,7 @@ function workflowOptions(home: string, flags: RunFlags, runId: string): RunWorkf
   const options: RunWorkflowOptions = { runId };
   const model = flags.model ?? offlineModel(home);
   if (model) {
-    parseModelString(model, { field: '--model' });
+    checkModelString(model, { field: '--model' });
     options.model = model;
   }
   if (!flags.quiet) options.trace = progressPrinter();
@@ -168,14 +167,6 @@ function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => vo
   };
 }
 
-/** Bad inputs are the user's to fix before anything runs: exit 2 naming the item, rather than a run of failed items. */
-function checkItems(workflow: Workflow<any>, items: readonly WorkItemInput<unknown>[], file: string): void {
-  for (const [index, item] of items.entries()) {
-    const parsed = workflow.input.safeParse(item.input);
-    if (!parsed.success) throw new ConfigurationError(`item ${item.id ?? index + 1} does not fit the input of workflow "${workflow.name}": ${formatIssues(parsed.error.issues)}`, { file, field: `${index}.input` });
-  }
-}
-
 function crewCandidates(crew: string): string[] {
   return /\.(ya?ml|json)$/.test(crew) ? [crew] : [join('crews', crew, 'crew.yaml'), join('crews', crew, 'crew.yml'), join('crews', crew, 'crew.json')];
 }
@@ -195,23 +186,14 @@ async function crewTools(file: string): Promise<{ tools: ToolRegistry; approver?
   const candidates = [join(dir, 'tools.js'), join(resolve('dist'), dirname(file), 'tools.js')];
   const found = candidates.find((path) => existsSync(path));
   if (!found) return { tools: {} };
-  const module = (await import(pathToFileURL(found).href)) as { default?: () => ToolRegistry | Promise<ToolRegistry>; approver?: Approver };
-  if (typeof module.default !== 'function') throw new ConfigurationError(`${found} must export a default function that returns the crew's tools`, { file: found });
-  if (module.approver !== undefined && typeof module.approver !== 'function') throw new ConfigurationError(`${found}: its "approver" export must be a function`, { file: found, field: 'approver' });
-  const tools = await module.default();
-  return module.approver ? { tools, approver: module.approver } : { tools };
+  const module = await importUserModule(found, "crew's tools module");
+  const approver = module['approver'];
+  if (approver !== undefined && typeof approver !== 'function') throw new ConfigurationError(`${found}: its "approver" export must be a function`, { file: found, field: 'approver' });
+  const tools = await (await loadToolsModule(found, "crew's tools module"))();
+  return approver ? { tools, approver: approver as Approver } : { tools };
 }
 
 function requestFrom(flags: RunFlags): string | undefined {
   if (flags.request !== undefined) return flags.request;
-  if (flags.input === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(flags.input, 'utf8'));
-  } catch (error) {
-    throw new ConfigurationError(`cannot read the input: ${(error as Error).message}`, { file: flags.input });
-  }
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { input?: unknown }).input === 'string') return (value as { input: string }).input;
-  throw new ConfigurationError('the input must be a JSON string or an object with an "input" string', { file: flags.input, field: 'input' });
+  return flags.input === undefined ? undefined : readCrewRequest(flags.input);
 }

@@ -4,12 +4,14 @@ import { TroupeError, type TroupeErrorOptions } from './troupe-error.js';
 export interface Location {
   file?: string;
   line?: number;
+  /** 1-based, for syntax errors where the line alone is not enough. */
+  column?: number;
   field?: string;
 }
 
 export function formatLocation(where: Location): string {
   const parts: string[] = [];
-  if (where.file) parts.push(where.line ? `${where.file}:${where.line}` : where.file);
+  if (where.file) parts.push(where.line ? `${where.file}:${where.line}${where.column ? `:${where.column}` : ''}` : where.file);
   if (where.field) parts.push(`field "${where.field}"`);
   return parts.join(', ');
 }

@@ -1,5 +1,6 @@
 export { TroupeError, ExitCode, isTroupeError, type Fault, type TroupeErrorOptions } from './troupe-error.js';
 export { ConfigurationError, formatLocation, type Location } from './configuration-error.js';
+export { DefinitionFileError, type FileIssue } from './definition-file-error.js';
 export { InputValidationError, formatIssues, type ValidationIssue } from './input-validation-error.js';
 export { AwaitingReviewError } from './awaiting-review-error.js';
 export { BudgetExhaustedError } from './budget-exhausted-error.js';

@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ToolRegistry } from '../../agent/role-loader.js';
 import { DefinitionFile } from '../../core/definition-file.js';
-import { ConfigurationError } from '../../core/errors/configuration-error.js';
-import { parseModelString } from '../../model/resolve-model.js';
+import { DefinitionFileError } from '../../core/errors/definition-file-error.js';
+import { checkModelString } from '../../model/check-model-string.js';
 import { fieldOf, type Trigger } from './trigger.js';
 
 const condition = z.union([
@@ -68,45 +68,55 @@ export interface Configuration extends ConfigurationSpec {
   scriptPath?: string;
 }
 
-/** Defines a configuration in TypeScript, checked like a file. */
+/** Defines a configuration in TypeScript, checked like a file; every problem is reported at once. */
 export function defineConfiguration(spec: z.input<typeof configurationSchema>, options: { tools?: ToolRegistry; dir?: string } = {}): Configuration {
   const parsed = configurationSchema.safeParse(spec);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigurationError(`configuration: ${issue.message}`, { field: issue.path.map(String).join('.') });
-  }
-  return check(parsed.data, options.tools, options.dir ?? process.cwd(), (path, message) => new ConfigurationError(message, { field: path.map(String).join('.') }));
+  const where = (path: readonly PropertyKey[]) => (path.length ? { field: path.map(String).join('.') } : {});
+  if (!parsed.success) throw new DefinitionFileError(parsed.error.issues.map((issue) => ({ ...where(issue.path), message: `configuration: ${issue.message}` })));
+  const problems: Problem[] = [];
+  const configuration = check(parsed.data, options.tools, options.dir ?? process.cwd(), problems);
+  if (problems.length > 0) throw new DefinitionFileError(problems.map(({ path, message }) => ({ ...where(path), message })));
+  return configuration;
 }
 
-/** Loads a configuration file (YAML or JSON); every problem names the file, line and field. */
+/** Loads a configuration file (YAML or JSON); every problem names the file, line and field, all at once. */
 export function loadConfiguration(path: string, options: { tools?: ToolRegistry } = {}): Configuration {
-  const file = DefinitionFile.read(path);
+  const file = DefinitionFile.read(path, { what: 'configuration file' });
   const spec = file.validate(configurationSchema, 'configuration');
-  return { ...check(spec, options.tools, dirname(resolve(path)), (at, message) => file.error(at, message)), file: path };
+  const problems: Problem[] = [];
+  const configuration = check(spec, options.tools, dirname(resolve(path)), problems);
+  if (problems.length > 0) throw new DefinitionFileError(problems.map(({ path: at, message }) => file.issue(at, message)));
+  return { ...configuration, file: path };
 }
 
-function check(spec: ConfigurationSpec, tools: ToolRegistry | undefined, dir: string, error: (path: PropertyKey[], message: string) => ConfigurationError): Configuration {
+interface Problem {
+  path: PropertyKey[];
+  message: string;
+}
+
+function check(spec: ConfigurationSpec, tools: ToolRegistry | undefined, dir: string, problems: Problem[]): Configuration {
   const configuration: Configuration = { ...spec };
+  const error = (path: PropertyKey[], message: string) => void problems.push({ path, message });
   if (spec.model) {
     try {
-      parseModelString(spec.model);
+      checkModelString(spec.model);
     } catch (problem) {
-      throw error(['model'], (problem as Error).message.replace(/^field "model": /, ''));
+      error(['model'], (problem as Error).message.replace(/^field "model": /, ''));
     }
   }
   if (tools) {
     const known = Array.isArray(tools) ? tools.map((tool) => tool.name) : Object.keys(tools);
     spec.tools.forEach((name, index) => {
-      if (!known.includes(name)) throw error(['tools', index], `tool "${name}" is not registered (registered: ${known.join(', ') || 'none'})`);
+      if (!known.includes(name)) error(['tools', index], `tool "${name}" is not registered (registered: ${known.join(', ') || 'none'})`);
     });
   }
-  if (spec.coordinator === 'script' && !spec.coordinator_script) throw error(['coordinator_script'], 'coordinator: script needs coordinator_script: the path of the script');
+  if (spec.coordinator === 'script' && !spec.coordinator_script) error(['coordinator_script'], 'coordinator: script needs coordinator_script: the path of the script');
   if (spec.coordinator_script) {
     const path = resolve(dir, spec.coordinator_script);
     const candidates = [path, path.replace(/\.ts$/, '.js'), path.replace(/\.js$/, '.ts')];
     const found = candidates.find((candidate) => existsSync(candidate));
-    if (!found) throw error(['coordinator_script'], `the coordinator script ${spec.coordinator_script} does not exist (looked for ${candidates.join(', ')})`);
-    configuration.scriptPath = found;
+    if (!found) error(['coordinator_script'], `the coordinator script ${spec.coordinator_script} does not exist (looked for ${candidates.join(', ')})`);
+    else configuration.scriptPath = found;
   }
   for (const pattern of Object.entries(spec.trigger.match)) {
     const value = pattern[1];
@@ -114,7 +124,7 @@ function check(spec: ConfigurationSpec, tools: ToolRegistry | undefined, dir: st
       try {
         new RegExp(value.matches);
       } catch {
-        throw error(['trigger', 'match', pattern[0], 'matches'], `"${value.matches}" is not a valid regular expression`);
+        error(['trigger', 'match', pattern[0], 'matches'], `"${value.matches}" is not a valid regular expression`);
       }
     }
   }

@@ -201,6 +201,26 @@ describe('configuration files', () => {
   });
 });
 
+describe('configuration files: every problem at once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-config-many-'));
+  it('lists each problem with its line and field', () => {
+    const path = join(dir, 'config.yaml');
+    writeFileSync(path, 'name: c\ntrigger:\n  match:\n    text: { matches: "(" }\nprompt: p\ntools: [send_email]\nmodel: gpt-4.1\ncoordinator: script\n');
+    const { tools } = chatTools(loadChannel());
+    expect(() => loadConfiguration(path, { tools })).toThrow(
+      new RegExp(
+        `^4 problems in ${path}:\\n  ${path}:7, field "model": "gpt-4.1" is not a model string.*\\n  ${path}:6, field "tools.0": tool "send_email" is not registered.*\\n  ${path}:1, field "coordinator_script": coordinator: script needs.*\\n  ${path}:4, field "trigger.match.text.matches": "\\(" is not a valid regular expression$`,
+      ),
+    );
+  });
+
+  it('says "not valid JSON" with line and column for a JSON file', () => {
+    const path = join(dir, 'config.json');
+    writeFileSync(path, '{\n  "name": "c",\n  "prompt": "p"\n  "trigger": {}\n}\n');
+    expect(() => loadConfiguration(path)).toThrow(`${path}:4:3: not valid JSON: Expected ',' or '}' after property value`);
+  });
+});
+
 describe('comparing the coordinators over golden triggers', () => {
   it('reports per-run differences and how often each coordinator was wrong', async () => {
     const { compareCoordinators, loadGoldenTriggers } = await import('troupe');
