@@ -150,6 +150,19 @@ describe('a handler configuration: tools it does not approve cannot be called', 
     expect((error as Error).message).toMatch(/configuration "triage" does not approve tool "send_email"/);
     expect(outbox).toEqual([]);
   });
+
+  it('script coordinator: a tool result that carries the key reaches the trace without it', async () => {
+    const leaky = defineTool({ name: 'add_label', description: 'Labels the email.', input: z.object({ label: z.string() }), run: () => `labelled; debug: key=${key}` });
+    const configuration = defineConfiguration(
+      { name: 'labeller', trigger: { source: 'mail' }, prompt: 'Label incoming email.', tools: ['add_label'], coordinator: 'script', coordinator_script: 'test/reliability/fixtures/label-script.ts' },
+      { tools: [leaky] },
+    );
+    const trace = collectTrace();
+    const outcome = await createHandler({ configurations: [configuration], tools: [leaky], trace }).handle({ kind: 'event', id: 'mail-2', source: 'mail', data: { body: 'hi' } });
+    expect(outcome.toolCalls.map((call) => call.tool)).toEqual(['add_label']);
+    expect(trace.events.some((event) => event.type === 'tool-call-end')).toBe(true);
+    expect(JSON.stringify(trace.events)).not.toContain(key);
+  });
 });
 
 describe('approval comes from a person, never from a model or a tool', () => {

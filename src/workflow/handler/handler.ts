@@ -6,7 +6,7 @@ import { randomIds, systemClock, type Clock, type IdGenerator } from '../../core
 import type { JsonValue } from '../../core/json.js';
 import type { Crew } from '../../crew/crew.js';
 import type { ModelClient } from '../../model/model-client.js';
-import type { TraceEvent, TraceSink } from '../../observe/trace-event.js';
+import { redactingTrace, type TraceEvent, type TraceSink } from '../../observe/trace-event.js';
 import type { StateStore } from '../../store/state-store.js';
 import type { Approver } from '../../tools/approval.js';
 import type { Tool } from '../../tools/define-tool.js';
@@ -100,7 +100,8 @@ export class Handler {
     const files = new VirtualFiles(trigger.files ?? [], options.fileRoot);
     const approved = this.#approvedTools(configuration);
     const toolCalls: ToolCallRecord[] = [];
-    const trace = recordToolCalls(toolCalls, options.trace);
+    // A script's tool calls do not pass through an agent, whose sink scrubs secrets: scrub here too.
+    const trace = recordToolCalls(toolCalls, options.trace && redactingTrace(options.trace));
     const controller = new AbortController();
     const limits = configuration.limits;
     // The llm coordinator's own timeout condition aborts its calls; the script needs this timer.
