@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, isTroupeError } from '../core/errors/troupe-error.js';
 import { commands, type RegisterCommand } from './commands/index.js';
 import { pathToFileURL } from 'node:url';
+import { knownSecretRedactor } from '../observe/redact-secrets.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -33,13 +34,15 @@ export async function main(argv: readonly string[], extra: readonly RegisterComm
     }
     // A stack trace helps whoever debugs Troupe, not whoever fixes a file: only on request.
     const debug = argv.includes('--debug') || isSet(process.env['TROUPE_DEBUG']);
+    // Messages and stacks can quote what a provider, a tool or a file said: keys never reach the terminal.
+    const scrub = knownSecretRedactor();
     if (isTroupeError(error)) {
-      process.stderr.write(`troupe: ${error.message}\n`);
-      if (debug) process.stderr.write(`${stackOf(error)}\n`);
+      process.stderr.write(scrub(`troupe: ${error.message}\n`));
+      if (debug) process.stderr.write(scrub(`${stackOf(error)}\n`));
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(debug ? `troupe: ${stackOf(error)}\n` : `troupe: ${message}\n(an unexpected error: --debug or TROUPE_DEBUG=1 shows its stack trace)\n`);
+    process.stderr.write(scrub(debug ? `troupe: ${stackOf(error)}\n` : `troupe: ${message}\n(an unexpected error: --debug or TROUPE_DEBUG=1 shows its stack trace)\n`));
     return ExitCode.failed;
   }
 }

@@ -232,6 +232,13 @@ describe('modules of the project that throw when loaded', { timeout: 300_000 }, 
     expect(thrown.status).toBe(2);
     expect(thrown.stderr).toMatch(new RegExp(`^troupe: ${escape(join(setup, 'crews/c/tools.js'))}: the default function of the crew's tools module threw an error: the work directory is missing\\n`));
     expect(thrown.stderr).toMatch(/Caused by: Error: the work directory is missing\n\s+at /);
+    // A module that throws the key it was given: neither the message nor the stack shows it.
+    const key = 'sk-ant-test-SECRET123';
+    const leaky = project({ 'agents/writer.yaml': goodRole, 'crews/c/crew.yaml': goodCrew, 'crews/c/tools.js': 'export default () => { throw new Error(`bad key ${process.env.ANTHROPIC_API_KEY}`); };\n' });
+    const leaked = await troupe(['run', 'c', '--request', 'hi', '--debug'], { cwd: leaky, env: { ANTHROPIC_API_KEY: key } });
+    expect(leaked.status).toBe(2);
+    expect(leaked.stderr).toContain('threw an error: bad key [redacted]');
+    expect(leaked.stderr).not.toContain(key);
   });
 });
 
