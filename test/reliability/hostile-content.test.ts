@@ -6,7 +6,6 @@
 //   model or from what a tool returns;
 // - a key (here a fake one in the environment) reaches no log line, trace event, recorded
 //   cassette, stored document or `--json` output.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +37,7 @@ import { createLogger, traceToLogger } from '../../src/observe/logger.js';
 import { refreshSecretValues } from '../../src/observe/redact-secrets.js';
 import { FakeHttpServer } from '../model/fake-http-server.js';
 import { transpileForChildren } from '../support/transpile.js';
+import { runCommand } from '../support/run-command.js';
 
 // Not key-shaped (too short after `sk-ant-`): only knowing the value can catch it.
 const key = 'sk-ant-test-SECRET123';
@@ -269,8 +269,7 @@ describe('keys stay out of logs, cassettes and --json output', () => {
     // A reply that carries the key anyway (an older cassette, a model quoting it): the CLI prints it scrubbed.
     writeFileSync(cassette, text.split('[redacted]').join(key));
     const build = await transpileForChildren(['src']);
-    const result = spawnSync('node', [join(build, 'src/cli/main.js'), 'run', crewPath, '--model', `replay:${cassette}`, '--json'], {
-      encoding: 'utf8',
+    const result = await runCommand(process.execPath, [join(build, 'src/cli/main.js'), 'run', crewPath, '--model', `replay:${cassette}`, '--json'], {
       env: { ...process.env, ANTHROPIC_API_KEY: key, OPENAI_API_KEY: '', TROUPE_HOME: mkdtempSync(join(tmpdir(), 'hostile-home-')) },
     });
     expect(result.stderr).not.toContain(key);

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +9,7 @@ import { openWorkGraph, type WorkGraph, type WorkItem } from '../../src/work/ind
 import { redisUrl, useRedis } from '../support/redis.js';
 import { mids, workerGraph } from './fixtures/worker-graph.js';
 import { transpileForChildren } from '../support/transpile.js';
+import { runCommand } from '../support/run-command.js';
 
 const redis = await useRedis();
 
@@ -39,15 +40,14 @@ const fixtureGraph = () => join(build, 'test/work/fixtures/worker-graph.js');
 
 describe('troupe chat', () => {
   const chat = (args: string[], input: string, home: string) =>
-    spawnSync(process.execPath, [cli(), 'chat', ...args, '--graph', fixtureGraph()], {
+    runCommand(process.execPath, [cli(), 'chat', ...args, '--graph', fixtureGraph()], {
       input,
-      encoding: 'utf8',
       env: { ...process.env, REDIS_URL: '', TROUPE_HOME: home, WORK_TEST_MODEL: '1', WORK_TEST_LATENCY_MS: '0', WORK_TEST_GRAPH: 'chat-test' },
     });
 
-  it('reads messages from stdin, prints the answers, and what flowed until quiet', () => {
+  it('reads messages from stdin, prints the answers, and what flowed until quiet', async () => {
     const home = mkdtempSync(join(tmpdir(), 'troupe-chat-'));
-    const result = chat(['mid-3'], 'What do you hold?\nset {"root":1}\n', home);
+    const result = await chat(['mid-3'], 'What do you hold?\nset {"root":1}\n', home);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('mid-3> mid-3 is fine as it is\n');
@@ -56,13 +56,13 @@ describe('troupe chat', () => {
     expect(result.stdout).toMatch(/mid-3 v2 → sink: updated to v2/);
     expect(result.stdout).toMatch(/ {2}quiet\n$/);
     // The item, its conversation and the events are in the embedded store: a second chat continues.
-    const again = chat(['mid-3', '--message', 'Anything else?'], '', home);
+    const again = await chat(['mid-3', '--message', 'Anything else?'], '', home);
     // (The fixture's model prints a line per call, which is how the worker test knows a job is under way.)
     expect(again.stdout.replace(/^model-call .*\n/gm, '')).toBe('mid-3> mid-3 is fine as it is\n');
   });
 
-  it('names an unknown item with exit code 2', () => {
-    const result = chat(['nope'], '', mkdtempSync(join(tmpdir(), 'troupe-chat-')));
+  it('names an unknown item with exit code 2', async () => {
+    const result = await chat(['nope'], '', mkdtempSync(join(tmpdir(), 'troupe-chat-')));
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/Work graph "chat-test" has no item "nope". Its items: root, mid-0/);
   });
