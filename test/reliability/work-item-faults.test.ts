@@ -10,6 +10,7 @@ import { openWorkGraph, type WorkEvent, type WorkGraph } from '../../src/work/in
 import { redisUrl, useRedis } from '../support/redis.js';
 import { transpileForChildren } from '../support/transpile.js';
 import { faultGraph, mids, noticeKey } from './fixtures/fault-graph.js';
+import { redisAnswersAt } from '../support/redis.js';
 
 // Process and Redis faults on the work-item path, with real `troupe worker` processes on a real
 // Redis: SIGKILL during a model call and during a tool with side effects, Redis stopped and
@@ -79,17 +80,8 @@ class OwnRedis {
     await this.exited;
   }
 
-  async ping(): Promise<boolean> {
-    const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
+  ping(): Promise<boolean> {
+    return redisAnswersAt(this.url);
   }
 }
 

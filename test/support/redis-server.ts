@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { redisAnswersAt } from './redis.js';
 
 /** Where the tests find `redis-server` to start a Redis of their own (REDIS_SERVER overrides). */
 export const redisServerPath = process.env.REDIS_SERVER ?? 'redis-server';
@@ -31,18 +32,7 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
   const child = spawn(redisServerPath, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
-  await poll(async () => {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
-  }, 20_000, `redis-server on port ${port} to answer`);
+  await poll(() => redisAnswersAt(url), 20_000, `redis-server on port ${port} to answer`);
   return {
     url,
     port,

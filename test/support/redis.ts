@@ -6,8 +6,13 @@ export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const redisRequired = process.env.TROUPE_REQUIRE_REDIS === '1';
 
 /** Whether a Redis server answers PING at REDIS_URL (or 127.0.0.1:6379) within a second. */
-export async function redisAnswers(): Promise<boolean> {
-  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+export function redisAnswers(): Promise<boolean> {
+  return redisAnswersAt(redisUrl);
+}
+
+/** Whether a Redis server answers PING at `url` within a second. */
+export async function redisAnswersAt(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
   client.on('error', () => {});
   try {
     await client.connect();
