@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { formatIssues } from '../core/errors/input-validation-error.js';
@@ -154,6 +155,8 @@ class Engine {
     this.outbox = storeOutbox(this.store);
     this.lease = new RunLease(this.store, this.runId, { clock: this.clock, ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}) });
     this.signal = options.signal ? AbortSignal.any([options.signal, this.lease.signal]) : this.lease.signal;
+    // Every step in flight listens to this one signal (its model calls, retries, tools): up to `concurrency` × branches at once, by design.
+    setMaxListeners(0, this.signal);
   }
 
   /** Runs `work` holding the run's lease; a lost lease ends it with `RunLeaseLostError`. */
@@ -483,8 +486,10 @@ function lastStage(item: ItemRecord): ItemState {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    // The listener goes when the time is up: a run polling for reviews for hours must not pile them up on its signal.
+    const onAbort = () => (clearTimeout(timer), resolve());
+    const timer = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
