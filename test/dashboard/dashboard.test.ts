@@ -103,7 +103,7 @@ describe('the dashboard in a browser', async () => {
     });
     const response = await page.goto(`${dashboard.url}/queues/board`);
     expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
-    await page.waitForSelector('text=work-site', { timeout: 15_000 });
+    await page.waitForSelector('text=work-site', { timeout: 60_000 });
     expect(await page.title()).toMatch(/Bull/i);
     // Only Google Fonts' stylesheet is refused (on purpose: no third-party calls); every script ran.
     expect(refused.filter((text) => !/fonts\.googleapis\.com/.test(text))).toEqual([]);

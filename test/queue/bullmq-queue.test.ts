@@ -46,7 +46,7 @@ describe.skipIf(!redis)('BullMqQueue', () => {
       await queue.process(async (job) => {
         runs.push(`${job.id}:${JSON.stringify(job.data)}`);
       });
-      await waitFor(async () => (await queue.counts()).completed === 1, 15_000, 'the stalled job to be completed here');
+      await waitFor(async () => (await queue.counts()).completed === 1, 60_000, 'the stalled job to be completed here');
       expect(runs).toEqual(['item-a:{"item":"a"}']);
     } finally {
       child.kill('SIGKILL');

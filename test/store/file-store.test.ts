@@ -101,7 +101,7 @@ describe('FileStore across processes', () => {
   // The children import the store without a build step, so this does not race tests that build dist/.
   beforeAll(async () => {
     modulePath = join(await transpileForChildren(['src/core', 'src/store', 'src/observe']), 'src', 'store', 'file-store.js');
-  }, 30_000);
+  }, 120_000);
 
   it('counts and numbers exactly when several processes update one document and append to one stream', async () => {
     const root = temporaryRoot();
@@ -136,7 +136,7 @@ describe('FileStore across processes', () => {
     const entries = await store.read<{ worker: string; i: number }>('events', { limit: total + 10 });
     expect(entries.map((entry) => entry.seq)).toEqual(numbers);
     expect(new Set(entries.map(({ entry }) => `${entry.worker}/${entry.i}`)).size).toBe(total);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('openStateStore', () => {

@@ -238,7 +238,7 @@ describe('MCP server over streamable HTTP', () => {
     });
     const port = await new Promise<number>((resolve, reject) => {
       let output = '';
-      const timer = setTimeout(() => reject(new Error(`the HTTP fixture did not start: ${output}`)), 10_000);
+      const timer = setTimeout(() => reject(new Error(`the HTTP fixture did not start: ${output}`)), 60_000);
       child.once('exit', (code) => reject(new Error(`the HTTP fixture exited with ${code}: ${output}`)));
       child.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();

@@ -29,7 +29,7 @@ function child(root: string, ...args: string[]): { done: Promise<{ code: number 
   };
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const started = Date.now();
   for (;;) {
     const found = await probe();
@@ -65,7 +65,7 @@ describe('human review across processes', () => {
     expect(transitions.find((t) => t.item === 'ann' && t.review && t.from === 'awaiting-review')!.why).toMatch(/^review review_\w+ approved by alice$/);
     const decided = await listReviews(store, { status: 'approved' });
     expect(decided[0]!.decision).toMatchObject({ by: 'alice', at: expect.any(Number) });
-  }, 30_000);
+  }, 120_000);
 
   it('a run that stopped to wait survives the restart: approve, then resume in a new process', async () => {
     const root = mkdtempSync(join(tmpdir(), 'troupe-review-'));
@@ -80,7 +80,7 @@ describe('human review across processes', () => {
     const resumed = await child(root, 'resume', 'mailer', 'run_later').done;
     expect(resumed.summary!.status).toBe('done');
     expect(readFileSync(join(root, 'sent.log'), 'utf8').trim().split('\n').sort()).toEqual(['ann@example.com: About invoices', 'bob@example.com: About refunds']);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('crash and resume', () => {
@@ -99,5 +99,5 @@ describe('crash and resume', () => {
     ]);
     // Item a's charge had completed before the crash: it is not made again.
     expect(readFileSync(join(root, 'charges.log'), 'utf8')).toBe('run_ledger.a.charge 1250\nrun_ledger.b.charge 300\n');
-  }, 30_000);
+  }, 120_000);
 });
