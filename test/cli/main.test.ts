@@ -3,24 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../support/run-command.js';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-/**
- * Runs the command in a child process. Asynchronously: a synchronous spawn blocks this worker's
- * event loop for as long as the child runs (tens of seconds on a loaded machine), long enough for
- * vitest's own worker RPC to time out.
- */
-function run(entry: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('node', [entry, ...args], { env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = (entry: string, args: string[]) => runCommand(process.execPath, [entry, ...args], { env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' } });
 const troupe = (...args: string[]) => run('dist/src/cli/main.js', args);
 
 // Each test starts the command a few times; on a loaded 2-core machine one start can take many

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand, type CommandResult } from '../support/run-command.js';
 
 const build = resolve('dist');
 const work = mkdtempSync(join(tmpdir(), 'troupe-bad-input-'));
@@ -16,26 +17,11 @@ const home = join(work, 'home');
 // One 50 MB file, generated here and hard-linked under each name: refused before it is parsed.
 const huge = join(work, 'huge.data');
 
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the troupe command (bin/troupe.js, with every layer) in `cwd`. */
-function troupe(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('node', [join(build, 'bin/troupe.js'), ...args], {
-      cwd: options.cwd ?? work,
-      env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', REDIS_URL: '', TROUPE_DEBUG: '', TROUPE_HOME: home, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+function troupe(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CommandResult> {
+  return runCommand(process.execPath, [join(build, 'bin/troupe.js'), ...args], {
+    cwd: options.cwd ?? work,
+    env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', REDIS_URL: '', TROUPE_DEBUG: '', TROUPE_HOME: home, ...options.env },
   });
 }
 
@@ -51,7 +37,7 @@ function storeFiles(root = home): string[] {
 }
 
 /** Exit 2, the file named (with line and field when given), no stack trace, nothing stored. */
-function expectRejected(result: Result, message: RegExp): void {
+function expectRejected(result: CommandResult, message: RegExp): void {
   expect(result.stderr, result.stderr).toMatch(message);
   expect(result.status, result.stderr).toBe(2);
   expect(result.stderr).not.toMatch(/\n\s+at /);
