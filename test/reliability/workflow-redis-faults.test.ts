@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listItems, listReviews, listRuns, openStateStore, readTransitions, type StateStore } from 'troupe';
+import { z } from 'zod';
+import { codeTask, defineWorkflow, listItems, listReviews, listRuns, openStateStore, readTransitions, resumeRun, runWorkflow, RunLeaseLostError, type StateStore } from 'troupe';
 import { redisServerAvailable, startRedisServer } from '../support/redis-server.js';
 import { transpileForChildren } from '../support/transpile.js';
 
@@ -62,6 +63,8 @@ async function setup() {
   return {
     dir,
     store,
+    prefix: env.TROUPE_REDIS_PREFIX!,
+    url: () => server.current.url,
     /** Stops Redis at once (SIGKILL: no goodbye to clients), as a crash or a restart would. */
     stopRedis: () => server.current.stop(),
     /** Starts Redis again on the same port with the same data. */
@@ -191,5 +194,64 @@ describe.runIf(available)('workflow runs on Redis under process and Redis faults
     const rerun = transitions.findIndex((transition) => transition.policy === 'resume.rerun');
     expect(transitions[rerun]!.why).toMatch(/"pay" was interrupted/);
     expect(transitions.slice(rerun).some((transition) => transition.to === 'accepted')).toBe(true);
+  }, 180_000);
+
+  it('a holder that cannot reach Redis for longer than its lease stops its steps before another may take the run, and a resume then finishes it', async () => {
+    const env = await setup();
+    const effects: string[] = [];
+    const started: string[] = [];
+    const stopped: string[] = [];
+    let go = false;
+    const amount = z.object({ amount: z.number() });
+    const workflow = defineWorkflow({
+      name: 'lapse',
+      input: amount,
+      tasks: [
+        codeTask({
+          name: 'post',
+          sideEffects: 'external',
+          input: amount,
+          output: amount,
+          run: async (input, context) => {
+            started.push(context.idempotencyKey);
+            while (!go && !context.signal?.aborted) await new Promise((r) => setTimeout(r, 20));
+            if (!go) {
+              stopped.push(context.idempotencyKey);
+              throw new Error('stopped before acting');
+            }
+            effects.push(context.idempotencyKey);
+            return input;
+          },
+        }),
+      ],
+    });
+    // In-process holders share a pid, so only the lease's expiry can free the run: a short one here.
+    const leaseTtlMs = 1500;
+    const holder = runWorkflow(workflow, [{ id: 'a', input: { amount: 1 } }], { store: env.store, leaseTtlMs }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await until('the step to start', () => started.length === 1);
+    const runId = (await listRuns(env.store))[0]!.id;
+
+    await env.stopRedis();
+    // Its renewals fail; once its lease ran out it must stop acting (bounded generously: the
+    // lease is 1.5 s, renewed every 0.5 s, each try bounded by the store's retries).
+    await until('the holder to stop its step after its lease ran out', () => stopped.length === 1, 60_000);
+    const error = await holder;
+    expect(error).toBeInstanceOf(RunLeaseLostError);
+    expect((error as Error).message).toMatch(new RegExp(`lost the lease of run "${runId}": its lease ran out at \\S+ while it could not renew it`));
+    expect(effects).toEqual([]);
+
+    await env.startRedis();
+    go = true;
+    // Another process's store (the old one's connection is left as the outage left it).
+    const again = openStateStore({ env: { REDIS_URL: env.url(), TROUPE_REDIS_PREFIX: env.prefix } });
+    cleanups.push(() => again.close());
+    const summary = await resumeRun(workflow, runId, { store: again, leaseTtlMs });
+    expect(summary).toMatchObject({ status: 'done', counts: { accepted: 1 } });
+    expect(effects).toEqual([`${runId}.a.post`]);
+    const transitions = await readTransitions(again, runId);
+    expect(transitions.filter((transition) => transition.policy === 'resume.rerun').map((transition) => transition.task)).toEqual(['post']);
   }, 180_000);
 });
