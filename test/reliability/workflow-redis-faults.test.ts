@@ -142,7 +142,7 @@ describe.runIf(available)('workflow runs on Redis under process and Redis faults
     // It could not record what the steps did: it stops, says why, naming the store, and its lease
     // (a dead holder on this host) does not keep the resume waiting.
     expect(first.code).toBe(1);
-    expect(first.stderr).toMatch(/^troupe: The state store at redis:\/\/127\.0\.0\.1:\d+ is unavailable: /);
+    expect(first.stderr).toMatch(/^troupe: The state store at redis:\/\/127\.0\.0\.1:\d+ is unavailable: the connection was lost and did not come back after retrying \(.*ECONNREFUSED.*\)\. Check that it is running/);
     const resumed = await env.troupe(['run', '--resume', runId, '--json', '--quiet']).done;
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
