@@ -314,7 +314,9 @@ export class RedisStore implements StateStore {
     } catch (error) {
       // Errors Redis answered with (wrong type, script errors) are not about reachability.
       if (error instanceof StoreUnavailableError || (error instanceof Error && error.name === 'ReplyError')) throw error;
-      throw new StoreUnavailableError(this.target, error instanceof Error ? error.message : String(error), { cause: error });
+      // ioredis's own words ("Reached the max retries per request limit…") do not say what happened.
+      const problem = error instanceof Error && error.name === 'MaxRetriesPerRequestError' ? `the connection was lost and did not come back after retrying (${this.#lastError?.message ?? 'no answer'})` : error instanceof Error ? error.message : String(error);
+      throw new StoreUnavailableError(this.target, problem, { cause: error });
     }
   }
 

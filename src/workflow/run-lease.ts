@@ -78,6 +78,8 @@ export class RunLease {
   readonly #clock: Clock;
   readonly #lost = new AbortController();
   #doc: StoredDocument | undefined;
+  /** Until when this holder may act: the expiry of its last write of the lease, timed from before that write. */
+  #validUntil = 0;
   #timer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
 
@@ -127,6 +129,7 @@ export class RunLease {
     const next: LeaseRecord = { ...current, expiresAt: this.#clock.now() + this.#ttlMs };
     try {
       this.#doc = await this.store.put(leaseCollection, this.runId, next as unknown as JsonValue, { expectedVersion: doc.version });
+      this.#validUntil = next.expiresAt;
     } catch (error) {
       if (error instanceof VersionConflictError) this.lose('another process took the lease over', error);
       throw error;
@@ -163,6 +166,7 @@ export class RunLease {
     const next: LeaseRecord = { holder: this.holder, host: hostname(), pid: process.pid, token: (current?.token ?? 0) + 1, acquiredAt: now, expiresAt: now + this.#ttlMs };
     try {
       this.#doc = await this.store.put(leaseCollection, this.runId, next as unknown as JsonValue, { expectedVersion: doc?.version ?? 0 });
+      this.#validUntil = next.expiresAt;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       // Another process took it between our read and our write: it holds the lease now.
@@ -174,9 +178,16 @@ export class RunLease {
   async #renewInBackground(): Promise<void> {
     if (this.#renewing || !this.#doc) return;
     this.#renewing = this.renew()
-      .catch(() => {
+      .catch((error: unknown) => {
         // A failed renewal that is not a takeover (the store briefly unreachable) is retried at
-        // the next tick; the lease only lapses if it keeps failing for its whole duration.
+        // the next tick. Once the lease has run out without one succeeding, another process may
+        // take the run over: this holder stops now rather than act alongside it.
+        if (this.#lost.signal.aborted || this.#clock.now() < this.#validUntil) return;
+        try {
+          this.lose(`its lease ran out at ${new Date(this.#validUntil).toISOString()} while it could not renew it (${(error as Error).message})`, error);
+        } catch {
+          // lose() throws for its callers in the foreground; here the aborted signal says it.
+        }
       })
       .finally(() => (this.#renewing = undefined));
   }

@@ -96,13 +96,18 @@ export async function runWorkflow<Input>(workflow: Workflow<Input>, items: Itera
       // A known list is recorded whole before any work, so a crash loses none of it.
       const received: ItemRecord[] = [];
       for (const item of known) received.push(await engine.receive(item.id, item.input));
-      await pool(received, workflow.concurrency, (item) => engine.process(item));
+      await pool(received, workflow.concurrency, (item) => engine.process(item), engine.stop);
     } else {
-      await pool(items as AsyncIterable<WorkItemInput<Input>>, workflow.concurrency, async (item) => {
-        const { id, input } = named(item);
-        await engine.store.update(collections.runs, engine.runId, (current) => ({ ...(current as object), items: [...((current as unknown as RunRecord).items ?? []), id] }) as JsonValue);
-        await engine.process(await engine.receive(id, input));
-      });
+      await pool(
+        items as AsyncIterable<WorkItemInput<Input>>,
+        workflow.concurrency,
+        async (item) => {
+          const { id, input } = named(item);
+          await engine.store.update(collections.runs, engine.runId, (current) => ({ ...(current as object), items: [...((current as unknown as RunRecord).items ?? []), id] }) as JsonValue);
+          await engine.process(await engine.receive(id, input));
+        },
+        engine.stop,
+      );
     }
     return engine.finish();
   });
@@ -120,10 +125,15 @@ export async function resumeRun<Input>(workflow: Workflow<Input>, runId: string,
   if (run.workflow !== workflow.name) throw new ConfigurationError(`run "${runId}" belongs to workflow "${run.workflow}", not "${workflow.name}"`, { field: 'run' });
   return engine.holding(async () => {
     const items = (await engine.load()).filter((item) => !finalStates.has(item.state));
-    await pool(items, workflow.concurrency, async (item) => {
-      await engine.recover(item);
-      await engine.process(item);
-    });
+    await pool(
+      items,
+      workflow.concurrency,
+      async (item) => {
+        await engine.recover(item);
+        await engine.process(item);
+      },
+      engine.stop,
+    );
     return engine.finish();
   });
 }
@@ -135,8 +145,9 @@ class Engine {
   readonly runId: string;
   readonly outbox: Outbox;
   readonly lease: RunLease;
-  /** Stops the work when the caller aborts or the lease is lost. */
+  /** Stops the work when the caller aborts, the lease is lost, or the run fails (`stop`). */
   readonly signal: AbortSignal;
+  readonly #stopping = new AbortController();
   /** The version of each item document this process last wrote or read: item writes are compare-and-set on it (fencing). */
   readonly #versions = new Map<string, number>();
   /** Items whose documents are damaged: reported by `finish` instead of being dropped. */
@@ -154,11 +165,19 @@ class Engine {
     this.runId = options.runId ?? this.ids('run');
     this.outbox = storeOutbox(this.store);
     this.lease = new RunLease(this.store, this.runId, { clock: this.clock, ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}) });
-    this.signal = options.signal ? AbortSignal.any([options.signal, this.lease.signal]) : this.lease.signal;
+    this.signal = AbortSignal.any([...(options.signal ? [options.signal] : []), this.lease.signal, this.#stopping.signal]);
     // Every step in flight listens to this one signal (its model calls, retries, tools): up to `concurrency` × branches at once, by design.
     setMaxListeners(0, this.signal);
   }
 
+  /**
+   * The run failed (one item's work threw: the store is unreachable, say): every other step of it
+   * is told to stop, so the process ends instead of lingering with steps that may still act after
+   * it reported the run stopped and gave up its lease. What they leave unfinished a resume reruns.
+   */
+  readonly stop = (reason: unknown): void => {
+    if (!this.#stopping.signal.aborted) this.#stopping.abort(reason);
+  };
   /** Runs `work` holding the run's lease; a lost lease ends it with `RunLeaseLostError`. */
   async holding<T>(work: () => Promise<T>): Promise<T> {
     const wait = this.options.waitForLease;
@@ -240,7 +259,16 @@ class Engine {
       // a crash while a slow branch runs must not run the finished ones again. Outcomes of one
       // item are applied one at a time, so concurrent branches never write over each other.
       let applying: Promise<void> = Promise.resolve();
-      await Promise.all(batch.map((name) => this.step(item, name, inputs).then((outcome) => (applying = applying.then(() => this.record(item, name, outcome, inputs.get(name)))))));
+      await Promise.all(
+        batch.map((name) =>
+          this.step(item, name, inputs).then((outcome) => {
+            // A step cut short because the run is stopping did not fail on its own: it stays
+            // "running" in the store, and a resume reruns it (saying it was interrupted).
+            if (this.#stopping.signal.aborted && outcome.kind !== 'done') return;
+            return (applying = applying.then(() => this.record(item, name, outcome, inputs.get(name))));
+          }),
+        ),
+      );
     }
   }
 
@@ -493,13 +521,31 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs `work` over items from a list or an async source, at most `limit` at a time. */
-async function pool<T>(items: Iterable<T> | AsyncIterable<T>, limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `work` over items from a list or an async source, at most `limit` at a time. The first
+ * failure calls `stop`, takes no more items, and is thrown once every work already started has
+ * ended: the caller (which then gives up the run's lease) never returns while work still runs.
+ */
+async function pool<T>(items: Iterable<T> | AsyncIterable<T>, limit: number, work: (item: T) => Promise<void>, stop: (reason: unknown) => void): Promise<void> {
   const running = new Set<Promise<void>>();
-  for await (const item of items as AsyncIterable<T>) {
-    const promise: Promise<void> = work(item).finally(() => running.delete(promise));
-    running.add(promise);
-    if (running.size >= limit) await Promise.race(running);
+  let failure: { error: unknown } | undefined;
+  const fail = (error: unknown) => {
+    if (failure) return;
+    failure = { error };
+    stop(error);
+  };
+  try {
+    for await (const item of items as AsyncIterable<T>) {
+      if (failure) break;
+      const promise: Promise<void> = work(item)
+        .catch(fail)
+        .finally(() => running.delete(promise));
+      running.add(promise);
+      if (running.size >= limit) await Promise.race(running);
+    }
+  } catch (error) {
+    fail(error); // the item source itself failed
   }
   await Promise.all(running);
+  if (failure) throw failure.error;
 }

@@ -26,10 +26,15 @@ export async function sparePort(): Promise<number> {
   });
 }
 
-/** A throwaway `redis-server` on a spare port, without persistence; resolves once it answers PING. */
-export async function startRedisServer(options: { port?: number } = {}): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
+/**
+ * A throwaway `redis-server` on a spare port; resolves once it answers PING. Without `dir` it keeps
+ * nothing; with it, it persists to an append-only file there (fsync on every write), so a server
+ * started again with the same port and `dir` has every acknowledged write, even after SIGKILL.
+ */
+export async function startRedisServer(options: { port?: number; dir?: string } = {}): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
   const port = options.port ?? (await sparePort());
-  const child = spawn(redisServerPath, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const persistence = options.dir ? ['--dir', options.dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const child = spawn(redisServerPath, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
   await poll(() => redisAnswersAt(url), 20_000, `redis-server on port ${port} to answer`);

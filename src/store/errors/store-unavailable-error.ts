@@ -8,7 +8,7 @@ export class StoreUnavailableError extends TroupeError {
   readonly target: string;
 
   constructor(target: string, problem: string, options: TroupeErrorOptions = {}) {
-    super(`The state store at ${target} is unavailable: ${problem}. Check that it is running and reachable, or unset REDIS_URL to use the local file store.`, {
+    super(`The state store at ${target} is unavailable: ${problem.replace(/\.+$/, '')}. Check that it is running and reachable, or unset REDIS_URL to use the local file store.`, {
       ...options,
       details: { target, ...options.details },
     });
