@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { codeTask, defineWorkflow, listItems, listReviews, listRuns, openStateStore, readTransitions, resumeRun, runWorkflow, RunLeaseLostError, type StateStore } from 'troupe';
 import { redisServerAvailable, startRedisServer } from '../support/redis-server.js';
 import { transpileForChildren } from '../support/transpile.js';
+import { exactlyOnce, tally, until } from '../support/wait.js';
 
 const fixture = pathToFileURL(resolve('test/reliability/fixtures/sidefx.mjs')).href;
 const available = redisServerAvailable();
@@ -101,25 +102,6 @@ async function setup() {
     },
   };
 }
-
-/** Polls until `probe` gives a value; fails after a generous bound (never decides anything by time). */
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined && found !== false) return found;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function tally(keys: string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
-  return counts;
-}
-
-const exactlyOnce = (keys: string[]) => Object.fromEntries(keys.map((key) => [key, 1]));
 
 describe.runIf(available)('workflow runs on Redis under process and Redis faults', () => {
   it('Redis stopped while steps run: the run stops with a clear reason, and after Redis is back --resume finishes it with every effect once', async () => {

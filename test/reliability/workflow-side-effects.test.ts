@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listItems, listReviews, listRuns, openStateStore, type StateStore } from 'troupe';
 import { redisUrl, useRedis } from '../support/redis.js';
 import { transpileForChildren } from '../support/transpile.js';
+import { exactlyOnce, tally, until } from '../support/wait.js';
 
 const fixture = pathToFileURL(resolve('test/reliability/fixtures/sidefx.mjs')).href;
 let build: string;
@@ -99,26 +100,6 @@ function setup(kind: 'file' | 'redis', { crews = true } = {}): Setup {
     },
   };
 }
-
-/** Polls until `probe` gives a value; fails after a generous bound (never decides anything by time). */
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined && found !== false) return found;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** How often each key appears. */
-function tally(keys: string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
-  return counts;
-}
-
-const exactlyOnce = (keys: string[]) => Object.fromEntries(keys.map((key) => [key, 1]));
 
 /**
  * Starts `branches` on items a and b, waits until both `slow` branches started (their marker
