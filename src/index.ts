@@ -37,5 +37,6 @@ export { DefinitionFile } from './core/definition-file.js';
 export * from './queue/index.js';
 export * from './store/index.js';
 export * from './workflow/index.js';
+export * from './coordinator/index.js';
 export * from './work/index.js';
 export type { ProviderOptions } from './model/provider-options.js';

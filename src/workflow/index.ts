@@ -29,5 +29,4 @@ export {
   type Transition,
 } from './run-state.js';
 export { storeOutbox } from './store-outbox.js';
-export * from './handler/index.js';
 export * from './eval/index.js';

@@ -5,9 +5,9 @@ import type { ToolRegistry } from '../../agent/role-loader.js';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
 import { recordingRequested } from '../../model/resolve-model.js';
-import { compareCoordinators, loadGoldenTriggers } from '../../workflow/handler/compare.js';
-import { loadConfiguration } from '../../workflow/handler/configuration.js';
-import { createHandler } from '../../workflow/handler/handler.js';
+import { compareCoordinators, loadGoldenTriggers } from '../../coordinator/compare.js';
+import { loadConfiguration } from '../../coordinator/configuration.js';
+import { createHandler } from '../../coordinator/handler.js';
 import { loadToolsModule } from '../user-module.js';
 
 /** `troupe coordinator compare <config> --runs N`: both coordinators over the golden triggers, side by side. */

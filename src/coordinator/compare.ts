@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DefinitionFile } from '../../core/definition-file.js';
-import { stableStringify } from '../../core/json.js';
+import { DefinitionFile } from '../core/definition-file.js';
+import { stableStringify } from '../core/json.js';
 import type { Handler, HandlerOutcome } from './handler.js';
 import type { Trigger } from './trigger.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { JsonValue } from '../../core/json.js';
-import type { StateStore } from '../../store/state-store.js';
-import { defineTool, type Tool } from '../../tools/define-tool.js';
+import type { JsonValue } from '../core/json.js';
+import type { StateStore } from '../store/state-store.js';
+import { defineTool, type Tool } from '../tools/define-tool.js';
 
 export interface WorkEntry {
   id: string;

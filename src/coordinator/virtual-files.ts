@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
-import { TroupeError } from '../../core/errors/troupe-error.js';
+import { TroupeError } from '../core/errors/troupe-error.js';
 import { z } from 'zod';
-import { defineTool, type Tool } from '../../tools/define-tool.js';
+import { defineTool, type Tool } from '../tools/define-tool.js';
 import type { FileRef } from './trigger.js';
 
 /**

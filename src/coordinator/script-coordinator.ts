@@ -2,21 +2,21 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
-import { Agent } from '../../agent/agent.js';
-import type { TerminationCondition } from '../../agent/termination.js';
-import { ConfigurationError } from '../../core/errors/configuration-error.js';
-import { HaltError } from '../../core/errors/halt-error.js';
-import { TroupeError } from '../../core/errors/troupe-error.js';
-import type { Clock } from '../../core/ids.js';
-import type { ModelClient } from '../../model/model-client.js';
-import type { TraceSink } from '../../observe/trace-event.js';
-import type { Approver } from '../../tools/approval.js';
-import type { Tool } from '../../tools/define-tool.js';
-import { executeToolCall } from '../../tools/execute-tool-call.js';
-import { ToolSet } from '../../tools/tool-set.js';
+import { Agent } from '../agent/agent.js';
+import type { TerminationCondition } from '../agent/termination.js';
+import { ConfigurationError } from '../core/errors/configuration-error.js';
+import { HaltError } from '../core/errors/halt-error.js';
+import { TroupeError } from '../core/errors/troupe-error.js';
+import type { Clock } from '../core/ids.js';
+import type { ModelClient } from '../model/model-client.js';
+import type { TraceSink } from '../observe/trace-event.js';
+import type { Approver } from '../tools/approval.js';
+import type { Tool } from '../tools/define-tool.js';
+import { executeToolCall } from '../tools/execute-tool-call.js';
+import { ToolSet } from '../tools/tool-set.js';
 import type { Trigger } from './trigger.js';
 import type { VirtualFiles } from './virtual-files.js';
-import type { EffectScope } from '../../tools/outbox.js';
+import type { EffectScope } from '../tools/outbox.js';
 
 /** What a coordinator script receives: the same trigger, approved tools and files an llm coordinator gets. */
 export interface ScriptContext {

@@ -1,4 +1,4 @@
-import type { JsonValue } from '../../core/json.js';
+import type { JsonValue } from '../core/json.js';
 
 /** A file that came with a trigger (a message's attachment, a ticket's upload), by reference: read only when a tool asks. */
 export interface FileRef {

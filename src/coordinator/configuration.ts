@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ToolRegistry } from '../../agent/role-loader.js';
-import { DefinitionFile } from '../../core/definition-file.js';
-import { DefinitionFileError } from '../../core/errors/definition-file-error.js';
-import { checkModelString } from '../../model/check-model-string.js';
+import type { ToolRegistry } from '../agent/role-loader.js';
+import { DefinitionFile } from '../core/definition-file.js';
+import { DefinitionFileError } from '../core/errors/definition-file-error.js';
+import { checkModelString } from '../model/check-model-string.js';
 import { fieldOf, type Trigger } from './trigger.js';
 
 const condition = z.union([

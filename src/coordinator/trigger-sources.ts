@@ -1,7 +1,7 @@
-import type { Clock } from '../../core/ids.js';
-import { systemClock } from '../../core/ids.js';
-import type { JsonValue } from '../../core/json.js';
-import type { JobQueue } from '../../queue/job-queue.js';
+import type { Clock } from '../core/ids.js';
+import { systemClock } from '../core/ids.js';
+import type { JsonValue } from '../core/json.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import type { Handler, HandlerOutcome } from './handler.js';
 
 /**

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { Agent } from '../../agent/agent.js';
-import { maxTurns, type TerminationCondition } from '../../agent/termination.js';
-import { formatIssues } from '../../core/errors/input-validation-error.js';
-import type { Crew } from '../../crew/crew.js';
-import type { ModelClient } from '../../model/model-client.js';
-import type { TraceSink } from '../../observe/trace-event.js';
-import type { Approver } from '../../tools/approval.js';
-import { defineTool, type FileAccess, type Tool } from '../../tools/define-tool.js';
-import type { EffectScope } from '../../tools/outbox.js';
-import type { WorkflowTask } from '../workflow-task.js';
+import { Agent } from '../agent/agent.js';
+import { maxTurns, type TerminationCondition } from '../agent/termination.js';
+import { formatIssues } from '../core/errors/input-validation-error.js';
+import type { Crew } from '../crew/crew.js';
+import type { ModelClient } from '../model/model-client.js';
+import type { TraceSink } from '../observe/trace-event.js';
+import type { Approver } from '../tools/approval.js';
+import { defineTool, type FileAccess, type Tool } from '../tools/define-tool.js';
+import type { EffectScope } from '../tools/outbox.js';
+import type { WorkflowTask } from '../workflow/workflow-task.js';
 
 export interface DelegateContext {
   runId: string;

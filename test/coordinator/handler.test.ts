@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { codeTask, ConfigurationError, createHandler, defineConfiguration, defineTool, FileStore, loadConfiguration, UnapprovedToolError, type ModelRequest, type ToolMessage, type TraceEvent, type Trigger } from 'troupe';
 import { collectTrace, reply, scriptedModel } from 'troupe/testing';
-import { chatTools, loadChannel, messageTriggers } from '../../../crews/merged-reaction/chat-tools.js';
+import { chatTools, loadChannel, messageTriggers } from '../../crews/merged-reaction/chat-tools.js';
 
 const configPath = 'crews/merged-reaction/merged-reaction.yaml';
 const pullLink = /https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/pull\/(\d+)/g;
