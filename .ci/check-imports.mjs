@@ -10,7 +10,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 const layers = ['core', 'observe', 'model', 'tools', 'agent', 'crew', 'store', 'queue', 'workflow', 'coordinator', 'work', 'cli', 'dashboard'];
 const root = resolve(process.argv[2] ?? '.');
 const src = join(root, 'src');
-const importPattern = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|^\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
+const importPattern =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|^\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
 
 function* sourceFiles(dir) {
   for (const name of readdirSync(dir).sort()) {
@@ -38,13 +39,14 @@ for (const file of sourceFiles(src)) {
   const edges = [];
   for (const match of text.matchAll(importPattern)) {
     const target = resolveImport(file, match[1] ?? match[2] ?? match[3]);
-    if (!target.startsWith(src + '/')) continue;
+    if (!target.startsWith(`${src}/`)) continue;
     edges.push(target);
     const from = layerOf(file);
     const to = layerOf(target);
     if (from === undefined || to === undefined) continue;
     if (!layers.includes(from)) findings.push(`src/${from}/ is not a layer of DESIGN.md (${relative(root, file)})`);
-    else if (layers.indexOf(to) > layers.indexOf(from)) findings.push(`layer: ${relative(root, file)} imports ${relative(root, target)} (${from} -> ${to}, a later layer)`);
+    else if (layers.indexOf(to) > layers.indexOf(from))
+      findings.push(`layer: ${relative(root, file)} imports ${relative(root, target)} (${from} -> ${to}, a later layer)`);
   }
   graph.set(file, edges);
 }

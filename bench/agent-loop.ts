@@ -72,7 +72,17 @@ async function heapPerWaitingRun(loop: Loop): Promise<number> {
   const pending: Array<() => void> = [];
   const stalled: ModelClient = {
     id: 'bench:stalled',
-    generate: () => new Promise<ModelResponse>((resolve) => pending.push(() => resolve({ content: [{ type: 'tool-call', id: 'f', name: 'finish', input: { total: 0 } }], stopReason: 'tool-calls', usage: { inputTokens: 1, outputTokens: 1 }, model: 'bench' }))),
+    generate: () =>
+      new Promise<ModelResponse>((resolve) =>
+        pending.push(() =>
+          resolve({
+            content: [{ type: 'tool-call', id: 'f', name: 'finish', input: { total: 0 } }],
+            stopReason: 'tool-calls',
+            usage: { inputTokens: 1, outputTokens: 1 },
+            model: 'bench',
+          }),
+        ),
+      ),
   };
   gc();
   const before = process.memoryUsage().heapUsed;
@@ -102,6 +112,8 @@ console.log(`${''.padEnd(44)} ${'troupe'.padStart(9)} ${'bare'.padStart(9)} ${''
 console.log(row('time per model call, sequential', troupeSequential, bareSequential, 'µs'));
 console.log(row('time per model call, 300 concurrent', troupeConcurrent, bareConcurrent, 'µs'));
 console.log(row('heap per run waiting on its model', troupeHeap, bareHeap, 'KiB'));
-console.log(`framework overhead per model call (troupe - bare): ${(troupeSequential - bareSequential).toFixed(2)} µs sequential, ${(troupeConcurrent - bareConcurrent).toFixed(2)} µs concurrent (aim: < 20 µs)`);
+console.log(
+  `framework overhead per model call (troupe - bare): ${(troupeSequential - bareSequential).toFixed(2)} µs sequential, ${(troupeConcurrent - bareConcurrent).toFixed(2)} µs concurrent (aim: < 20 µs)`,
+);
 console.log(`heap per waiting run: ${troupeHeap.toFixed(2)} KiB (aim: < 16 KiB)${Number.isNaN(troupeHeap) ? ' — run with --expose-gc' : ''}`);
 console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);

@@ -70,7 +70,13 @@ const sequential = sequentialCrew({
   name: 'pipeline',
   agents: [member('first'), member('second'), member('third')],
   tasks: ['first', 'second', 'third'].map((agent, index) =>
-    defineTask({ name: `step-${index + 1}`, description: `Step ${index + 1}: add the numbers.`, expectedOutput: 'The sum, in words.', agent, context: index === 0 ? [] : [`step-${index}`] }),
+    defineTask({
+      name: `step-${index + 1}`,
+      description: `Step ${index + 1}: add the numbers.`,
+      expectedOutput: 'The sum, in words.',
+      agent,
+      context: index === 0 ? [] : [`step-${index}`],
+    }),
   ),
 });
 const chat = groupChat({ name: 'chat', agents: [member('ann'), member('bob'), member('cy')], maxRounds: chatTurns });
@@ -127,7 +133,9 @@ const results = [];
 for (const subject of subjects) results.push({ label: subject.label, ...(await measure(subject)) });
 const baseline = results[0]!.microsPerTurn;
 
-console.log(`crew: ${runs} runs each after ${warmupRuns} warm-up runs, a zero-latency model, every trace event delivered (${traced} in all); node ${process.version}`);
+console.log(
+  `crew: ${runs} runs each after ${warmupRuns} warm-up runs, a zero-latency model, every trace event delivered (${traced} in all); node ${process.version}`,
+);
 console.log(`${''.padEnd(48)} ${'turns/run'.padStart(9)} ${'µs/run'.padStart(9)} ${'µs/turn'.padStart(9)} ${'vs single'.padStart(10)}`);
 for (const { label, turnsPerRun, microsPerTurn } of results) {
   const cells = [turnsPerRun.toFixed(0), (turnsPerRun * microsPerTurn).toFixed(0), microsPerTurn.toFixed(2), `${(microsPerTurn / baseline).toFixed(2)}x`];

@@ -12,7 +12,18 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore, listItems, ProviderUnavailableError, RedisStore, runWorkflow, withRetry, type ModelClient, type ModelRequest, type ModelResponse, type StateStore } from 'troupe';
+import {
+  FileStore,
+  listItems,
+  ProviderUnavailableError,
+  RedisStore,
+  runWorkflow,
+  withRetry,
+  type ModelClient,
+  type ModelRequest,
+  type ModelResponse,
+  type StateStore,
+} from 'troupe';
 import { loadCassette, requestKey } from 'troupe/testing';
 import invoices from '../crews/invoices/workflow.js';
 
@@ -20,7 +31,10 @@ const itemCount = Number(process.env.BENCH_LOAD_ITEMS ?? 1000);
 const latencyMs = Number(process.env.BENCH_LOAD_LATENCY_MS ?? 200);
 const faultRate = Number(process.env.BENCH_LOAD_FAULT_RATE ?? 0.05);
 const root = new URL('../../', import.meta.url); // dist/bench/ → the package root
-const documents = JSON.parse(readFileSync(new URL('crews/invoices/documents.json', root), 'utf8')) as Array<{ id: string; input: { source: string; text: string } }>;
+const documents = JSON.parse(readFileSync(new URL('crews/invoices/documents.json', root), 'utf8')) as Array<{
+  id: string;
+  input: { source: string; text: string };
+}>;
 const cassette = loadCassette(new URL('crews/invoices/cassette.json', root).pathname);
 const workflow = { ...invoices, concurrency: itemCount };
 

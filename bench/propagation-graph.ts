@@ -14,14 +14,20 @@ export function fanOutGraph(name: string, leaves: number): WorkGraphDefinition {
  * every item follows its parent's change, so one change of the root reaches every item.
  */
 export function treeGraph(name: string, size: number, depth: number): WorkGraphDefinition {
-  const branching = Math.ceil(Math.pow(size, 1 / depth));
+  const branching = Math.ceil(size ** (1 / depth));
   const items: WorkItemDefinition[] = [{ id: 'n0' }];
-  const follow: WorkItemDefinition['react'] = (notification) => ({ kind: 'update', content: `follows ${notification.source} v${notification.sourceVersion}`, summary: 'followed its parent' });
+  const follow: WorkItemDefinition['react'] = (notification) => ({
+    kind: 'update',
+    content: `follows ${notification.source} v${notification.sourceVersion}`,
+    summary: 'followed its parent',
+  });
   for (let i = 1; i < size; i++) items.push({ id: `n${i}`, dependsOn: [`n${Math.floor((i - 1) / branching)}`], react: follow });
   return { name, items };
 }
 
 export default function graph(env: Record<string, string | undefined>): WorkGraphDefinition {
   const name = env['BENCH_GRAPH'] ?? 'bench';
-  return env['BENCH_SHAPE'] === 'tree' ? treeGraph(name, Number(env['BENCH_SIZE'] ?? 10_000), Number(env['BENCH_DEPTH'] ?? 5)) : fanOutGraph(name, Number(env['BENCH_SIZE'] ?? 5000));
+  return env['BENCH_SHAPE'] === 'tree'
+    ? treeGraph(name, Number(env['BENCH_SIZE'] ?? 10_000), Number(env['BENCH_DEPTH'] ?? 5))
+    : fanOutGraph(name, Number(env['BENCH_SIZE'] ?? 5000));
 }

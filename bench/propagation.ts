@@ -72,7 +72,10 @@ async function stop(children: ChildProcess[]): Promise<void> {
 async function timeGraph(definition: WorkGraphDefinition, env: Record<string, string>, workers: number, root: string): Promise<number> {
   const prefix = `troupe-bench-${randomBytes(4).toString('hex')}`;
   const redis = workers > 0;
-  const graph = openWorkGraph(definition, redis ? { env: { REDIS_URL: redisUrl }, prefix } : { env: { TROUPE_HOME: mkdtempSync(join(tmpdir(), 'troupe-bench-')) } });
+  const graph = openWorkGraph(
+    definition,
+    redis ? { env: { REDIS_URL: redisUrl }, prefix } : { env: { TROUPE_HOME: mkdtempSync(join(tmpdir(), 'troupe-bench-')) } },
+  );
   const children: ChildProcess[] = [];
   try {
     await graph.seed();
@@ -97,7 +100,9 @@ async function timeBare(workers: number): Promise<number> {
   const prefix = `troupe-bench-bare-${randomBytes(4).toString('hex')}`;
   const name = 'bare';
   const queue = new Queue(name, { connection: { url: redisUrl }, prefix });
-  const children = await Promise.all(Array.from({ length: workers }, () => startProcess([here('./bare-worker.js'), redisUrl, name, prefix, String(concurrency)], {})));
+  const children = await Promise.all(
+    Array.from({ length: workers }, () => startProcess([here('./bare-worker.js'), redisUrl, name, prefix, String(concurrency)], {})),
+  );
   try {
     const started = performance.now();
     // Added one by one, as the graph adds its notifications (with de-duplicating job ids).
@@ -116,7 +121,9 @@ async function timeBare(workers: number): Promise<number> {
   }
 }
 
-console.log(`propagation bench: ${jobs} notifications per run (a hub and ${jobs} dependents deciding "no change" in code), concurrency ${concurrency} per process`);
+console.log(
+  `propagation bench: ${jobs} notifications per run (a hub and ${jobs} dependents deciding "no change" in code), concurrency ${concurrency} per process`,
+);
 const fanOut = (name: string) => fanOutGraph(name, jobs);
 const fanOutEnv = { BENCH_SHAPE: 'fan-out', BENCH_SIZE: String(jobs) };
 // The embedded FileStore fsyncs every write and every append to the graph's one event stream (which

@@ -47,8 +47,11 @@ async function run(label: string, retention: WorkGraphDefinition['retention']): 
     }
     const kinds = await usage(admin, prefix);
     const total = [...kinds.values()].reduce((sum, kind) => sum + kind.bytes, 0);
-    console.log(`${label}: ${notifications.toLocaleString('en')} notifications in ${((Date.now() - started) / 1000).toFixed(1)} s, ${(total / 1e6).toFixed(1)} MB in Redis`);
-    for (const [kind, { keys, bytes }] of [...kinds].sort((a, b) => b[1].bytes - a[1].bytes)) console.log(`  ${kind.padEnd(28)} ${String(keys).padStart(8)} keys ${(bytes / 1e6).toFixed(2).padStart(8)} MB`);
+    console.log(
+      `${label}: ${notifications.toLocaleString('en')} notifications in ${((Date.now() - started) / 1000).toFixed(1)} s, ${(total / 1e6).toFixed(1)} MB in Redis`,
+    );
+    for (const [kind, { keys, bytes }] of [...kinds].sort((a, b) => b[1].bytes - a[1].bytes))
+      console.log(`  ${kind.padEnd(28)} ${String(keys).padStart(8)} keys ${(bytes / 1e6).toFixed(2).padStart(8)} MB`);
   } finally {
     await graph.close({ graceMs: 1000 });
     let cursor = '0';

@@ -17,7 +17,10 @@ const budgetMs = Number(process.env.BENCH_BUDGET_MS ?? 180_000);
 const probeItems = 200;
 const steps = 3;
 
-const model = scriptedModel((request) => (String(request.messages.at(-1)?.content).length % 2 ? 'odd' : 'even'), { id: 'bench:zero-latency', recordCalls: false });
+const model = scriptedModel((request) => (String(request.messages.at(-1)?.content).length % 2 ? 'odd' : 'even'), {
+  id: 'bench:zero-latency',
+  recordCalls: false,
+});
 const workflow = defineWorkflow({
   name: 'bench',
   input: z.object({ n: z.number() }),
@@ -47,8 +50,9 @@ async function bench(name: string, store: StateStore): Promise<void> {
   await measure(store, 50, 0); // warm-up: JIT, directories, Redis scripts
   const probe = await measure(store, probeItems, 1_000_000);
   const projectedMs = (probe.ms / probeItems) * target;
-  const count = projectedMs <= budgetMs ? target : Math.max(probeItems, Math.floor((budgetMs / 3 / probe.ms) * probeItems / 100) * 100);
-  if (count < target) console.log(`${name}: ${target} items would take about ${(projectedMs / 1000).toFixed(0)} s (from ${probeItems} items); measuring ${count} items instead.`);
+  const count = projectedMs <= budgetMs ? target : Math.max(probeItems, Math.floor(((budgetMs / 3 / probe.ms) * probeItems) / 100) * 100);
+  if (count < target)
+    console.log(`${name}: ${target} items would take about ${(projectedMs / 1000).toFixed(0)} s (from ${probeItems} items); measuring ${count} items instead.`);
   peakRss = 0;
   const { ms, heapDelta } = await measure(store, count, 2_000_000);
   console.log(
@@ -57,7 +61,9 @@ async function bench(name: string, store: StateStore): Promise<void> {
   );
 }
 
-console.log(`3-task DAG (code → zero-latency model → code), ${workflow.concurrency} items at once; µs per step is wall time / (items × 3), store writes included.`);
+console.log(
+  `3-task DAG (code → zero-latency model → code), ${workflow.concurrency} items at once; µs per step is wall time / (items × 3), store writes included.`,
+);
 const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
 try {
   await bench('FileStore', new FileStore({ root: dir }));

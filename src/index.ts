@@ -9,7 +9,15 @@ export { executeToolCall, type ToolExecution } from './tools/execute-tool-call.j
 export type { Approver, ApprovalRequest, ApprovalDecision } from './tools/approval.js';
 export { EffectScope, type Outbox, type OutboxRecord } from './tools/outbox.js';
 export { approveTools } from './tools/approval.js';
-export { resolveModel, parseModelString, registerModel, unregisterModel, type ModelProvider, type ModelSpec, type ResolveModelOptions } from './model/resolve-model.js';
+export {
+  resolveModel,
+  parseModelString,
+  registerModel,
+  unregisterModel,
+  type ModelProvider,
+  type ModelSpec,
+  type ResolveModelOptions,
+} from './model/resolve-model.js';
 export { replayModel, ReplayModel, type ReplayMode, type ReplayModelOptions } from './model/replay.js';
 export { costOf, priceOf, registerPrice, type ModelPrice, type ModelPriceInput } from './observe/pricing.js';
 export { createLogger, traceToLogger, type Logger, type LogLevel, type LoggerOptions } from './observe/logger.js';

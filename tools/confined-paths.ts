@@ -99,7 +99,8 @@ export async function listConfined(root: string, skip: ReadonlySet<string> = new
       if (skip.has(entry.name)) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) files.push(...(await walk(path)));
-      else if (entry.isFile() || (entry.isSymbolicLink() && (await linksToFileInside(realRoot, path)))) files.push(relative(realRoot, path).split(sep).join('/'));
+      else if (entry.isFile() || (entry.isSymbolicLink() && (await linksToFileInside(realRoot, path))))
+        files.push(relative(realRoot, path).split(sep).join('/'));
     }
     return files;
   };

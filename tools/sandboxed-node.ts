@@ -53,7 +53,13 @@ function permissionFlag(): string | undefined {
 }
 
 /** Runs `node <entry>` in `root` (both real paths are computed here) under the limits above. */
-export async function runSandboxedNode(root: string, entry: string, nodeArgs: readonly string[], signal: AbortSignal, limits: SandboxLimits = defaultSandboxLimits): Promise<SandboxResult> {
+export async function runSandboxedNode(
+  root: string,
+  entry: string,
+  nodeArgs: readonly string[],
+  signal: AbortSignal,
+  limits: SandboxLimits = defaultSandboxLimits,
+): Promise<SandboxResult> {
   const realRoot = await realpath(root);
   const limitations: string[] = [];
   const permission = permissionFlag();

@@ -79,7 +79,11 @@ async function runTests(root: string, signal: AbortSignal, limits: SandboxLimits
     });
     const syntax = output.diagnostics?.filter((d) => d.category === ts.DiagnosticCategory.Error) ?? [];
     if (syntax.length > 0) return `Compile error in ${file}: ${ts.flattenDiagnosticMessageText(syntax[0]!.messageText, ' ')}`;
-    await writeConfined(root, `.build/${file.replace(/\.ts$/, '.mjs')}`, output.outputText.replace(/(from\s+['"]\.{1,2}\/[^'"]+?)\.(?:ts|js)(['"])/g, '$1.mjs$2'));
+    await writeConfined(
+      root,
+      `.build/${file.replace(/\.ts$/, '.mjs')}`,
+      output.outputText.replace(/(from\s+['"]\.{1,2}\/[^'"]+?)\.(?:ts|js)(['"])/g, '$1.mjs$2'),
+    );
   }
   const entry = '.build/__run_tests__.mjs';
   await writeConfined(root, entry, tests.map((file) => `await import(${JSON.stringify(`./${file.replace(/\.ts$/, '.mjs')}`)});`).join('\n'));
@@ -88,7 +92,10 @@ async function runTests(root: string, signal: AbortSignal, limits: SandboxLimits
   if (result.killed === 'timeout') notes.unshift(`Stopped: the tests ran longer than ${limits.timeoutMs} ms.`);
   if (result.killed === 'output-limit') notes.unshift(`Stopped: the tests wrote more than ${limits.maxOutputBytes} bytes.`);
   // A module that fails to load, a crash or a heap overflow ends the process with no failed test to show.
-  if (!result.killed && result.exitCode !== 0 && !/^\s*not ok /m.test(result.stdout)) notes.unshift(`The test process ended with ${result.exitSignal ? `signal ${result.exitSignal}` : `exit code ${result.exitCode}`} before reporting a failure (a module that does not load, a crash or the memory limit).`);
+  if (!result.killed && result.exitCode !== 0 && !/^\s*not ok /m.test(result.stdout))
+    notes.unshift(
+      `The test process ended with ${result.exitSignal ? `signal ${result.exitSignal}` : `exit code ${result.exitCode}`} before reporting a failure (a module that does not load, a crash or the memory limit).`,
+    );
   const summary = summarizeTap(result.stdout);
   return notes.length ? `${summary}\n${notes.join('\n')}` : summary;
 }
@@ -107,7 +114,9 @@ export function summarizeTap(tap: string): string {
     }
   }
   const head = `${passed.length} passed, ${failed.length} failed`;
-  return failed.length ? `${head}\nFailed:\n${failed.map((name) => `- ${name}`).join('\n')}` : `${head}\nPassed:\n${passed.map((name) => `- ${name}`).join('\n')}`;
+  return failed.length
+    ? `${head}\nFailed:\n${failed.map((name) => `- ${name}`).join('\n')}`
+    : `${head}\nPassed:\n${passed.map((name) => `- ${name}`).join('\n')}`;
 }
 
 /** The first line of a failed test's `error:` (a YAML block scalar puts it on the next line). */

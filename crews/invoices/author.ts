@@ -21,8 +21,21 @@ const scratch = mkdtempSync(join(tmpdir(), 'invoices-author-'));
 const store = new FileStore({ root: scratch });
 const documents = JSON.parse(readFileSync('crews/invoices/documents.json', 'utf8')) as WorkItemInput<Document>[];
 const run = await runWorkflow(workflow, documents, { store, model: `replay:${cassette}` });
-const evaluation = await evaluateWorkflow(workflow, { golden: loadGolden('crews/invoices/golden.json'), checks: { totalMatchesLines }, model: `replay:${cassette}`, store, save: false });
+const evaluation = await evaluateWorkflow(workflow, {
+  golden: loadGolden('crews/invoices/golden.json'),
+  checks: { totalMatchesLines },
+  model: `replay:${cassette}`,
+  store,
+  save: false,
+});
 await store.close();
 rmSync(scratch, { recursive: true, force: true });
 console.log(`documents: ${JSON.stringify(run.counts)}; golden: ${evaluation.result.passed} of ${evaluation.result.total} pass`);
-if (evaluation.result.passed !== evaluation.result.total) console.log(JSON.stringify(evaluation.result.examples.filter((e) => !e.passed), null, 2));
+if (evaluation.result.passed !== evaluation.result.total)
+  console.log(
+    JSON.stringify(
+      evaluation.result.examples.filter((e) => !e.passed),
+      null,
+      2,
+    ),
+  );

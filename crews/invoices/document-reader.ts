@@ -59,6 +59,10 @@ function readReceipt(doc: string) {
   const merchant = doc.split('\n')[0]!.trim();
   const total = find(doc, /^TOTAL ([A-Z]{3}) ([\d.]+)$/m);
   const date = find(doc, /^(\d{4}-\d{2}-\d{2})/m);
-  const evidence = [{ source: 'document', quote: merchant }, ...(total ? [{ source: 'document', quote: total.quote }] : []), ...(date ? [{ source: 'document', quote: date.quote }] : [])];
+  const evidence = [
+    { source: 'document', quote: merchant },
+    ...(total ? [{ source: 'document', quote: total.quote }] : []),
+    ...(date ? [{ source: 'document', quote: date.quote }] : []),
+  ];
   return { value: { merchant, total: Number(total?.match[2] ?? 0), currency: total?.match[1] ?? '', date: date?.match[1] ?? '' }, evidence };
 }

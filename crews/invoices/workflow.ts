@@ -29,8 +29,14 @@ export const invoiceSchema = z.object({
   vendor: z.string().min(1).describe('Who issued the invoice'),
   invoiceNumber: z.string().min(1),
   total: z.number().nonnegative().describe('The amount due, as a number (1250.5, not "1.250,50")'),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').describe('ISO 4217 code'),
-  dueDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD').describe('YYYY-MM-DD'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
+    .describe('ISO 4217 code'),
+  dueDate: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+    .describe('YYYY-MM-DD'),
   lines: z.array(z.object({ description: z.string(), amount: z.number() })).describe('The invoice lines, as printed'),
 });
 export type Invoice = z.infer<typeof invoiceSchema>;
@@ -54,7 +60,12 @@ export function totalMatchesLines(output: unknown): CheckReport {
   if (invoice.lines.length === 0) return { ok: true, report: 'no lines to add up' };
   const sum = invoice.lines.reduce((total, line) => total + line.amount, 0);
   const ok = Math.abs(sum - invoice.total) < 0.005;
-  return { ok, report: ok ? 'lines add up to the total' : `the lines add up to ${sum.toFixed(2)} but the total is ${invoice.total.toFixed(2)}; re-read the lines and the total` };
+  return {
+    ok,
+    report: ok
+      ? 'lines add up to the total'
+      : `the lines add up to ${sum.toFixed(2)} but the total is ${invoice.total.toFixed(2)}; re-read the lines and the total`,
+  };
 }
 
 const system = 'You process business documents for an accounts-payable team. Use only what the document says.';
@@ -76,7 +87,8 @@ const extractInvoice = extractTask({
   output: invoiceSchema,
   model: liveModel,
   system,
-  prompt: 'Extract the vendor, invoice number, total, currency, due date and lines of this invoice. Quote the words each value comes from as evidence.\n\nSource: {{source}}\n\n{{text}}',
+  prompt:
+    'Extract the vendor, invoice number, total, currency, due date and lines of this invoice. Quote the words each value comes from as evidence.\n\nSource: {{source}}\n\n{{text}}',
   policy: {
     evidence: { required: true },
     invalidOutput: { retries: 1, then: 'review' },
@@ -91,7 +103,8 @@ const extractReceipt = extractTask({
   output: receiptSchema,
   model: liveModel,
   system,
-  prompt: 'Extract the merchant, total, currency and date of this receipt. Quote the words each value comes from as evidence.\n\nSource: {{source}}\n\n{{text}}',
+  prompt:
+    'Extract the merchant, total, currency and date of this receipt. Quote the words each value comes from as evidence.\n\nSource: {{source}}\n\n{{text}}',
   policy: { evidence: { required: true } },
 });
 
@@ -101,7 +114,8 @@ const validateInvoice = codeTask({
   input: invoiceSchema,
   output: validatedSchema,
   run: (invoice) => {
-    if (!knownCurrencies.has(invoice.currency)) throw new ItemRejectedError(`unknown currency ${invoice.currency}: we pay in ${[...knownCurrencies].join(', ')}`);
+    if (!knownCurrencies.has(invoice.currency))
+      throw new ItemRejectedError(`unknown currency ${invoice.currency}: we pay in ${[...knownCurrencies].join(', ')}`);
     if (Number.isNaN(Date.parse(invoice.dueDate))) throw new ItemRejectedError(`the due date ${invoice.dueDate} is not a date`);
     return { ...invoice, needsApproval: invoice.total > approvalThreshold };
   },
@@ -111,7 +125,8 @@ const approvePayment = humanTask({
   name: 'approve-payment',
   input: validatedSchema,
   output: validatedSchema,
-  question: (invoice) => `Approve paying ${invoice.total.toFixed(2)} ${invoice.currency} to ${invoice.vendor} (invoice ${invoice.invoiceNumber}, due ${invoice.dueDate})? It is above ${approvalThreshold}.`,
+  question: (invoice) =>
+    `Approve paying ${invoice.total.toFixed(2)} ${invoice.currency} to ${invoice.vendor} (invoice ${invoice.invoiceNumber}, due ${invoice.dueDate})? It is above ${approvalThreshold}.`,
 });
 
 const rejectOther = codeTask({
@@ -130,7 +145,13 @@ export default defineWorkflow({
   edges: [
     { from: 'classify', to: 'extract-invoice', when: (c) => c.kind === 'invoice', route: 'invoice', map: (_, item) => item.input },
     { from: 'classify', to: 'extract-receipt', when: (c) => c.kind === 'receipt', route: 'receipt', map: (_, item) => item.input },
-    { from: 'classify', to: 'reject-other', when: (c) => c.kind === 'other', route: 'other', map: (c, item) => ({ source: (item.input as Document).source, reason: c.reason }) },
+    {
+      from: 'classify',
+      to: 'reject-other',
+      when: (c) => c.kind === 'other',
+      route: 'other',
+      map: (c, item) => ({ source: (item.input as Document).source, reason: c.reason }),
+    },
     { from: 'extract-invoice', to: 'validate-invoice' },
     { from: 'validate-invoice', to: 'approve-payment', when: (v: ValidatedInvoice) => v.needsApproval, route: 'high-total' },
   ],

@@ -134,23 +134,59 @@ test('reports the score', () => {
 `;
 
 const assistantTurns: ScriptedReply[] = [
-  { text: 'I will write the question logic with tests first.', toolCalls: [{ name: 'write_file', input: { path: 'tutor.ts', content: tutorV1 }, id: 'toolu_w1' }, { name: 'write_file', input: { path: 'tutor.test.ts', content: testsV1 }, id: 'toolu_w2' }] },
+  {
+    text: 'I will write the question logic with tests first.',
+    toolCalls: [
+      { name: 'write_file', input: { path: 'tutor.ts', content: tutorV1 }, id: 'toolu_w1' },
+      { name: 'write_file', input: { path: 'tutor.test.ts', content: testsV1 }, id: 'toolu_w2' },
+    ],
+  },
   { toolCalls: [{ name: 'run_tests', input: {}, id: 'toolu_t1' }] },
   reply.finish({ result: 'Wrote tutor.ts (makeQuestion for +, - and *, checkAnswer) and tutor.test.ts. Tests: 2 passed, 0 failed.' }),
-  { text: 'Adding division, invalid-input handling, a score and the command-line loop.', toolCalls: [{ name: 'write_file', input: { path: 'tutor.ts', content: tutorV2 }, id: 'toolu_w3' }, { name: 'write_file', input: { path: 'tutor.test.ts', content: testsV2 }, id: 'toolu_w4' }, { name: 'write_file', input: { path: 'cli.ts', content: cli }, id: 'toolu_w5' }] },
+  {
+    text: 'Adding division, invalid-input handling, a score and the command-line loop.',
+    toolCalls: [
+      { name: 'write_file', input: { path: 'tutor.ts', content: tutorV2 }, id: 'toolu_w3' },
+      { name: 'write_file', input: { path: 'tutor.test.ts', content: testsV2 }, id: 'toolu_w4' },
+      { name: 'write_file', input: { path: 'cli.ts', content: cli }, id: 'toolu_w5' },
+    ],
+  },
   { toolCalls: [{ name: 'run_tests', input: {}, id: 'toolu_t2' }] },
-  reply.finish({ result: 'tutor.ts now has division with whole-number answers, rejects non-numbers as invalid (the learner answers again) and reports a score; cli.ts asks the questions on the terminal. Tests: 5 passed, 0 failed.' }),
+  reply.finish({
+    result:
+      'tutor.ts now has division with whole-number answers, rejects non-numbers as invalid (the learner answers again) and reports a score; cli.ts asks the questions on the terminal. Tests: 5 passed, 0 failed.',
+  }),
 ];
 const proxyTurns: ScriptedReply[] = [
-  reply.finish({ message: 'Please write a TypeScript module for a math tutor: it makes arithmetic questions (addition, subtraction, multiplication) with operands from 1 to 12 and checks answers. Put node:test tests beside it and run them.' }, 'reply'),
-  reply.finish({ message: 'Good start. Still missing: division with whole-number answers; input that is not a number must be rejected with a clear message, not marked wrong; a score at the end; and the command-line program that asks the questions. Keep the tests passing and add tests for these.' }, 'reply'),
-  reply.finish({ summary: 'A command-line math tutor with all four operations, whole-number division, invalid-input handling and a score; its logic is tested and the 5 tests pass.' }, 'accept'),
+  reply.finish(
+    {
+      message:
+        'Please write a TypeScript module for a math tutor: it makes arithmetic questions (addition, subtraction, multiplication) with operands from 1 to 12 and checks answers. Put node:test tests beside it and run them.',
+    },
+    'reply',
+  ),
+  reply.finish(
+    {
+      message:
+        'Good start. Still missing: division with whole-number answers; input that is not a number must be rejected with a clear message, not marked wrong; a score at the end; and the command-line program that asks the questions. Keep the tests passing and add tests for these.',
+    },
+    'reply',
+  ),
+  reply.finish(
+    {
+      summary:
+        'A command-line math tutor with all four operations, whole-number division, invalid-input handling and a score; its logic is tested and the 5 tests pass.',
+    },
+    'accept',
+  ),
 ];
 
 const isProxy = (request: ModelRequest) => request.system?.startsWith('You stand in for a user') ?? false;
 let assistantIndex = 0;
 let proxyIndex = 0;
-const author = scriptedModel((request) => (isProxy(request) ? proxyTurns[proxyIndex++] : assistantTurns[assistantIndex++]) ?? 'script ended', { id: 'scripted:math-tutor' });
+const author = scriptedModel((request) => (isProxy(request) ? proxyTurns[proxyIndex++] : assistantTurns[assistantIndex++]) ?? 'script ended', {
+  id: 'scripted:math-tutor',
+});
 
 rmSync('crews/math-tutor/cassette.json', { force: true });
 registerModel('math-tutor', author);

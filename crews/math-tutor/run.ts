@@ -13,8 +13,14 @@ export async function runMathTutor(workDir = mkdtempSync(join(tmpdir(), 'math-tu
   const model = liveOrReplay('anthropic:claude-sonnet-4-5', 'crews/math-tutor/cassette.json');
   const result = await crew.run(undefined, { model, approver });
   console.log(`math-tutor ${result.status}: ${result.stop.reason}`);
-  console.log(`work directory ${workDir}: ${readdirSync(workDir).filter((name) => !name.startsWith('.')).join(', ')}`);
-  console.log(`usage: ${result.usage.total.turns} model calls, ${result.usage.total.usage.inputTokens + result.usage.total.usage.outputTokens} tokens, $${result.usage.total.costUsd.toFixed(4)}`);
+  console.log(
+    `work directory ${workDir}: ${readdirSync(workDir)
+      .filter((name) => !name.startsWith('.'))
+      .join(', ')}`,
+  );
+  console.log(
+    `usage: ${result.usage.total.turns} model calls, ${result.usage.total.usage.inputTokens + result.usage.total.usage.outputTokens} tokens, $${result.usage.total.costUsd.toFixed(4)}`,
+  );
   return result;
 }
 

@@ -17,7 +17,10 @@ function decide(request: ModelRequest) {
     const links = [...new Set([...message.text.matchAll(pullLink)].map((m) => `${m[1]}#${m[2]}`))];
     if (links.length !== 1) return reply.finish({ answer: `No reaction: the message links ${links.length} pull requests.` });
     const [repo, number] = links[0]!.split('#') as [string, string];
-    return { text: `The message links ${links[0]}; checking its state.`, toolCalls: [{ name: 'get_pull_request', input: { repo, number: Number(number) }, id: `toolu_pr_${message.ts}` }] };
+    return {
+      text: `The message links ${links[0]}; checking its state.`,
+      toolCalls: [{ name: 'get_pull_request', input: { repo, number: Number(number) }, id: `toolu_pr_${message.ts}` }],
+    };
   }
   const result = (last as ToolMessage).content[0]!;
   if (result.name === 'get_pull_request') {

@@ -16,7 +16,12 @@ export function loadChannel(path = 'crews/merged-reaction/channel.json'): Channe
 
 /** One chat-message event per message of the channel, as a chat service's webhook would send them. */
 export function messageTriggers(channel: Channel): Trigger[] {
-  return channel.messages.map((message) => ({ kind: 'event', id: `msg-${message.ts}`, source: 'chat', data: { type: 'message', channel: channel.channel, ...message } }));
+  return channel.messages.map((message) => ({
+    kind: 'event',
+    id: `msg-${message.ts}`,
+    source: 'chat',
+    data: { type: 'message', channel: channel.channel, ...message },
+  }));
 }
 
 export function chatTools(channel: Channel) {

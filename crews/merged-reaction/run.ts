@@ -4,7 +4,9 @@
 import { createHandler, liveOrReplay, loadConfiguration, type HandlerOutcome } from 'troupe';
 import { chatTools, loadChannel, messageTriggers } from './chat-tools.js';
 
-export async function runMergedReaction(coordinator?: 'llm' | 'script'): Promise<{ outcomes: HandlerOutcome[]; reactions: Array<{ ts: string; reaction: string }> }> {
+export async function runMergedReaction(
+  coordinator?: 'llm' | 'script',
+): Promise<{ outcomes: HandlerOutcome[]; reactions: Array<{ ts: string; reaction: string }> }> {
   const channel = loadChannel();
   const { tools, reactions } = chatTools(channel);
   const configuration = loadConfiguration('crews/merged-reaction/merged-reaction.yaml', { tools });

@@ -36,7 +36,9 @@ export async function runResearch(options: RunResearchOptions = {}): Promise<Cre
   }
   console.log('\nusage:');
   for (const [agent, spent] of Object.entries(result.usage.byAgent)) {
-    console.log(`  ${agent.padEnd(18)} ${spent.runs} run(s), ${spent.turns} model calls, ${spent.usage.inputTokens + spent.usage.outputTokens} tokens, $${spent.costUsd.toFixed(4)}`);
+    console.log(
+      `  ${agent.padEnd(18)} ${spent.runs} run(s), ${spent.turns} model calls, ${spent.usage.inputTokens + spent.usage.outputTokens} tokens, $${spent.costUsd.toFixed(4)}`,
+    );
   }
   return result;
 }

@@ -43,10 +43,18 @@ export function loadNotes(dir: string = defaultNotesDir()): Note[] {
 }
 
 // Words that match everywhere and so rank nothing.
-const stopWords = new Set('a an and are as at be by can do does for from how i in is it of on or should that the this to what when which who why with'.split(' '));
+const stopWords = new Set(
+  'a an and are as at be by can do does for from how i in is it of on or should that the this to what when which who why with'.split(' '),
+);
 
 function terms(text: string): string[] {
-  return text.toLowerCase().match(/[a-z0-9]+(?:-[a-z0-9]+)*/g)?.filter((word) => word.length > 1 && !stopWords.has(word)).map(stem) ?? [];
+  return (
+    text
+      .toLowerCase()
+      .match(/[a-z0-9]+(?:-[a-z0-9]+)*/g)
+      ?.filter((word) => word.length > 1 && !stopWords.has(word))
+      .map(stem) ?? []
+  );
 }
 
 /** A crude stemmer, enough for "retries", "retrying" and "retry" to meet. */
@@ -96,7 +104,8 @@ export function researchTools(dir: string = defaultNotesDir()): { searchNotes: T
   return {
     searchNotes: defineTool({
       name: 'search_notes',
-      description: 'Searches the research notes by keywords. Returns the best matches with their id, title and a snippet; read a note with read_note before citing it.',
+      description:
+        'Searches the research notes by keywords. Returns the best matches with their id, title and a snippet; read a note with read_note before citing it.',
       input: z.object({
         query: z.string().min(1).describe('Keywords, e.g. "retry backoff jitter"'),
         limit: z.number().int().min(1).max(10).default(3).describe('How many notes to return'),

@@ -42,7 +42,8 @@ function answer(request: ModelRequest): ScriptedReply {
   if (item === 'page-styles' && source === 'button') {
     return update(stylesV2, 'Selectors renamed to .btn--primary and .btn--secondary; added .btn--danger.');
   }
-  if (item === 'page-script' && source === 'page-html') return noChange('The page markup now uses the same classes this script already selects (.btn--primary).');
+  if (item === 'page-script' && source === 'page-html')
+    return noChange('The page markup now uses the same classes this script already selects (.btn--primary).');
   if (item === 'page-styles' && source === 'page-html') return noChange('The markup uses btn--primary and btn--secondary, which the styles already define.');
   return noChange('Nothing in my file depends on this change.');
 }

@@ -14,6 +14,7 @@ import {
   type ModelCallOptions,
   type ModelClient,
   type ModelRequest,
+  type ModelResponse,
   type TokenUsage,
   type ToolCallPart,
   type ToolChoice,
@@ -175,7 +176,11 @@ export class Agent<Output = string> {
   /** A copy of this agent with some options replaced, e.g. a task's output schema. */
   with<Other = Output>(overrides: Partial<AgentOptions<Other>>): Agent<Other> {
     const { output: _output, exits: _exits, ...rest } = this.#options;
-    const copy = new Agent<Other>({ ...(rest as AgentOptions<Other>), ...(this.#options.exits && !overrides.output ? { exits: this.#options.exits } : {}), ...overrides });
+    const copy = new Agent<Other>({
+      ...(rest as AgentOptions<Other>),
+      ...(this.#options.exits && !overrides.output ? { exits: this.#options.exits } : {}),
+      ...overrides,
+    });
     // The copy talks to the same model: it shares the client (and a replay cassette's position),
     // resolved when first needed, instead of building another.
     if (!('model' in overrides)) copy.#modelFrom = this;
@@ -207,19 +212,48 @@ export class Agent<Output = string> {
     const usage = emptyUsage();
     const progress: RunProgress = { turns: 0, toolCalls: 0, usage, costUsd: 0, startedAt, now: startedAt, lastText: '', next: modelCallStep };
     const cancel = cancellation(termination, startedAt);
-    const execution: ToolExecution = { runId, agent: this.name, clock, trace, signal: cancel?.signal, approver: options.approver, files: options.files, effects: options.effects };
+    const execution: ToolExecution = {
+      runId,
+      agent: this.name,
+      clock,
+      trace,
+      signal: cancel?.signal,
+      approver: options.approver,
+      files: options.files,
+      effects: options.effects,
+    };
     const request: ModelRequest = this.#request(transcript);
     const callOptions: ModelCallOptions = {};
     if (cancel) callOptions.signal = cancel.signal;
     if (trace) {
       callOptions.onRetry = (notice) =>
-        trace({ type: 'model-call-retry', at: clock.now(), runId, agent: this.name, model: model.id, attempt: notice.attempt, delayMs: notice.delayMs, errorCode: notice.error.code ?? notice.error.name, message: notice.error.message });
+        trace({
+          type: 'model-call-retry',
+          at: clock.now(),
+          runId,
+          agent: this.name,
+          model: model.id,
+          attempt: notice.attempt,
+          delayMs: notice.delayMs,
+          errorCode: notice.error.code ?? notice.error.name,
+          message: notice.error.message,
+        });
     }
     const estimator = termination.needsEstimates ? new CallEstimator(request, this.#options.maxOutputTokens) : undefined;
     const maxFinishAttempts = this.#options.maxFinishAttempts ?? 3;
     let finishFailures = 0;
 
-    const record = (): RunRecord => ({ runId, agent: this.name, model: model.id, transcript, usage, costUsd: progress.costUsd, turns: progress.turns, toolCalls: progress.toolCalls, durationMs: clock.now() - startedAt });
+    const record = (): RunRecord => ({
+      runId,
+      agent: this.name,
+      model: model.id,
+      transcript,
+      usage,
+      costUsd: progress.costUsd,
+      turns: progress.turns,
+      toolCalls: progress.toolCalls,
+      durationMs: clock.now() - startedAt,
+    });
     const stopped = (verdict: TerminationVerdict): AgentStopped => {
       answerDanglingCalls(transcript, `not run: ${verdict.reason}`);
       if (trace) trace({ type: 'termination', at: clock.now(), runId, agent: this.name, ...verdict });
@@ -236,12 +270,21 @@ export class Agent<Output = string> {
         const turn = progress.turns + 1;
         const callStartedAt = clock.now();
         if (trace) trace({ type: 'model-call-start', at: callStartedAt, runId, agent: this.name, model: model.id, turn });
-        let response;
+        let response: ModelResponse;
         try {
           response = await model.generate(estimator ? bounded(request, termination.outputAllowance?.(progress)) : request, callOptions);
         } catch (error) {
           if (cancel?.signal.aborted) return stopped(cancel.verdict(clock.now()));
-          if (trace) trace({ type: 'model-call-error', at: clock.now(), runId, agent: this.name, model: model.id, errorCode: isTroupeError(error) ? error.code : 'unknown', message: (error as Error).message });
+          if (trace)
+            trace({
+              type: 'model-call-error',
+              at: clock.now(),
+              runId,
+              agent: this.name,
+              model: model.id,
+              errorCode: isTroupeError(error) ? error.code : 'unknown',
+              message: (error as Error).message,
+            });
           throw error;
         }
         progress.turns = turn;
@@ -255,11 +298,27 @@ export class Agent<Output = string> {
         transcript.push(assistant);
         progress.lastText = textOf(content);
         const calls = content.filter((part): part is ToolCallPart => part.type === 'tool-call');
-        if (trace) trace({ type: 'model-call-end', at: clock.now(), runId, agent: this.name, model: model.id, turn, durationMs: clock.now() - callStartedAt, stopReason: response.stopReason, usage: response.usage, costUsd: cost, toolCalls: calls.length });
+        if (trace)
+          trace({
+            type: 'model-call-end',
+            at: clock.now(),
+            runId,
+            agent: this.name,
+            model: model.id,
+            turn,
+            durationMs: clock.now() - callStartedAt,
+            stopReason: response.stopReason,
+            usage: response.usage,
+            costUsd: cost,
+            toolCalls: calls.length,
+          });
 
         if (calls.length === 0) {
           const cut = response.stopReason === 'max-tokens' ? 'Your answer hit the output limit and was cut off; keep the next one shorter. ' : '';
-          transcript.push({ role: 'user', content: `${cut}Continue. When the work is done, call ${this.#exitNames} with the result; text alone does not end the work.` });
+          transcript.push({
+            role: 'user',
+            content: `${cut}Continue. When the work is done, call ${this.#exitNames} with the result; text alone does not end the work.`,
+          });
           continue;
         }
 
@@ -290,15 +349,38 @@ export class Agent<Output = string> {
             results.set(finishCall.id, { type: 'tool-result', callId: finishCall.id, name: finishCall.name, output: 'Finished.' });
           } else {
             finishFailures++;
-            if (trace) trace({ type: 'validation-failure', at: clock.now(), runId, agent: this.name, target: 'finish', tool: finishCall.name, callId: finishCall.id, issues: checked.issues });
-            results.set(finishCall.id, { type: 'tool-result', callId: finishCall.id, name: finishCall.name, output: `The result is invalid: ${formatIssues(checked.issues)}. Fix it and call \`${finishCall.name}\` again.`, isError: true });
+            if (trace)
+              trace({
+                type: 'validation-failure',
+                at: clock.now(),
+                runId,
+                agent: this.name,
+                target: 'finish',
+                tool: finishCall.name,
+                callId: finishCall.id,
+                issues: checked.issues,
+              });
+            results.set(finishCall.id, {
+              type: 'tool-result',
+              callId: finishCall.id,
+              name: finishCall.name,
+              output: `The result is invalid: ${formatIssues(checked.issues)}. Fix it and call \`${finishCall.name}\` again.`,
+              isError: true,
+            });
             if (finishFailures >= maxFinishAttempts) {
               transcript.push({ role: 'tool', content: calls.map((call) => results.get(call.id) ?? notRun(call, 'not run')) });
-              throw new FinishValidationError(this.name, finishFailures, checked.issues, transcript, { usage, costUsd: progress.costUsd, turns: progress.turns });
+              throw new FinishValidationError(this.name, finishFailures, checked.issues, transcript, {
+                usage,
+                costUsd: progress.costUsd,
+                turns: progress.turns,
+              });
             }
           }
         }
-        transcript.push({ role: 'tool', content: calls.map((call) => results.get(call.id) ?? notRun(call, `ignored: only the first call of ${this.#exitNames} counts`)) });
+        transcript.push({
+          role: 'tool',
+          content: calls.map((call) => results.get(call.id) ?? notRun(call, `ignored: only the first call of ${this.#exitNames} counts`)),
+        });
 
         if (finished) {
           if (trace) trace({ type: 'agent-finish', at: clock.now(), runId, agent: this.name, output: finished.output });
@@ -316,7 +398,9 @@ export class Agent<Output = string> {
 
   // Resolved once: a model string builds an SDK client (or reads a cassette), which runs should share.
   #ownModel(): ModelClient {
-    return (this.#resolvedModel ??= this.#modelFrom ? this.#modelFrom.#ownModel() : resolveModel(this.model, { where: { field: `agents.${this.name}.model` } }));
+    return (this.#resolvedModel ??= this.#modelFrom
+      ? this.#modelFrom.#ownModel()
+      : resolveModel(this.model, { where: { field: `agents.${this.name}.model` } }));
   }
 
   #terminationFor(options: AgentRunOptions): TerminationCondition {
@@ -369,10 +453,25 @@ function markCutOff(content: AssistantMessage['content']): AssistantMessage['con
   const last = content.at(-1);
   if (last?.type !== 'tool-call') return content;
   const raw = last.invalidInput?.raw ?? JSON.stringify(last.input ?? {});
-  return [...content.slice(0, -1), { ...last, input: undefined, invalidInput: { raw, error: 'The answer hit the output limit (max tokens) while writing these arguments, so they are cut off.', cutOff: true } }];
+  return [
+    ...content.slice(0, -1),
+    {
+      ...last,
+      input: undefined,
+      invalidInput: { raw, error: 'The answer hit the output limit (max tokens) while writing these arguments, so they are cut off.', cutOff: true },
+    },
+  ];
 }
 
-const modelCallStep: NextStep = { kind: 'model-call', estimatedTokens: 0, estimatedCostUsd: 0, estimatedInputTokens: 0, expectedOutputTokens: 0, estimatedInputCostUsd: 0, outputTokenCostUsd: 0 };
+const modelCallStep: NextStep = {
+  kind: 'model-call',
+  estimatedTokens: 0,
+  estimatedCostUsd: 0,
+  estimatedInputTokens: 0,
+  expectedOutputTokens: 0,
+  estimatedInputCostUsd: 0,
+  outputTokenCostUsd: 0,
+};
 
 /**
  * A run stopped between a model's tool calls and their results (a timeout or a bound during the
@@ -410,16 +509,23 @@ function cancellation(termination: TerminationCondition, startedAt: number) {
     else outer.addEventListener('abort', onAbort, { once: true });
   }
   if (deadline !== undefined && !controller.signal.aborted) {
-    timer = setTimeout(() => {
-      firedBy ??= 'deadline';
-      controller.abort(new Error('deadline passed'));
-    }, Math.max(0, deadline - startedAt));
+    timer = setTimeout(
+      () => {
+        firedBy ??= 'deadline';
+        controller.abort(new Error('deadline passed'));
+      },
+      Math.max(0, deadline - startedAt),
+    );
   }
   return {
     signal: controller.signal,
     verdict(now: number): TerminationVerdict {
       if (firedBy === 'deadline') {
-        return { condition: 'timeout', reason: `the run passed its deadline (${deadline! - startedAt} ms) during a call`, detail: { limitMs: deadline! - startedAt, elapsedMs: now - startedAt } };
+        return {
+          condition: 'timeout',
+          reason: `the run passed its deadline (${deadline! - startedAt} ms) during a call`,
+          detail: { limitMs: deadline! - startedAt, elapsedMs: now - startedAt },
+        };
       }
       const reason = outer?.reason instanceof Error ? `: ${outer.reason.message}` : '';
       return { condition: 'abort-signal', reason: `aborted by the caller${reason}`, detail: {} };

@@ -89,7 +89,10 @@ export class CallEstimator {
       } else {
         let content = 0;
         for (const part of message.content) {
-          content += part.type === 'text' ? textTokens(part.text) : toolCallOverhead + textTokens(part.id) + textTokens(part.name) + textTokens(part.invalidInput?.raw ?? JSON.stringify(part.input ?? {}));
+          content +=
+            part.type === 'text'
+              ? textTokens(part.text)
+              : toolCallOverhead + textTokens(part.id) + textTokens(part.name) + textTokens(part.invalidInput?.raw ?? JSON.stringify(part.input ?? {}));
         }
         tokens += Math.max(content, this.#lastOutputTokens);
         this.#lastOutputTokens = 0;

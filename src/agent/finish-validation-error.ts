@@ -17,7 +17,13 @@ export class FinishValidationError extends TroupeError {
   /** What the failed run spent, so callers can still account for it. */
   readonly spent: { usage: TokenUsage; costUsd: number; turns: number };
 
-  constructor(agent: string, attempts: number, issues: readonly ValidationIssue[], transcript: readonly Message[], spent: { usage: TokenUsage; costUsd: number; turns: number } = { usage: { inputTokens: 0, outputTokens: 0 }, costUsd: 0, turns: 0 }) {
+  constructor(
+    agent: string,
+    attempts: number,
+    issues: readonly ValidationIssue[],
+    transcript: readonly Message[],
+    spent: { usage: TokenUsage; costUsd: number; turns: number } = { usage: { inputTokens: 0, outputTokens: 0 }, costUsd: 0, turns: 0 },
+  ) {
     super(
       `Agent "${agent}" called its finish tool ${attempts} times without a valid result; last problems: ${formatIssues(issues)}. ` +
         'Make the task or output schema clearer, raise maxFinishAttempts, or use a stronger model.',

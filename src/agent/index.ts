@@ -1,4 +1,14 @@
-export { Agent, agentWithExits, type ExitTool, type ExitResult, type AgentOptions, type AgentRunOptions, type AgentRunResult, type AgentFinished, type AgentStopped } from './agent.js';
+export {
+  Agent,
+  agentWithExits,
+  type ExitTool,
+  type ExitResult,
+  type AgentOptions,
+  type AgentRunOptions,
+  type AgentRunResult,
+  type AgentFinished,
+  type AgentStopped,
+} from './agent.js';
 export { FinishValidationError } from './finish-validation-error.js';
 export { systemMessage, type Persona } from './instructions.js';
 export {

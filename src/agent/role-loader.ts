@@ -57,7 +57,9 @@ export function loadRoles(dir: string, options: { tools?: ToolRegistry } = {}): 
 export function readRoleFiles(dir: string): Map<string, { file: DefinitionFile; role: RoleFile }> {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((file) => /\.(ya?ml|json)$/.test(file)).sort();
+    names = readdirSync(dir)
+      .filter((file) => /\.(ya?ml|json)$/.test(file))
+      .sort();
   } catch (error) {
     throw new ConfigurationError(`cannot read the roles folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file: dir });
   }
@@ -95,7 +97,13 @@ export function roleFromDefinition(role: RoleFile, file: DefinitionFile, registr
 }
 
 /** Like roleFromDefinition, but adds its problems to `issues` and returns undefined when there are any. */
-export function buildRole(role: RoleFile, file: DefinitionFile, registry: ToolRegistry, at: readonly PropertyKey[], issues: FileIssue[]): LoadedRole | undefined {
+export function buildRole(
+  role: RoleFile,
+  file: DefinitionFile,
+  registry: ToolRegistry,
+  at: readonly PropertyKey[],
+  issues: FileIssue[],
+): LoadedRole | undefined {
   const before = issues.length;
   const problem = (path: PropertyKey[], message: string) => issues.push(file.issue([...at, ...path], message));
   if (role.model) {
@@ -120,12 +128,16 @@ export function buildRole(role: RoleFile, file: DefinitionFile, registry: ToolRe
   }
   if (!role.instructions && !role.role) problem(['role'], 'give either instructions, or a role (with a goal and backstory)');
   const tools: Tool[] = [];
-  role.tools.forEach((toolName, index) => {
+  for (const [index, toolName] of role.tools.entries()) {
     const tool = findTool(registry, toolName);
-    if (tool) return void tools.push(tool);
+    if (tool) {
+      tools.push(tool);
+      continue;
+    }
     const known = toolNames(registry);
     problem(['tools', index], `unknown tool "${toolName}"; registered tools: ${known.length ? known.join(', ') : 'none'}`);
-  });
+  }
+
   if (issues.length > before) return undefined;
   const options: AgentOptions<string> = { name: role.name, tools, allowDelegation: role.allowDelegation };
   for (const key of ['description', 'role', 'goal', 'backstory', 'instructions', 'model', 'maxFinishAttempts'] as const) {

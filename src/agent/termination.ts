@@ -191,7 +191,9 @@ export function tokenBudget(limit: number): TerminationCondition {
       const used = usedOf(p);
       const left = limit - used;
       if (p.next.kind !== 'model-call') {
-        return used < limit ? undefined : { condition: 'token-budget', reason: `used ${used} tokens of a budget of ${limit}`, detail: { limit, used, remaining: left } };
+        return used < limit
+          ? undefined
+          : { condition: 'token-budget', reason: `used ${used} tokens of a budget of ${limit}`, detail: { limit, used, remaining: left } };
       }
       const input = p.next.estimatedInputTokens;
       const output = Math.max(1, p.next.expectedOutputTokens);
@@ -225,7 +227,11 @@ export function costBudget(limitUsd: number): TerminationCondition {
       if (p.next.kind !== 'model-call') {
         return p.costUsd < limitUsd
           ? undefined
-          : { condition: 'cost-budget', reason: `spent $${p.costUsd.toFixed(6)} of a budget of $${limitUsd}`, detail: { limitUsd, usedUsd: p.costUsd, remainingUsd: left } };
+          : {
+              condition: 'cost-budget',
+              reason: `spent $${p.costUsd.toFixed(6)} of a budget of $${limitUsd}`,
+              detail: { limitUsd, usedUsd: p.costUsd, remainingUsd: left },
+            };
       }
       const estimate = p.next.estimatedInputCostUsd + Math.max(1, p.next.expectedOutputTokens) * p.next.outputTokenCostUsd;
       if (p.costUsd < limitUsd && estimate <= left) return undefined;
@@ -250,7 +256,11 @@ export function timeout(ms: number): TerminationCondition {
     deadline: (startedAt) => startedAt + ms,
     check: (p) =>
       p.now - p.startedAt >= ms
-        ? { condition: 'timeout', reason: `ran for ${p.now - p.startedAt} ms, over the limit of ${ms} ms`, detail: { limitMs: ms, elapsedMs: p.now - p.startedAt } }
+        ? {
+            condition: 'timeout',
+            reason: `ran for ${p.now - p.startedAt} ms, over the limit of ${ms} ms`,
+            detail: { limitMs: ms, elapsedMs: p.now - p.startedAt },
+          }
         : undefined,
   });
 }
@@ -259,10 +269,7 @@ export function timeout(ms: number): TerminationCondition {
 export function textMention(text: string): TerminationCondition {
   return condition({
     name: `text-mention(${JSON.stringify(text)})`,
-    check: (p) =>
-      p.lastText.includes(text)
-        ? { condition: 'text-mention', reason: `the agent wrote "${text}"`, detail: { text } }
-        : undefined,
+    check: (p) => (p.lastText.includes(text) ? { condition: 'text-mention', reason: `the agent wrote "${text}"`, detail: { text } } : undefined),
   });
 }
 

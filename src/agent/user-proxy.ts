@@ -5,10 +5,7 @@ import { Agent, type ExitResult } from './agent.js';
 import type { TerminationCondition } from './termination.js';
 
 /** What a UserProxy says after looking at the assistant's latest work. */
-export type ProxyDecision =
-  | { kind: 'reply'; message: string }
-  | { kind: 'accept'; summary: string }
-  | { kind: 'fail'; reason: string };
+export type ProxyDecision = { kind: 'reply'; message: string } | { kind: 'accept'; summary: string } | { kind: 'fail'; reason: string };
 
 /** A person answering on behalf of the UserProxy (AutoGen's human input mode). */
 export interface HumanInput {
@@ -57,8 +54,15 @@ export class UserProxy {
       'You work with an assistant who does the work. You have no tools. Write the first request, then review each answer against the goal.',
       'Insist on everything the goal asks for. When something is missing or wrong, reply with specific follow-up requests. Accept only when the goal is fully met; fail only when it cannot be met.',
       options.instructions ?? '',
-    ].filter(Boolean).join('\n\n');
-    const agentOptions: ConstructorParameters<typeof Agent<ExitResult<typeof exits>>>[0] = { name: this.name, description: this.description, instructions, exits };
+    ]
+      .filter(Boolean)
+      .join('\n\n');
+    const agentOptions: ConstructorParameters<typeof Agent<ExitResult<typeof exits>>>[0] = {
+      name: this.name,
+      description: this.description,
+      instructions,
+      exits,
+    };
     if (options.model !== undefined) agentOptions.model = options.model;
     if (options.termination !== undefined) agentOptions.termination = options.termination;
     if (options.maxFinishAttempts !== undefined) agentOptions.maxFinishAttempts = options.maxFinishAttempts;
@@ -73,7 +77,11 @@ export class UserProxy {
 
   /** A person's turn: they reply in words, or type `/accept <summary>` or `/fail <reason>`. */
   async askHuman(latest: string | undefined): Promise<ProxyDecision> {
-    const answer = (await this.humanInput!.ask(`${this.prompt(latest).replace(/\(call reply\)|accept, fail, or reply with follow-up requests\./, 'Type a request, /accept <summary> or /fail <reason>.')}\n> `)).trim();
+    const answer = (
+      await this.humanInput!.ask(
+        `${this.prompt(latest).replace(/\(call reply\)|accept, fail, or reply with follow-up requests\./, 'Type a request, /accept <summary> or /fail <reason>.')}\n> `,
+      )
+    ).trim();
     if (/^\/accept\b/i.test(answer)) return { kind: 'accept', summary: answer.replace(/^\/accept\s*/i, '') || 'accepted' };
     if (/^\/fail\b/i.test(answer)) return { kind: 'fail', reason: answer.replace(/^\/fail\s*/i, '') || 'failed' };
     return { kind: 'reply', message: answer };
@@ -103,8 +111,7 @@ export function terminalHumanInput(streams: { input?: NodeJS.ReadableStream; out
 /** An Assistant: does the work with its tools and finishes with a typed result. */
 export function assistant<Output = string>(options: ConstructorParameters<typeof Agent<Output>>[0]): Agent<Output> {
   return new Agent<Output>({
-    instructions:
-      'You are a capable assistant. Do the work you are asked with your tools, check your results, and report exactly what you did.',
+    instructions: 'You are a capable assistant. Do the work you are asked with your tools, check your results, and report exactly what you did.',
     ...options,
   });
 }

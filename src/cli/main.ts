@@ -42,7 +42,9 @@ export async function main(argv: readonly string[], extra: readonly RegisterComm
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(scrub(debug ? `troupe: ${stackOf(error)}\n` : `troupe: ${message}\n(an unexpected error: --debug or TROUPE_DEBUG=1 shows its stack trace)\n`));
+    process.stderr.write(
+      scrub(debug ? `troupe: ${stackOf(error)}\n` : `troupe: ${message}\n(an unexpected error: --debug or TROUPE_DEBUG=1 shows its stack trace)\n`),
+    );
     return ExitCode.failed;
   }
 }

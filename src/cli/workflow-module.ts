@@ -62,11 +62,17 @@ function readInputFile(file: string): DefinitionFile {
 export function readWorkItems(file: string, workflow?: Workflow<any>): WorkItemInput<unknown>[] {
   const source = readInputFile(file);
   const data = source.data;
-  if (!Array.isArray(data)) throw source.error([], `the items must be a JSON array of { "id"?, "input" } or of plain inputs, not ${data === null ? 'null' : typeof data}`);
+  if (!Array.isArray(data))
+    throw source.error([], `the items must be a JSON array of { "id"?, "input" } or of plain inputs, not ${data === null ? 'null' : typeof data}`);
   const issues: FileIssue[] = [];
   const ids = new Set<string>();
   const items = data.map((entry: unknown, index): { id: string; input: unknown; at: PropertyKey[] } => {
-    const wrapped = entry !== null && typeof entry === 'object' && !Array.isArray(entry) && 'input' in entry && Object.keys(entry).every((key) => key === 'id' || key === 'input');
+    const wrapped =
+      entry !== null &&
+      typeof entry === 'object' &&
+      !Array.isArray(entry) &&
+      'input' in entry &&
+      Object.keys(entry).every((key) => key === 'id' || key === 'input');
     if (!wrapped) return { id: `item-${index + 1}`, input: entry, at: [index] };
     const { id, input } = entry as { id?: unknown; input: unknown };
     const at = [index, 'input'];
@@ -101,7 +107,8 @@ export function readCrewRequest(file: string): string {
   if (typeof value === 'string') return value;
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { input?: unknown }).input === 'string') {
     const unknown = Object.keys(value).filter((key) => key !== 'input');
-    if (unknown.length > 0) throw new DefinitionFileError(unknown.map((key) => source.issue([key], `unknown field "${key}": the input is a JSON string or { "input": "..." }`)));
+    if (unknown.length > 0)
+      throw new DefinitionFileError(unknown.map((key) => source.issue([key], `unknown field "${key}": the input is a JSON string or { "input": "..." }`)));
     return (value as { input: string }).input;
   }
   throw source.error(['input'], 'the input must be a JSON string or an object with an "input" string');

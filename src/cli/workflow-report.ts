@@ -10,10 +10,13 @@ type Write = (text: string) => void;
 const out: Write = (text) => process.stdout.write(`${text}\n`);
 
 export function printSummary(summary: RunSummary, reviews: readonly ReviewRequest[], write: Write = out): void {
-  const counts = Object.entries(summary.counts).map(([state, n]) => `${n} ${state}`).join(', ');
+  const counts = Object.entries(summary.counts)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
   write(`${summary.workflow} run ${summary.runId}: ${summary.status} (${counts || 'no items'})`);
   const width = Math.max(4, ...summary.items.map((item) => item.id.length));
-  for (const item of summary.items) write(`  ${item.id.padEnd(width)}  ${item.state.padEnd(15)}  ${item.reason ?? (item.review ? `review ${item.review}` : lastOutput(item.outputs))}`);
+  for (const item of summary.items)
+    write(`  ${item.id.padEnd(width)}  ${item.state.padEnd(15)}  ${item.reason ?? (item.review ? `review ${item.review}` : lastOutput(item.outputs))}`);
   if (reviews.length > 0) {
     write('');
     for (const review of reviews) printReview(review, write);
@@ -27,24 +30,38 @@ export function printReview(review: ReviewRequest, write: Write = out): void {
   write(`  ${review.kind === 'approval' ? 'would call' : review.kind === 'input' ? 'asks' : 'decide'}: ${review.what}`);
   write(`  policy: ${review.policy}`);
   if (review.proposal !== undefined) write(`  proposal: ${oneLine(review.proposal)}`);
-  for (const evidence of review.evidence) write(`  evidence: ${evidence.source}${evidence.quote ? ` "${evidence.quote}"` : ''}${evidence.ref ? ` (${evidence.ref})` : ''}`);
+  for (const evidence of review.evidence)
+    write(`  evidence: ${evidence.source}${evidence.quote ? ` "${evidence.quote}"` : ''}${evidence.ref ? ` (${evidence.ref})` : ''}`);
   if (review.evidence.length === 0) write('  evidence: none');
   for (const finding of review.findings) write(`  finding: ${finding}`);
-  if (review.decision) write(`  decided by ${review.decision.by} at ${new Date(review.decision.at).toISOString()}${review.decision.note ? `: ${review.decision.note}` : ''}`);
+  if (review.decision)
+    write(`  decided by ${review.decision.by} at ${new Date(review.decision.at).toISOString()}${review.decision.note ? `: ${review.decision.note}` : ''}`);
 }
 
-export function printRun(run: RunRecord, items: readonly ItemRecord[], reviews: readonly ReviewRequest[], transitions: readonly Transition[], write: Write = out): void {
-  write(`run ${run.id} — workflow ${run.workflow}, ${run.status}, started ${new Date(run.startedAt).toISOString()}, updated ${new Date(run.updatedAt).toISOString()}`);
+export function printRun(
+  run: RunRecord,
+  items: readonly ItemRecord[],
+  reviews: readonly ReviewRequest[],
+  transitions: readonly Transition[],
+  write: Write = out,
+): void {
+  write(
+    `run ${run.id} — workflow ${run.workflow}, ${run.status}, started ${new Date(run.startedAt).toISOString()}, updated ${new Date(run.updatedAt).toISOString()}`,
+  );
   for (const item of items) {
     write('');
     write(`item ${item.id}: ${item.state}${item.reason ? ` — ${item.reason}` : ''}${item.review ? ` — waits for review ${item.review}` : ''}`);
     for (const [task, record] of Object.entries(item.tasks)) {
       if (record.status === 'pending' || record.status === 'skipped') continue;
-      write(`  ${task}: ${record.status}${record.attempts > 1 ? ` after ${record.attempts} attempts` : ''}${record.output !== undefined ? ` → ${oneLine(record.output)}` : ''}${record.error ? ` (${record.error})` : ''}`);
+      write(
+        `  ${task}: ${record.status}${record.attempts > 1 ? ` after ${record.attempts} attempts` : ''}${record.output !== undefined ? ` → ${oneLine(record.output)}` : ''}${record.error ? ` (${record.error})` : ''}`,
+      );
     }
     write('  transitions:');
     for (const t of transitions.filter((transition) => transition.item === item.id)) {
-      const tags = [t.task && `task ${t.task}`, t.route && `route ${t.route}`, t.policy && `policy ${t.policy}`, t.review && `review ${t.review}`].filter(Boolean).join(', ');
+      const tags = [t.task && `task ${t.task}`, t.route && `route ${t.route}`, t.policy && `policy ${t.policy}`, t.review && `review ${t.review}`]
+        .filter(Boolean)
+        .join(', ');
       write(`    ${t.from === t.to ? t.to : `${t.from} → ${t.to}`}: ${t.why}${tags ? ` [${tags}]` : ''}`);
       for (const issue of t.validation ?? []) write(`      invalid ${issue.path.map(String).join('.') || '(value)'}: ${issue.message}`);
     }

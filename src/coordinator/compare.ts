@@ -7,7 +7,15 @@ import type { Trigger } from './trigger.js';
 const goldenSchema = z.array(
   z
     .object({
-      trigger: z.object({ kind: z.enum(['manual', 'event', 'schedule', 'queue']), id: z.string(), source: z.string().optional(), data: z.json(), files: z.array(z.object({ name: z.string(), uri: z.string(), mediaType: z.string().optional() })).optional() }).strict(),
+      trigger: z
+        .object({
+          kind: z.enum(['manual', 'event', 'schedule', 'queue']),
+          id: z.string(),
+          source: z.string().optional(),
+          data: z.json(),
+          files: z.array(z.object({ name: z.string(), uri: z.string(), mediaType: z.string().optional() })).optional(),
+        })
+        .strict(),
       /** The calls with side effects (write or external) the trigger must cause, in order; read-only calls are free. */
       expect: z.object({ calls: z.array(z.object({ tool: z.string(), input: z.json() }).strict()) }).strict(),
     })

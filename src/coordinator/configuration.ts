@@ -11,7 +11,14 @@ const condition = z.union([
   z.string(),
   z.number(),
   z.boolean(),
-  z.object({ equals: z.union([z.string(), z.number(), z.boolean()]).optional(), matches: z.string().optional(), exists: z.boolean().optional(), in: z.array(z.union([z.string(), z.number()])).optional() }).strict(),
+  z
+    .object({
+      equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+      matches: z.string().optional(),
+      exists: z.boolean().optional(),
+      in: z.array(z.union([z.string(), z.number()])).optional(),
+    })
+    .strict(),
 ]);
 
 /**
@@ -36,7 +43,12 @@ export const configurationSchema = z
     tools: z.array(z.string()).default([]),
     /** Workflow tasks and crews offered to an llm coordinator as tools, ad-hoc agents, and a worklist. */
     delegates: z
-      .object({ tasks: z.array(z.string()).default([]), crews: z.array(z.string()).default([]), adhoc_agents: z.boolean().default(false), worklist: z.boolean().default(false) })
+      .object({
+        tasks: z.array(z.string()).default([]),
+        crews: z.array(z.string()).default([]),
+        adhoc_agents: z.boolean().default(false),
+        worklist: z.boolean().default(false),
+      })
       .strict()
       .optional(),
     limits: z
@@ -72,7 +84,8 @@ export interface Configuration extends ConfigurationSpec {
 export function defineConfiguration(spec: z.input<typeof configurationSchema>, options: { tools?: ToolRegistry; dir?: string } = {}): Configuration {
   const parsed = configurationSchema.safeParse(spec);
   const where = (path: readonly PropertyKey[]) => (path.length ? { field: path.map(String).join('.') } : {});
-  if (!parsed.success) throw new DefinitionFileError(parsed.error.issues.map((issue) => ({ ...where(issue.path), message: `configuration: ${issue.message}` })));
+  if (!parsed.success)
+    throw new DefinitionFileError(parsed.error.issues.map((issue) => ({ ...where(issue.path), message: `configuration: ${issue.message}` })));
   const problems: Problem[] = [];
   const configuration = check(parsed.data, options.tools, options.dir ?? process.cwd(), problems);
   if (problems.length > 0) throw new DefinitionFileError(problems.map(({ path, message }) => ({ ...where(path), message })));
@@ -110,7 +123,8 @@ function check(spec: ConfigurationSpec, tools: ToolRegistry | undefined, dir: st
       if (!known.includes(name)) error(['tools', index], `tool "${name}" is not registered (registered: ${known.join(', ') || 'none'})`);
     });
   }
-  if (spec.coordinator === 'script' && !spec.coordinator_script) error(['coordinator_script'], 'coordinator: script needs coordinator_script: the path of the script');
+  if (spec.coordinator === 'script' && !spec.coordinator_script)
+    error(['coordinator_script'], 'coordinator: script needs coordinator_script: the path of the script');
   if (spec.coordinator_script) {
     const path = resolve(dir, spec.coordinator_script);
     const candidates = [path, path.replace(/\.ts$/, '.js'), path.replace(/\.js$/, '.ts')];
@@ -142,10 +156,14 @@ export function matchTrigger(configuration: Configuration, trigger: Trigger): { 
       if (actual !== expected) return { matches: false, why: `${path} is ${JSON.stringify(actual)}, not ${JSON.stringify(expected)}` };
       continue;
     }
-    if (expected.exists !== undefined && (actual !== undefined) !== expected.exists) return { matches: false, why: `${path} ${expected.exists ? 'is missing' : 'is present'}` };
-    if (expected.equals !== undefined && actual !== expected.equals) return { matches: false, why: `${path} is ${JSON.stringify(actual)}, not ${JSON.stringify(expected.equals)}` };
-    if (expected.in && !expected.in.includes(actual as string | number)) return { matches: false, why: `${path} is ${JSON.stringify(actual)}, not one of ${JSON.stringify(expected.in)}` };
-    if (expected.matches !== undefined && !(typeof actual === 'string' && new RegExp(expected.matches).test(actual))) return { matches: false, why: `${path} does not match /${expected.matches}/` };
+    if (expected.exists !== undefined && (actual !== undefined) !== expected.exists)
+      return { matches: false, why: `${path} ${expected.exists ? 'is missing' : 'is present'}` };
+    if (expected.equals !== undefined && actual !== expected.equals)
+      return { matches: false, why: `${path} is ${JSON.stringify(actual)}, not ${JSON.stringify(expected.equals)}` };
+    if (expected.in && !expected.in.includes(actual as string | number))
+      return { matches: false, why: `${path} is ${JSON.stringify(actual)}, not one of ${JSON.stringify(expected.in)}` };
+    if (expected.matches !== undefined && !(typeof actual === 'string' && new RegExp(expected.matches).test(actual)))
+      return { matches: false, why: `${path} does not match /${expected.matches}/` };
   }
   return { matches: true };
 }

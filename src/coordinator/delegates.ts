@@ -59,7 +59,14 @@ export function crewTool(crew: Crew<any>, context: DelegateContext): Tool {
     description: `Hands a request to the ${crew.process} crew "${crew.name}" and returns its output.`,
     input: z.object({ request: z.string().min(1) }),
     run: async ({ request }) => {
-      const result = await crew.run(request, { runId: context.runId, approver: context.approver, ...(context.effects ? { effects: context.effects } : {}), ...(context.model !== undefined ? { model: context.model } : {}), ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
+      const result = await crew.run(request, {
+        runId: context.runId,
+        approver: context.approver,
+        ...(context.effects ? { effects: context.effects } : {}),
+        ...(context.model !== undefined ? { model: context.model } : {}),
+        ...(context.trace ? { trace: context.trace } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      });
       if (result.status !== 'finished') throw new Error(`crew "${crew.name}" ${result.status}: ${result.stop.reason}`);
       return result.output;
     },
@@ -77,13 +84,26 @@ export function adhocAgentTool(approved: readonly Tool[], context: DelegateConte
     description: `Creates a task agent with instructions you write and tools chosen from: ${names.join(', ') || 'none'}. It works on the task and returns its result.`,
     input: z.object({
       name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
-      instructions: z.string().min(1).describe('The agent\'s system message'),
+      instructions: z.string().min(1).describe("The agent's system message"),
       tools: z.array(names.length ? z.enum(names as [string, ...string[]]) : z.never()).default([]),
       task: z.string().min(1),
     }),
     run: async ({ name, instructions, tools, task }) => {
-      const agent = new Agent({ name, instructions, tools: approved.filter((tool) => tools.includes(tool.name)), termination: context.termination, ...(context.model !== undefined ? { model: context.model } : {}) });
-      const result = await agent.run(task, { runId: context.runId, approver: context.approver, ...(context.effects ? { effects: context.effects } : {}), ...(context.files ? { files: context.files } : {}), ...(context.trace ? { trace: context.trace } : {}), ...(context.signal ? { signal: context.signal } : {}) });
+      const agent = new Agent({
+        name,
+        instructions,
+        tools: approved.filter((tool) => tools.includes(tool.name)),
+        termination: context.termination,
+        ...(context.model !== undefined ? { model: context.model } : {}),
+      });
+      const result = await agent.run(task, {
+        runId: context.runId,
+        approver: context.approver,
+        ...(context.effects ? { effects: context.effects } : {}),
+        ...(context.files ? { files: context.files } : {}),
+        ...(context.trace ? { trace: context.trace } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      });
       created.push({ name, tools, status: result.status });
       if (result.status !== 'finished') throw new Error(`agent "${name}" stopped: ${result.stop.reason}`);
       return result.output;

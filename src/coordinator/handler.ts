@@ -90,9 +90,10 @@ export class Handler {
     const matches = options.configurations.map((configuration) => ({ configuration, result: matchTrigger(configuration, trigger) }));
     const chosen = matches.filter((m) => m.result.matches).map((m) => m.configuration);
     if (chosen.length !== 1) {
-      const why = chosen.length === 0
-        ? `no configuration handles this ${trigger.kind} trigger: ${matches.map((m) => `${m.configuration.name} (${m.result.matches ? '' : m.result.why})`).join('; ') || 'none are defined'}`
-        : `${chosen.length} configurations match this trigger (${chosen.map((c) => c.name).join(', ')}); make their trigger conditions exclusive`;
+      const why =
+        chosen.length === 0
+          ? `no configuration handles this ${trigger.kind} trigger: ${matches.map((m) => `${m.configuration.name} (${m.result.matches ? '' : m.result.why})`).join('; ') || 'none are defined'}`
+          : `${chosen.length} configurations match this trigger (${chosen.map((c) => c.name).join(', ')}); make their trigger conditions exclusive`;
       return this.#record({ ...base, status: chosen.length === 0 ? 'no-match' : 'ambiguous', why });
     }
     const configuration = chosen[0]!;
@@ -105,13 +106,18 @@ export class Handler {
     const controller = new AbortController();
     const limits = configuration.limits;
     // The llm coordinator's own timeout condition aborts its calls; the script needs this timer.
-    const timer = limits.timeout_ms && coordinator === 'script' ? setTimeout(() => controller.abort(new Error(`the configuration's time limit of ${limits.timeout_ms} ms passed`)), limits.timeout_ms) : undefined;
+    const timer =
+      limits.timeout_ms && coordinator === 'script'
+        ? setTimeout(() => controller.abort(new Error(`the configuration's time limit of ${limits.timeout_ms} ms passed`)), limits.timeout_ms)
+        : undefined;
     const signal = run.signal ? AbortSignal.any([run.signal, controller.signal]) : controller.signal;
     const model = options.model ?? configuration.model;
     const spent = { costUsd: 0, turns: 0 };
     // Keyed by the trigger, not the run: a redelivered trigger (a retried queue job) gets a new run
     // id but must not repeat what the first delivery already did.
-    const effects = options.store ? new EffectScope(storeOutbox(options.store), `trigger.${configuration.name}.${trigger.kind}.${trigger.source ?? ''}.${trigger.id}`) : undefined;
+    const effects = options.store
+      ? new EffectScope(storeOutbox(options.store), `trigger.${configuration.name}.${trigger.kind}.${trigger.source ?? ''}.${trigger.id}`)
+      : undefined;
     const outcome: HandlerOutcome = { ...base, toolCalls, status: 'done', why: '', configuration: configuration.name, coordinator };
     try {
       if (coordinator === 'script') {
@@ -138,7 +144,16 @@ export class Handler {
         if (answer !== undefined) outcome.answer = answer;
         outcome.why = `the script of ${configuration.name} finished`;
       } else {
-        const context: DelegateContext = { runId, model, signal, approver: options.approver ?? (() => ({ approved: false, note: 'no approver is configured' })), termination: defaultAgentTermination, trace, files, ...(effects ? { effects } : {}) };
+        const context: DelegateContext = {
+          runId,
+          model,
+          signal,
+          approver: options.approver ?? (() => ({ approved: false, note: 'no approver is configured' })),
+          termination: defaultAgentTermination,
+          trace,
+          files,
+          ...(effects ? { effects } : {}),
+        };
         const delegates = this.#delegateTools(configuration, context, approved, outcome);
         const worklist = configuration.delegates?.worklist ? new Worklist(options.store, runId) : undefined;
         const agent = new Agent({
@@ -152,7 +167,15 @@ export class Handler {
           termination: termination(configuration, spent),
           ...(model !== undefined ? { model } : {}),
         });
-        const result = await agent.run(describeTrigger(trigger, files), { runId, clock, signal, trace, files, ...(effects ? { effects } : {}), ...(options.approver ? { approver: options.approver } : {}) });
+        const result = await agent.run(describeTrigger(trigger, files), {
+          runId,
+          clock,
+          signal,
+          trace,
+          files,
+          ...(effects ? { effects } : {}),
+          ...(options.approver ? { approver: options.approver } : {}),
+        });
         spent.costUsd += result.costUsd;
         spent.turns += result.turns;
         if (worklist) outcome.worklist = worklist.sorted();
@@ -199,7 +222,8 @@ export class Handler {
 
   #approvedTools(configuration: Configuration): Tool[] {
     const registry = this.#options.tools;
-    const lookup = (name: string) => (Array.isArray(registry) ? (registry as readonly Tool[]).find((tool) => tool.name === name) : (registry as Record<string, Tool>)[name]);
+    const lookup = (name: string) =>
+      Array.isArray(registry) ? (registry as readonly Tool[]).find((tool) => tool.name === name) : (registry as Record<string, Tool>)[name];
     return configuration.tools.map((name) => {
       const tool = lookup(name);
       if (!tool) throw new HaltError('unregistered-tool', `configuration ${configuration.name} approves tool "${name}", which is not registered`);
@@ -262,7 +286,9 @@ function describeTrigger(trigger: Trigger, files: VirtualFiles): string {
     `A ${trigger.kind} trigger${trigger.source ? ` from ${trigger.source}` : ''} (id ${trigger.id}):`,
     JSON.stringify(trigger.data, null, 2),
     listed.length ? `Files: ${listed.map((f) => f.name).join(', ')}` : '',
-  ].filter(Boolean).join('\n\n');
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 /** Keeps each completed tool call (who, what, result) while passing every event on. */
@@ -270,7 +296,8 @@ function recordToolCalls(into: ToolCallRecord[], next: TraceSink | undefined): T
   const inputs = new Map<string, unknown>();
   return (event: TraceEvent) => {
     if (event.type === 'tool-call-start') inputs.set(event.callId, event.input);
-    if (event.type === 'tool-call-end') into.push({ tool: event.tool, input: inputs.get(event.callId), output: event.output, isError: event.isError, by: event.agent ?? 'coordinator' });
+    if (event.type === 'tool-call-end')
+      into.push({ tool: event.tool, input: inputs.get(event.callId), output: event.output, isError: event.isError, by: event.agent ?? 'coordinator' });
     // A call to a tool the configuration does not approve is refused, and kept with the others.
     if (event.type === 'validation-failure' && event.issues.some((issue) => issue.code === 'unknown_tool')) {
       into.push({ tool: event.tool, input: null, output: `refused: ${event.issues[0]!.message}`, isError: true, by: event.agent ?? 'coordinator' });

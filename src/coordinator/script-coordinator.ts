@@ -32,7 +32,7 @@ export interface ScriptContext {
 }
 
 /** A coordinator script's default export. Its return value (a string, or `{ answer }`) is the final answer. */
-export type CoordinatorScript = (context: ScriptContext) => Promise<string | { answer?: string } | void>;
+export type CoordinatorScript = (context: ScriptContext) => Promise<string | { answer?: string } | undefined>;
 
 /** The script called a tool its configuration does not approve: a mistake in reviewed code, so it stops the run. */
 export class UnapprovedToolError extends TroupeError {
@@ -40,7 +40,9 @@ export class UnapprovedToolError extends TroupeError {
   readonly fault = 'configuration' as const;
 
   constructor(configuration: string, tool: string, approved: readonly string[]) {
-    super(`configuration "${configuration}" does not approve tool "${tool}", so its coordinator script cannot call it (approved: ${approved.join(', ') || 'none'}). Add it to tools: if the script should use it.`);
+    super(
+      `configuration "${configuration}" does not approve tool "${tool}", so its coordinator script cannot call it (approved: ${approved.join(', ') || 'none'}). Add it to tools: if the script should use it.`,
+    );
   }
 }
 
@@ -78,18 +80,35 @@ export async function runScript(run: ScriptRun): Promise<string | undefined> {
   const outputs = new Map<string, unknown>();
   // Each tool's raw return value is kept for the script, while the call itself goes through the
   // same executor as a model's call: same validation, timeouts, approvals and trace events.
-  const capturing = new ToolSet(run.tools.map((tool) => Object.freeze({ ...tool, run: async (input: unknown, context: { callId: string }) => {
-    const value = await tool.run(input, context as never);
-    outputs.set(context.callId, value);
-    return value;
-  } })));
+  const capturing = new ToolSet(
+    run.tools.map((tool) =>
+      Object.freeze({
+        ...tool,
+        run: async (input: unknown, context: { callId: string }) => {
+          const value = await tool.run(input, context as never);
+          outputs.set(context.callId, value);
+          return value;
+        },
+      }),
+    ),
+  );
   const approved = capturing.names;
   let calls = 0;
   const call = async (name: string, input: unknown): Promise<unknown> => {
     if (!capturing.has(name)) throw new UnapprovedToolError(run.configuration, name, approved);
-    if (calls >= run.maxToolCalls) throw new HaltError('max-tool-calls', `the coordinator script made ${calls} tool calls, the limit`, { limit: run.maxToolCalls });
+    if (calls >= run.maxToolCalls)
+      throw new HaltError('max-tool-calls', `the coordinator script made ${calls} tool calls, the limit`, { limit: run.maxToolCalls });
     const callId = `script_${++calls}`;
-    const result = await executeToolCall({ type: 'tool-call', id: callId, name, input }, capturing, { runId: run.runId, agent: 'coordinator', clock: run.clock, trace: run.trace, signal: run.signal, approver: run.approver, files: run.files, effects: run.effects });
+    const result = await executeToolCall({ type: 'tool-call', id: callId, name, input }, capturing, {
+      runId: run.runId,
+      agent: 'coordinator',
+      clock: run.clock,
+      trace: run.trace,
+      signal: run.signal,
+      approver: run.approver,
+      files: run.files,
+      effects: run.effects,
+    });
     if (result.isError) throw new ScriptToolError(name, result.output);
     // A call answered from the outbox (a redelivered trigger) did not run: its recorded result is all there is.
     return outputs.has(callId) ? outputs.get(callId) : parseRecorded(result.output);
@@ -110,7 +129,14 @@ export async function runScript(run: ScriptRun): Promise<string | undefined> {
       ...(options.output ? { output: options.output } : {}),
       ...(run.model !== undefined ? { model: run.model } : {}),
     } as ConstructorParameters<typeof Agent>[0]);
-    const result = await agent.run(options.input, { runId: run.runId, clock: run.clock, signal: run.signal, files: run.files, ...(run.trace ? { trace: run.trace } : {}), ...(run.approver ? { approver: run.approver } : {}) });
+    const result = await agent.run(options.input, {
+      runId: run.runId,
+      clock: run.clock,
+      signal: run.signal,
+      files: run.files,
+      ...(run.trace ? { trace: run.trace } : {}),
+      ...(run.approver ? { approver: run.approver } : {}),
+    });
     run.onSubagentRun({ costUsd: result.costUsd, turns: result.turns });
     if (result.status !== 'finished') throw new HaltError(result.stop.condition, `subagent "${agent.name}" stopped: ${result.stop.reason}`, result.stop.detail);
     return result.output as never;
@@ -127,7 +153,8 @@ async function loadScript(path: string): Promise<CoordinatorScript> {
   } catch (error) {
     // Plain Node cannot load a .ts script: use its compiled copy under dist/ when there is one.
     const compiled = resolve('dist', relative(process.cwd(), path)).replace(/\.ts$/, '.js');
-    if (!(path.endsWith('.ts') && existsSync(compiled))) throw new ConfigurationError(`the coordinator script cannot be loaded: ${(error as Error).message}`, { file: path });
+    if (!(path.endsWith('.ts') && existsSync(compiled)))
+      throw new ConfigurationError(`the coordinator script cannot be loaded: ${(error as Error).message}`, { file: path });
     module = (await import(pathToFileURL(compiled).href)) as typeof module;
   }
   const script = module.default ?? module.handler;

@@ -12,7 +12,7 @@ import type { Handler, HandlerOutcome } from './handler.js';
 export async function handleQueue(
   handler: Handler,
   queue: JobQueue,
-  options: { source: string; concurrency?: number; onOutcome?: (outcome: HandlerOutcome) => void } ,
+  options: { source: string; concurrency?: number; onOutcome?: (outcome: HandlerOutcome) => void },
 ): Promise<void> {
   await queue.process(
     async (job) => {

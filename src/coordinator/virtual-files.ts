@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { type FileHandle, open, realpath } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { TroupeError } from '../core/errors/troupe-error.js';
 import { z } from 'zod';
@@ -59,7 +59,9 @@ export class FileOutsideRootError extends TroupeError {
   readonly code = 'file_outside_root';
   readonly fault = 'user' as const;
   constructor(ref: FileRef, how: string) {
-    super(`file "${ref.name}" (${JSON.stringify(ref.uri)}) is refused: ${how}. Give a path relative to the handler's file root, or a data: URL.`, { details: { name: ref.name, uri: ref.uri } });
+    super(`file "${ref.name}" (${JSON.stringify(ref.uri)}) is refused: ${how}. Give a path relative to the handler's file root, or a data: URL.`, {
+      details: { name: ref.name, uri: ref.uri },
+    });
   }
 }
 
@@ -79,11 +81,12 @@ async function readUnderRoot(root: string, ref: FileRef): Promise<string> {
   try {
     real = await realpath(lexical);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`file "${ref.name}" (${JSON.stringify(ref.uri)}) does not exist under the handler's file root`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`file "${ref.name}" (${JSON.stringify(ref.uri)}) does not exist under the handler's file root`);
     throw error;
   }
   if (!within(realRoot, real)) throw new FileOutsideRootError(ref, 'a symbolic link under the file root leads out of it');
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   } catch (error) {
@@ -105,7 +108,19 @@ function within(root: string, path: string): boolean {
 /** The tools through which a coordinator (model or script) sees the trigger's files. */
 export function fileTools(files: VirtualFiles): Tool[] {
   return [
-    defineTool({ name: 'list_files', description: 'Lists the files that came with the trigger.', input: z.object({}), sideEffects: 'none', run: () => files.list() }),
-    defineTool({ name: 'read_file', description: 'Reads a file that came with the trigger, by name.', input: z.object({ name: z.string() }), sideEffects: 'read', run: ({ name }) => files.read(name) }),
+    defineTool({
+      name: 'list_files',
+      description: 'Lists the files that came with the trigger.',
+      input: z.object({}),
+      sideEffects: 'none',
+      run: () => files.list(),
+    }),
+    defineTool({
+      name: 'read_file',
+      description: 'Reads a file that came with the trigger, by name.',
+      input: z.object({ name: z.string() }),
+      sideEffects: 'read',
+      run: ({ name }) => files.read(name),
+    }),
   ];
 }

@@ -49,12 +49,22 @@ export class Worklist {
       defineTool({
         name: 'update_work',
         description: 'Marks an item done (with its result) or dropped, or changes its priority as results come in. Returns the list.',
-        input: z.object({ id: z.string(), status: z.enum(['open', 'done', 'dropped']).optional(), priority: z.number().int().min(0).optional(), result: z.string().optional() }),
+        input: z.object({
+          id: z.string(),
+          status: z.enum(['open', 'done', 'dropped']).optional(),
+          priority: z.number().int().min(0).optional(),
+          result: z.string().optional(),
+        }),
         sideEffects: 'none',
         run: async ({ id, status, priority, result }) => {
           const current = this.entries.get(id);
           if (!current) throw new Error(`no work item "${id}" (items: ${[...this.entries.keys()].join(', ') || 'none'})`);
-          this.entries.set(id, { ...current, ...(status ? { status } : {}), ...(priority !== undefined ? { priority } : {}), ...(result !== undefined ? { result } : {}) });
+          this.entries.set(id, {
+            ...current,
+            ...(status ? { status } : {}),
+            ...(priority !== undefined ? { priority } : {}),
+            ...(result !== undefined ? { result } : {}),
+          });
           return this.#changed({ change: 'update', id, ...(status ? { status } : {}), ...(priority !== undefined ? { priority } : {}) });
         },
       }),

@@ -35,13 +35,20 @@ export function readTextFile(path: string, options: Pick<ReadFileOptions, 'maxBy
   try {
     const size = statSync(path).size;
     if (size > maxBytes) {
-      throw new DefinitionFileError([{ file: path, message: `the ${what} is ${megabytes(size)}; Troupe reads ${what}s of at most ${megabytes(maxBytes)} (a wrong path?)` }]);
+      throw new DefinitionFileError([
+        { file: path, message: `the ${what} is ${megabytes(size)}; Troupe reads ${what}s of at most ${megabytes(maxBytes)} (a wrong path?)` },
+      ]);
     }
     return readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof DefinitionFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `the ${what} does not exist` : code === 'EISDIR' ? `this is a folder, not a ${what}` : `cannot read the ${what}: ${code ?? (error as Error).message}`;
+    const why =
+      code === 'ENOENT'
+        ? `the ${what} does not exist`
+        : code === 'EISDIR'
+          ? `this is a folder, not a ${what}`
+          : `cannot read the ${what}: ${code ?? (error as Error).message}`;
     throw new DefinitionFileError([{ file: path, message: why }], { cause: error });
   }
 }

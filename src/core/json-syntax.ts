@@ -24,7 +24,7 @@ export function jsonErrorOffset(text: string): number | undefined {
         at++;
         if (text[at] === 'u') {
           at++;
-          for (let i = 0; i < 4; i++) (/[0-9a-fA-F]/.test(text[at] ?? '') ? at++ : fail());
+          for (let i = 0; i < 4; i++) /[0-9a-fA-F]/.test(text[at] ?? '') ? at++ : fail();
         } else if ('"\\/bfnrt'.includes(text[at] ?? 'x')) at++;
         else fail();
       } else at++;
@@ -38,7 +38,7 @@ export function jsonErrorOffset(text: string): number | undefined {
     if (text[at] === '-') at++;
     if (text[at] === '0') at++;
     else digits();
-    if (text[at] === '.') (at++, digits());
+    if (text[at] === '.') at++, digits();
     if (text[at] === 'e' || text[at] === 'E') {
       at++;
       if (text[at] === '+' || text[at] === '-') at++;
@@ -74,8 +74,8 @@ export function jsonErrorOffset(text: string): number | undefined {
         else return void expect(']');
       }
     }
-    if (char === '"') return string();
-    if (char === '-' || /[0-9]/.test(char ?? '')) return number();
+    if (char === '"') return void string();
+    if (char === '-' || /[0-9]/.test(char ?? '')) return void number();
     for (const word of ['true', 'false', 'null']) if (text.startsWith(word, at)) return void (at += word.length);
     fail();
   };

@@ -93,11 +93,18 @@ export function consensualCrew<Output = string>(options: ConsensualCrewOptions<O
   const judge = options.judge;
   if (names.length < 2) throw new ConfigurationError(`Consensual crew "${crew}" needs at least two members.`, { field: 'agents' });
   if (names.length === 2 && !judge) {
-    throw new ConfigurationError(`Consensual crew "${crew}" has two members and no judge: each must vote for the other, so no majority is possible. Add a member or a judge.`, { field: 'agents' });
+    throw new ConfigurationError(
+      `Consensual crew "${crew}" has two members and no judge: each must vote for the other, so no majority is possible. Add a member or a judge.`,
+      { field: 'agents' },
+    );
   }
-  if (judge && members.has(judge.name)) throw new ConfigurationError(`The judge of consensual crew "${crew}", "${judge.name}", is also a member; a judge must not pick among its own proposals.`, { field: 'judge' });
+  if (judge && members.has(judge.name))
+    throw new ConfigurationError(`The judge of consensual crew "${crew}", "${judge.name}", is also a member; a judge must not pick among its own proposals.`, {
+      field: 'judge',
+    });
   const maxRounds = options.maxRounds ?? 3;
-  if (!Number.isInteger(maxRounds) || maxRounds < 1) throw new ConfigurationError(`Consensual crew "${crew}": maxRounds must be a whole number of at least 1 (got ${maxRounds}).`, { field: 'maxRounds' });
+  if (!Number.isInteger(maxRounds) || maxRounds < 1)
+    throw new ConfigurationError(`Consensual crew "${crew}": maxRounds must be a whole number of at least 1 (got ${maxRounds}).`, { field: 'maxRounds' });
   const output = options.output ?? (z.string() as unknown as z.ZodType<Output>);
   const parallel = options.parallel ?? true;
   const proposers = new Map(names.map((name) => [name, members.get(name)!.with<Output>({ output, finishToolName: 'propose' })]));
@@ -114,10 +121,15 @@ export function consensualCrew<Output = string>(options: ConsensualCrewOptions<O
       let decision: ConsensusDecision | undefined;
       const end = (stop: CrewStop, value?: Output): ConsensusResult<Output> => ({ ...context.finish(stop, value), rounds, excluded, decision });
       const aborted = (where: string) =>
-        runOptions.signal?.aborted ? end({ kind: 'stopped', condition: 'abort-signal', reason: `aborted by the caller ${where}`, detail: { rounds: rounds.length } }) : undefined;
+        runOptions.signal?.aborted
+          ? end({ kind: 'stopped', condition: 'abort-signal', reason: `aborted by the caller ${where}`, detail: { rounds: rounds.length } })
+          : undefined;
       const phase = <T>(task: string, jobs: Job<T>[]) => runPhase(context, crew, task, jobs, parallel);
 
-      const proposed = await phase('round-1/propose', names.map((name) => ({ member: name, agent: proposers.get(name)!, prompt: proposePrompt(crew, goal, names, name) })));
+      const proposed = await phase(
+        'round-1/propose',
+        names.map((name) => ({ member: name, agent: proposers.get(name)!, prompt: proposePrompt(crew, goal, names, name) })),
+      );
       const current = new Map<string, Output>();
       for (const [name, outcome] of proposed) {
         if (outcome.status === 'finished') current.set(name, outcome.output);
@@ -127,22 +139,45 @@ export function consensualCrew<Output = string>(options: ConsensualCrewOptions<O
       if (stopped) return stopped;
       const authors = [...current.keys()];
       if (authors.length < 2) {
-        return end({ kind: 'stopped', condition: 'too-few-proposals', reason: `only ${authors.length} of ${names.length} members made a proposal; a consensus needs at least two`, detail: { proposals: authors, excluded } });
+        return end({
+          kind: 'stopped',
+          condition: 'too-few-proposals',
+          reason: `only ${authors.length} of ${names.length} members made a proposal; a consensus needs at least two`,
+          detail: { proposals: authors, excluded },
+        });
       }
       if (authors.length === 2 && !judge) {
-        return end({ kind: 'stopped', condition: 'no-consensus', reason: `only two proposals (${authors.join(', ')}) and no judge: each author must vote for the other, so no majority is possible`, detail: { proposals: authors, excluded } });
+        return end({
+          kind: 'stopped',
+          condition: 'no-consensus',
+          reason: `only two proposals (${authors.join(', ')}) and no judge: each author must vote for the other, so no majority is possible`,
+          detail: { proposals: authors, excluded },
+        });
       }
       // With two proposals the votes are known in advance (one each); the rounds still improve them for the judge.
       const voting = authors.length > 2;
       const others = (name: string) => authors.filter((author) => author !== name);
-      const critics = new Map(authors.map((name) => [name, members.get(name)!.with<Critiques>({ output: critiqueSchema(others(name)), finishToolName: 'critique' })]));
+      const critics = new Map(
+        authors.map((name) => [name, members.get(name)!.with<Critiques>({ output: critiqueSchema(others(name)), finishToolName: 'critique' })]),
+      );
       const voters = new Map(authors.map((name) => [name, members.get(name)!.with<Ballot>({ output: ballotSchema(others(name)), finishToolName: 'vote' })]));
 
       for (let round = 1; round <= maxRounds; round++) {
-        const record: ConsensusRound<Output> = { round, proposals: Object.fromEntries(current), critiques: [], revisions: {}, votes: [], tally: {}, winner: undefined };
+        const record: ConsensusRound<Output> = {
+          round,
+          proposals: Object.fromEntries(current),
+          critiques: [],
+          revisions: {},
+          votes: [],
+          tally: {},
+          winner: undefined,
+        };
         rounds.push(record);
 
-        const critiqued = await phase(`round-${round}/critique`, authors.map((name) => ({ member: name, agent: critics.get(name)!, prompt: critiquePrompt(crew, goal, round, name, current) })));
+        const critiqued = await phase(
+          `round-${round}/critique`,
+          authors.map((name) => ({ member: name, agent: critics.get(name)!, prompt: critiquePrompt(crew, goal, round, name, current) })),
+        );
         for (const [by, outcome] of critiqued) {
           if (outcome.status === 'finished') for (const { of, critique } of outcome.output.critiques) record.critiques.push({ by, of, critique });
         }
@@ -151,14 +186,24 @@ export function consensualCrew<Output = string>(options: ConsensualCrewOptions<O
 
         // A proposal nobody managed to critique stays as it is: there is nothing to revise it against.
         const criticised = authors.filter((name) => record.critiques.some((c) => c.of === name));
-        const revised = await phase(`round-${round}/revise`, criticised.map((name) => ({ member: name, agent: revisers.get(name)!, prompt: revisePrompt(crew, goal, round, name, current.get(name), record.critiques) })));
+        const revised = await phase(
+          `round-${round}/revise`,
+          criticised.map((name) => ({
+            member: name,
+            agent: revisers.get(name)!,
+            prompt: revisePrompt(crew, goal, round, name, current.get(name), record.critiques),
+          })),
+        );
         for (const [name, outcome] of revised) if (outcome.status === 'finished') current.set(name, outcome.output);
         record.revisions = Object.fromEntries(current);
         const afterRevision = aborted(`during the revisions of round ${round}`);
         if (afterRevision) return afterRevision;
         if (!voting) continue;
 
-        const voted = await phase(`round-${round}/vote`, authors.map((name) => ({ member: name, agent: voters.get(name)!, prompt: votePrompt(crew, goal, round, name, current) })));
+        const voted = await phase(
+          `round-${round}/vote`,
+          authors.map((name) => ({ member: name, agent: voters.get(name)!, prompt: votePrompt(crew, goal, round, name, current) })),
+        );
         record.tally = Object.fromEntries(authors.map((name) => [name, 0]));
         for (const [by, outcome] of voted) {
           if (outcome.status !== 'finished') continue;
@@ -181,17 +226,32 @@ export function consensualCrew<Output = string>(options: ConsensualCrewOptions<O
       const leaders = Object.keys(tally).filter((name) => tally[name] === top && top > 0);
       if (judge) {
         const judgeAgent = judge.with<Verdict>({ output: verdictSchema(authors), finishToolName: 'pick_winner' });
-        const judged = await phase('judge', [{ member: judge.name, agent: judgeAgent, prompt: judgePrompt(crew, goal, current, rounds.at(-1)!.votes, voting, maxRounds) }]);
+        const judged = await phase('judge', [
+          { member: judge.name, agent: judgeAgent, prompt: judgePrompt(crew, goal, current, rounds.at(-1)!.votes, voting, maxRounds) },
+        ]);
         const outcome = judged.get(judge.name)!;
         if (outcome.status !== 'finished') {
-          return end({ kind: outcome.status, condition: outcome.condition, reason: `no majority after ${maxRounds} rounds, and the judge ${judge.name} ${outcome.status}: ${outcome.reason}`, detail: { rounds: maxRounds, tally, ...outcome.detail } });
+          return end({
+            kind: outcome.status,
+            condition: outcome.condition,
+            reason: `no majority after ${maxRounds} rounds, and the judge ${judge.name} ${outcome.status}: ${outcome.reason}`,
+            detail: { rounds: maxRounds, tally, ...outcome.detail },
+          });
         }
         const { winner, reason } = outcome.output;
         decision = { by: 'judge', winner, reason };
-        return end({ kind: 'finish', reason: `no majority after ${maxRounds} rounds; the judge ${judge.name} chose ${winner}'s proposal` }, current.get(winner));
+        return end(
+          { kind: 'finish', reason: `no majority after ${maxRounds} rounds; the judge ${judge.name} chose ${winner}'s proposal` },
+          current.get(winner),
+        );
       }
       const leader = leaders.length === 1 ? leaders[0]! : null;
-      const standing = leader !== null ? `${leader} led with ${top} of ${authors.length} votes` : leaders.length > 1 ? `${leaders.join(' and ')} tied with ${top} votes each` : 'no votes were cast';
+      const standing =
+        leader !== null
+          ? `${leader} led with ${top} of ${authors.length} votes`
+          : leaders.length > 1
+            ? `${leaders.join(' and ')} tied with ${top} votes each`
+            : 'no votes were cast';
       return end({
         kind: 'stopped',
         condition: 'no-consensus',
@@ -208,7 +268,15 @@ async function runPhase<T>(context: CrewContext, crew: string, task: string, job
     const started = context.clock.now();
     context.emit({ type: 'task-start', crew, task, agent: job.member });
     const outcome = await context.runMember(job.agent, job.prompt);
-    context.emit({ type: 'task-end', crew, task, agent: job.member, status: outcome.status, durationMs: context.clock.now() - started, reason: outcome.reason });
+    context.emit({
+      type: 'task-end',
+      crew,
+      task,
+      agent: job.member,
+      status: outcome.status,
+      durationMs: context.clock.now() - started,
+      reason: outcome.reason,
+    });
     return outcome;
   };
   let outcomes: Array<MemberOutcome<T>>;
@@ -238,16 +306,27 @@ function enumOf(names: readonly string[]) {
 function critiqueSchema(others: readonly string[]): z.ZodType<Critiques> {
   return z
     .object({
-      critiques: z.array(z.object({ of: enumOf(others).describe('The author of the proposal you critique.'), critique: z.string().min(1).describe('What is wrong or missing, and how to improve it.') })).min(1),
+      critiques: z
+        .array(
+          z.object({
+            of: enumOf(others).describe('The author of the proposal you critique.'),
+            critique: z.string().min(1).describe('What is wrong or missing, and how to improve it.'),
+          }),
+        )
+        .min(1),
     })
     .superRefine((value, issues) => {
       const missing = others.filter((name) => !value.critiques.some((c) => c.of === name));
-      if (missing.length > 0) issues.addIssue({ code: 'custom', path: ['critiques'], message: `critique every other proposal; missing: ${missing.join(', ')}` });
+      if (missing.length > 0)
+        issues.addIssue({ code: 'custom', path: ['critiques'], message: `critique every other proposal; missing: ${missing.join(', ')}` });
     });
 }
 
 function ballotSchema(others: readonly string[]): z.ZodType<Ballot> {
-  return z.object({ vote: enumOf(others).describe('The author of the best proposal other than yours.'), reason: z.string().min(1).describe('Why, in a sentence or two.') });
+  return z.object({
+    vote: enumOf(others).describe('The author of the best proposal other than yours.'),
+    reason: z.string().min(1).describe('Why, in a sentence or two.'),
+  });
 }
 
 function verdictSchema(authors: readonly string[]): z.ZodType<Verdict> {
@@ -259,7 +338,9 @@ function heading(crew: string, goal: string, step: string): string {
 }
 
 function proposalsSection(title: string, proposals: ReadonlyMap<string, unknown>, mine: string, include: (name: string) => boolean): string {
-  const listed = [...proposals].filter(([name]) => include(name)).map(([name, proposal]) => `### ${name}${name === mine ? ' (yours)' : ''}\n${render(proposal)}`);
+  const listed = [...proposals]
+    .filter(([name]) => include(name))
+    .map(([name, proposal]) => `### ${name}${name === mine ? ' (yours)' : ''}\n${render(proposal)}`);
   return `## ${title}\n${listed.join('\n\n')}`;
 }
 
@@ -301,8 +382,15 @@ function votePrompt(crew: string, goal: string, round: number, name: string, pro
 }
 
 function judgePrompt(crew: string, goal: string, proposals: ReadonlyMap<string, unknown>, votes: readonly Vote[], voting: boolean, rounds: number): string {
-  const parts = [heading(crew, goal, 'judgement'), `The members did not reach a majority in ${rounds} rounds.`, proposalsSection('Final proposals', proposals, '', () => true)];
-  if (voting) parts.push(`## Votes of the last round\n${votes.length === 0 ? 'No votes were cast.' : votes.map((v) => `- ${v.by} voted for ${v.vote}: ${v.reason}`).join('\n')}`);
+  const parts = [
+    heading(crew, goal, 'judgement'),
+    `The members did not reach a majority in ${rounds} rounds.`,
+    proposalsSection('Final proposals', proposals, '', () => true),
+  ];
+  if (voting)
+    parts.push(
+      `## Votes of the last round\n${votes.length === 0 ? 'No votes were cast.' : votes.map((v) => `- ${v.by} voted for ${v.vote}: ${v.reason}`).join('\n')}`,
+    );
   parts.push(`Pick the best proposal. Call \`pick_winner\` with its author (one of ${[...proposals.keys()].join(', ')}) and your reason.`);
   return parts.join('\n\n');
 }

@@ -43,7 +43,11 @@ export class CrewContext {
    * Runs a member. A member that keeps returning an invalid result is a `failed` outcome (its
    * transcript is kept), not an exception: the process decides what that means for the crew.
    */
-  async runMember<Output>(agent: Agent<Output>, input: string | undefined, extra: Pick<AgentRunOptions, 'history' | 'termination'> = {}): Promise<MemberOutcome<Output>> {
+  async runMember<Output>(
+    agent: Agent<Output>,
+    input: string | undefined,
+    extra: Pick<AgentRunOptions, 'history' | 'termination'> = {},
+  ): Promise<MemberOutcome<Output>> {
     const options: AgentRunOptions = { ...extra, runId: this.runId, clock: this.clock, ids: this.ids };
     if (this.options.model !== undefined) options.model = this.options.model;
     if (this.trace) options.trace = this.trace;
@@ -58,13 +62,27 @@ export class CrewContext {
     } catch (error) {
       if (!(error instanceof FinishValidationError)) throw error;
       this.recorder.addFailed(agent.name, error.transcript as Message[], error.spent);
-      return { status: 'failed', output: undefined, reason: error.message, condition: 'invalid-output', detail: { agent: agent.name, attempts: error.attempts }, error };
+      return {
+        status: 'failed',
+        output: undefined,
+        reason: error.message,
+        condition: 'invalid-output',
+        detail: { agent: agent.name, attempts: error.attempts },
+        error,
+      };
     }
   }
 
   finish<Output>(stop: CrewStop, output?: Output): CrewResult<Output> {
     const condition = stop.kind === 'finish' ? 'finish' : stop.condition;
-    this.emit({ type: 'crew-end', crew: this.crew, process: this.process, status: stop.kind === 'finish' ? 'finished' : stop.kind, condition, reason: stop.reason });
+    this.emit({
+      type: 'crew-end',
+      crew: this.crew,
+      process: this.process,
+      status: stop.kind === 'finish' ? 'finished' : stop.kind,
+      condition,
+      reason: stop.reason,
+    });
     return this.recorder.result({ crew: this.crew, process: this.process, runId: this.runId, durationMs: this.clock.now() - this.startedAt }, stop, output);
   }
 }

@@ -37,7 +37,10 @@ const crewFileSchema = z
     // Inline roles are checked against the role schema on their own, so their problems keep full paths.
     agents: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).min(1),
     tasks: z.array(taskSchema).default([]),
-    output: z.object({ schema: z.record(z.string(), z.unknown()) }).strict().optional(),
+    output: z
+      .object({ schema: z.record(z.string(), z.unknown()) })
+      .strict()
+      .optional(),
     // hierarchical
     manager: z.object({ name: z.string().optional(), model: z.string().optional(), instructions: z.string().optional() }).strict().optional(),
     maxDelegations: z.number().int().positive().optional(),
@@ -89,30 +92,42 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
   let library: Map<string, { file: DefinitionFile; role: RoleFile }> | undefined;
   let libraryFailed = false;
   const roles = new Map<string, LoadedRole>();
-  spec.agents.forEach((entry, index) => {
+  for (const [index, entry] of spec.agents.entries()) {
     let role: LoadedRole | undefined;
     if (typeof entry === 'string') {
-      if (libraryFailed) return;
+      if (libraryFailed) continue;
       const dir = options.agentsDir ?? defaultAgentsDir(path);
       try {
         library ??= readRoleFiles(dir);
       } catch (error) {
         libraryFailed = true;
-        if (error instanceof DefinitionFileError) return void issues.push(...error.issues);
-        if (error instanceof ConfigurationError && error.where.file === dir) return problem(['agents', index], `${error.message} (looking for role "${entry}")`);
+        if (error instanceof DefinitionFileError) {
+          issues.push(...error.issues);
+          continue;
+        }
+        if (error instanceof ConfigurationError && error.where.file === dir) {
+          problem(['agents', index], `${error.message} (looking for role "${entry}")`);
+          continue;
+        }
         throw error;
       }
       const found = library.get(entry);
-      if (!found) return problem(['agents', index], `no role named "${entry}" in ${dir} (found: ${[...library.keys()].join(', ') || 'none'})`);
+      if (!found) {
+        problem(['agents', index], `no role named "${entry}" in ${dir} (found: ${[...library.keys()].join(', ') || 'none'})`);
+        continue;
+      }
       // Only the roles this crew names are built, with this crew's tools.
       role = buildRole(found.role, found.file, tools, [], issues);
     } else {
       role = buildRole(inline.get(index)!, file, tools, ['agents', index], issues);
     }
-    if (!role) return;
-    if (roles.has(role.name)) return problem(['agents', index], `a second agent is named "${role.name}"`);
+    if (!role) continue;
+    if (roles.has(role.name)) {
+      problem(['agents', index], `a second agent is named "${role.name}"`);
+      continue;
+    }
     roles.set(role.name, role);
-  });
+  }
   // Model strings are checked now, not at the first call of a run, so their line is known.
   const checkModel = (model: string | undefined, field: PropertyKey[]) => {
     if (model === undefined) return;
@@ -149,8 +164,10 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
     // A missing agent is reported only when the roles themselves were fine: otherwise it repeats their problem.
     const why = roles.size === spec.agents.length ? memberProblem(task.agent) : undefined;
     if (why) problem(['tasks', index, 'agent'], why);
-    const expected = typeof task.expectedOutput === 'string' ? task.expectedOutput : schemaAt(task.expectedOutput.schema, ['tasks', index, 'expectedOutput', 'schema']);
-    if (expected !== undefined) tasks.push(defineTask({ name: task.name, description: task.description, expectedOutput: expected, agent: task.agent, context: task.context }));
+    const expected =
+      typeof task.expectedOutput === 'string' ? task.expectedOutput : schemaAt(task.expectedOutput.schema, ['tasks', index, 'expectedOutput', 'schema']);
+    if (expected !== undefined)
+      tasks.push(defineTask({ name: task.name, description: task.description, expectedOutput: expected, agent: task.agent, context: task.context }));
   });
   const output = spec.output ? schemaAt(spec.output.schema, ['output', 'schema']) : undefined;
   if (issues.length > 0) throw new DefinitionFileError(issues);
@@ -163,7 +180,16 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
         return sequentialCrew<Output>({ name: spec.name, agents: members(), tasks });
       case 'hierarchical':
         return hierarchicalCrew<Output>(
-          optional({ name: spec.name, agents: members(), tasks, manager: spec.manager && optional(spec.manager), output: output as z.ZodType<Output> | undefined, maxDelegations: spec.maxDelegations, maxDepth: spec.maxDepth, maxIdenticalRepeats: spec.maxIdenticalRepeats }) as Parameters<typeof hierarchicalCrew<Output>>[0],
+          optional({
+            name: spec.name,
+            agents: members(),
+            tasks,
+            manager: spec.manager && optional(spec.manager),
+            output: output as z.ZodType<Output> | undefined,
+            maxDelegations: spec.maxDelegations,
+            maxDepth: spec.maxDepth,
+            maxIdenticalRepeats: spec.maxIdenticalRepeats,
+          }) as Parameters<typeof hierarchicalCrew<Output>>[0],
         );
       case 'group-chat':
         return groupChat<Output>(
@@ -194,7 +220,12 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
         if (!spec.userProxy) throw file.error(['userProxy'], 'a two-agent crew names its user proxy');
         const proxy = roles.get(spec.userProxy);
         if (!(proxy instanceof UserProxy)) throw file.error(['userProxy'], `"${spec.userProxy}" is not a role of kind user-proxy`);
-        return twoAgentChat({ name: spec.name, assistant: agent(spec.assistant, ['assistant']), userProxy: proxy, ...(spec.maxRounds ? { maxRounds: spec.maxRounds } : {}) }) as unknown as Crew<Output>;
+        return twoAgentChat({
+          name: spec.name,
+          assistant: agent(spec.assistant, ['assistant']),
+          userProxy: proxy,
+          ...(spec.maxRounds ? { maxRounds: spec.maxRounds } : {}),
+        }) as unknown as Crew<Output>;
       }
     }
   } catch (error) {

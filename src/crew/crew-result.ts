@@ -20,9 +20,7 @@ export interface TaskResult {
 }
 
 /** Why a crew ended. `kind: 'finish'` is success; the others name the condition and its numbers. */
-export type CrewStop =
-  | { kind: 'finish'; reason: string }
-  | { kind: 'stopped' | 'failed'; condition: string; reason: string; detail: Record<string, unknown> };
+export type CrewStop = { kind: 'finish'; reason: string } | { kind: 'stopped' | 'failed'; condition: string; reason: string; detail: Record<string, unknown> };
 
 export interface CrewResult<Output> {
   crew: string;

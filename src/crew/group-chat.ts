@@ -110,10 +110,16 @@ export function groupChat<Output = string>(options: GroupChatOptions<Output>): G
     if (typeof selection === 'function') {
       const speaker = await selection({ round, messages: [...messages], lastSpeaker: last, candidates, members: roster, input });
       if (!members.has(speaker)) {
-        throw new ConfigurationError(`The speaker selector of group chat "${crew}" returned "${speaker}", who is not a member (members: ${names.join(', ')}).`, { field: 'selector' });
+        throw new ConfigurationError(
+          `The speaker selector of group chat "${crew}" returned "${speaker}", who is not a member (members: ${names.join(', ')}).`,
+          { field: 'selector' },
+        );
       }
       if (!candidates.includes(speaker)) {
-        throw new ConfigurationError(`The speaker selector of group chat "${crew}" returned "${speaker}", who may not speak after "${last}" (allowed: ${candidates.join(', ')}).`, { field: 'selector' });
+        throw new ConfigurationError(
+          `The speaker selector of group chat "${crew}" returned "${speaker}", who may not speak after "${last}" (allowed: ${candidates.join(', ')}).`,
+          { field: 'selector' },
+        );
       }
       return { speaker, method: 'function' };
     }
@@ -122,10 +128,21 @@ export function groupChat<Output = string>(options: GroupChatOptions<Output>): G
     const outcome = await context.runMember(managerFor!(candidates), managerPrompt(crew, roster, input, messages, candidates));
     if (outcome.status === 'finished') return { speaker: outcome.output.value.speaker, method: 'manager', reason: outcome.output.value.reason };
     if (outcome.status === 'stopped' && outcome.condition === 'abort-signal') {
-      return { stop: { kind: 'stopped', condition: 'abort-signal', reason: `choosing the speaker of round ${round}: ${outcome.reason}`, detail: { round, ...outcome.detail } } };
+      return {
+        stop: {
+          kind: 'stopped',
+          condition: 'abort-signal',
+          reason: `choosing the speaker of round ${round}: ${outcome.reason}`,
+          detail: { round, ...outcome.detail },
+        },
+      };
     }
     // A manager that cannot name a valid speaker must not end the chat; the order of members is a safe default.
-    return { speaker: nextInOrder(names, last, candidates), method: 'round-robin (manager failed)', reason: `the manager ${outcome.status}: ${outcome.reason}` };
+    return {
+      speaker: nextInOrder(names, last, candidates),
+      method: 'round-robin (manager failed)',
+      reason: `the manager ${outcome.status}: ${outcome.reason}`,
+    };
   }
 
   return {
@@ -145,7 +162,14 @@ export function groupChat<Output = string>(options: GroupChatOptions<Output>): G
         const choice = await choose(context, round, last, conversation, input);
         if ('stop' in choice) return end(choice.stop);
         const { speaker } = choice;
-        context.emit({ type: 'speaker-select', crew, speaker, method: choice.method, round, ...(choice.reason === undefined ? {} : { reason: choice.reason }) });
+        context.emit({
+          type: 'speaker-select',
+          crew,
+          speaker,
+          method: choice.method,
+          round,
+          ...(choice.reason === undefined ? {} : { reason: choice.reason }),
+        });
 
         const task = `turn-${round}`;
         const started = context.clock.now();
@@ -154,10 +178,23 @@ export function groupChat<Output = string>(options: GroupChatOptions<Output>): G
         const outcome = await context.runMember(turnAgents.get(speaker)!, prompt);
         const said = outcome.status === 'finished' ? (outcome.output.exit === 'say' ? outcome.output.value.message : outcome.output.value) : undefined;
         context.recorder.task({ task, agent: speaker, status: outcome.status, output: said, reason: outcome.reason });
-        context.emit({ type: 'task-end', crew, task, agent: speaker, status: outcome.status, durationMs: context.clock.now() - started, reason: outcome.reason });
+        context.emit({
+          type: 'task-end',
+          crew,
+          task,
+          agent: speaker,
+          status: outcome.status,
+          durationMs: context.clock.now() - started,
+          reason: outcome.reason,
+        });
 
         if (outcome.status !== 'finished') {
-          return end({ kind: outcome.status, condition: outcome.condition, reason: `round ${round} (${speaker}) ${outcome.status}: ${outcome.reason}`, detail: { round, agent: speaker, ...outcome.detail } });
+          return end({
+            kind: outcome.status,
+            condition: outcome.condition,
+            reason: `round ${round} (${speaker}) ${outcome.status}: ${outcome.reason}`,
+            detail: { round, agent: speaker, ...outcome.detail },
+          });
         }
         const turn = outcome.output;
         if (turn.exit === 'finish') return end({ kind: 'finish', reason: `${speaker} ended the chat in round ${round}` }, turn.value);
@@ -208,15 +245,16 @@ function managerAgents(manager: Agent<any> | string | ModelClient): (candidates:
           }),
         },
       };
-      agent = manager instanceof Agent
-        ? manager.with<Selection>({ exits })
-        : new Agent<Selection>({
-            name: 'manager',
-            description: 'Chooses who speaks next in a group chat.',
-            instructions: 'You coordinate a group chat. Read the conversation and choose the member whose role best fits what must happen next.',
-            model: manager,
-            exits,
-          });
+      agent =
+        manager instanceof Agent
+          ? manager.with<Selection>({ exits })
+          : new Agent<Selection>({
+              name: 'manager',
+              description: 'Chooses who speaks next in a group chat.',
+              instructions: 'You coordinate a group chat. Read the conversation and choose the member whose role best fits what must happen next.',
+              model: manager,
+              exits,
+            });
       built.set(key, agent);
     }
     return agent;
@@ -232,24 +270,47 @@ function nextInOrder(names: readonly string[], last: string | undefined, candida
   return candidates[0]!;
 }
 
-function header(crew: string, roster: ReadonlyArray<{ name: string; description: string }>, input: string | undefined, messages: readonly ChatMessage[]): string {
+function header(
+  crew: string,
+  roster: ReadonlyArray<{ name: string; description: string }>,
+  input: string | undefined,
+  messages: readonly ChatMessage[],
+): string {
   const parts = [`# Group chat: ${crew}`, `## Members\n${roster.map((m) => `- ${m.name}: ${m.description}`).join('\n')}`];
   if (input) parts.push(`## Request\n${input}`);
-  parts.push(`## Conversation so far\n${messages.length === 0 ? 'Nobody has spoken yet.' : messages.map((m) => `### ${m.speaker}\n${m.message}`).join('\n\n')}`);
+  parts.push(
+    `## Conversation so far\n${messages.length === 0 ? 'Nobody has spoken yet.' : messages.map((m) => `### ${m.speaker}\n${m.message}`).join('\n\n')}`,
+  );
   return parts.join('\n\n');
 }
 
-function turnPrompt(crew: string, roster: ReadonlyArray<{ name: string; description: string }>, input: string | undefined, messages: readonly ChatMessage[], speaker: string, finishers: ReadonlySet<string>, canSay: boolean): string {
+function turnPrompt(
+  crew: string,
+  roster: ReadonlyArray<{ name: string; description: string }>,
+  input: string | undefined,
+  messages: readonly ChatMessage[],
+  speaker: string,
+  finishers: ReadonlySet<string>,
+  canSay: boolean,
+): string {
   let ask: string;
   if (!canSay) ask = `It is your turn, ${speaker}. You speak last: call \`finish\` with the group's final result.`;
   else {
     ask = `It is your turn, ${speaker}. You may use your own tools first; then call \`say\` with your message to the group`;
-    ask += finishers.has(speaker) ? ", or `finish` with the group's final result if the work is done." : `. Only ${[...finishers].join(', ')} may end the chat.`;
+    ask += finishers.has(speaker)
+      ? ", or `finish` with the group's final result if the work is done."
+      : `. Only ${[...finishers].join(', ')} may end the chat.`;
   }
   return `${header(crew, roster, input, messages)}\n\n${ask}`;
 }
 
-function managerPrompt(crew: string, roster: ReadonlyArray<{ name: string; description: string }>, input: string | undefined, messages: readonly ChatMessage[], candidates: readonly string[]): string {
+function managerPrompt(
+  crew: string,
+  roster: ReadonlyArray<{ name: string; description: string }>,
+  input: string | undefined,
+  messages: readonly ChatMessage[],
+  candidates: readonly string[],
+): string {
   return `${header(crew, roster, input, messages)}\n\nWho should speak next? Choose one of: ${candidates.join(', ')}. Call \`select_speaker\` with the name and your reason.`;
 }
 
@@ -258,19 +319,68 @@ function managerPrompt(crew: string, roster: ReadonlyArray<{ name: string; descr
 const core = new Set(['bye', 'goodbye', 'thanks', 'thank', 'thx', 'welcome', 'terminate', 'cheers', 'care', 'farewell', 'pleasure', 'later', 'regards', 'day']);
 const filler = new Set([
   ...core,
-  'you', 'youre', 'your', 'and', 'too', 'all', 'everyone', 'everybody', 'again', 'so', 'much', 'very', 'a', 'lot', 'for', 'now', 'ok', 'okay',
-  'great', 'good', 'nice', 'have', 'take', 'see', 'ya', 'talk', 'soon', 'no', 'problem', 'my', 'glad', 'happy', 'to', 'help', 'same', 'the',
-  'best', 'it', 'was', 'is', 'team', 'folks', 'of', 'course', 'indeed', 'likewise',
+  'you',
+  'youre',
+  'your',
+  'and',
+  'too',
+  'all',
+  'everyone',
+  'everybody',
+  'again',
+  'so',
+  'much',
+  'very',
+  'a',
+  'lot',
+  'for',
+  'now',
+  'ok',
+  'okay',
+  'great',
+  'good',
+  'nice',
+  'have',
+  'take',
+  'see',
+  'ya',
+  'talk',
+  'soon',
+  'no',
+  'problem',
+  'my',
+  'glad',
+  'happy',
+  'to',
+  'help',
+  'same',
+  'the',
+  'best',
+  'it',
+  'was',
+  'is',
+  'team',
+  'folks',
+  'of',
+  'course',
+  'indeed',
+  'likewise',
 ]);
 const maxPleasantryWords = 12;
 
 export function normalizeMessage(text: string): string {
-  return text.toLowerCase().replace(/['’]/g, '').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  return text
+    .toLowerCase()
+    .replace(/['’]/g, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 }
 
 /** Whether a message is only pleasantries (goodbyes, thanks, TERMINATE), addressed to anyone in `names`. */
 export function isPleasantry(text: string, names: readonly string[] = []): boolean {
-  const words = normalizeMessage(text).split(' ').filter((word) => word.length > 0);
+  const words = normalizeMessage(text)
+    .split(' ')
+    .filter((word) => word.length > 0);
   if (words.length === 0 || words.length > maxPleasantryWords) return false;
   const nameWords = new Set(names.flatMap((name) => normalizeMessage(name).split(' ')));
   return words.some((word) => core.has(word)) && words.every((word) => filler.has(word) || nameWords.has(word));
@@ -301,13 +411,20 @@ function progressJudge(names: readonly string[]) {
 function checkNames(crew: string, field: string, given: readonly string[], members: ReadonlyMap<string, unknown>): string[] {
   for (const name of given) {
     if (!members.has(name)) {
-      throw new ConfigurationError(`Group chat "${crew}" names "${name}" in ${field}, who is not a member (members: ${[...members.keys()].join(', ')}).`, { field });
+      throw new ConfigurationError(`Group chat "${crew}" names "${name}" in ${field}, who is not a member (members: ${[...members.keys()].join(', ')}).`, {
+        field,
+      });
     }
   }
   return [...given];
 }
 
-function checkTransitions(crew: string, graph: Readonly<Record<string, readonly string[]>>, members: ReadonlyMap<string, unknown>, finishers: ReadonlySet<string>): Map<string, string[]> {
+function checkTransitions(
+  crew: string,
+  graph: Readonly<Record<string, readonly string[]>>,
+  members: ReadonlyMap<string, unknown>,
+  finishers: ReadonlySet<string>,
+): Map<string, string[]> {
   const transitions = new Map<string, string[]>();
   for (const [from, to] of Object.entries(graph)) {
     checkNames(crew, 'allowedTransitions', [from], members);
@@ -323,6 +440,7 @@ function checkTransitions(crew: string, graph: Readonly<Record<string, readonly 
 }
 
 function positiveInteger(crew: string, field: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new ConfigurationError(`Group chat "${crew}": ${field} must be a whole number of at least 1 (got ${value}).`, { field });
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigurationError(`Group chat "${crew}": ${field} must be a whole number of at least 1 (got ${value}).`, { field });
   return value;
 }

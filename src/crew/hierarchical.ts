@@ -91,7 +91,10 @@ export function hierarchicalCrew<Output = string>(options: HierarchicalCrewOptio
       description: `Hand one task to a crew member and get their result back. They see only what you write in task and context.\nMembers:\n${roster}`,
       input: z.object({
         member: z.enum(candidates as [string, ...string[]]).describe('Who does the task'),
-        task: z.string().min(1).describe(tasks.size ? `A task name (${[...tasks.keys()].join(', ')}) or a full description of the work` : 'A full description of the work'),
+        task: z
+          .string()
+          .min(1)
+          .describe(tasks.size ? `A task name (${[...tasks.keys()].join(', ')}) or a full description of the work` : 'A full description of the work'),
         context: z.string().default('').describe('Everything the member needs to know: facts, earlier results, constraints'),
       }),
       run: async ({ member, task, context: given }) => {
@@ -109,7 +112,13 @@ export function hierarchicalCrew<Output = string>(options: HierarchicalCrewOptio
         const identical = JSON.stringify([from, member, task.trim(), given.trim()]);
         const repeats = state.identical.get(identical) ?? 0;
         if (repeats > maxRepeats) {
-          halt('repeated-delegation', `${from} delegated the same task to ${member} ${repeats + 1} times with the same context; a loop, so the run stops`, { from, member, task, times: repeats + 1, limit: maxRepeats });
+          halt('repeated-delegation', `${from} delegated the same task to ${member} ${repeats + 1} times with the same context; a loop, so the run stops`, {
+            from,
+            member,
+            task,
+            times: repeats + 1,
+            limit: maxRepeats,
+          });
         }
         state.identical.set(identical, repeats + 1);
         state.count++;
@@ -121,7 +130,9 @@ export function hierarchicalCrew<Output = string>(options: HierarchicalCrewOptio
           defined ? defined.description : task,
           defined && typeof defined.expectedOutput === 'string' ? `## Expected output\n${defined.expectedOutput}` : '',
           given ? `## Context\n${given}` : '',
-        ].filter(Boolean).join('\n\n');
+        ]
+          .filter(Boolean)
+          .join('\n\n');
         const label = defined?.name ?? task.slice(0, 80);
         context.emit({ type: 'delegation-start', crew: options.name, agent: from, member, task: label, depth });
         const outcome = await context.runMember(worker, prompt);
@@ -147,12 +158,17 @@ export function hierarchicalCrew<Output = string>(options: HierarchicalCrewOptio
       const state: DelegationState = { count: 0, identical: new Map(), halted: undefined };
       return runs.run({ context, state }, async () => {
         manager ??= buildManager(options, managerName, [...members.values()], [...tasks.values()], delegationTool(managerName, 1));
-        const goal = input ? `# Goal\n${input}` : '# Goal\nComplete the crew\'s tasks.';
+        const goal = input ? `# Goal\n${input}` : "# Goal\nComplete the crew's tasks.";
         const outcome = await context.runMember(manager, goal, options.managerTermination ? { termination: options.managerTermination } : {});
         if (outcome.status === 'finished') {
           return context.finish({ kind: 'finish', reason: `${managerName} finished after ${state.count} delegations` }, outcome.output as Output);
         }
-        return context.finish({ kind: outcome.status, condition: outcome.condition, reason: `${managerName} ${outcome.status}: ${outcome.reason}`, detail: { delegations: state.count, ...outcome.detail } });
+        return context.finish({
+          kind: outcome.status,
+          condition: outcome.condition,
+          reason: `${managerName} ${outcome.status}: ${outcome.reason}`,
+          detail: { delegations: state.count, ...outcome.detail },
+        });
       });
     },
   };

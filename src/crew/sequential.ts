@@ -41,7 +41,12 @@ export function sequentialCrew<Output = unknown>(options: SequentialCrewOptions)
         context.recorder.task({ task: task.name, agent: agentName, status: outcome.status, output: outcome.output, reason: outcome.reason });
         context.emit({ type: 'task-end', crew: options.name, task: task.name, agent: agentName, status: outcome.status, durationMs, reason: outcome.reason });
         if (outcome.status !== 'finished') {
-          return context.finish({ kind: outcome.status, condition: outcome.condition, reason: `task "${task.name}" (${agentName}) ${outcome.status}: ${outcome.reason}`, detail: { task: task.name, ...outcome.detail } });
+          return context.finish({
+            kind: outcome.status,
+            condition: outcome.condition,
+            reason: `task "${task.name}" (${agentName}) ${outcome.status}: ${outcome.reason}`,
+            detail: { task: task.name, ...outcome.detail },
+          });
         }
         outputs.set(task.name, outcome.output);
         last = outcome.output;

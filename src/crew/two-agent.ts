@@ -38,10 +38,13 @@ export function twoAgentChat<Result = unknown>(options: TwoAgentChatOptions): Cr
       let proxyHistory: Message[] = [];
       let assistantHistory: Message[] = [];
 
-      const decide = async (latest: string | undefined): Promise<ProxyDecision | { kind: 'stopped' | 'failed'; condition: string; reason: string; detail: Record<string, unknown> }> => {
+      const decide = async (
+        latest: string | undefined,
+      ): Promise<ProxyDecision | { kind: 'stopped' | 'failed'; condition: string; reason: string; detail: Record<string, unknown> }> => {
         if (proxy.humanInput) return proxy.askHuman(latest);
         const outcome = await context.runMember(proxy.agent, proxy.prompt(latest), { history: proxyHistory });
-        if (outcome.status !== 'finished') return { kind: outcome.status, condition: outcome.condition, reason: `${proxy.name} ${outcome.status}: ${outcome.reason}`, detail: outcome.detail };
+        if (outcome.status !== 'finished')
+          return { kind: outcome.status, condition: outcome.condition, reason: `${proxy.name} ${outcome.status}: ${outcome.reason}`, detail: outcome.detail };
         proxyHistory = outcome.run.transcript;
         return UserProxy.decision(outcome.output);
       };
@@ -50,21 +53,49 @@ export function twoAgentChat<Result = unknown>(options: TwoAgentChatOptions): Cr
       let last: unknown;
       for (let round = 1; ; round++) {
         if (decision.kind === 'accept') {
-          return context.finish({ kind: 'finish', reason: `${proxy.name} accepted: ${decision.summary}` }, { summary: decision.summary, result: last as Result, rounds: round - 1 });
+          return context.finish(
+            { kind: 'finish', reason: `${proxy.name} accepted: ${decision.summary}` },
+            { summary: decision.summary, result: last as Result, rounds: round - 1 },
+          );
         }
         if (decision.kind === 'fail') {
-          return context.finish({ kind: 'failed', condition: 'goal-failed', reason: `${proxy.name} declared the goal failed: ${decision.reason}`, detail: { rounds: round - 1 } });
+          return context.finish({
+            kind: 'failed',
+            condition: 'goal-failed',
+            reason: `${proxy.name} declared the goal failed: ${decision.reason}`,
+            detail: { rounds: round - 1 },
+          });
         }
-        if (decision.kind !== 'reply') return context.finish({ kind: decision.kind, condition: decision.condition, reason: decision.reason, detail: decision.detail });
+        if (decision.kind !== 'reply')
+          return context.finish({ kind: decision.kind, condition: decision.condition, reason: decision.reason, detail: decision.detail });
         if (round > maxRounds) {
-          return context.finish({ kind: 'stopped', condition: 'max-rounds', reason: `${proxy.name} had not accepted after ${maxRounds} rounds`, detail: { limit: maxRounds } });
+          return context.finish({
+            kind: 'stopped',
+            condition: 'max-rounds',
+            reason: `${proxy.name} had not accepted after ${maxRounds} rounds`,
+            detail: { limit: maxRounds },
+          });
         }
 
         const started = context.clock.now();
         context.emit({ type: 'task-start', crew: options.name, task: `round-${round}`, agent: options.assistant.name });
         const outcome = await context.runMember(options.assistant, decision.message, { history: assistantHistory });
-        context.recorder.task({ task: `round-${round}`, agent: options.assistant.name, status: outcome.status, output: outcome.output, reason: outcome.reason });
-        context.emit({ type: 'task-end', crew: options.name, task: `round-${round}`, agent: options.assistant.name, status: outcome.status, durationMs: context.clock.now() - started, reason: outcome.reason });
+        context.recorder.task({
+          task: `round-${round}`,
+          agent: options.assistant.name,
+          status: outcome.status,
+          output: outcome.output,
+          reason: outcome.reason,
+        });
+        context.emit({
+          type: 'task-end',
+          crew: options.name,
+          task: `round-${round}`,
+          agent: options.assistant.name,
+          status: outcome.status,
+          durationMs: context.clock.now() - started,
+          reason: outcome.reason,
+        });
         if (outcome.status === 'finished') {
           assistantHistory = outcome.run.transcript;
           last = outcome.output;

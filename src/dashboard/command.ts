@@ -28,11 +28,17 @@ export function registerDashboard(program: Command): void {
     .description('Serve the web dashboard: workflow runs as graphs, reviews to decide, work graphs, queues (bull-board on Redis)')
     .option('--port <n>', 'port to listen on', '4000')
     .option('--host <host>', 'address to listen on (beyond 127.0.0.1, every request needs the token)', '127.0.0.1')
-    .option('--graph <module>', 'a work graph to show (crews/<name>/graph.js or a path); repeatable', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option(
+      '--graph <module>',
+      'a work graph to show (crews/<name>/graph.js or a path); repeatable',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option('--allow-queue-actions', 'let bull-board retry, remove and add jobs (default: read-only)')
     .action(async (flags: DashboardFlags) => {
       const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigurationError(`--port must be a port number, not "${flags.port}"`, { field: '--port' });
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new ConfigurationError(`--port must be a port number, not "${flags.port}"`, { field: '--port' });
       const fromEnv = process.env.TROUPE_DASHBOARD_TOKEN?.trim();
       const token = fromEnv || newDashboardToken();
       const store = openStateStore();
@@ -65,7 +71,9 @@ export function registerDashboard(program: Command): void {
       } else {
         // Reachable from the network: the token is the only thing between it and anyone there.
         const open = fromEnv ? `${dashboard.url}/?token=<TROUPE_DASHBOARD_TOKEN>` : `${dashboard.url}/?token=${token}`;
-        process.stderr.write(`[troupe] dashboard on ${dashboard.url}, reachable beyond this machine: every request needs the token. Open ${open} (Ctrl-C to stop)\n`);
+        process.stderr.write(
+          `[troupe] dashboard on ${dashboard.url}, reachable beyond this machine: every request needs the token. Open ${open} (Ctrl-C to stop)\n`,
+        );
       }
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));

@@ -15,7 +15,7 @@ import type { WorkGraph } from '../work/work-graph.js';
 import { WorkItemStore, type WorkEvent } from '../work/work-item.js';
 import { decideReview, listReviews } from '../workflow/review.js';
 import { collections, listItems, loadRun, readTransitions, type RunRecord } from '../workflow/run-state.js';
-import { escape } from './graph-svg.js';
+import { escapeHtml } from './graph-svg.js';
 import { dashboardHeaders, newDashboardToken, requestGuard } from './guard.js';
 import { page, queuesPage, reviewsPage, runPage, runsPage, workGraphPage } from './pages.js';
 import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
@@ -80,7 +80,7 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
       if (isTroupeError(error) && error.code === 'store_unavailable') throw error;
       return undefined;
     });
-    if (!run) return c.html(page('Not found', `<p>No run ${escape(id)}.</p>`), 404);
+    if (!run) return c.html(page('Not found', `<p>No run ${escapeHtml(id)}.</p>`), 404);
     const [items, transitions, reviews] = await Promise.all([listItems(store, id), readTransitions(store, id), listReviews(store, { runId: id })]);
     return c.html(runPage(run, items, transitions, reviews));
   });
@@ -100,7 +100,7 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
       try {
         value = JSON.parse(raw) as JsonValue;
       } catch {
-        return c.html(page('Not saved', `<p>The corrected value is not JSON: <code>${escape(raw)}</code>. <a href="/reviews">Back</a></p>`), 400);
+        return c.html(page('Not saved', `<p>The corrected value is not JSON: <code>${escapeHtml(raw)}</code>. <a href="/reviews">Back</a></p>`), 400);
       }
     }
     try {
@@ -112,23 +112,33 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
       });
     } catch (error) {
       if (!isTroupeError(error)) throw error;
-      return c.html(page('Not saved', `<p>${escape(error.message)} <a href="/reviews">Back</a></p>`), 409);
+      return c.html(page('Not saved', `<p>${escapeHtml(error.message)} <a href="/reviews">Back</a></p>`), 409);
     }
     return c.redirect(`/reviews#${c.req.param('id')}`, 303);
   });
 
   app.get('/work', (c) =>
-    c.html(page('Work graphs', `<ul>${(options.workGraphs ?? []).map((g) => `<li><a href="/work/${escape(g.name)}">${escape(g.name)}</a> (${g.spec.items.size} items)</li>`).join('') || '<li class="muted">No work graph given (troupe dashboard --graph &lt;module&gt;).</li>'}</ul>`)),
+    c.html(
+      page(
+        'Work graphs',
+        `<ul>${(options.workGraphs ?? []).map((g) => `<li><a href="/work/${escapeHtml(g.name)}">${escapeHtml(g.name)}</a> (${g.spec.items.size} items)</li>`).join('') || '<li class="muted">No work graph given (troupe dashboard --graph &lt;module&gt;).</li>'}</ul>`,
+      ),
+    ),
   );
 
   app.get('/work/:graph', async (c) => {
     const graph = (options.workGraphs ?? []).find((g) => g.name === c.req.param('graph'));
-    if (!graph) return c.html(page('Not found', `<p>No work graph ${escape(c.req.param('graph'))}.</p>`), 404);
+    if (!graph) return c.html(page('Not found', `<p>No work graph ${escapeHtml(c.req.param('graph'))}.</p>`), 404);
     const items = new WorkItemStore(graph.store, graph.name, systemClock);
     const rows = await Promise.all(
       [...graph.spec.items.values()].map(async (definition) => {
         const found = await items.get(definition.id);
-        return { id: definition.id, dependsOn: definition.dependsOn ?? [], ...(definition.description ? { description: definition.description } : {}), ...(found ? { item: found.item } : {}) };
+        return {
+          id: definition.id,
+          dependsOn: definition.dependsOn ?? [],
+          ...(definition.description ? { description: definition.description } : {}),
+          ...(found ? { item: found.item } : {}),
+        };
       }),
     );
     const events = (await graph.events({ limit: 1000 })).map((e) => e.entry as WorkEvent);
@@ -182,7 +192,7 @@ function errorPage(c: Context, error: Error): Response {
     return c.html(
       page(
         'Redis does not answer',
-        `<p>${escape(error.message)}</p>
+        `<p>${escapeHtml(error.message)}</p>
 <p><strong>What to do:</strong> start Redis, or point REDIS_URL at one that runs, then reload this page: the dashboard keeps running and shows everything again as soon as Redis answers.${writing ? ' <strong>Nothing was saved:</strong> send the form again then.' : ''}</p>`,
       ),
       503,
@@ -190,7 +200,7 @@ function errorPage(c: Context, error: Error): Response {
   }
   process.stderr.write(`[troupe] dashboard: ${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}\n`);
   const shown = isTroupeError(error) ? error.message : 'an unexpected error; its details are in the output of the dashboard process.';
-  return c.html(page('Something went wrong', `<p>${escape(shown)}</p><p><a href="/">Back to the dashboard</a></p>`), 500);
+  return c.html(page('Something went wrong', `<p>${escapeHtml(shown)}</p><p><a href="/">Back to the dashboard</a></p>`), 500);
 }
 
 /** Whether `promise` settles within `ms` (its outcome is ignored). */
@@ -198,7 +208,13 @@ async function settle(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -60,7 +60,7 @@ export function graphSvg(nodes: readonly GraphNode[], edges: readonly GraphEdge[
       const x2 = to.x + box.width / 2;
       const y = Math.max(from.y, to.y) + box.height;
       const path = `M ${x1} ${from.y + box.height} C ${x1} ${y + 40}, ${x2} ${y + 40}, ${x2} ${to.y + box.height + 4}`;
-      return `<path d="${path}" class="edge back" marker-end="url(#arrow)"/>${edge.label ? `<text x="${(x1 + x2) / 2}" y="${y + 34}" class="edge-label">${escape(edge.label)}</text>` : ''}`;
+      return `<path d="${path}" class="edge back" marker-end="url(#arrow)"/>${edge.label ? `<text x="${(x1 + x2) / 2}" y="${y + 34}" class="edge-label">${escapeHtml(edge.label)}</text>` : ''}`;
     }
     const x1 = from.x + box.width;
     const x2 = to.x - 4;
@@ -70,20 +70,21 @@ export function graphSvg(nodes: readonly GraphNode[], edges: readonly GraphEdge[
       const y1 = from.y + 14;
       const y2 = to.y + 14;
       const top = Math.min(from.y, to.y) - arcRoom + 8;
-      return `<path d="M ${x1} ${y1} C ${x1 + 60} ${top}, ${x2 - 60} ${top}, ${x2} ${y2}" class="edge" marker-end="url(#arrow)"/>${edge.label ? `<text x="${mid}" y="${top + 14}" class="edge-label">${escape(edge.label)}</text>` : ''}`;
+      return `<path d="M ${x1} ${y1} C ${x1 + 60} ${top}, ${x2 - 60} ${top}, ${x2} ${y2}" class="edge" marker-end="url(#arrow)"/>${edge.label ? `<text x="${mid}" y="${top + 14}" class="edge-label">${escapeHtml(edge.label)}</text>` : ''}`;
     }
     const y1 = from.y + box.height / 2;
     const y2 = to.y + box.height / 2;
-    return `<path d="M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}" class="edge" marker-end="url(#arrow)"/>${edge.label ? `<text x="${mid}" y="${(y1 + y2) / 2 - 6}" class="edge-label">${escape(edge.label)}</text>` : ''}`;
+    return `<path d="M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}" class="edge" marker-end="url(#arrow)"/>${edge.label ? `<text x="${mid}" y="${(y1 + y2) / 2 - 6}" class="edge-label">${escapeHtml(edge.label)}</text>` : ''}`;
   });
   const boxes = nodes.map((node) => {
     const { x, y } = position.get(node.id)!;
-    const shape = `<rect x="${x}" y="${y}" width="${box.width}" height="${box.height}" rx="8" fill="${tones[node.tone ?? 'neutral']}" class="node"/>` +
-      `<text x="${x + 12}" y="${y + 22}" class="node-label">${escape(clip(node.label, 24))}</text>` +
-      (node.detail ? `<text x="${x + 12}" y="${y + 42}" class="node-detail">${escape(clip(node.detail, 30))}</text>` : '');
-    return `<g class="graph-node" data-id="${escape(node.id)}">${node.href ? `<a href="${escape(node.href)}">${shape}</a>` : shape}</g>`;
+    const shape =
+      `<rect x="${x}" y="${y}" width="${box.width}" height="${box.height}" rx="8" fill="${tones[node.tone ?? 'neutral']}" class="node"/>` +
+      `<text x="${x + 12}" y="${y + 22}" class="node-label">${escapeHtml(clip(node.label, 24))}</text>` +
+      (node.detail ? `<text x="${x + 12}" y="${y + 42}" class="node-detail">${escapeHtml(clip(node.detail, 30))}</text>` : '');
+    return `<g class="graph-node" data-id="${escapeHtml(node.id)}">${node.href ? `<a href="${escapeHtml(node.href)}">${shape}</a>` : shape}</g>`;
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escape(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeHtml(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#7a8594"/></marker></defs>
 <style>.edge{fill:none;stroke:#7a8594;stroke-width:1.5}.back{stroke-dasharray:5 4}.edge-label{font:11px sans-serif;fill:#4a5565;text-anchor:middle}.node{stroke:#9aa5b4}.node-label{font:600 13px sans-serif;fill:#1d2530}.node-detail{font:11px sans-serif;fill:#4a5565}</style>
 ${lines.join('\n')}
@@ -91,7 +92,7 @@ ${boxes.join('\n')}
 </svg>`;
 }
 
-export function escape(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { secureHeaders } from 'hono/secure-headers';
-import { escape } from './graph-svg.js';
+import { escapeHtml } from './graph-svg.js';
 import { page } from './pages.js';
 
 /** The form field and the header that carry the dashboard's token on a state-changing request. */
@@ -96,12 +96,20 @@ export function requestGuard(options: GuardOptions): MiddlewareHandler {
     if (!carried && !safe) carried = matches(await formToken(c));
 
     if (!loopback && !carried) {
-      return refuse(c, 'this dashboard listens beyond this machine, so every request needs its token. Open the address with ?token= that it printed when it started (or the one in TROUPE_DASHBOARD_TOKEN).', 401);
+      return refuse(
+        c,
+        'this dashboard listens beyond this machine, so every request needs its token. Open the address with ?token= that it printed when it started (or the one in TROUPE_DASHBOARD_TOKEN).',
+        401,
+      );
     }
     if (!safe) {
       const problem = crossOrigin(c, host);
       if (problem) return refuse(c, problem);
-      if (!carried) return refuse(c, "the request does not carry the dashboard's token. Submit the form from the dashboard's own page (reload it first if the dashboard was restarted).");
+      if (!carried)
+        return refuse(
+          c,
+          "the request does not carry the dashboard's token. Submit the form from the dashboard's own page (reload it first if the dashboard was restarted).",
+        );
     }
     if (fromQuery !== undefined && carried) {
       // Move the token from the address bar into the cookie, so it leaves no trace in history or logs.
@@ -160,5 +168,5 @@ function digest(text: string): Buffer {
 }
 
 function refuse(c: Context, why: string, status: 401 | 403 = 403): Response {
-  return c.html(page('Refused', `<p>The dashboard refused this request: ${escape(why)}</p><p><a href="/">Back to the dashboard</a></p>`), status);
+  return c.html(page('Refused', `<p>The dashboard refused this request: ${escapeHtml(why)}</p><p><a href="/">Back to the dashboard</a></p>`), status);
 }

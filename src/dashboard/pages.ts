@@ -4,11 +4,11 @@ import type { WorkEvent, WorkItem } from '../work/work-item.js';
 import { describeWorkEvent } from '../work/describe-work-event.js';
 import type { ReviewRequest } from '../workflow/review.js';
 import type { ItemRecord, RunRecord, Transition } from '../workflow/run-state.js';
-import { escape, graphSvg, type GraphNode } from './graph-svg.js';
+import { escapeHtml, graphSvg, type GraphNode } from './graph-svg.js';
 
 /** The page frame: a title, the navigation, and the body. */
 export function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)} · Troupe</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · Troupe</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2530;background:#fafbfc}
 header{background:#1d2530;color:#fff;padding:10px 24px;display:flex;gap:20px;align-items:center}
@@ -21,22 +21,29 @@ th,td{border-bottom:1px solid #e3e7ed;padding:6px 8px;text-align:left;vertical-a
 form{display:inline}input[type=text]{width:220px}button{margin-left:4px}pre{white-space:pre-wrap;margin:0}
 .muted{color:#6b7684}.damaged{background:#fde2e1;border:1px solid #f0b4b0;border-radius:8px;padding:8px 12px;margin:8px 0 16px}
 </style></head><body><header><strong>Troupe</strong><a href="/">Runs</a><a href="/reviews">Reviews</a><a href="/work">Work items</a><a href="/queues">Queues</a></header>
-<main><h1>${escape(title)}</h1>${body}</main></body></html>`;
+<main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 
 /** Records that could not be read are named where they are, never silently left out of a page. */
 function damagedNotice(damaged: readonly CorruptRecordError[]): string {
   if (damaged.length === 0) return '';
-  return `<div class="damaged" role="alert"><strong>${damaged.length} stored record${damaged.length > 1 ? 's are' : ' is'} damaged and not shown:</strong><ul>${damaged.map((error) => `<li>${escape(error.message)}</li>`).join('')}</ul></div>`;
+  return `<div class="damaged" role="alert"><strong>${damaged.length} stored record${damaged.length > 1 ? 's are' : ' is'} damaged and not shown:</strong><ul>${damaged.map((error) => `<li>${escapeHtml(error.message)}</li>`).join('')}</ul></div>`;
 }
 
-const state = (value: string) => `<span class="state ${escape(value)}">${escape(value)}</span>`;
+const state = (value: string) => `<span class="state ${escapeHtml(value)}">${escapeHtml(value)}</span>`;
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
 export function runsPage(runs: RunRecord[], pendingReviews: number, damaged: readonly CorruptRecordError[] = []): string {
   const rows = runs
     .sort((a, b) => b.startedAt - a.startedAt)
-    .map((run) => `<tr><td><a href="/runs/${escape(run.id)}">${escape(run.id)}</a></td><td>${escape(run.workflow)}</td><td>${state(run.status)}</td><td>${Object.entries(run.counts).map(([s, n]) => `${escape(s)} ${n}`).join(', ')}</td><td>${when(run.startedAt)}</td></tr>`);
+    .map(
+      (run) =>
+        `<tr><td><a href="/runs/${escapeHtml(run.id)}">${escapeHtml(run.id)}</a></td><td>${escapeHtml(run.workflow)}</td><td>${state(run.status)}</td><td>${Object.entries(
+          run.counts,
+        )
+          .map(([s, n]) => `${escapeHtml(s)} ${n}`)
+          .join(', ')}</td><td>${when(run.startedAt)}</td></tr>`,
+    );
   return page(
     'Workflow runs',
     `${damagedNotice(damaged)}<p>${pendingReviews ? `<a href="/reviews">${pendingReviews} review${pendingReviews > 1 ? 's' : ''} waiting for a person</a>` : 'No review is waiting.'}</p>
@@ -52,19 +59,36 @@ export function runPage(run: RunRecord, items: ItemRecord[], transitions: Transi
       const statuses = items.map((item) => item.tasks[task.name]?.status ?? 'pending');
       const count = (status: string) => statuses.filter((s) => s === status).length;
       const [done, waiting, failed, skipped] = [count('done'), count('awaiting-review'), count('failed'), count('skipped')];
-      const detail = [done ? `${done} done` : '', waiting ? `${waiting} waiting` : '', failed ? `${failed} failed` : '', skipped ? `${skipped} skipped` : ''].filter(Boolean).join(', ') || 'not reached';
+      const detail =
+        [done ? `${done} done` : '', waiting ? `${waiting} waiting` : '', failed ? `${failed} failed` : '', skipped ? `${skipped} skipped` : '']
+          .filter(Boolean)
+          .join(', ') || 'not reached';
       return { id: task.name, label: task.name, detail: `${task.kind}: ${detail}`, tone: failed ? 'bad' : waiting ? 'waiting' : done > 0 ? 'good' : 'neutral' };
     });
-    picture = `<div class="graph">${graphSvg(nodes, run.graph.edges.map((edge) => ({ from: edge.from, to: edge.to, ...(edge.route ? { label: edge.route } : {}), ...(edge.loop ? { back: true, label: 'loop' } : {}) })), `workflow ${run.workflow}`)}</div>`;
+    picture = `<div class="graph">${graphSvg(
+      nodes,
+      run.graph.edges.map((edge) => ({
+        from: edge.from,
+        to: edge.to,
+        ...(edge.route ? { label: edge.route } : {}),
+        ...(edge.loop ? { back: true, label: 'loop' } : {}),
+      })),
+      `workflow ${run.workflow}`,
+    )}</div>`;
   }
   const itemRows = items.map((item) => {
-    const review = item.review ? ` <a href="/reviews#${escape(item.review)}">review</a>` : '';
-    return `<tr><td>${escape(item.id)}</td><td>${state(item.state)}${review}</td><td>${escape(item.reason ?? '')}</td></tr>`;
+    const review = item.review ? ` <a href="/reviews#${escapeHtml(item.review)}">review</a>` : '';
+    return `<tr><td>${escapeHtml(item.id)}</td><td>${state(item.state)}${review}</td><td>${escapeHtml(item.reason ?? '')}</td></tr>`;
   });
-  const transitionRows = transitions.slice(-300).map((t) => `<tr><td>${when(t.at)}</td><td>${escape(t.item)}</td><td>${escape(t.task ?? '')}</td><td>${t.from === t.to ? '' : `${state(t.from)} → `}${state(t.to)}</td><td>${escape(t.policy ?? t.route ?? '')}</td><td>${escape(t.why)}</td></tr>`);
+  const transitionRows = transitions
+    .slice(-300)
+    .map(
+      (t) =>
+        `<tr><td>${when(t.at)}</td><td>${escapeHtml(t.item)}</td><td>${escapeHtml(t.task ?? '')}</td><td>${t.from === t.to ? '' : `${state(t.from)} → `}${state(t.to)}</td><td>${escapeHtml(t.policy ?? t.route ?? '')}</td><td>${escapeHtml(t.why)}</td></tr>`,
+    );
   return page(
     `Run ${run.id}`,
-    `<p>Workflow <strong>${escape(run.workflow)}</strong> ${state(run.status)} · started ${when(run.startedAt)} · ${reviews.filter((r) => r.status === 'pending').length} pending review(s)</p>
+    `<p>Workflow <strong>${escapeHtml(run.workflow)}</strong> ${state(run.status)} · started ${when(run.startedAt)} · ${reviews.filter((r) => r.status === 'pending').length} pending review(s)</p>
 ${picture}
 <h2>Items</h2><table><thead><tr><th>item</th><th>state</th><th>why</th></tr></thead><tbody>${itemRows.join('')}</tbody></table>
 <h2>Transitions</h2><table><thead><tr><th>at</th><th>item</th><th>task</th><th>state</th><th>rule or route</th><th>why</th></tr></thead><tbody>${transitionRows.join('')}</tbody></table>`,
@@ -73,16 +97,23 @@ ${picture}
 
 /** Reviews to decide. `token` goes into each form as a hidden field: the dashboard refuses a decision without it. */
 export function reviewsPage(reviews: ReviewRequest[], token: string, damaged: readonly CorruptRecordError[] = []): string {
-  const hidden = `<input type="hidden" name="_token" value="${escape(token)}">`;
+  const hidden = `<input type="hidden" name="_token" value="${escapeHtml(token)}">`;
   const pending = reviews.filter((r) => r.status === 'pending').sort((a, b) => a.createdAt - b.createdAt);
-  const decided = reviews.filter((r) => r.status !== 'pending').sort((a, b) => (b.decision?.at ?? 0) - (a.decision?.at ?? 0)).slice(0, 50);
-  const card = (r: ReviewRequest) => `<tr id="${escape(r.id)}"><td>${escape(r.id)}<br><span class="muted">${escape(r.workflow)} / <a href="/runs/${escape(r.runId)}">${escape(r.runId)}</a> / ${escape(r.item)} / ${escape(r.task)}</span></td>
-<td>${escape(r.what)}<br><span class="muted">${escape(r.kind)} · ${escape(r.policy)}</span>${r.findings.length ? `<br>${r.findings.map((f) => escape(f)).join('<br>')}` : ''}</td>
-<td><pre>${escape(r.proposal === undefined ? '' : JSON.stringify(r.proposal, null, 2))}</pre>${r.evidence.map((e) => `<div class="muted">${escape(e.source)}${e.quote ? `: “${escape(e.quote)}”` : ''}</div>`).join('')}</td>
-<td>${r.status === 'pending'
-    ? `<form method="post" action="/reviews/${escape(r.id)}/approve">${hidden}<input type="text" name="note" placeholder="note"><input type="text" name="value" placeholder="corrected value (JSON, optional)"><button>Approve</button></form>
-<form method="post" action="/reviews/${escape(r.id)}/reject">${hidden}<input type="text" name="note" placeholder="why"><button>Reject</button></form>`
-    : `${state(r.status)} by ${escape(r.decision?.by ?? '')}${r.decision?.note ? `: ${escape(r.decision.note)}` : ''}`}</td></tr>`;
+  const decided = reviews
+    .filter((r) => r.status !== 'pending')
+    .sort((a, b) => (b.decision?.at ?? 0) - (a.decision?.at ?? 0))
+    .slice(0, 50);
+  const card = (
+    r: ReviewRequest,
+  ) => `<tr id="${escapeHtml(r.id)}"><td>${escapeHtml(r.id)}<br><span class="muted">${escapeHtml(r.workflow)} / <a href="/runs/${escapeHtml(r.runId)}">${escapeHtml(r.runId)}</a> / ${escapeHtml(r.item)} / ${escapeHtml(r.task)}</span></td>
+<td>${escapeHtml(r.what)}<br><span class="muted">${escapeHtml(r.kind)} · ${escapeHtml(r.policy)}</span>${r.findings.length ? `<br>${r.findings.map((f) => escapeHtml(f)).join('<br>')}` : ''}</td>
+<td><pre>${escapeHtml(r.proposal === undefined ? '' : JSON.stringify(r.proposal, null, 2))}</pre>${r.evidence.map((e) => `<div class="muted">${escapeHtml(e.source)}${e.quote ? `: “${escapeHtml(e.quote)}”` : ''}</div>`).join('')}</td>
+<td>${
+    r.status === 'pending'
+      ? `<form method="post" action="/reviews/${escapeHtml(r.id)}/approve">${hidden}<input type="text" name="note" placeholder="note"><input type="text" name="value" placeholder="corrected value (JSON, optional)"><button>Approve</button></form>
+<form method="post" action="/reviews/${escapeHtml(r.id)}/reject">${hidden}<input type="text" name="note" placeholder="why"><button>Reject</button></form>`
+      : `${state(r.status)} by ${escapeHtml(r.decision?.by ?? '')}${r.decision?.note ? `: ${escapeHtml(r.decision.note)}` : ''}`
+  }</td></tr>`;
   const head = '<thead><tr><th>review</th><th>what would happen</th><th>proposal and evidence</th><th>decision</th></tr></thead>';
   return page(
     'Reviews',
@@ -101,20 +132,34 @@ export interface WorkGraphView {
 
 /** A work graph: items drawn with their versions and what they depend on; what flowed lately. */
 export function workGraphPage(view: WorkGraphView): string {
-  const nodes: GraphNode[] = view.items.map(({ id, item }) => ({ id, label: id, detail: item ? `v${item.version} · ${item.changedBy}` : 'not seeded', tone: item && item.version > 1 ? 'good' : 'neutral' }));
+  const nodes: GraphNode[] = view.items.map(({ id, item }) => ({
+    id,
+    label: id,
+    detail: item ? `v${item.version} · ${item.changedBy}` : 'not seeded',
+    tone: item && item.version > 1 ? 'good' : 'neutral',
+  }));
   const edges = view.items.flatMap(({ id, dependsOn }) => dependsOn.map((from) => ({ from, to: id })));
   const quiet = view.pending ? view.pending.waiting + view.pending.active + view.pending.delayed === 0 : undefined;
   return page(
     `Work graph ${view.name}`,
     `<p>${quiet === undefined ? '' : quiet ? 'Quiet: no notification pending.' : `${view.pending!.waiting + view.pending!.active + view.pending!.delayed} notification(s) pending.`}</p>
 <div class="graph">${graphSvg(nodes, edges, `work graph ${view.name}`)}</div>
-<h2>Items</h2><table><thead><tr><th>item</th><th>version</th><th>last change</th></tr></thead><tbody>${view.items.map(({ id, item }) => `<tr><td>${escape(id)}</td><td>${item ? `v${item.version}` : ''}</td><td>${escape(item?.summary ?? '')}</td></tr>`).join('')}</tbody></table>
-<h2>What flowed</h2><table><tbody>${view.events.slice(-100).reverse().map((event) => `<tr><td>${escape(describeWorkEvent(event))}</td></tr>`).join('') || '<tr><td class="muted">Nothing yet.</td></tr>'}</tbody></table>`,
+<h2>Items</h2><table><thead><tr><th>item</th><th>version</th><th>last change</th></tr></thead><tbody>${view.items.map(({ id, item }) => `<tr><td>${escapeHtml(id)}</td><td>${item ? `v${item.version}` : ''}</td><td>${escapeHtml(item?.summary ?? '')}</td></tr>`).join('')}</tbody></table>
+<h2>What flowed</h2><table><tbody>${
+      view.events
+        .slice(-100)
+        .reverse()
+        .map((event) => `<tr><td>${escapeHtml(describeWorkEvent(event))}</td></tr>`)
+        .join('') || '<tr><td class="muted">Nothing yet.</td></tr>'
+    }</tbody></table>`,
   );
 }
 
 export function queuesPage(queues: Array<{ name: string; counts: JobCounts }>, board: boolean): string {
-  const rows = queues.map(({ name, counts }) => `<tr><td>${escape(name)}</td>${(['waiting', 'active', 'delayed', 'completed', 'failed'] as const).map((k) => `<td>${counts[k]}</td>`).join('')}</tr>`);
+  const rows = queues.map(
+    ({ name, counts }) =>
+      `<tr><td>${escapeHtml(name)}</td>${(['waiting', 'active', 'delayed', 'completed', 'failed'] as const).map((k) => `<td>${counts[k]}</td>`).join('')}</tr>`,
+  );
   return page(
     'Queues',
     `${board ? '<p><a href="/queues/board">Open bull-board</a> for jobs, retries and failures on Redis.</p>' : '<p class="muted">bull-board appears here when the queues are on Redis (REDIS_URL).</p>'}

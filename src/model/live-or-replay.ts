@@ -10,11 +10,7 @@ import { hasProviderAccess, parseModelString, providerKeyVariables, recordingReq
  * `TROUPE_RECORD_MODEL` (recorded requests replay, missing ones go to that model and are added),
  * which is how an example's cassette is re-recorded without touching its code.
  */
-export function liveOrReplay(
-  live: string,
-  cassette: string,
-  options: { env?: Environment; notice?: (text: string) => void } = {},
-): string {
+export function liveOrReplay(live: string, cassette: string, options: { env?: Environment; notice?: (text: string) => void } = {}): string {
   const env = options.env ?? process.env;
   const { provider } = parseModelString(live);
   const notice = options.notice ?? ((text: string) => process.stderr.write(`${text}\n`));

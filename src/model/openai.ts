@@ -182,7 +182,8 @@ export function toOpenAIMessages(system: string | undefined, messages: readonly 
       for (const part of message.content) {
         if (part.type === 'text') text += part.text;
         // Unreadable arguments are replayed as `{}`: compatible servers (Ollama) reject history whose arguments are not JSON.
-        else toolCalls.push({ id: part.id, type: 'function', function: { name: part.name, arguments: JSON.stringify(isRecord(part.input) ? part.input : {}) } });
+        else
+          toolCalls.push({ id: part.id, type: 'function', function: { name: part.name, arguments: JSON.stringify(isRecord(part.input) ? part.input : {}) } });
       }
       out.push({
         role: 'assistant',

@@ -64,7 +64,13 @@ export function abortedCall(modelId: string, signal: AbortSignal): AbortedError 
  * known secrets first: a proxy's page can echo the request, key included, and the error is logged
  * and stored.
  */
-export function unreadableResponse(provider: string, problem: string, rawBody: string, status: number, redact: (text: string) => string = knownSecretRedactor()): ProviderResponseError {
+export function unreadableResponse(
+  provider: string,
+  problem: string,
+  rawBody: string,
+  status: number,
+  redact: (text: string) => string = knownSecretRedactor(),
+): ProviderResponseError {
   return new ProviderResponseError(provider, redact(problem), redact(rawBody), { status });
 }
 

@@ -94,7 +94,10 @@ export function loadCassette(path: string): Cassette {
   const data = file.data;
   const version = (data as { version?: unknown } | null)?.version;
   if (data !== null && typeof data === 'object' && !Array.isArray(data) && version !== cassetteVersion) {
-    throw file.error(['version'], `The cassette has version ${JSON.stringify(version)}; this version of Troupe reads cassette version ${cassetteVersion}. Record it again.`);
+    throw file.error(
+      ['version'],
+      `The cassette has version ${JSON.stringify(version)}; this version of Troupe reads cassette version ${cassetteVersion}. Record it again.`,
+    );
   }
   // Validated here; the original objects are kept so fields this version does not know survive a rewrite.
   file.validate(cassetteSchema, 'malformed cassette (record it again)');
@@ -118,7 +121,7 @@ class CassetteStore {
   constructor(path: string) {
     this.path = path;
     this.entries = loadCassette(path).entries;
-    this.entries.forEach((entry, position) => this.#index(entry.key, position));
+    for (const [position, entry] of this.entries.entries()) this.#index(entry.key, position);
     this.#stamp = fileStamp(path);
   }
 

@@ -1,14 +1,5 @@
 import { TroupeError } from '../core/errors/troupe-error.js';
-import type {
-  ModelCallOptions,
-  ModelClient,
-  ModelRequest,
-  ModelResponse,
-  StopReason,
-  TextPart,
-  TokenUsage,
-  ToolCallPart,
-} from './model-client.js';
+import type { ModelCallOptions, ModelClient, ModelRequest, ModelResponse, StopReason, TextPart, TokenUsage, ToolCallPart } from './model-client.js';
 
 /** One answer of a scripted model: plain text, or text and tool calls. */
 export type ScriptedReply =

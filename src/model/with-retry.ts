@@ -58,11 +58,7 @@ export function withRetry(client: ModelClient, options: RetryOptions = {}): Mode
  * else a random time up to `baseDelayMs * 2^(retry-1)` ("full jitter", so clients that failed
  * together do not retry together). Both are capped at `maxDelayMs`.
  */
-export function retryDelay(
-  error: unknown,
-  retry: number,
-  options: { baseDelayMs: number; maxDelayMs: number; random: () => number },
-): number {
+export function retryDelay(error: unknown, retry: number, options: { baseDelayMs: number; maxDelayMs: number; random: () => number }): number {
   const asked = (error as { retryAfterMs?: unknown }).retryAfterMs;
   if (typeof asked === 'number' && Number.isFinite(asked) && asked >= 0) return Math.min(asked, options.maxDelayMs);
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (retry - 1));

@@ -151,15 +151,24 @@ function describe(event: TraceEvent): [Level, string] {
     case 'task-start':
       return ['info', `${event.crew}: task ${event.task} started${event.agent ? ` by ${event.agent}` : ''}`];
     case 'task-end':
-      return [event.status === 'finished' ? 'info' : 'warn', `${event.crew}: task ${event.task} ${event.status} in ${event.durationMs} ms${event.reason ? `: ${event.reason}` : ''}`];
+      return [
+        event.status === 'finished' ? 'info' : 'warn',
+        `${event.crew}: task ${event.task} ${event.status} in ${event.durationMs} ms${event.reason ? `: ${event.reason}` : ''}`,
+      ];
     case 'delegation-start':
       return ['info', `${event.crew}: ${who}delegated "${event.task.slice(0, 80)}" to ${event.member} (depth ${event.depth})`];
     case 'delegation-end':
-      return [event.status === 'finished' ? 'debug' : 'warn', `${event.crew}: delegation to ${event.member} ${event.status}${event.reason ? `: ${event.reason}` : ''}`];
+      return [
+        event.status === 'finished' ? 'debug' : 'warn',
+        `${event.crew}: delegation to ${event.member} ${event.status}${event.reason ? `: ${event.reason}` : ''}`,
+      ];
     case 'speaker-select':
       return ['debug', `${event.crew}: round ${event.round}, ${event.speaker} speaks (${event.method})`];
     case 'item-transition':
-      return [event.to === 'failed' ? 'warn' : 'info', `${event.workflow}/${event.item}: ${event.from} → ${event.to}${event.policy ? ` [${event.policy}]` : ''}: ${event.why}`];
+      return [
+        event.to === 'failed' ? 'warn' : 'info',
+        `${event.workflow}/${event.item}: ${event.from} → ${event.to}${event.policy ? ` [${event.policy}]` : ''}: ${event.why}`,
+      ];
     case 'crew-end':
       return [event.status === 'finished' ? 'info' : 'warn', `${event.crew}: ${event.process} crew ${event.status} (${event.condition}): ${event.reason}`];
   }

@@ -142,7 +142,11 @@ export function redactSecrets(text: string, env?: Environment): string {
  * so that their message, stack and fields such as a provider's `rawBody` are scrubbed too.
  * Cycles are cut (`[circular]`), and nesting deeper than 20 levels is dropped (`[too deep]`).
  */
-export function redactSecretsDeep<T>(value: T, redact: (text: string) => string = knownSecretRedactor(), toPlainError: (error: Error) => object = plainError): T {
+export function redactSecretsDeep<T>(
+  value: T,
+  redact: (text: string) => string = knownSecretRedactor(),
+  toPlainError: (error: Error) => object = plainError,
+): T {
   return scrub(value, redact, toPlainError, new Set(), 0) as T;
 }
 
@@ -165,7 +169,8 @@ function scrub(value: unknown, redact: (text: string) => string, toPlainError: (
     if (Array.isArray(value)) return value.map((item) => scrub(item, redact, toPlainError, ancestors, depth + 1));
     const source = value instanceof Error ? toPlainError(value) : value;
     // Anything else with a toJSON (a Date, a TroupeError) is scrubbed as what it serializes to.
-    const plain = source !== value || typeof (value as { toJSON?: unknown }).toJSON !== 'function' ? source : ((value as { toJSON(): unknown }).toJSON() as object);
+    const plain =
+      source !== value || typeof (value as { toJSON?: unknown }).toJSON !== 'function' ? source : ((value as { toJSON(): unknown }).toJSON() as object);
     if (typeof plain !== 'object' || plain === null) return scrub(plain, redact, toPlainError, ancestors, depth + 1);
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(plain)) out[redact(key)] = scrub(inner, redact, toPlainError, ancestors, depth + 1);

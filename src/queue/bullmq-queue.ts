@@ -5,18 +5,9 @@ import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/id
 import type { JsonValue } from '../core/json.js';
 import type { Environment } from '../observe/redact-secrets.js';
 import type { AddJobOptions, CloseOptions, JobCounts, JobEvent, JobHandler, JobQueue, JobRef, ProcessOptions } from './job-queue.js';
-import {
-  defaultGraceMs,
-  defaultIdleTimeoutMs,
-  jobDataChecker,
-  settlesWithin,
-  sleep,
-  validateAddOptions,
-  validateConcurrency,
-} from './job-validation.js';
+import { defaultGraceMs, defaultIdleTimeoutMs, jobDataChecker, settlesWithin, sleep, validateAddOptions, validateConcurrency } from './job-validation.js';
 import { QueueClosedError, QueueIdleTimeoutError, QueueUnavailableError, isUnrecoverable } from './queue-errors.js';
 import { checkRedis } from './redis-liveness.js';
-
 
 /**
  * Stalled-job handling (docs.bullmq.io/guide/jobs/stalled). A worker holds a lock on each job it
@@ -55,7 +46,6 @@ export interface BullMqQueueOptions {
   /** Read once, to refuse job data holding the values of secret variables (default `process.env`). */
   env?: Environment;
 }
-
 
 /**
  * `JobQueue` on BullMQ and Redis: any process on any machine that reaches the same Redis (and
@@ -206,7 +196,11 @@ export class BullMqQueue implements JobQueue {
     // process never exits. So when Redis does not answer a PING, connections are dropped
     // instead; nothing could be recorded anyway, and the jobs' locks expire so that the
     // stalled-job check hands them to another worker.
-    const answering = () => checkRedis(this.redisUrl, { timeoutMs: Math.min(this.connectTimeoutMs, 2000) }).then(() => true, () => false);
+    const answering = () =>
+      checkRedis(this.redisUrl, { timeoutMs: Math.min(this.connectTimeoutMs, 2000) }).then(
+        () => true,
+        () => false,
+      );
     if (worker) {
       await settlesWithin(worker.pause(true), remaining());
       const finished = this.running.size === 0 || (await settlesWithin(Promise.allSettled([...this.running]), remaining()));

@@ -117,10 +117,13 @@ export class RedisUnreachableError extends TroupeError {
   readonly url: string;
 
   constructor(url: string, problem: string, options: TroupeErrorOptions = {}) {
-    super(`Redis does not answer at ${url} (REDIS_URL): ${problem}. Start Redis there or fix REDIS_URL; unset it to use the embedded store and queue on this machine.`, {
-      ...options,
-      details: { url, ...options.details },
-    });
+    super(
+      `Redis does not answer at ${url} (REDIS_URL): ${problem}. Start Redis there or fix REDIS_URL; unset it to use the embedded store and queue on this machine.`,
+      {
+        ...options,
+        details: { url, ...options.details },
+      },
+    );
     this.url = url;
   }
 }

@@ -12,7 +12,13 @@ import { RedisUnreachableError } from './queue-errors.js';
 export async function checkRedis(url: string, options: { timeoutMs?: number } = {}): Promise<void> {
   const masked = maskRedisUrl(url);
   const timeoutMs = options.timeoutMs ?? 5000;
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   let lastError: Error | undefined;
   client.on('error', (error: Error) => (lastError = error));
   const attempt = (async () => {
@@ -52,7 +58,13 @@ export interface RedisWatchOptions {
 export function watchRedis(url: string, options: RedisWatchOptions): { stop(): void } {
   const lostAfterMs = options.lostAfterMs ?? 60_000;
   const intervalMs = options.intervalMs ?? 1000;
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: intervalMs * 2, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => intervalMs });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: intervalMs * 2,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => intervalMs,
+  });
   let lastError: Error | undefined;
   client.on('error', (error: Error) => (lastError = error));
   let downSince: number | undefined;

@@ -85,7 +85,10 @@ async function breakStale(lockPath: string, stale: LockRecord, staleMs: number):
     if (errorCode(error) !== 'EEXIST') throw error;
     // A breaker that died inside this short section leaves the guard behind; it is held for
     // milliseconds, so it is stale sooner than a lock.
-    const age = await stat(guard).then((info) => Date.now() - info.mtimeMs, () => 0);
+    const age = await stat(guard).then(
+      (info) => Date.now() - info.mtimeMs,
+      () => 0,
+    );
     if (age > Math.min(staleMs, 5000)) await unlink(guard).catch(ignoreMissing);
     else await sleep(2);
     return;

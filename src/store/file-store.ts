@@ -206,11 +206,13 @@ export class FileStore implements StateStore {
         this.#batches.delete(base);
         return this.#commit(base, batch);
       }).then(
-        (seqs) => batch.forEach((item, index) => item.resolve(seqs[index]!)),
+        (seqs) => {
+          for (const [index, item] of batch.entries()) item.resolve(seqs[index]!);
+        },
         (error: unknown) => {
           // What this process knows of the stream's keys may no longer match the log.
           this.#keyIndexes.delete(base);
-          batch.forEach((item) => item.reject(error));
+          for (const item of batch) item.reject(error);
         },
       );
     });
@@ -220,7 +222,10 @@ export class FileStore implements StateStore {
   async #commit(base: string, batch: PendingAppend[]): Promise<number[]> {
     const meta = await this.#readMeta(base);
     const log = logPath(base, meta.gen ?? 0);
-    const size = await stat(log).then((info) => info.size, (error: unknown) => (errorCode(error) === 'ENOENT' ? 0 : Promise.reject(error)));
+    const size = await stat(log).then(
+      (info) => info.size,
+      (error: unknown) => (errorCode(error) === 'ENOENT' ? 0 : Promise.reject(error)),
+    );
     if (size < meta.bytes) throw new StoreCorruptError(log, `the log has ${size} bytes but ${meta.bytes} were committed`);
     if (size > meta.bytes) await truncate(log, meta.bytes);
     const index = batch.some((item) => item.key !== undefined) ? await this.#keyIndex(base, meta) : undefined;
@@ -399,7 +404,13 @@ export class FileStore implements StateStore {
     const text = await readText(path);
     if (text === undefined) return { format: formatVersion, seq: 0, bytes: 0 };
     const meta = parseJsonText<Partial<StreamMeta>>(text, (problem) => new StoreCorruptError(path, problem));
-    if (meta.format !== formatVersion || typeof meta.seq !== 'number' || typeof meta.bytes !== 'number' || !['undefined', 'number'].includes(typeof meta.first) || !['undefined', 'number'].includes(typeof meta.gen))
+    if (
+      meta.format !== formatVersion ||
+      typeof meta.seq !== 'number' ||
+      typeof meta.bytes !== 'number' ||
+      !['undefined', 'number'].includes(typeof meta.first) ||
+      !['undefined', 'number'].includes(typeof meta.gen)
+    )
       throw new StoreCorruptError(path, `not a format ${formatVersion} stream meta file`);
     return meta as StreamMeta;
   }

@@ -1,7 +1,6 @@
 import { defaultRedisUrl, maskRedisUrl } from '../core/redis-url.js';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { JsonValue } from '../core/json.js';
 import { CorruptRecordError } from './errors/corrupt-record-error.js';
 import { StoreCorruptError } from './errors/store-corrupt-error.js';
@@ -23,7 +22,6 @@ import type {
   Updater,
 } from './state-store.js';
 import { updateWithRetry } from './update-with-retry.js';
-
 
 export interface RedisStoreOptions {
   /** Default `REDIS_URL`, else `redis://127.0.0.1:6379`. Ignored when `connection` is given. */
@@ -194,7 +192,10 @@ export class RedisStore implements StateStore {
     validateVersion('expectedVersion', options.expectedVersion);
     const ttl = options.ttlMs === undefined ? '' : String(validatePositiveLimit('ttlMs', options.ttlMs, 1));
     const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
-    const [written, version] = (await this.#eval(putScript, [key, this.#indexKey(collection), this.#expiryKey(collection)], [id, text, expected, ttl])) as [number, number];
+    const [written, version] = (await this.#eval(putScript, [key, this.#indexKey(collection), this.#expiryKey(collection)], [id, text, expected, ttl])) as [
+      number,
+      number,
+    ];
     if (!written) throw new VersionConflictError(collection, id, options.expectedVersion ?? 0, version);
     return { id, version, value };
   }
@@ -207,7 +208,10 @@ export class RedisStore implements StateStore {
     const key = this.#documentKey(collection, id);
     validateVersion('expectedVersion', options.expectedVersion);
     const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
-    const [accepted, version] = (await this.#eval(deleteScript, [key, this.#indexKey(collection), this.#expiryKey(collection)], [id, expected])) as [number, number];
+    const [accepted, version] = (await this.#eval(deleteScript, [key, this.#indexKey(collection), this.#expiryKey(collection)], [id, expected])) as [
+      number,
+      number,
+    ];
     if (!accepted) throw new VersionConflictError(collection, id, options.expectedVersion ?? 0, version);
     return version > 0;
   }
@@ -315,7 +319,12 @@ export class RedisStore implements StateStore {
       // Errors Redis answered with (wrong type, script errors) are not about reachability.
       if (error instanceof StoreUnavailableError || (error instanceof Error && error.name === 'ReplyError')) throw error;
       // ioredis's own words ("Reached the max retries per request limit…") do not say what happened.
-      const problem = error instanceof Error && error.name === 'MaxRetriesPerRequestError' ? `the connection was lost and did not come back after retrying (${this.#lastError?.message ?? 'no answer'})` : error instanceof Error ? error.message : String(error);
+      const problem =
+        error instanceof Error && error.name === 'MaxRetriesPerRequestError'
+          ? `the connection was lost and did not come back after retrying (${this.#lastError?.message ?? 'no answer'})`
+          : error instanceof Error
+            ? error.message
+            : String(error);
       throw new StoreUnavailableError(this.target, problem, { cause: error });
     }
   }
@@ -338,4 +347,3 @@ export class RedisStore implements StateStore {
     return this.#connecting;
   }
 }
-

@@ -32,7 +32,10 @@ export function validatePositiveLimit(what: string, value: number | undefined, f
 export function validateEntryKey(key: unknown): string | undefined {
   if (key === undefined) return undefined;
   if (typeof key !== 'string' || key.length === 0 || key.length > 300)
-    throw new ConfigurationError(`an entry key must be a string of 1–300 characters, got ${typeof key === 'string' ? `${key.length} characters` : String(key)}.`, { field: 'key' });
+    throw new ConfigurationError(
+      `an entry key must be a string of 1–300 characters, got ${typeof key === 'string' ? `${key.length} characters` : String(key)}.`,
+      { field: 'key' },
+    );
   return key;
 }
 
@@ -68,7 +71,7 @@ function assertJson(what: string, value: unknown, path: string, ancestors: Set<o
   if (ancestors.has(value)) throw new NotJsonError(what, path, 'the value refers to itself (a cycle)');
   ancestors.add(value);
   if (Array.isArray(value)) {
-    value.forEach((item, index) => assertJson(what, item, `${path}[${index}]`, ancestors));
+    for (const [index, item] of value.entries()) assertJson(what, item, `${path}[${index}]`, ancestors);
   } else {
     const prototype = Object.getPrototypeOf(value) as unknown;
     if (prototype !== Object.prototype && prototype !== null) {

@@ -29,8 +29,7 @@ export async function updateWithRetry<T extends JsonValue>(
         return await store.put<T>(collection, id, next, { expectedVersion });
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
-        if (attempt >= maxAttempts)
-          throw new VersionConflictError(collection, id, expectedVersion, error.actualVersion, { attempts: attempt, cause: error });
+        if (attempt >= maxAttempts) throw new VersionConflictError(collection, id, expectedVersion, error.actualVersion, { attempts: attempt, cause: error });
         await sleep(Math.random() * Math.min(100, 2 ** attempt));
       }
     }

@@ -62,10 +62,7 @@ const toolName = /^[a-zA-Z0-9_-]{1,64}$/;
  */
 export function defineTool<Input, Output>(definition: ToolDefinition<Input, Output>): Tool<Input, Output> {
   if (!toolName.test(definition.name)) {
-    throw new ConfigurationError(
-      `Tool name "${definition.name}" is not allowed: use 1 to 64 letters, digits, "_" or "-".`,
-      { field: 'name' },
-    );
+    throw new ConfigurationError(`Tool name "${definition.name}" is not allowed: use 1 to 64 letters, digits, "_" or "-".`, { field: 'name' });
   }
   if (!definition.description.trim()) {
     throw new ConfigurationError(`Tool "${definition.name}" needs a description: the model chooses tools by it.`, {

@@ -41,7 +41,9 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
     const available = tools.names.join(', ') || 'none';
     // Recorded, not only answered: a model asking for a tool it was not given (perhaps told to
     // by a page it read) is worth seeing in the trace.
-    reportInvalid(execution, call, 'tool-input', [{ path: [], message: `no tool "${call.name}" is available here (available: ${available})`, code: 'unknown_tool' }]);
+    reportInvalid(execution, call, 'tool-input', [
+      { path: [], message: `no tool "${call.name}" is available here (available: ${available})`, code: 'unknown_tool' },
+    ]);
     return errorResult(call, `Unknown tool "${call.name}". Available tools: ${available}.`);
   }
   if (call.invalidInput) {
@@ -67,7 +69,18 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
   if (effectKey) {
     const recorded = await execution.effects!.outbox.get(effectKey);
     if (recorded) {
-      trace?.({ type: 'tool-call-end', at: clock.now(), runId: execution.runId, ...agentOf(execution), callId: call.id, tool: tool.name, durationMs: 0, isError: recorded.isError === true, output: cut(recorded.output), replayed: true });
+      trace?.({
+        type: 'tool-call-end',
+        at: clock.now(),
+        runId: execution.runId,
+        ...agentOf(execution),
+        callId: call.id,
+        tool: tool.name,
+        durationMs: 0,
+        isError: recorded.isError === true,
+        output: cut(recorded.output),
+        replayed: true,
+      });
       return { type: 'tool-result', callId: call.id, name: call.name, output: recorded.output, ...(recorded.isError ? { isError: true } : {}) };
     }
   }
@@ -81,7 +94,13 @@ export async function executeToolCall(call: ToolCallPart, tools: ToolSet, execut
   if (trace) trace({ type: 'tool-call-start', at: startedAt, runId: execution.runId, ...agentOf(execution), callId: call.id, tool: tool.name, input });
   const result = await runTool(tool, call, input, execution, effectKey);
   // Recorded the moment it ends, errors too: a repeated conversation must see what the first one saw.
-  if (effectKey) await execution.effects!.outbox.record(effectKey, { tool: tool.name, output: result.output, ...(result.isError ? { isError: true } : {}), at: clock.now() });
+  if (effectKey)
+    await execution.effects!.outbox.record(effectKey, {
+      tool: tool.name,
+      output: result.output,
+      ...(result.isError ? { isError: true } : {}),
+      at: clock.now(),
+    });
   if (trace) {
     const endedAt = clock.now();
     trace({
@@ -108,7 +127,10 @@ function cut(output: string): string {
 
 async function runTool(tool: Tool, call: ToolCallPart, input: unknown, execution: ToolExecution, idempotencyKey: string | undefined): Promise<ToolResultPart> {
   try {
-    const output = tool.timeoutMs || execution.signal ? await runCancellable(tool, call, input, execution, idempotencyKey) : await tool.run(input, contextFor(call, execution, neverAborted, idempotencyKey));
+    const output =
+      tool.timeoutMs || execution.signal
+        ? await runCancellable(tool, call, input, execution, idempotencyKey)
+        : await tool.run(input, contextFor(call, execution, neverAborted, idempotencyKey));
     if (tool.output) {
       const checked = tool.output.safeParse(output);
       if (!checked.success) {
@@ -173,12 +195,7 @@ async function askApproval(tool: Tool, call: ToolCallPart, input: unknown, execu
   return `The call to "${tool.name}" was rejected${by}${decision.note ? `: ${decision.note}` : '.'} Do not retry it unchanged.`;
 }
 
-function reportInvalid(
-  execution: ToolExecution,
-  call: ToolCallPart,
-  target: 'tool-input' | 'tool-output',
-  issues: readonly ValidationIssue[],
-): void {
+function reportInvalid(execution: ToolExecution, call: ToolCallPart, target: 'tool-input' | 'tool-output', issues: readonly ValidationIssue[]): void {
   if (!execution.trace) return;
   execution.trace({
     type: 'validation-failure',

@@ -96,8 +96,7 @@ export function mcpToolToTool(info: McpToolInfo, settings: McpToolSettings, call
   }
   const { $schema: _dialect, ...inputSchema } = info.inputSchema;
   const { schema, converted } = inputValidator(info.inputSchema);
-  const description =
-    info.description?.trim() || info.title || info.annotations?.title || `Tool "${info.name}" of the MCP server "${settings.server}".`;
+  const description = info.description?.trim() || info.title || info.annotations?.title || `Tool "${info.name}" of the MCP server "${settings.server}".`;
   return Object.freeze({
     name,
     description,

@@ -192,10 +192,7 @@ async function listAllTools(client: Client, requestOptions: { timeout: number })
 function selectTools(options: McpServerOptions, listed: McpToolInfo[]): McpToolInfo[] {
   const names = new Set(listed.map((tool) => tool.name));
   const unknown = (field: string, name: string) =>
-    new ConfigurationError(
-      `MCP server "${options.name}" has no tool named "${name}". Its tools: ${[...names].join(', ') || 'none'}.`,
-      { field },
-    );
+    new ConfigurationError(`MCP server "${options.name}" has no tool named "${name}". Its tools: ${[...names].join(', ') || 'none'}.`, { field });
   const { include } = options;
   if (Array.isArray(include)) for (const name of include) if (!names.has(name)) throw unknown('include', name);
   for (const field of ['sideEffects', 'needsApproval'] as const) {
@@ -208,10 +205,7 @@ function selectTools(options: McpServerOptions, listed: McpToolInfo[]): McpToolI
   return listed.filter((tool) => wanted.has(tool.name));
 }
 
-function perTool<Value extends string | boolean>(
-  setting: Value | Readonly<Record<string, Value>> | undefined,
-  name: string,
-): Value | undefined {
+function perTool<Value extends string | boolean>(setting: Value | Readonly<Record<string, Value>> | undefined, name: string): Value | undefined {
   if (setting === undefined || typeof setting !== 'object') return setting;
   return Object.hasOwn(setting, name) ? setting[name] : undefined;
 }
@@ -269,7 +263,9 @@ function safeUrl(url: string | URL): string {
     const parsed = new URL(url);
     return `${parsed.origin}${parsed.pathname}`;
   } catch {
-    return String(url).replace(/[?#].*$/, '').replace(/\/\/[^/@]*@/, '//');
+    return String(url)
+      .replace(/[?#].*$/, '')
+      .replace(/\/\/[^/@]*@/, '//');
   }
 }
 

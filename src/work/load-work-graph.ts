@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { Environment } from '../observe/redact-secrets.js';
@@ -20,12 +20,16 @@ export type WorkGraphModuleExport =
  * `crews/website/graph.js`, or its compiled copy under `dist/`).
  */
 export async function loadWorkGraph(nameOrPath: string, env: Environment = process.env): Promise<WorkGraphSpec> {
-  const candidates = /\.[cm]?js$/.test(nameOrPath) ? [resolve(nameOrPath)] : [resolve('crews', nameOrPath, 'graph.js'), resolve('dist', 'crews', nameOrPath, 'graph.js')];
+  const candidates = /\.[cm]?js$/.test(nameOrPath)
+    ? [resolve(nameOrPath)]
+    : [resolve('crews', nameOrPath, 'graph.js'), resolve('dist', 'crews', nameOrPath, 'graph.js')];
   const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new ConfigurationError(`no work graph module "${nameOrPath}": looked for ${candidates.join(', ')} (build with npm run build)`, { field: '--graph' });
+  if (!found)
+    throw new ConfigurationError(`no work graph module "${nameOrPath}": looked for ${candidates.join(', ')} (build with npm run build)`, { field: '--graph' });
   const module = (await import(pathToFileURL(found).href)) as { default?: WorkGraphModuleExport; graph?: WorkGraphModuleExport };
   const exported = module.default ?? module.graph;
-  if (exported === undefined) throw new ConfigurationError(`${found} must export a work graph (default or "graph"): a definition or a function returning one`, { file: found });
+  if (exported === undefined)
+    throw new ConfigurationError(`${found} must export a work graph (default or "graph"): a definition or a function returning one`, { file: found });
   const value = typeof exported === 'function' ? await exported(env) : exported;
   return isWorkGraphSpec(value) ? value : defineWorkGraph(value);
 }

@@ -9,7 +9,10 @@ import type { ConversationTurn, ItemDecision, ItemNotification, WorkItem } from 
 const exits = {
   update_item: {
     description: "Replace your item's content. Give the whole new content, not a patch, and a one-line summary of the change.",
-    output: z.object({ content: z.string().describe("the item's whole new content"), summary: z.string().min(1).describe('what changed and why, in one line') }),
+    output: z.object({
+      content: z.string().describe("the item's whole new content"),
+      summary: z.string().min(1).describe('what changed and why, in one line'),
+    }),
   },
   no_change: {
     description: 'Leave your item as it is, and say why (for a question from a person: your answer).',
@@ -27,11 +30,17 @@ export type TaskAgent = Agent<ExitResult<typeof exits>>;
 export function taskAgent(graphName: string, item: WorkItemDefinition, dependsOn: readonly string[], model: string | ModelClient | undefined): TaskAgent {
   const duty =
     `You own the work item "${item.id}"${item.description ? ` (${item.description})` : ''} in the work graph "${graphName}". ` +
-    (dependsOn.length > 0 ? `It depends on: ${dependsOn.join(', ')}. When one of them changes you are told, and you decide whether your item must change to stay consistent with it. ` : '') +
+    (dependsOn.length > 0
+      ? `It depends on: ${dependsOn.join(', ')}. When one of them changes you are told, and you decide whether your item must change to stay consistent with it. `
+      : '') +
     'A person may also ask you for a change or a question about your item. Change only your own item; the owners of the other items decide about theirs.';
   const persona = item.instructions
     ? { instructions: `${item.instructions.trim()}\n\n${duty}` }
-    : { role: item.role ?? `the owner of ${item.id}`, ...(item.goal ? { goal: item.goal } : {}), backstory: [item.backstory, duty].filter(Boolean).join('\n\n') };
+    : {
+        role: item.role ?? `the owner of ${item.id}`,
+        ...(item.goal ? { goal: item.goal } : {}),
+        backstory: [item.backstory, duty].filter(Boolean).join('\n\n'),
+      };
   return agentWithExits({
     name: agentName(item.id),
     description: item.description ?? `owns ${item.id}`,
@@ -81,11 +90,19 @@ export function historyOf(turns: readonly ConversationTurn[], keep: number): Mes
 }
 
 /** Runs the agent on a prompt and turns its exit into a decision; a run that stops without one decides nothing. */
-export async function decide(agent: TaskAgent, prompt: string, history: Message[], options: AgentRunOptions): Promise<{ decision: ItemDecision; messages: Message[] }> {
+export async function decide(
+  agent: TaskAgent,
+  prompt: string,
+  history: Message[],
+  options: AgentRunOptions,
+): Promise<{ decision: ItemDecision; messages: Message[] }> {
   const result = await agent.run(prompt, { ...options, history });
   const messages = result.transcript.slice(history.length);
   if (result.status !== 'finished') return { decision: { kind: 'no-change', reason: `the agent stopped without deciding: ${result.stop.reason}` }, messages };
   const output = result.output;
-  const decision: ItemDecision = output.exit === 'update_item' ? { kind: 'update', content: output.value.content, summary: output.value.summary } : { kind: 'no-change', reason: output.value.reason };
+  const decision: ItemDecision =
+    output.exit === 'update_item'
+      ? { kind: 'update', content: output.value.content, summary: output.value.summary }
+      : { kind: 'no-change', reason: output.value.reason };
   return { decision, messages };
 }

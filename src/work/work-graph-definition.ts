@@ -105,7 +105,9 @@ export function defineWorkGraph(definition: WorkGraphDefinition): WorkGraphSpec 
   const items = new Map<string, WorkItemDefinition>();
   for (const [index, item] of definition.items.entries()) {
     if (!itemIdPattern.test(item.id ?? '')) {
-      throw new ConfigurationError(`"${item.id}" is not an item id: use 1–40 letters, digits, '_', '.' or '-', starting with a letter or digit.`, { field: `items[${index}].id` });
+      throw new ConfigurationError(`"${item.id}" is not an item id: use 1–40 letters, digits, '_', '.' or '-', starting with a letter or digit.`, {
+        field: `items[${index}].id`,
+      });
     }
     if (items.has(item.id)) throw new ConfigurationError(`item "${item.id}" is defined twice.`, { field: `items[${index}].id` });
     items.set(item.id, item);
@@ -125,14 +127,18 @@ export function defineWorkGraph(definition: WorkGraphDefinition): WorkGraphSpec 
   if (cycles.length > 0 && !allow) throw new DependencyCycleError(definition.name, cycles);
   const limits = definition.limits ?? {};
   for (const [field, value] of Object.entries(limits)) {
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new ConfigurationError(`limits.${field} must be a whole number of at least 1, not ${value}.`, { field: `limits.${field}` });
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      throw new ConfigurationError(`limits.${field} must be a whole number of at least 1, not ${value}.`, { field: `limits.${field}` });
   }
   const conversationTurns = definition.conversationTurns ?? 12;
-  if (!Number.isInteger(conversationTurns) || conversationTurns < 0) throw new ConfigurationError('conversationTurns must be a whole number of at least 0.', { field: 'conversationTurns' });
+  if (!Number.isInteger(conversationTurns) || conversationTurns < 0)
+    throw new ConfigurationError('conversationTurns must be a whole number of at least 0.', { field: 'conversationTurns' });
   const retention = { ...defaultRetention, ...definition.retention };
   for (const [field, value] of Object.entries(definition.retention ?? {})) {
-    if (!(field in defaultRetention)) throw new ConfigurationError(`retention.${field} is not a retention setting: use outcomesMs or events.`, { field: `retention.${field}` });
-    if (!Number.isSafeInteger(value) || value < 1) throw new ConfigurationError(`retention.${field} must be a whole number of at least 1, not ${value}.`, { field: `retention.${field}` });
+    if (!(field in defaultRetention))
+      throw new ConfigurationError(`retention.${field} is not a retention setting: use outcomesMs or events.`, { field: `retention.${field}` });
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new ConfigurationError(`retention.${field} must be a whole number of at least 1, not ${value}.`, { field: `retention.${field}` });
   }
   return {
     name: definition.name,

@@ -149,9 +149,26 @@ export class WorkGraph {
     for (let round = 1; ; round++) {
       const { item } = await this.#read(id);
       const basis = change.expectedVersion ?? item.version;
-      const written = await this.#items.write(id, basis, { changeId, content: change.content, summary: change.summary, changedBy: 'code', origin: changeId, countsTowardBudget: false });
+      const written = await this.#items.write(id, basis, {
+        changeId,
+        content: change.content,
+        summary: change.summary,
+        changedBy: 'code',
+        origin: changeId,
+        countsTowardBudget: false,
+      });
       if (written.applied) {
-        await this.#emit({ type: 'item-change', item: id, version: written.item.version, summary: change.summary, changedBy: 'code', changeId, origin: changeId, depth: 0, at: this.#clock.now() });
+        await this.#emit({
+          type: 'item-change',
+          item: id,
+          version: written.item.version,
+          summary: change.summary,
+          changedBy: 'code',
+          changeId,
+          origin: changeId,
+          depth: 0,
+          at: this.#clock.now(),
+        });
         await this.#notifyDependents(written.item, written.previous.content, { depth: 0, origin: changeId });
         return written.item;
       }
@@ -170,19 +187,50 @@ export class WorkGraph {
     for (let round = 1; round <= maxRounds; round++) {
       const { item } = await this.#read(id);
       const turns = await this.#items.turns(id);
-      const { decision, messages } = await decide(agent, chatPrompt(message, item), historyOf(turns, this.spec.conversationTurns), this.#runOptions(`chat.${chatId}`));
+      const { decision, messages } = await decide(
+        agent,
+        chatPrompt(message, item),
+        historyOf(turns, this.spec.conversationTurns),
+        this.#runOptions(`chat.${chatId}`),
+      );
       const turn: ConversationTurn = { id: chatId, basisVersion: item.version, messages, decision };
       if (decision.kind === 'no-change') {
         await this.#items.addTurn(id, turn, this.spec.conversationTurns);
         await this.#emit({ type: 'chat', item: id, chatId, message, answer: decision.reason, changed: false, version: item.version, at: this.#clock.now() });
         return { answer: decision.reason, changed: false, item, notified: [] };
       }
-      const written = await this.#items.write(id, item.version, { changeId: chatId, content: decision.content, summary: decision.summary, changedBy: 'chat', origin: chatId, countsTowardBudget: false });
+      const written = await this.#items.write(id, item.version, {
+        changeId: chatId,
+        content: decision.content,
+        summary: decision.summary,
+        changedBy: 'chat',
+        origin: chatId,
+        countsTowardBudget: false,
+      });
       if (!written.applied) continue; // The item changed while the agent thought: ask again with the new content.
       await this.#items.addTurn(id, turn, this.spec.conversationTurns);
-      await this.#emit({ type: 'item-change', item: id, version: written.item.version, summary: decision.summary, changedBy: 'chat', changeId: chatId, origin: chatId, depth: 0, at: this.#clock.now() });
+      await this.#emit({
+        type: 'item-change',
+        item: id,
+        version: written.item.version,
+        summary: decision.summary,
+        changedBy: 'chat',
+        changeId: chatId,
+        origin: chatId,
+        depth: 0,
+        at: this.#clock.now(),
+      });
       const { notified } = await this.#notifyDependents(written.item, written.previous.content, { depth: 0, origin: chatId });
-      await this.#emit({ type: 'chat', item: id, chatId, message, answer: decision.summary, changed: true, version: written.item.version, at: this.#clock.now() });
+      await this.#emit({
+        type: 'chat',
+        item: id,
+        chatId,
+        message,
+        answer: decision.summary,
+        changed: true,
+        version: written.item.version,
+        at: this.#clock.now(),
+      });
       return { answer: decision.summary, changed: true, item: written.item, notified };
     }
     throw new WorkItemContentionError(this.name, id, maxRounds);
@@ -241,7 +289,8 @@ export class WorkGraph {
     try {
       await this.queue.waitUntilIdle(options);
     } catch (error) {
-      if (error instanceof QueueIdleTimeoutError) throw new GraphNotQuietError(this.name, options.timeoutMs ?? 30_000, { cause: error, details: error.details });
+      if (error instanceof QueueIdleTimeoutError)
+        throw new GraphNotQuietError(this.name, options.timeoutMs ?? 30_000, { cause: error, details: error.details });
       throw error;
     }
   }
@@ -282,7 +331,8 @@ export class WorkGraph {
         return void (await this.#record(notification, { outcome: 'bounded', bound: 'update-budget', note, notified: [], notNotified: [] }));
       }
       const decision = await this.#decide(notification, item);
-      if (decision.kind === 'no-change') return void (await this.#record(notification, { outcome: 'no-change', note: decision.reason, notified: [], notNotified: [] }));
+      if (decision.kind === 'no-change')
+        return void (await this.#record(notification, { outcome: 'no-change', note: decision.reason, notified: [], notNotified: [] }));
       const written = await this.#items.write(id, item.version, {
         changeId: notification.id,
         content: decision.content,
@@ -292,7 +342,17 @@ export class WorkGraph {
         countsTowardBudget: true,
       });
       if (written.applied) {
-        await this.#emit({ type: 'item-change', item: id, version: written.item.version, summary: decision.summary, changedBy: 'notification', changeId: notification.id, origin: notification.origin, depth: notification.depth, at: this.#clock.now() });
+        await this.#emit({
+          type: 'item-change',
+          item: id,
+          version: written.item.version,
+          summary: decision.summary,
+          changedBy: 'notification',
+          changeId: notification.id,
+          origin: notification.origin,
+          depth: notification.depth,
+          at: this.#clock.now(),
+        });
         const sent = await this.#notifyDependents(written.item, written.previous.content, notification);
         return void (await this.#record(notification, { outcome: 'updated', version: written.item.version, note: decision.summary, ...sent }));
       }
@@ -309,9 +369,24 @@ export class WorkGraph {
   async #recovered(notification: ItemNotification, item: WorkItem, version: number): Promise<void> {
     // Its event too, in case the earlier run died before appending it (the key keeps it single).
     const summary = item.version === version ? item.summary : 'applied (recovered after a retry)';
-    await this.#emit({ type: 'item-change', item: item.id, version, summary, changedBy: 'notification', changeId: notification.id, origin: notification.origin, depth: notification.depth, at: this.#clock.now() });
+    await this.#emit({
+      type: 'item-change',
+      item: item.id,
+      version,
+      summary,
+      changedBy: 'notification',
+      changeId: notification.id,
+      origin: notification.origin,
+      depth: notification.depth,
+      at: this.#clock.now(),
+    });
     const sent = item.version === version ? await this.#notifyDependents(item, undefined, notification) : { notified: [], notNotified: [] };
-    await this.#record(notification, { outcome: 'updated', version, note: `${item.version === version ? item.summary : 'applied'} (recovered after a retry)`, ...sent });
+    await this.#record(notification, {
+      outcome: 'updated',
+      version,
+      note: `${item.version === version ? item.summary : 'applied'} (recovered after a retry)`,
+      ...sent,
+    });
   }
 
   /** The item's `react` code first; otherwise its agent, whose decision is kept in its conversation so a retry reuses it. */
@@ -323,20 +398,39 @@ export class WorkGraph {
     const earlier = turns.find((turn) => turn.id === notification.id && turn.basisVersion === item.version);
     if (earlier) return earlier.decision;
     const history = historyOf(turns, this.spec.conversationTurns);
-    const { decision, messages } = await decide(this.#agent(item.id), notificationPrompt(notification, item), history, this.#runOptions(`notification.${notification.id}`));
+    const { decision, messages } = await decide(
+      this.#agent(item.id),
+      notificationPrompt(notification, item),
+      history,
+      this.#runOptions(`notification.${notification.id}`),
+    );
     const kept = await this.#items.addTurn(item.id, { id: notification.id, basisVersion: item.version, messages, decision }, this.spec.conversationTurns);
     return kept.decision;
   }
 
   /** Enqueues one notification per dependent (de-duplicated by job id), or records that the depth bound stopped it. */
-  async #notifyDependents(item: WorkItem, previousContent: string | undefined, cause: { depth: number; origin: string }): Promise<{ notified: string[]; notNotified: string[] }> {
+  async #notifyDependents(
+    item: WorkItem,
+    previousContent: string | undefined,
+    cause: { depth: number; origin: string },
+  ): Promise<{ notified: string[]; notNotified: string[] }> {
     const dependents = this.spec.dependents.get(item.id) ?? [];
     if (dependents.length === 0) return { notified: [], notNotified: [] };
     const depth = cause.depth + 1;
     if (depth > this.spec.limits.maxDepth) {
       const at = this.#clock.now();
       for (const dependent of dependents) {
-        await this.#emit({ type: 'notification-bounded', item: dependent, source: item.id, sourceVersion: item.version, depth, bound: 'depth', maxDepth: this.spec.limits.maxDepth, origin: cause.origin, at });
+        await this.#emit({
+          type: 'notification-bounded',
+          item: dependent,
+          source: item.id,
+          sourceVersion: item.version,
+          depth,
+          bound: 'depth',
+          maxDepth: this.spec.limits.maxDepth,
+          origin: cause.origin,
+          at,
+        });
       }
       return { notified: [], notNotified: [...dependents] };
     }
@@ -354,13 +448,24 @@ export class WorkGraph {
           depth,
           origin: cause.origin,
         };
-        return this.queue.add(notifyJob, notification as unknown as JsonValue, { jobId: notification.id, attempts: this.#attempts, backoff: { type: 'exponential', delayMs: 200 } });
+        return this.queue.add(notifyJob, notification as unknown as JsonValue, {
+          jobId: notification.id,
+          attempts: this.#attempts,
+          backoff: { type: 'exponential', delayMs: 200 },
+        });
       }),
     );
     return { notified: [...dependents], notNotified: [] };
   }
 
-  async #record(notification: ItemNotification, result: Pick<NotificationOutcome, 'note' | 'notified' | 'notNotified'> & { outcome: NotificationOutcome['outcome']; version?: number; bound?: 'update-budget' }): Promise<void> {
+  async #record(
+    notification: ItemNotification,
+    result: Pick<NotificationOutcome, 'note' | 'notified' | 'notNotified'> & {
+      outcome: NotificationOutcome['outcome'];
+      version?: number;
+      bound?: 'update-budget';
+    },
+  ): Promise<void> {
     const { id, item, source, sourceVersion, depth, origin } = notification;
     const outcome: NotificationOutcome = { id, item, source, sourceVersion, depth, origin, ...result, at: this.#clock.now() };
     // The event first, the document second. The document is what a job delivered again checks
@@ -440,7 +545,15 @@ function eventKey(event: WorkEvent): string {
 
 function parseNotification(data: JsonValue): ItemNotification {
   const value = data as Partial<ItemNotification> | null;
-  if (!value || typeof value !== 'object' || typeof value.id !== 'string' || typeof value.item !== 'string' || typeof value.source !== 'string' || typeof value.depth !== 'number' || typeof value.origin !== 'string') {
+  if (
+    !value ||
+    typeof value !== 'object' ||
+    typeof value.id !== 'string' ||
+    typeof value.item !== 'string' ||
+    typeof value.source !== 'string' ||
+    typeof value.depth !== 'number' ||
+    typeof value.origin !== 'string'
+  ) {
     throw new UnrecoverableJobError(`A work-graph job holds no notification: ${JSON.stringify(data).slice(0, 200)}`);
   }
   return value as ItemNotification;

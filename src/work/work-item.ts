@@ -103,7 +103,15 @@ export class WorkItemStore {
 
   /** Creates the item unless it exists; returns whether it was created. Safe to run from every process. */
   async create(id: string, content: string): Promise<boolean> {
-    const document: ItemDocument = { schema: workItemSchemaVersion, content, summary: 'created', changedBy: 'seed', updatedAt: this.clock.now(), changes: [], origins: [] };
+    const document: ItemDocument = {
+      schema: workItemSchemaVersion,
+      content,
+      summary: 'created',
+      changedBy: 'seed',
+      updatedAt: this.clock.now(),
+      changes: [],
+      origins: [],
+    };
     try {
       await this.store.put(this.itemsCollection, id, document as ItemDocument & JsonValue, { expectedVersion: 0 });
       return true;
@@ -238,9 +246,29 @@ export interface NotificationOutcome {
 
 /** The graph's event stream, for people and the dashboard: what flowed where. */
 export type WorkEvent =
-  | { type: 'item-change'; item: string; version: number; summary: string; changedBy: ChangeSource; changeId: string; origin: string; depth: number; at: number }
+  | {
+      type: 'item-change';
+      item: string;
+      version: number;
+      summary: string;
+      changedBy: ChangeSource;
+      changeId: string;
+      origin: string;
+      depth: number;
+      at: number;
+    }
   | ({ type: 'notification-outcome' } & NotificationOutcome)
-  | { type: 'notification-bounded'; item: string; source: string; sourceVersion: number; depth: number; bound: 'depth'; maxDepth: number; origin: string; at: number }
+  | {
+      type: 'notification-bounded';
+      item: string;
+      source: string;
+      sourceVersion: number;
+      depth: number;
+      bound: 'depth';
+      maxDepth: number;
+      origin: string;
+      at: number;
+    }
   | { type: 'chat'; item: string; chatId: string; message: string; answer: string; changed: boolean; version: number; at: number };
 
 function toItem(id: string, version: number, document: ItemDocument): WorkItem {

@@ -24,7 +24,13 @@ const claimMark = Symbol('troupe.claim');
 
 /** Makes a claim. A code task may return one (to attach evidence) instead of a plain value. */
 export function claim(value: unknown, evidence: Evidence[] = [], extra: Partial<Omit<Claim, 'value' | 'evidence'>> = {}): Claim {
-  const made: Claim = { value, status: extra.status ?? 'proposed', evidence, ...(extra.model ? { model: extra.model } : {}), ...(extra.costUsd ? { costUsd: extra.costUsd } : {}) };
+  const made: Claim = {
+    value,
+    status: extra.status ?? 'proposed',
+    evidence,
+    ...(extra.model ? { model: extra.model } : {}),
+    ...(extra.costUsd ? { costUsd: extra.costUsd } : {}),
+  };
   Object.defineProperty(made, claimMark, { value: true });
   return made;
 }

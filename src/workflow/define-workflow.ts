@@ -75,7 +75,10 @@ export function defineWorkflow<Input>(options: WorkflowOptions<Input>): Workflow
   for (const [index, edge] of edges.entries()) {
     for (const end of ['from', 'to'] as const) {
       if (!tasks.has(edge[end])) {
-        throw new ConfigurationError(`edge ${edge.from} → ${edge.to} names unknown task "${edge[end]}" (tasks: ${[...tasks.keys()].join(', ')})`, where(`edges.${index}.${end}`));
+        throw new ConfigurationError(
+          `edge ${edge.from} → ${edge.to} names unknown task "${edge[end]}" (tasks: ${[...tasks.keys()].join(', ')})`,
+          where(`edges.${index}.${end}`),
+        );
       }
     }
     if (edge.loop && !(Number.isInteger(edge.loop.maxAttempts) && edge.loop.maxAttempts >= 1)) {
@@ -99,7 +102,10 @@ export function defineWorkflow<Input>(options: WorkflowOptions<Input>): Workflow
   const reachable = reach(start, outgoingOf);
   const unreachable = [...tasks.keys()].filter((name) => !reachable.has(name));
   if (unreachable.length > 0) {
-    throw new ConfigurationError(`task${unreachable.length > 1 ? 's' : ''} ${unreachable.map((n) => `"${n}"`).join(', ')} can never run: no edge leads there from "${start}"`, where('edges'));
+    throw new ConfigurationError(
+      `task${unreachable.length > 1 ? 's' : ''} ${unreachable.map((n) => `"${n}"`).join(', ')} can never run: no edge leads there from "${start}"`,
+      where('edges'),
+    );
   }
   if ((incomingOf.get(start) ?? []).length > 0) throw new ConfigurationError(`start task "${start}" has incoming edges`, where('start'));
   checkSchemas(options, tasks, incomingOf, start, where);
@@ -124,7 +130,13 @@ export function defineWorkflow<Input>(options: WorkflowOptions<Input>): Workflow
   };
 }
 
-function checkSchemas<Input>(options: WorkflowOptions<Input>, tasks: Map<string, WorkflowTask>, incoming: Map<string, Edge[]>, start: string, where: (field: string) => { field: string }): void {
+function checkSchemas<Input>(
+  options: WorkflowOptions<Input>,
+  tasks: Map<string, WorkflowTask>,
+  incoming: Map<string, Edge[]>,
+  start: string,
+  where: (field: string) => { field: string },
+): void {
   const problems = (from: z.ZodType, to: z.ZodType) => mismatches(jsonSchema(from, 'output'), jsonSchema(to, 'input'));
   const first = problems(options.input, tasks.get(start)!.input);
   if (first.length) throw new ConfigurationError(`the workflow input does not fit task "${start}": ${first.join('; ')}`, where('input'));
@@ -132,14 +144,25 @@ function checkSchemas<Input>(options: WorkflowOptions<Input>, tasks: Map<string,
     const target = tasks.get(to)!;
     if (edges.length === 1 && !edges[0]!.map) {
       const found = problems(tasks.get(edges[0]!.from)!.output, target.input);
-      if (found.length) throw new ConfigurationError(`the output of "${edges[0]!.from}" does not fit the input of "${to}": ${found.join('; ')}. Fix the schemas or give the edge a map`, where(`edges.${edges[0]!.from}->${to}`));
+      if (found.length)
+        throw new ConfigurationError(
+          `the output of "${edges[0]!.from}" does not fit the input of "${to}": ${found.join('; ')}. Fix the schemas or give the edge a map`,
+          where(`edges.${edges[0]!.from}->${to}`),
+        );
     }
     if (edges.length > 1 && edges.every((edge) => !edge.map)) {
       // A branch behind a route may not run, so its key is only promised when it always does.
       const always = alwaysReached(start, tasks, incoming);
       const promised = edges.filter((e) => !e.when && always.has(e.from)).map((e) => e.from);
-      const found = mismatches({ type: 'object', properties: Object.fromEntries(edges.map((e) => [e.from, jsonSchema(tasks.get(e.from)!.output, 'output')])), required: promised }, jsonSchema(target.input, 'input'));
-      if (found.length) throw new ConfigurationError(`task "${to}" joins ${edges.map((e) => `"${e.from}"`).join(', ')} and receives their outputs by task name, which its input does not fit: ${found.join('; ')}`, where(`edges.${to}`));
+      const found = mismatches(
+        { type: 'object', properties: Object.fromEntries(edges.map((e) => [e.from, jsonSchema(tasks.get(e.from)!.output, 'output')])), required: promised },
+        jsonSchema(target.input, 'input'),
+      );
+      if (found.length)
+        throw new ConfigurationError(
+          `task "${to}" joins ${edges.map((e) => `"${e.from}"`).join(', ')} and receives their outputs by task name, which its input does not fit: ${found.join('; ')}`,
+          where(`edges.${to}`),
+        );
     }
   }
 }
@@ -227,9 +250,10 @@ function findCycle(names: string[], outgoing: Map<string, Edge[]>): string[] | u
     state.set(name, 'done');
     return undefined;
   };
-  for (const name of names) if (!state.has(name)) {
-    const found = visit(name);
-    if (found) return found;
-  }
+  for (const name of names)
+    if (!state.has(name)) {
+      const found = visit(name);
+      if (found) return found;
+    }
   return undefined;
 }

@@ -59,6 +59,10 @@ function view(item: ItemRecord) {
   return {
     id: item.id,
     input: item.input,
-    outputs: Object.fromEntries(Object.entries(item.tasks).filter(([, task]) => task.status === 'done').map(([name, task]) => [name, task.output])),
+    outputs: Object.fromEntries(
+      Object.entries(item.tasks)
+        .filter(([, task]) => task.status === 'done')
+        .map(([name, task]) => [name, task.output]),
+    ),
   };
 }

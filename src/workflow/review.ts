@@ -6,7 +6,7 @@ import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
 import type { StateStore, StoredDocument } from '../store/state-store.js';
 import type { Evidence } from './claim.js';
-import { checkRecord, collections, readRecords, runStateVersion } from './run-state.js';
+import { checkRecord, collections, readRecords, type runStateVersion } from './run-state.js';
 
 /**
  * What a person is asked to decide. `approval`: a tool call needs approval before it runs.
@@ -76,9 +76,15 @@ const reviewShape = z.looseObject({
  * Reviews, filtered. Damaged review documents are left out and pushed to `corrupt` when it is
  * given, so one bad document does not hide the rest; without it the first one throws.
  */
-export async function listReviews(store: StateStore, filter: { status?: ReviewRequest['status']; runId?: string } = {}, corrupt?: CorruptRecordError[]): Promise<ReviewRequest[]> {
+export async function listReviews(
+  store: StateStore,
+  filter: { status?: ReviewRequest['status']; runId?: string } = {},
+  corrupt?: CorruptRecordError[],
+): Promise<ReviewRequest[]> {
   const all = await readRecords<ReviewRequest>(store, collections.reviews, reviewShape, corrupt ? { corrupt } : {});
-  return all.map((doc) => doc.value).filter((review) => (!filter.status || review.status === filter.status) && (!filter.runId || review.runId === filter.runId));
+  return all
+    .map((doc) => doc.value)
+    .filter((review) => (!filter.status || review.status === filter.status) && (!filter.runId || review.runId === filter.runId));
 }
 
 /** A review; a missing one is the user's mistake (exit 2), a damaged one a `CorruptRecordError` naming where it is. */
@@ -105,7 +111,12 @@ export async function decideReview(store: StateStore, id: string, decision: Revi
     const decided: ReviewRequest = {
       ...review,
       status: decision.approved ? 'approved' : 'rejected',
-      decision: { by: decision.by ?? process.env.USER ?? 'unknown', at: now, ...(decision.note ? { note: decision.note } : {}), ...(decision.value !== undefined ? { value: decision.value } : {}) },
+      decision: {
+        by: decision.by ?? process.env.USER ?? 'unknown',
+        at: now,
+        ...(decision.note ? { note: decision.note } : {}),
+        ...(decision.value !== undefined ? { value: decision.value } : {}),
+      },
     };
     try {
       await store.put(collections.reviews, id, decided as unknown as JsonValue, { expectedVersion: doc.version });

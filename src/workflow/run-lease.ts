@@ -29,10 +29,13 @@ export class RunLeaseHeldError extends TroupeError {
   readonly expiresAt: number;
 
   constructor(runId: string, lease: LeaseRecord, options: TroupeErrorOptions = {}) {
-    super(`run "${runId}" is being continued by ${lease.holder} (pid ${lease.pid} on ${lease.host}; its lease runs until ${new Date(lease.expiresAt).toISOString()} and is renewed while it works). Only one process continues a run: let it finish, or wait for it (troupe run --resume ${runId} --wait).`, {
-      ...options,
-      details: { runId, holder: lease.holder, expiresAt: lease.expiresAt, ...options.details },
-    });
+    super(
+      `run "${runId}" is being continued by ${lease.holder} (pid ${lease.pid} on ${lease.host}; its lease runs until ${new Date(lease.expiresAt).toISOString()} and is renewed while it works). Only one process continues a run: let it finish, or wait for it (troupe run --resume ${runId} --wait).`,
+      {
+        ...options,
+        details: { runId, holder: lease.holder, expiresAt: lease.expiresAt, ...options.details },
+      },
+    );
     this.runId = runId;
     this.holder = lease.holder;
     this.expiresAt = lease.expiresAt;
@@ -49,7 +52,10 @@ export class RunLeaseLostError extends TroupeError {
   readonly fault = 'system' as const;
 
   constructor(runId: string, problem: string, options: TroupeErrorOptions = {}) {
-    super(`this process lost the lease of run "${runId}": ${problem}. It stopped; the process that holds the lease now continues the run.`, { ...options, details: { runId, ...options.details } });
+    super(`this process lost the lease of run "${runId}": ${problem}. It stopped; the process that holds the lease now continues the run.`, {
+      ...options,
+      details: { runId, ...options.details },
+    });
   }
 }
 
@@ -154,7 +160,11 @@ export class RunLease {
     await this.#renewing?.catch(() => {});
     if (!this.#doc || this.#lost.signal.aborted) return;
     const current = this.#doc.value as unknown as LeaseRecord;
-    await this.store.put(leaseCollection, this.runId, { ...current, expiresAt: this.#clock.now(), released: true } as unknown as JsonValue, { expectedVersion: this.#doc.version }).catch(() => {});
+    await this.store
+      .put(leaseCollection, this.runId, { ...current, expiresAt: this.#clock.now(), released: true } as unknown as JsonValue, {
+        expectedVersion: this.#doc.version,
+      })
+      .catch(() => {});
     this.#doc = undefined;
   }
 
@@ -163,7 +173,14 @@ export class RunLease {
     const current = doc?.value as unknown as LeaseRecord | undefined;
     if (current && !current.released && current.expiresAt > this.#clock.now() && !holderIsDead(current)) throw new RunLeaseHeldError(this.runId, current);
     const now = this.#clock.now();
-    const next: LeaseRecord = { holder: this.holder, host: hostname(), pid: process.pid, token: (current?.token ?? 0) + 1, acquiredAt: now, expiresAt: now + this.#ttlMs };
+    const next: LeaseRecord = {
+      holder: this.holder,
+      host: hostname(),
+      pid: process.pid,
+      token: (current?.token ?? 0) + 1,
+      acquiredAt: now,
+      expiresAt: now + this.#ttlMs,
+    };
     try {
       this.#doc = await this.store.put(leaseCollection, this.runId, next as unknown as JsonValue, { expectedVersion: doc?.version ?? 0 });
       this.#validUntil = next.expiresAt;

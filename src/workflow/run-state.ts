@@ -129,7 +129,13 @@ const runShape = z.looseObject({
 /** The value of a stored record, checked against its shape; a mismatch is a `CorruptRecordError` naming where it is. */
 export function checkRecord<T>(store: StateStore, collection: string, doc: StoredDocument, shape: z.ZodType): T {
   const checked = shape.safeParse(doc.value);
-  if (!checked.success) throw new CorruptRecordError(collection, doc.id, `it does not have the shape of a ${collection} record (${formatIssues(checked.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })))})`, store.where(collection, doc.id));
+  if (!checked.success)
+    throw new CorruptRecordError(
+      collection,
+      doc.id,
+      `it does not have the shape of a ${collection} record (${formatIssues(checked.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })))})`,
+      store.where(collection, doc.id),
+    );
   return doc.value as unknown as T;
 }
 
@@ -138,7 +144,12 @@ export function checkRecord<T>(store: StateStore, collection: string, doc: Store
  * ones are left out and pushed to `corrupt` when it is given, so one bad record does not hide the
  * others; without it the first one throws (never a silent loss).
  */
-export async function readRecords<T>(store: StateStore, collection: string, shape: z.ZodType, options: { prefix?: string; corrupt?: CorruptRecordError[] } = {}): Promise<Array<{ value: T; version: number }>> {
+export async function readRecords<T>(
+  store: StateStore,
+  collection: string,
+  shape: z.ZodType,
+  options: { prefix?: string; corrupt?: CorruptRecordError[] } = {},
+): Promise<Array<{ value: T; version: number }>> {
   const out: Array<{ value: T; version: number }> = [];
   let after: string | undefined;
   for (;;) {

@@ -80,7 +80,13 @@ export async function runStep(env: StepEnvironment): Promise<StepOutcome> {
     if (claims.length > 1 && new Set(claims.map((c) => stableStringify(c.value))).size > 1) {
       const picked = policy.conflict?.authority?.(claims);
       if (!picked) {
-        return review('output', 'conflict.review', `the ${claims.length} answers of "${task.name}" disagree; choose or correct one`, chosen, claims.map((c) => `answer: ${JSON.stringify(c.value)}`));
+        return review(
+          'output',
+          'conflict.review',
+          `the ${claims.length} answers of "${task.name}" disagree; choose or correct one`,
+          chosen,
+          claims.map((c) => `answer: ${JSON.stringify(c.value)}`),
+        );
       }
       await env.note({ why: `the ${claims.length} answers disagreed; the authority rule chose one`, policy: 'conflict.authority', claim: claimOf(picked) });
       chosen = picked;
@@ -89,7 +95,13 @@ export async function runStep(env: StepEnvironment): Promise<StepOutcome> {
     const parsed = task.output.safeParse(chosen.value);
     if (!parsed.success) {
       const issues = parsed.error.issues.map(({ path, message, code }) => ({ path, message, code }));
-      await env.note({ why: `the output of "${task.name}" is invalid: ${formatIssues(issues)}`, policy: 'invalid-output', attempt: record.attempts, claim: claimOf(chosen), validation: issues });
+      await env.note({
+        why: `the output of "${task.name}" is invalid: ${formatIssues(issues)}`,
+        policy: 'invalid-output',
+        attempt: record.attempts,
+        claim: claimOf(chosen),
+        validation: issues,
+      });
       const next = await afterInvalid(issues, chosen);
       if (next) return next;
       continue;
@@ -105,7 +117,12 @@ export async function runStep(env: StepEnvironment): Promise<StepOutcome> {
     if (policy.checker) {
       const report = await policy.checker.check(output, env.input);
       if (!report.ok) {
-        await env.note({ why: `the checker rejected the output of "${task.name}": ${report.report}`, policy: 'checker.failed', attempt: record.attempts, claim: claimOf(chosen) });
+        await env.note({
+          why: `the checker rejected the output of "${task.name}": ${report.report}`,
+          policy: 'checker.failed',
+          attempt: record.attempts,
+          claim: claimOf(chosen),
+        });
         if (checkerCount < checkerRetries) {
           checkerCount++;
           record.feedback = `A check of your previous answer failed:\n${report.report}`;
@@ -120,7 +137,8 @@ export async function runStep(env: StepEnvironment): Promise<StepOutcome> {
       }
     }
 
-    if (policy.risk === 'high') return review('output', 'high-risk.checkpoint', `"${task.name}" is high-risk: approve its output before the item goes on`, chosen, []);
+    if (policy.risk === 'high')
+      return review('output', 'high-risk.checkpoint', `"${task.name}" is high-risk: approve its output before the item goes on`, chosen, []);
     return { kind: 'done', output, claim: chosen };
   }
 
@@ -138,7 +156,13 @@ export async function runStep(env: StepEnvironment): Promise<StepOutcome> {
       return undefined;
     }
     if (policy.invalidOutput?.then === 'fail') return { kind: 'failed', reason: `"${task.name}" gave no valid output: ${formatIssues(issues)}` };
-    return review('output', 'invalid-output.review', `"${task.name}" gave no valid output after ${record.attempts} attempts; correct it or reject the item`, claimed, issues.map((i) => formatIssues([i])));
+    return review(
+      'output',
+      'invalid-output.review',
+      `"${task.name}" gave no valid output after ${record.attempts} attempts; correct it or reject the item`,
+      claimed,
+      issues.map((i) => formatIssues([i])),
+    );
   }
 
   function review(kind: ReviewDraft['kind'], rule: string, what: string, claimed: Claim | undefined, findings: string[]): StepOutcome {
@@ -162,7 +186,14 @@ function reviewFromPause(error: AwaitingReviewError): ReviewDraft {
       tool: { name: tool, inputKey: approvalKey(input) },
     };
   }
-  return { kind: 'input', what: error.message, policy: 'human-step', evidence: [], findings: [], ...(details.input !== undefined ? { proposal: toJson(details.input) } : {}) };
+  return {
+    kind: 'input',
+    what: error.message,
+    policy: 'human-step',
+    evidence: [],
+    findings: [],
+    ...(details.input !== undefined ? { proposal: toJson(details.input) } : {}),
+  };
 }
 
 function claimOf(claimed: Claim): NonNullable<Transition['claim']> {

@@ -8,7 +8,7 @@ import type { ModelClient } from '../model/model-client.js';
 import { redactingTrace, type TraceSink } from '../observe/trace-event.js';
 import type { StateStore } from '../store/state-store.js';
 import { openStateStore } from '../store/open-state-store.js';
-import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
+import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
 import type { Approver } from '../tools/approval.js';
 import type { Claim } from './claim.js';
@@ -16,7 +16,23 @@ import type { Workflow } from './define-workflow.js';
 import { getReview, type ReviewRequest } from './review.js';
 import { approvalKey, runStep, type ReviewDraft, type StepOutcome } from './run-step.js';
 import { RunLease, type RunLeaseHeldError } from './run-lease.js';
-import { collections, finalStates, itemIdOf, itemKey, readItems, loadRun, runStateVersion, toJson, transitionsStream, type ItemRecord, type ItemState, type RunGraph, type RunRecord, type RunStatus, type Transition } from './run-state.js';
+import {
+  collections,
+  finalStates,
+  itemIdOf,
+  itemKey,
+  readItems,
+  loadRun,
+  runStateVersion,
+  toJson,
+  transitionsStream,
+  type ItemRecord,
+  type ItemState,
+  type RunGraph,
+  type RunRecord,
+  type RunStatus,
+  type Transition,
+} from './run-state.js';
 import { edgeInput, settle } from './item-graph.js';
 import { storeOutbox } from './store-outbox.js';
 import type { Outbox } from '../tools/outbox.js';
@@ -80,17 +96,36 @@ const lostItemState: ItemState = 'failed';
  * the workflow runs (streaming). Every state change is persisted before the next step, so a run
  * that crashes resumes with `resumeRun` from its last recorded step.
  */
-export async function runWorkflow<Input>(workflow: Workflow<Input>, items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>, options: RunWorkflowOptions = {}): Promise<RunSummary> {
+export async function runWorkflow<Input>(
+  workflow: Workflow<Input>,
+  items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>,
+  options: RunWorkflowOptions = {},
+): Promise<RunSummary> {
   const engine = new Engine(workflow, options);
   const clock = engine.clock;
-  if (await engine.store.get(collections.runs, engine.runId)) throw new ConfigurationError(`run "${engine.runId}" already exists; continue it with resumeRun (troupe run --resume ${engine.runId}) or pick a new run id`, { field: 'runId' });
+  if (await engine.store.get(collections.runs, engine.runId))
+    throw new ConfigurationError(
+      `run "${engine.runId}" already exists; continue it with resumeRun (troupe run --resume ${engine.runId}) or pick a new run id`,
+      { field: 'runId' },
+    );
   return engine.holding(async () => {
     let count = 0;
     const named = (item: WorkItemInput<Input>) => ({ id: item.id ?? `item-${++count}`, input: item.input });
     // A known list's ids go into the run record before any item document, so an item whose
     // document is lost later is reported, never silently missing from a "done" run.
     const known = Symbol.iterator in items ? [...(items as Iterable<WorkItemInput<Input>>)].map(named) : undefined;
-    const run: RunRecord = { schemaVersion: runStateVersion, id: engine.runId, workflow: workflow.name, graph: graphOf(workflow), status: 'running', startedAt: clock.now(), updatedAt: clock.now(), counts: {}, items: known?.map((item) => item.id) ?? [], ...(options.source ? { source: options.source } : {}) };
+    const run: RunRecord = {
+      schemaVersion: runStateVersion,
+      id: engine.runId,
+      workflow: workflow.name,
+      graph: graphOf(workflow),
+      status: 'running',
+      startedAt: clock.now(),
+      updatedAt: clock.now(),
+      counts: {},
+      items: known?.map((item) => item.id) ?? [],
+      ...(options.source ? { source: options.source } : {}),
+    };
     await engine.store.put(collections.runs, run.id, run as unknown as JsonValue, { expectedVersion: 0 });
     if (known) {
       // A known list is recorded whole before any work, so a crash loses none of it.
@@ -103,7 +138,11 @@ export async function runWorkflow<Input>(workflow: Workflow<Input>, items: Itera
         workflow.concurrency,
         async (item) => {
           const { id, input } = named(item);
-          await engine.store.update(collections.runs, engine.runId, (current) => ({ ...(current as object), items: [...((current as unknown as RunRecord).items ?? []), id] }) as JsonValue);
+          await engine.store.update(
+            collections.runs,
+            engine.runId,
+            (current) => ({ ...(current as object), items: [...((current as unknown as RunRecord).items ?? []), id] }) as JsonValue,
+          );
           await engine.process(await engine.receive(id, input));
         },
         engine.stop,
@@ -122,7 +161,8 @@ export async function resumeRun<Input>(workflow: Workflow<Input>, runId: string,
   const engine = new Engine(workflow, { ...options, runId });
   const run = await loadRun(engine.store, runId);
   if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: 'run' });
-  if (run.workflow !== workflow.name) throw new ConfigurationError(`run "${runId}" belongs to workflow "${run.workflow}", not "${workflow.name}"`, { field: 'run' });
+  if (run.workflow !== workflow.name)
+    throw new ConfigurationError(`run "${runId}" belongs to workflow "${run.workflow}", not "${workflow.name}"`, { field: 'run' });
   return engine.holding(async () => {
     const items = (await engine.load()).filter((item) => !finalStates.has(item.state));
     await pool(
@@ -214,7 +254,16 @@ class Engine {
   }
 
   async receive(id: string, input: unknown): Promise<ItemRecord> {
-    const item: ItemRecord = { schemaVersion: runStateVersion, runId: this.runId, id, input: toJson(input), state: 'received', tasks: {}, loops: {}, approvals: [] };
+    const item: ItemRecord = {
+      schemaVersion: runStateVersion,
+      runId: this.runId,
+      id,
+      input: toJson(input),
+      state: 'received',
+      tasks: {},
+      loops: {},
+      approvals: [],
+    };
     for (const name of this.workflow.tasks.keys()) item.tasks[name] = { status: 'pending', attempts: 0 };
     const parsed = this.workflow.input.safeParse(input);
     await this.save(item);
@@ -228,7 +277,12 @@ class Engine {
     for (const [name, record] of Object.entries(item.tasks)) {
       if (record.status !== 'running') continue;
       record.status = 'pending';
-      await this.transition(item, { to: item.state, task: name, policy: 'resume.rerun', why: `"${name}" was interrupted (the run stopped during it) and runs again` });
+      await this.transition(item, {
+        to: item.state,
+        task: name,
+        policy: 'resume.rerun',
+        why: `"${name}" was interrupted (the run stopped during it) and runs again`,
+      });
     }
   }
 
@@ -286,7 +340,8 @@ class Engine {
       await this.apply(item, name, outcome);
     }
     await this.save(item);
-    if (outcome.kind === 'done' && this.options.onTaskDone) await this.options.onTaskDone({ item: item.id, task: name, input, output: outcome.output, claim: outcome.claim });
+    if (outcome.kind === 'done' && this.options.onTaskDone)
+      await this.options.onTaskDone({ item: item.id, task: name, input, output: outcome.output, claim: outcome.claim });
   }
 
   /**
@@ -299,19 +354,36 @@ class Engine {
     const items: ItemSummary[] = (await readItems(this.store, this.runId, corrupt)).map(({ value: item }) => ({
       id: item.id,
       state: item.state,
-      outputs: Object.fromEntries(Object.entries(item.tasks).filter(([, task]) => task.status === 'done' && task.output !== undefined).map(([name, task]) => [name, task.output])),
+      outputs: Object.fromEntries(
+        Object.entries(item.tasks)
+          .filter(([, task]) => task.status === 'done' && task.output !== undefined)
+          .map(([name, task]) => [name, task.output]),
+      ),
       ...(item.reason ? { reason: item.reason } : {}),
       ...(item.review ? { review: item.review } : {}),
     }));
     for (const error of corrupt) this.#corrupt.set(itemIdOf(this.runId, error.id), error);
-    for (const [id, error] of this.#corrupt) if (!items.some((item) => item.id === id)) items.push({ id, state: lostItemState, outputs: {}, reason: error.message });
+    for (const [id, error] of this.#corrupt)
+      if (!items.some((item) => item.id === id)) items.push({ id, state: lostItemState, outputs: {}, reason: error.message });
     const run = await loadRun(this.store, this.runId);
     for (const id of run?.items ?? []) {
-      if (!items.some((item) => item.id === id)) items.push({ id, state: lostItemState, outputs: {}, reason: `the document of item "${id}" is missing from the store (${this.store.where(collections.items, itemKey(this.runId, id))}); its state is lost` });
+      if (!items.some((item) => item.id === id))
+        items.push({
+          id,
+          state: lostItemState,
+          outputs: {},
+          reason: `the document of item "${id}" is missing from the store (${this.store.where(collections.items, itemKey(this.runId, id))}); its state is lost`,
+        });
     }
     const counts: Partial<Record<ItemState, number>> = {};
     for (const item of items) counts[item.state] = (counts[item.state] ?? 0) + 1;
-    const status: RunStatus = counts['awaiting-review'] ? 'awaiting-review' : items.some((item) => !finalStates.has(item.state)) ? 'running' : counts.failed ? 'failed' : 'done';
+    const status: RunStatus = counts['awaiting-review']
+      ? 'awaiting-review'
+      : items.some((item) => !finalStates.has(item.state))
+        ? 'running'
+        : counts.failed
+          ? 'failed'
+          : 'done';
     this.lease.check();
     await this.store.update(collections.runs, this.runId, (current) => ({ ...(current as object), status, counts, updatedAt: this.clock.now() }) as JsonValue);
     return { runId: this.runId, workflow: this.workflow.name, status, counts, items };
@@ -354,7 +426,12 @@ class Engine {
         if (outcome.claim.model) record.model = outcome.claim.model;
         delete record.feedback;
         delete record.previous;
-        const claim = { value: record.output, status: outcome.claim.status, evidence: outcome.claim.evidence, ...(outcome.claim.model ? { model: outcome.claim.model } : {}) };
+        const claim = {
+          value: record.output,
+          status: outcome.claim.status,
+          evidence: outcome.claim.evidence,
+          ...(outcome.claim.model ? { model: outcome.claim.model } : {}),
+        };
         // While another branch waits for review the item stays there; the review's answer moves it on.
         const to = item.state === 'awaiting-review' ? item.state : (task.stage ?? item.state);
         await this.transition(item, { to, task: name, why: `"${name}" done: its claim was validated and accepted`, claim });
@@ -379,14 +456,27 @@ class Engine {
     for (const edge of this.workflow.outgoing(name)) {
       if (edge.when && !edge.when(output, view)) continue;
       if (!edge.loop) {
-        if (edge.when) await this.transition(item, { to: item.state === 'received' ? 'routed' : item.state, task: name, route: edge.route ?? `${name}->${edge.to}`, why: `route ${edge.route ?? `${name} → ${edge.to}`} taken` });
+        if (edge.when)
+          await this.transition(item, {
+            to: item.state === 'received' ? 'routed' : item.state,
+            task: name,
+            route: edge.route ?? `${name}->${edge.to}`,
+            why: `route ${edge.route ?? `${name} → ${edge.to}`} taken`,
+          });
         continue;
       }
       const key = `${edge.from}->${edge.to}`;
       const sent = item.loops[key] ?? 0;
       const feedback = edge.loop.feedback(output, view);
       if (sent >= edge.loop.maxAttempts) {
-        await this.requestReview(item, name, { kind: 'output', what: `"${name}" sent the item back to "${edge.to}" ${sent} times, the limit; decide what happens`, policy: 'loop.limit', proposal: toJson(output), evidence: [], findings: [feedback] });
+        await this.requestReview(item, name, {
+          kind: 'output',
+          what: `"${name}" sent the item back to "${edge.to}" ${sent} times, the limit; decide what happens`,
+          policy: 'loop.limit',
+          proposal: toJson(output),
+          evidence: [],
+          findings: [feedback],
+        });
         return;
       }
       item.loops[key] = sent + 1;
@@ -397,14 +487,30 @@ class Engine {
         delete record.output;
       }
       item.tasks[edge.to]!.feedback = feedback;
-      await this.transition(item, { to: item.state, task: name, route: 'loop', policy: 'loop.send-back', why: `"${name}" sent the item back to "${edge.to}" (${sent + 1} of ${edge.loop.maxAttempts}): ${feedback}` });
+      await this.transition(item, {
+        to: item.state,
+        task: name,
+        route: 'loop',
+        policy: 'loop.send-back',
+        why: `"${name}" sent the item back to "${edge.to}" (${sent + 1} of ${edge.loop.maxAttempts}): ${feedback}`,
+      });
       return;
     }
   }
 
   private async requestReview(item: ItemRecord, name: string, draft: ReviewDraft): Promise<void> {
     this.lease.check();
-    const review: ReviewRequest = { ...draft, schemaVersion: runStateVersion, id: this.ids('review'), runId: this.runId, workflow: this.workflow.name, item: item.id, task: name, status: 'pending', createdAt: this.clock.now() };
+    const review: ReviewRequest = {
+      ...draft,
+      schemaVersion: runStateVersion,
+      id: this.ids('review'),
+      runId: this.runId,
+      workflow: this.workflow.name,
+      item: item.id,
+      task: name,
+      status: 'pending',
+      createdAt: this.clock.now(),
+    };
     await this.store.put(collections.reviews, review.id, review as unknown as JsonValue, { expectedVersion: 0 });
     item.tasks[name]!.status = 'awaiting-review';
     item.review = review.id;
@@ -423,7 +529,13 @@ class Engine {
     delete item.review;
     const resumeState = lastStage(item);
     if (review.kind === 'approval') {
-      item.approvals.push({ tool: review.tool!.name, inputKey: review.tool!.inputKey, approved: review.status === 'approved', by: decision.by, ...(decision.note ? { note: decision.note } : {}) });
+      item.approvals.push({
+        tool: review.tool!.name,
+        inputKey: review.tool!.inputKey,
+        approved: review.status === 'approved',
+        by: decision.by,
+        ...(decision.note ? { note: decision.note } : {}),
+      });
       record.status = 'pending';
       await this.transition(item, { to: resumeState, task: review.task, review: review.id, why });
       return true;
@@ -443,7 +555,12 @@ class Engine {
     const value = decision.value ?? review.proposal;
     const parsed = task.output.safeParse(value);
     if (!parsed.success) {
-      await this.end(item, 'failed', `${why}, but the approved value is not a valid output of "${review.task}": ${formatIssues(parsed.error.issues)}`, review.task);
+      await this.end(
+        item,
+        'failed',
+        `${why}, but the approved value is not a valid output of "${review.task}": ${formatIssues(parsed.error.issues)}`,
+        review.task,
+      );
       return false;
     }
     await this.transition(item, { to: resumeState, task: review.task, review: review.id, why });
@@ -472,7 +589,18 @@ class Engine {
     item.state = change.to;
     if (progressStates.has(change.to)) item.stage = change.to;
     await this.store.append(transitionsStream(this.runId), toJson(transition));
-    this.options.trace?.({ type: 'item-transition', at: transition.at, runId: this.runId, workflow: this.workflow.name, item: item.id, from: transition.from, to: transition.to, why: transition.why, ...(transition.task ? { task: transition.task } : {}), ...(transition.policy ? { policy: transition.policy } : {}) });
+    this.options.trace?.({
+      type: 'item-transition',
+      at: transition.at,
+      runId: this.runId,
+      workflow: this.workflow.name,
+      item: item.id,
+      from: transition.from,
+      to: transition.to,
+      why: transition.why,
+      ...(transition.task ? { task: transition.task } : {}),
+      ...(transition.policy ? { policy: transition.policy } : {}),
+    });
   }
 
   /**
@@ -487,7 +615,12 @@ class Engine {
       this.#versions.set(item.id, doc.version);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
-      if (expectedVersion === 0) throw new ConfigurationError(`run "${this.runId}" already has an item "${item.id}"; item ids must be unique in a run`, { field: 'items' }, { cause: error });
+      if (expectedVersion === 0)
+        throw new ConfigurationError(
+          `run "${this.runId}" already has an item "${item.id}"; item ids must be unique in a run`,
+          { field: 'items' },
+          { cause: error },
+        );
       this.lease.lose(`another process wrote item "${item.id}" (version ${error.actualVersion}, this process expected ${expectedVersion})`, error);
     }
   }
@@ -497,14 +630,23 @@ function graphOf(workflow: Workflow<any>): RunGraph {
   return {
     start: workflow.start,
     tasks: [...workflow.tasks.values()].map((task) => ({ name: task.name, kind: task.kind, ...(task.stage ? { stage: task.stage } : {}) })),
-    edges: [...workflow.forward, ...workflow.loops].map((edge) => ({ from: edge.from, to: edge.to, ...(edge.route ? { route: edge.route } : {}), ...(edge.loop ? { loop: true } : {}) })),
+    edges: [...workflow.forward, ...workflow.loops].map((edge) => ({
+      from: edge.from,
+      to: edge.to,
+      ...(edge.route ? { route: edge.route } : {}),
+      ...(edge.loop ? { loop: true } : {}),
+    })),
   };
 }
 
 const progressStates: ReadonlySet<ItemState> = new Set(['received', 'routed', 'extracted', 'validated']);
 
 function outputsOf(item: ItemRecord): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item.tasks).filter(([, task]) => task.status === 'done').map(([name, task]) => [name, task.output]));
+  return Object.fromEntries(
+    Object.entries(item.tasks)
+      .filter(([, task]) => task.status === 'done')
+      .map(([name, task]) => [name, task.output]),
+  );
 }
 
 /** The progress stage an item returns to after a review. */

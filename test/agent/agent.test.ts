@@ -97,7 +97,10 @@ describe('Agent', () => {
   });
 
   it('tells the model when its finish call was cut off by the output limit', async () => {
-    const model = scriptedModel([{ toolCalls: [{ name: 'finish', input: { result: 'half an ans' } }], stopReason: 'max-tokens' }, reply.finish({ result: 'whole' })]);
+    const model = scriptedModel([
+      { toolCalls: [{ name: 'finish', input: { result: 'half an ans' } }], stopReason: 'max-tokens' },
+      reply.finish({ result: 'whole' }),
+    ]);
     const result = await new Agent({ name: 'a', model }).run('answer');
     expect(result.status === 'finished' && result.output).toBe('whole');
     expect((result.transcript[2] as ToolMessage).content[0]!.output).toContain('hit the output limit (max tokens)');
@@ -132,7 +135,12 @@ describe('Agent', () => {
   it('continues a conversation from its history', async () => {
     const model = scriptedModel([reply.finish({ result: 'again' })]);
     const agent = new Agent({ name: 'a', model });
-    const result = await agent.run('and now?', { history: [{ role: 'user', content: 'first' }, { role: 'assistant', content: [{ type: 'text', text: 'ok' }] }] });
+    const result = await agent.run('and now?', {
+      history: [
+        { role: 'user', content: 'first' },
+        { role: 'assistant', content: [{ type: 'text', text: 'ok' }] },
+      ],
+    });
     expect(model.calls[0]!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(result.transcript).toHaveLength(5);
   });

@@ -16,7 +16,10 @@ const search = defineTool({ name: 'search', description: 'Searches.', input: z.o
 describe('role files', () => {
   it('loads an assistant with its tools and a user proxy', () => {
     const researcher = loadRole(
-      write('researcher.yaml', 'name: researcher\nrole: Senior researcher\ngoal: Find facts\nbackstory: Careful.\ntools: [search]\nmodel: anthropic:claude-sonnet-4-5\nallowDelegation: true\n'),
+      write(
+        'researcher.yaml',
+        'name: researcher\nrole: Senior researcher\ngoal: Find facts\nbackstory: Careful.\ntools: [search]\nmodel: anthropic:claude-sonnet-4-5\nallowDelegation: true\n',
+      ),
       { tools: [search] },
     );
     expect(researcher).toBeInstanceOf(Agent);
@@ -32,10 +35,18 @@ describe('role files', () => {
 
   it.each([
     ['unknown field', 'name: a\nrole: r\ngaol: typo\n', /bad\.yaml:3, field "gaol": role: unknown field "gaol"/],
-    ['wrong type', 'name: a\nrole: r\nallowDelegation: "yes"\n', /bad\.yaml:3, field "allowDelegation": role: Invalid input: expected boolean, received string/],
+    [
+      'wrong type',
+      'name: a\nrole: r\nallowDelegation: "yes"\n',
+      /bad\.yaml:3, field "allowDelegation": role: Invalid input: expected boolean, received string/,
+    ],
     ['bad name', 'name: "two words"\nrole: r\n', /bad\.yaml:1, field "name": role: use 1 to 64 letters/],
     ['unknown tool', 'name: a\nrole: r\ntools:\n  - search\n  - browse\n', /bad\.yaml:5, field "tools\.1": unknown tool "browse"; registered tools: search/],
-    ['bad model', 'name: a\nrole: r\nmodel: claude-sonnet-4-5\n', /bad\.yaml:3, field "model": "claude-sonnet-4-5" is not a model string \(did you mean "anthropic:claude-sonnet-4-5"\?\)/],
+    [
+      'bad model',
+      'name: a\nrole: r\nmodel: claude-sonnet-4-5\n',
+      /bad\.yaml:3, field "model": "claude-sonnet-4-5" is not a model string \(did you mean "anthropic:claude-sonnet-4-5"\?\)/,
+    ],
     ['no persona', 'name: a\n', /bad\.yaml:1, field "role": give either instructions, or a role/],
     ['proxy with tools', 'name: p\nkind: user-proxy\ngoal: g\ntools: [search]\n', /bad\.yaml:4, field "tools": a user-proxy role has no tools/],
     ['not YAML', 'name: a\n  role: [\n', /bad\.yaml:1:7: not valid YAML: Nested mappings are not allowed in compact mappings$/],
@@ -74,7 +85,9 @@ describe('role files', () => {
 
     const checks = write('checks.yaml', 'name: a\nmodel: gpt-4.1\ntools:\n  - browse\n  - search\n  - fetch\n');
     expect(() => loadRole(checks, { tools: [search] })).toThrow(
-      new RegExp(`^4 problems in ${checks}:\n  ${checks}:2, field "model": "gpt-4.1" is not a model string.*\n  ${checks}:1, field "role": give either.*\n  ${checks}:4, field "tools.0": unknown tool "browse".*\n  ${checks}:6, field "tools.2": unknown tool "fetch"`),
+      new RegExp(
+        `^4 problems in ${checks}:\n  ${checks}:2, field "model": "gpt-4.1" is not a model string.*\n  ${checks}:1, field "role": give either.*\n  ${checks}:4, field "tools.0": unknown tool "browse".*\n  ${checks}:6, field "tools.2": unknown tool "fetch"`,
+      ),
     );
   });
 

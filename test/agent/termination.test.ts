@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  abortSignal,
-  Agent,
-  ConfigurationError,
-  costBudget,
-  defineTool,
-  maxToolCalls,
-  maxTurns,
-  textMention,
-  timeout,
-  tokenBudget,
-} from 'troupe';
+import { abortSignal, Agent, ConfigurationError, costBudget, defineTool, maxToolCalls, maxTurns, textMention, timeout, tokenBudget } from 'troupe';
 import { collectTrace, reply, scriptedModel } from 'troupe/testing';
 import { registerPrice } from '../../src/observe/pricing.js';
 
@@ -45,7 +34,9 @@ describe('termination conditions', () => {
     // Two calls use 1000 tokens; the third is estimated at ~500 more and is never made.
     expect(model.callCount).toBe(2);
     expect(result.stop).toMatchObject({ condition: 'token-budget', detail: { limit: 1200, used: 1000 } });
-    expect(result.stop.kind === 'termination' && result.stop.reason).toMatch(/next model call \(about \d+ tokens: \d+ in, 100 out\) would exceed the budget: 1000 of 1200 used, 200 left/);
+    expect(result.stop.kind === 'termination' && result.stop.reason).toMatch(
+      /next model call \(about \d+ tokens: \d+ in, 100 out\) would exceed the budget: 1000 of 1200 used, 200 left/,
+    );
   });
 
   it('costBudget checks the next call against the price table', async () => {
@@ -56,7 +47,7 @@ describe('termination conditions', () => {
     expect(result.stop).toMatchObject({ condition: 'cost-budget', detail: { limitUsd: 5 } });
   });
 
-  it('tokenBudget caps each call\'s max output tokens at what is left after the input estimate', async () => {
+  it("tokenBudget caps each call's max output tokens at what is left after the input estimate", async () => {
     const model = scriptedModel(() => ({ toolCalls: [{ name: 'work', input: {} }], usage: { inputTokens: 300, outputTokens: 50 } }));
     const result = await new Agent({ name: 'a', model, tools: [work], termination: tokenBudget(1000) }).run('go');
     const caps = model.calls.map((call) => call.maxOutputTokens);
@@ -68,7 +59,7 @@ describe('termination conditions', () => {
     expect(result.usage.inputTokens + result.usage.outputTokens).toBeLessThanOrEqual(1000);
   });
 
-  it('tokenBudget keeps an agent\'s own smaller maxOutputTokens, and sets one when the agent has none', async () => {
+  it("tokenBudget keeps an agent's own smaller maxOutputTokens, and sets one when the agent has none", async () => {
     const model = scriptedModel([reply.finish({ result: 'ok' })]);
     await new Agent({ name: 'a', model, maxOutputTokens: 100, termination: tokenBudget(100_000) }).run('go');
     expect(model.calls[0]!.maxOutputTokens).toBe(100);
@@ -81,7 +72,11 @@ describe('termination conditions', () => {
     const model = scriptedModel([reply.finish({ result: 'never' })]);
     const result = await new Agent({ name: 'a', model, instructions: 'x'.repeat(3000), termination: tokenBudget(500) }).run('go');
     expect(model.callCount).toBe(0);
-    expect(result.stop).toMatchObject({ kind: 'termination', condition: 'token-budget', detail: { limit: 500, used: 0, remaining: 500, estimate: expect.any(Number) } });
+    expect(result.stop).toMatchObject({
+      kind: 'termination',
+      condition: 'token-budget',
+      detail: { limit: 500, used: 0, remaining: 500, estimate: expect.any(Number) },
+    });
     const detail = (result.stop as unknown as { detail: { estimate: number } }).detail;
     expect(detail.estimate).toBeGreaterThan(500);
     expect(result.stop.kind === 'termination' && result.stop.reason).toContain(`the next model call (about ${detail.estimate} tokens`);
@@ -90,7 +85,9 @@ describe('termination conditions', () => {
   it('costBudget caps the reply at what the money left pays for', async () => {
     const unregister = registerPrice('scripted:capped', { inputPerMillion: 1_000, outputPerMillion: 10_000 });
     try {
-      const model = scriptedModel(() => ({ toolCalls: [{ name: 'work', input: {} }], usage: { inputTokens: 100, outputTokens: 20 } }), { id: 'scripted:capped' });
+      const model = scriptedModel(() => ({ toolCalls: [{ name: 'work', input: {} }], usage: { inputTokens: 100, outputTokens: 20 } }), {
+        id: 'scripted:capped',
+      });
       const result = await new Agent({ name: 'a', model, tools: [work], termination: costBudget(5) }).run('go');
       // $5 at $0.01 an output token is at most 500 output tokens, less what the input costs.
       expect(model.callCount).toBeGreaterThan(0);
@@ -147,10 +144,18 @@ describe('termination conditions', () => {
 
 describe('a stopped run can be continued', () => {
   it('answers tool calls that a stop cut off, so the conversation stays valid', async () => {
-    const slow = defineTool({ name: 'slow', description: 'Takes long.', input: z.object({}), run: () => new Promise((resolve) => setTimeout(() => resolve('late'), 2_000)) });
+    const slow = defineTool({
+      name: 'slow',
+      description: 'Takes long.',
+      input: z.object({}),
+      run: () => new Promise((resolve) => setTimeout(() => resolve('late'), 2_000)),
+    });
     const model = scriptedModel([reply.toolCall('slow', {}, 'call_slow')]);
     const result = await new Agent({ name: 'a', model, tools: [slow], termination: timeout(50) }).run('go');
     expect(result.stop).toMatchObject({ condition: 'timeout' });
-    expect(result.transcript.at(-1)).toEqual({ role: 'tool', content: [{ type: 'tool-result', callId: 'call_slow', name: 'slow', output: expect.stringMatching(/^not run: /), isError: true }] });
+    expect(result.transcript.at(-1)).toEqual({
+      role: 'tool',
+      content: [{ type: 'tool-result', callId: 'call_slow', name: 'slow', output: expect.stringMatching(/^not run: /), isError: true }],
+    });
   });
 });

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run-command.js';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-const run = (entry: string, args: string[]) => runCommand(process.execPath, [entry, ...args], { env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' } });
+const run = (entry: string, args: string[]) =>
+  runCommand(process.execPath, [entry, ...args], { env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' } });
 const troupe = (...args: string[]) => run('dist/src/cli/main.js', args);
 
 // Each test starts the command a few times; on a loaded 2-core machine one start can take many
@@ -33,7 +34,11 @@ describe('troupe command', { timeout: 300_000 }, () => {
   });
 
   it('names what is wrong with exit code 2: an unknown crew, a bad model string, a bad input file', async () => {
-    const [missing, badModel, badInput] = await Promise.all([troupe('run', 'nope'), troupe('run', 'math-tutor', '--model', 'gpt-4.1'), troupe('run', 'math-tutor', '--input', 'package.json')]);
+    const [missing, badModel, badInput] = await Promise.all([
+      troupe('run', 'nope'),
+      troupe('run', 'math-tutor', '--model', 'gpt-4.1'),
+      troupe('run', 'math-tutor', '--input', 'package.json'),
+    ]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/field "crew": no crew "nope": looked for crews\/nope\/crew.yaml/);
     expect(badModel.status).toBe(2);
@@ -45,7 +50,10 @@ describe('troupe command', { timeout: 300_000 }, () => {
   it('the troupe executable adds the dashboard, which serves its pages until stopped', async () => {
     expect((await run('dist/bin/troupe.js', ['--help'])).stdout).toMatch(/dashboard \[options\]\s+Serve the web dashboard/);
     const home = mkdtempSync(join(tmpdir(), 'troupe-dashboard-cli-'));
-    const server = spawn('node', ['dist/bin/troupe.js', 'dashboard', '--port', '0'], { env: { ...process.env, TROUPE_HOME: home, REDIS_URL: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = spawn('node', ['dist/bin/troupe.js', 'dashboard', '--port', '0'], {
+      env: { ...process.env, TROUPE_HOME: home, REDIS_URL: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     const url = await new Promise<string>((resolve, reject) => {
       server.stderr.on('data', (chunk) => {

@@ -3,7 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { codeTask, ConfigurationError, createHandler, defineConfiguration, defineTool, FileStore, loadConfiguration, UnapprovedToolError, type ModelRequest, type ToolMessage, type TraceEvent, type Trigger } from 'troupe';
+import {
+  codeTask,
+  ConfigurationError,
+  createHandler,
+  defineConfiguration,
+  defineTool,
+  FileStore,
+  loadConfiguration,
+  UnapprovedToolError,
+  type ModelRequest,
+  type ToolMessage,
+  type TraceEvent,
+  type Trigger,
+} from 'troupe';
 import { collectTrace, reply, scriptedModel } from 'troupe/testing';
 import { chatTools, loadChannel, messageTriggers } from '../../crews/merged-reaction/chat-tools.js';
 
@@ -24,7 +37,9 @@ function reactingModel() {
     const result = (last as ToolMessage).content[0]!;
     if (result.name === 'get_pull_request') {
       const pull = JSON.parse(result.output) as { state: string };
-      return pull.state === 'open' ? reply.finish({ answer: 'still open' }) : reply.toolCall('add_reaction', { channel: message.channel, ts: message.ts, reaction: 'merged' });
+      return pull.state === 'open'
+        ? reply.finish({ answer: 'still open' })
+        : reply.toolCall('add_reaction', { channel: message.channel, ts: message.ts, reaction: 'merged' });
     }
     return reply.finish({ answer: 'reacted' });
   });
@@ -39,7 +54,9 @@ function world(model = reactingModel()) {
 }
 
 const toolEvents = (events: TraceEvent[]) =>
-  events.filter((e) => e.type === 'tool-call-start' || e.type === 'tool-call-end').map((e) => (e.type === 'tool-call-start' ? `start ${e.tool} ${JSON.stringify(e.input)} by ${e.agent}` : `end ${e.tool} ${e.output} error=${e.isError}`));
+  events
+    .filter((e) => e.type === 'tool-call-start' || e.type === 'tool-call-end')
+    .map((e) => (e.type === 'tool-call-start' ? `start ${e.tool} ${JSON.stringify(e.input)} by ${e.agent}` : `end ${e.tool} ${e.output} error=${e.isError}`));
 
 describe('one configuration, both coordinators', () => {
   it('llm and script get the same tools, trigger and files, and leave the same tool trace', async () => {
@@ -49,7 +66,9 @@ describe('one configuration, both coordinators', () => {
       const a = await llm.handler.handle(trigger, { coordinator: 'llm' });
       const b = await script.handler.handle(trigger, { coordinator: 'script' });
       expect([a.status, b.status]).toEqual(['done', 'done']);
-      expect(a.toolCalls.map(({ tool, input, output }) => ({ tool, input, output }))).toEqual(b.toolCalls.map(({ tool, input, output }) => ({ tool, input, output })));
+      expect(a.toolCalls.map(({ tool, input, output }) => ({ tool, input, output }))).toEqual(
+        b.toolCalls.map(({ tool, input, output }) => ({ tool, input, output })),
+      );
       expect(a.files).toEqual(b.files);
     }
     expect(llm.reactions).toEqual(script.reactions);
@@ -60,12 +79,27 @@ describe('one configuration, both coordinators', () => {
     expect(script.trace.events.some((e) => e.type === 'model-call-start')).toBe(false);
   });
 
-  it('both see the trigger\'s files by name and read them lazily through the same tool', async () => {
+  it("both see the trigger's files by name and read them lazily through the same tool", async () => {
     const root = mkdtempSync(join(tmpdir(), 'troupe-files-'));
     writeFileSync(join(root, 'log.txt'), 'deploy failed at step 3');
     writeFileSync(join(root, 'big.bin'), 'x'.repeat(100_000));
-    const trigger: Trigger = { kind: 'event', id: 't1', source: 'tickets', data: { type: 'ticket' }, files: [{ name: 'log.txt', uri: 'log.txt' }, { name: 'big.bin', uri: 'big.bin' }] };
-    const configuration = defineConfiguration({ name: 'triage', trigger: { source: 'tickets' }, prompt: 'Read the log.', coordinator: 'script', coordinator_script: 'test/workflow/fixtures/read-log-script.ts' });
+    const trigger: Trigger = {
+      kind: 'event',
+      id: 't1',
+      source: 'tickets',
+      data: { type: 'ticket' },
+      files: [
+        { name: 'log.txt', uri: 'log.txt' },
+        { name: 'big.bin', uri: 'big.bin' },
+      ],
+    };
+    const configuration = defineConfiguration({
+      name: 'triage',
+      trigger: { source: 'tickets' },
+      prompt: 'Read the log.',
+      coordinator: 'script',
+      coordinator_script: 'test/workflow/fixtures/read-log-script.ts',
+    });
     const model = scriptedModel([reply.toolCall('read_file', { name: 'log.txt' }), reply.finish({ answer: 'step 3' })]);
     const handler = createHandler({ configurations: [configuration], tools: [], fileRoot: root, model });
     const byScript = await handler.handle(trigger);
@@ -77,12 +111,26 @@ describe('one configuration, both coordinators', () => {
     expect(String(model.calls[0]!.messages[0]!.content)).toContain('Files: log.txt, big.bin');
   });
 
-  it('approved tools get the trigger\'s files too, from either coordinator', async () => {
+  it("approved tools get the trigger's files too, from either coordinator", async () => {
     const root = mkdtempSync(join(tmpdir(), 'troupe-files-'));
     writeFileSync(join(root, 'log.txt'), 'line one\nline two\n');
-    const countLines = defineTool({ name: 'count_lines', description: 'Counts the lines of an attached file.', input: z.object({ name: z.string() }), run: async ({ name }, { files }) => (await files!.read(name)).trim().split('\n').length });
+    const countLines = defineTool({
+      name: 'count_lines',
+      description: 'Counts the lines of an attached file.',
+      input: z.object({ name: z.string() }),
+      run: async ({ name }, { files }) => (await files!.read(name)).trim().split('\n').length,
+    });
     const trigger: Trigger = { kind: 'manual', id: 'f1', data: {}, files: [{ name: 'log.txt', uri: 'log.txt' }] };
-    const configuration = defineConfiguration({ name: 'lines', trigger: {}, prompt: 'Count the lines of log.txt.', tools: ['count_lines'], coordinator_script: 'test/workflow/fixtures/count-lines-script.ts' }, { tools: [countLines] });
+    const configuration = defineConfiguration(
+      {
+        name: 'lines',
+        trigger: {},
+        prompt: 'Count the lines of log.txt.',
+        tools: ['count_lines'],
+        coordinator_script: 'test/workflow/fixtures/count-lines-script.ts',
+      },
+      { tools: [countLines] },
+    );
     const model = scriptedModel([reply.toolCall('count_lines', { name: 'log.txt' }), reply.finish({ answer: '2' })]);
     const handler = createHandler({ configurations: [configuration], tools: [countLines], fileRoot: root, model });
     expect((await handler.handle(trigger)).toolCalls[0]).toMatchObject({ tool: 'count_lines', output: '2' });
@@ -91,11 +139,23 @@ describe('one configuration, both coordinators', () => {
 
   it('a script that asks for an unapproved tool fails with a clear error', async () => {
     const { tools } = chatTools(loadChannel());
-    const configuration = defineConfiguration({ name: 'greedy', trigger: { source: 'chat' }, prompt: 'x', tools: ['get_pull_request'], coordinator: 'script', coordinator_script: 'test/workflow/fixtures/greedy-script.ts' }, { tools });
+    const configuration = defineConfiguration(
+      {
+        name: 'greedy',
+        trigger: { source: 'chat' },
+        prompt: 'x',
+        tools: ['get_pull_request'],
+        coordinator: 'script',
+        coordinator_script: 'test/workflow/fixtures/greedy-script.ts',
+      },
+      { tools },
+    );
     const handler = createHandler({ configurations: [configuration], tools });
     const error = await handler.handle(messageTriggers(loadChannel())[0]!).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnapprovedToolError);
-    expect((error as Error).message).toBe('configuration "greedy" does not approve tool "delete_message", so its coordinator script cannot call it (approved: get_pull_request, list_files, read_file). Add it to tools: if the script should use it.');
+    expect((error as Error).message).toBe(
+      'configuration "greedy" does not approve tool "delete_message", so its coordinator script cannot call it (approved: get_pull_request, list_files, read_file). Add it to tools: if the script should use it.',
+    );
   });
 
   it('records and explains triggers that match no configuration, or several', async () => {
@@ -104,7 +164,10 @@ describe('one configuration, both coordinators', () => {
     const b = defineConfiguration({ name: 'b', trigger: { kind: 'event', match: { 'data.text': { matches: 'deploy' } } }, prompt: 'x' });
     const handler = createHandler({ configurations: [a, b], tools: [], store });
     const none = await handler.handle({ kind: 'schedule', id: 's1', data: {} });
-    expect(none).toMatchObject({ status: 'no-match', why: 'no configuration handles this schedule trigger: a (kind is schedule, not event); b (kind is schedule, not event)' });
+    expect(none).toMatchObject({
+      status: 'no-match',
+      why: 'no configuration handles this schedule trigger: a (kind is schedule, not event); b (kind is schedule, not event)',
+    });
     const both = await handler.handle({ kind: 'event', id: 'e1', data: { type: 'message', text: 'deploy done' } });
     expect(both).toMatchObject({ status: 'ambiguous', why: '2 configurations match this trigger (a, b); make their trigger conditions exclusive' });
     expect((await store.get('handler-runs', both.runId))!.value).toMatchObject({ status: 'ambiguous' });
@@ -112,7 +175,11 @@ describe('one configuration, both coordinators', () => {
 });
 
 describe('the llm coordinator is stopped by each limit', () => {
-  const forever = () => scriptedModel(() => ({ toolCalls: [{ name: 'get_pull_request', input: { repo: 'acme/api', number: 42 } }], usage: { inputTokens: 500, outputTokens: 100 } }));
+  const forever = () =>
+    scriptedModel(() => ({
+      toolCalls: [{ name: 'get_pull_request', input: { repo: 'acme/api', number: 42 } }],
+      usage: { inputTokens: 500, outputTokens: 100 },
+    }));
   const run = async (limits: Record<string, number>, model = forever()) => {
     const { tools } = chatTools(loadChannel());
     const configuration = defineConfiguration({ name: 'loop', trigger: {}, prompt: 'x', tools: ['get_pull_request'], limits: limits as never });
@@ -143,7 +210,10 @@ describe('the llm coordinator is stopped by each limit', () => {
   it('the cost budget too', async () => {
     const { registerPrice } = await import('troupe');
     registerPrice('scripted:pricey', { inputPerMillion: 1_000, outputPerMillion: 1_000 });
-    const model = scriptedModel(() => ({ toolCalls: [{ name: 'get_pull_request', input: { repo: 'acme/api', number: 42 } }], usage: { inputTokens: 500, outputTokens: 100 } }), { id: 'scripted:pricey' });
+    const model = scriptedModel(
+      () => ({ toolCalls: [{ name: 'get_pull_request', input: { repo: 'acme/api', number: 42 } }], usage: { inputTokens: 500, outputTokens: 100 } }),
+      { id: 'scripted:pricey' },
+    );
     const outcome = await run({ cost_budget: 1.5 }, model);
     expect(outcome.stop!.condition).toBe('cost-budget');
     expect(outcome.costUsd).toBeLessThanOrEqual(1.5);
@@ -155,10 +225,29 @@ describe('LLM-driven workflows', () => {
     const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-worklist-')) });
     const { tools } = chatTools(loadChannel());
     const summarize = codeTask({ name: 'word_count', input: z.object({ text: z.string() }), output: z.number(), run: ({ text }) => text.split(/\s+/).length });
-    const configuration = defineConfiguration({ name: 'orchestrate', trigger: {}, prompt: 'Handle the request.', tools: ['get_pull_request'], delegates: { tasks: ['word_count'], adhoc_agents: true, worklist: true } }, { tools });
+    const configuration = defineConfiguration(
+      {
+        name: 'orchestrate',
+        trigger: {},
+        prompt: 'Handle the request.',
+        tools: ['get_pull_request'],
+        delegates: { tasks: ['word_count'], adhoc_agents: true, worklist: true },
+      },
+      { tools },
+    );
     const coordinator = scriptedModel([
-      reply.toolCall('plan_work', { items: [{ id: 'check-pr', description: 'Check PR 42', priority: 0 }, { id: 'count', description: 'Count words', priority: 1 }] }),
-      reply.toolCall('create_agent', { name: 'pr_checker', instructions: 'You check pull requests.', tools: ['get_pull_request'], task: 'Is acme/api#42 merged?' }),
+      reply.toolCall('plan_work', {
+        items: [
+          { id: 'check-pr', description: 'Check PR 42', priority: 0 },
+          { id: 'count', description: 'Count words', priority: 1 },
+        ],
+      }),
+      reply.toolCall('create_agent', {
+        name: 'pr_checker',
+        instructions: 'You check pull requests.',
+        tools: ['get_pull_request'],
+        task: 'Is acme/api#42 merged?',
+      }),
       reply.toolCall('update_work', { id: 'check-pr', status: 'done', result: 'merged' }),
       reply.finish({ answer: 'too early' }),
       reply.toolCall('task_word_count', { text: 'three little words' }),
@@ -167,14 +256,32 @@ describe('LLM-driven workflows', () => {
     ]);
     const checker = scriptedModel([reply.toolCall('get_pull_request', { repo: 'acme/api', number: 42 }), reply.finish({ result: 'yes, merged' })]);
     // The coordinator and the agent it creates share the run's model; route each request to its script.
-    const model = { id: 'scripted', generate: (request: ModelRequest, options?: object) => (request.system?.startsWith('You check pull requests.') ? checker : coordinator).generate(request, options) };
-    const outcome = await createHandler({ configurations: [configuration], tools, delegates: { tasks: [summarize] }, model, store }).handle({ kind: 'manual', id: 'm1', data: { request: 'status' } });
+    const model = {
+      id: 'scripted',
+      generate: (request: ModelRequest, options?: object) =>
+        (request.system?.startsWith('You check pull requests.') ? checker : coordinator).generate(request, options),
+    };
+    const outcome = await createHandler({ configurations: [configuration], tools, delegates: { tasks: [summarize] }, model, store }).handle({
+      kind: 'manual',
+      id: 'm1',
+      data: { request: 'status' },
+    });
 
     expect(outcome.status).toBe('done');
     expect(outcome.answer).toBe('PR 42 is merged; the text has 3 words.');
     expect(outcome.agentsCreated).toEqual([{ name: 'pr_checker', tools: ['get_pull_request'], status: 'finished' }]);
-    expect(outcome.worklist!.map((e) => [e.id, e.status, e.result])).toEqual([['check-pr', 'done', 'merged'], ['count', 'done', '3']]);
-    expect(outcome.toolCalls.map((c) => `${c.by}:${c.tool}`)).toEqual(['coordinator:plan_work', 'pr_checker:get_pull_request', 'coordinator:create_agent', 'coordinator:update_work', 'coordinator:task_word_count', 'coordinator:update_work']);
+    expect(outcome.worklist!.map((e) => [e.id, e.status, e.result])).toEqual([
+      ['check-pr', 'done', 'merged'],
+      ['count', 'done', '3'],
+    ]);
+    expect(outcome.toolCalls.map((c) => `${c.by}:${c.tool}`)).toEqual([
+      'coordinator:plan_work',
+      'pr_checker:get_pull_request',
+      'coordinator:create_agent',
+      'coordinator:update_work',
+      'coordinator:task_word_count',
+      'coordinator:update_work',
+    ]);
     expect((coordinator.calls[4]!.messages.at(-1) as ToolMessage).content[0]!.output).toMatch(/the worklist still has open items: count/);
     expect((await store.read(`worklist.${outcome.runId}`)).map((e) => (e.entry as { change: string }).change)).toEqual(['plan', 'update', 'update']);
   });
@@ -190,10 +297,22 @@ describe('configuration files', () => {
   const base = 'name: c\ntrigger: {}\nprompt: p\n';
   it.each([
     ['an unknown key', `${base}coordinater: script\n`, /config\.yaml:4, field "coordinater": configuration: unknown field "coordinater"/],
-    ['a missing script', `${base}coordinator: script\ncoordinator_script: ./nope.ts\n`, /config\.yaml:5, field "coordinator_script": the coordinator script \.\/nope\.ts does not exist/],
+    [
+      'a missing script',
+      `${base}coordinator: script\ncoordinator_script: ./nope.ts\n`,
+      /config\.yaml:5, field "coordinator_script": the coordinator script \.\/nope\.ts does not exist/,
+    ],
     ['a script coordinator without a script', `${base}coordinator: script\n`, /field "coordinator_script": coordinator: script needs coordinator_script/],
-    ['a tool that is not registered', `${base}tools: [get_pull_request, send_email]\n`, /config\.yaml:4, field "tools\.1": tool "send_email" is not registered \(registered: get_pull_request, add_reaction, delete_message\)/],
-    ['a model string that does not parse', `${base}model: gpt-4.1\n`, /config\.yaml:4, field "model": "gpt-4.1" is not a model string \(did you mean "openai:gpt-4.1"\?\)/],
+    [
+      'a tool that is not registered',
+      `${base}tools: [get_pull_request, send_email]\n`,
+      /config\.yaml:4, field "tools\.1": tool "send_email" is not registered \(registered: get_pull_request, add_reaction, delete_message\)/,
+    ],
+    [
+      'a model string that does not parse',
+      `${base}model: gpt-4.1\n`,
+      /config\.yaml:4, field "model": "gpt-4.1" is not a model string \(did you mean "openai:gpt-4.1"\?\)/,
+    ],
   ])('%s is an error naming the file and field', (_, text, message) => {
     const { tools } = chatTools(loadChannel());
     expect(() => loadConfiguration(write(text), { tools })).toThrow(ConfigurationError);
@@ -231,15 +350,22 @@ describe('comparing the coordinators over golden triggers', () => {
         const message = JSON.parse(String(request.messages[0]!.content).split('\n\n')[1]!) as { channel: string; ts: string; text: string };
         const last = request.messages.at(-1)!;
         const link = /github\.com\/([\w.-]+\/[\w.-]+)\/pull\/(\d+)/.exec(message.text);
-        if (last.role === 'user') return link ? reply.toolCall('get_pull_request', { repo: link[1], number: Number(link[2]) }) : reply.finish({ answer: 'none' });
-        if ((last as ToolMessage).content[0]!.name === 'get_pull_request') return reply.toolCall('add_reaction', { channel: message.channel, ts: message.ts, reaction: 'merged' });
+        if (last.role === 'user')
+          return link ? reply.toolCall('get_pull_request', { repo: link[1], number: Number(link[2]) }) : reply.finish({ answer: 'none' });
+        if ((last as ToolMessage).content[0]!.name === 'get_pull_request')
+          return reply.toolCall('add_reaction', { channel: message.channel, ts: message.ts, reaction: 'merged' });
         return reply.finish({ answer: 'done' });
       });
-    const report = await compareCoordinators('merged-reaction', golden, () => {
-      const { tools } = chatTools(loadChannel());
-      const handler = createHandler({ configurations: [loadConfiguration(configPath, { tools })], tools, model: eager() });
-      return { handler, hasSideEffects: (tool) => handler.hasSideEffects(tool) };
-    }, { runs: 2 });
+    const report = await compareCoordinators(
+      'merged-reaction',
+      golden,
+      () => {
+        const { tools } = chatTools(loadChannel());
+        const handler = createHandler({ configurations: [loadConfiguration(configPath, { tools })], tools, model: eager() });
+        return { handler, hasSideEffects: (tool) => handler.hasSideEffects(tool) };
+      },
+      { runs: 2 },
+    );
 
     expect(report.summary).toEqual({ total: 10, llmWrong: 4, scriptWrong: 0, differing: 4 });
     const open = report.triggers.find((t) => t.trigger === 'msg-1763700002.000200')!;

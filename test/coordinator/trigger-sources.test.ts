@@ -8,8 +8,17 @@ const note = defineTool({ name: 'note', description: 'Notes a line.', input: z.o
 
 describe('trigger sources', () => {
   it('queue messages become queue triggers for the configuration that matches them', async () => {
-    const configuration = defineConfiguration({ name: 'tickets', trigger: { kind: 'queue', source: 'tickets', match: { 'data.priority': 'high' } }, prompt: 'Note the ticket.', tools: ['note'] });
-    const model = scriptedModel((request) => (request.messages.length === 1 ? reply.toolCall('note', { line: JSON.parse(String(request.messages[0]!.content).split('\n\n')[1]!).title }) : reply.finish({ answer: 'noted' })));
+    const configuration = defineConfiguration({
+      name: 'tickets',
+      trigger: { kind: 'queue', source: 'tickets', match: { 'data.priority': 'high' } },
+      prompt: 'Note the ticket.',
+      tools: ['note'],
+    });
+    const model = scriptedModel((request) =>
+      request.messages.length === 1
+        ? reply.toolCall('note', { line: JSON.parse(String(request.messages[0]!.content).split('\n\n')[1]!).title })
+        : reply.finish({ answer: 'noted' }),
+    );
     const handler = createHandler({ configurations: [configuration], tools: [note], model });
     const queue = new InProcessQueue({ name: 'tickets' });
     const outcomes: HandlerOutcome[] = [];
@@ -20,7 +29,9 @@ describe('trigger sources', () => {
     await queue.close();
 
     expect(outcomes.map((o) => o.status).sort()).toEqual(['done', 'no-match']);
-    expect(outcomes.find((o) => o.status === 'no-match')!.why).toBe('no configuration handles this queue trigger: tickets (data.priority is "low", not "high")');
+    expect(outcomes.find((o) => o.status === 'no-match')!.why).toBe(
+      'no configuration handles this queue trigger: tickets (data.priority is "low", not "high")',
+    );
     expect(noted).toContain('Checkout is down');
   });
 

@@ -109,7 +109,9 @@ describe('consensualCrew', () => {
     expect(bobCritique).toContain('## Your proposal\nUse SQLite');
     expect(bobCritique).toContain('### alice\nUse Postgres');
     expect(bobCritique).not.toContain('### bob');
-    expect(callFor(bob.model, 'critique')!.tools![0]!.inputSchema).toMatchObject({ properties: { critiques: { items: { properties: { of: { enum: ['alice', 'carol'] } } } } } });
+    expect(callFor(bob.model, 'critique')!.tools![0]!.inputSchema).toMatchObject({
+      properties: { critiques: { items: { properties: { of: { enum: ['alice', 'carol'] } } } } },
+    });
     const bobRevise = userText(callFor(bob.model, 'revise'));
     expect(bobRevise).toContain('### from alice\nalice on bob, round 1');
     expect(bobRevise).toContain('### from carol\ncarol on bob, round 1');
@@ -155,7 +157,10 @@ describe('consensualCrew', () => {
     const alice = member('alice', { propose: 'A', votes: [cyclic.alice, cyclic.alice] });
     const bob = member('bob', { propose: 'B', votes: [cyclic.bob, cyclic.bob] });
     const carol = member('carol', { propose: 'C', votes: [cyclic.carol, cyclic.carol] });
-    const judgeModel = scriptedModel([reply.finish({ winner: 'zed', reason: '?' }, 'pick_winner'), reply.finish({ winner: 'bob', reason: 'B is simplest' }, 'pick_winner')]);
+    const judgeModel = scriptedModel([
+      reply.finish({ winner: 'zed', reason: '?' }, 'pick_winner'),
+      reply.finish({ winner: 'bob', reason: 'B is simplest' }, 'pick_winner'),
+    ]);
     const judge = new Agent({ name: 'judge', instructions: 'You judge fairly.', model: judgeModel });
 
     const result = await consensualCrew({ name: 'pick', agents: [alice.agent, bob.agent, carol.agent], maxRounds: 2, judge }).run('Pick a letter.');
@@ -214,16 +219,36 @@ describe('consensualCrew', () => {
 
     const lonely = consensualCrew({
       name: 'lonely',
-      agents: [member('a', { propose: 'A' }).agent, member('b', { propose: 'B', override: { propose: broken } }).agent, member('c', { propose: 'C', override: { propose: broken } }).agent],
+      agents: [
+        member('a', { propose: 'A' }).agent,
+        member('b', { propose: 'B', override: { propose: broken } }).agent,
+        member('c', { propose: 'C', override: { propose: broken } }).agent,
+      ],
     });
     const alone = await lonely.run('Pick.');
-    expect(alone.stop).toMatchObject({ kind: 'stopped', condition: 'too-few-proposals', reason: 'only 1 of 3 members made a proposal; a consensus needs at least two', detail: { proposals: ['a'] } });
+    expect(alone.stop).toMatchObject({
+      kind: 'stopped',
+      condition: 'too-few-proposals',
+      reason: 'only 1 of 3 members made a proposal; a consensus needs at least two',
+      detail: { proposals: ['a'] },
+    });
     expect(alone.rounds).toEqual([]);
   });
 
   it('returns a critique that leaves out a proposal to its author to complete', async () => {
     let calls = 0;
-    const partial = () => (++calls === 1 ? reply.finish({ critiques: [{ of: 'bob', critique: 'too slow' }] }, 'critique') : reply.finish({ critiques: [{ of: 'bob', critique: 'too slow' }, { of: 'carol', critique: 'too big' }] }, 'critique'));
+    const partial = () =>
+      ++calls === 1
+        ? reply.finish({ critiques: [{ of: 'bob', critique: 'too slow' }] }, 'critique')
+        : reply.finish(
+            {
+              critiques: [
+                { of: 'bob', critique: 'too slow' },
+                { of: 'carol', critique: 'too big' },
+              ],
+            },
+            'critique',
+          );
     const alice = member('alice', { propose: 'A', votes: ['bob'], override: { critique: partial } });
     const bob = member('bob', { propose: 'B', votes: ['alice'] });
     const carol = member('carol', { propose: 'C', votes: ['bob'] });
@@ -261,7 +286,9 @@ describe('consensualCrew', () => {
     const a = member('a', { propose: 'A' }).agent;
     const b = member('b', { propose: 'B' }).agent;
     const c = member('c', { propose: 'C' }).agent;
-    expect(() => consensualCrew({ name: 'x', agents: [a, b] })).toThrow('has two members and no judge: each must vote for the other, so no majority is possible');
+    expect(() => consensualCrew({ name: 'x', agents: [a, b] })).toThrow(
+      'has two members and no judge: each must vote for the other, so no majority is possible',
+    );
     expect(() => consensualCrew({ name: 'x', agents: [a] })).toThrow(ConfigurationError);
     expect(() => consensualCrew({ name: 'x', agents: [a, b, c], judge: a })).toThrow(/field "judge".*is also a member/);
     expect(() => consensualCrew({ name: 'x', agents: [a, b, c], maxRounds: 0 })).toThrow(/maxRounds must be a whole number/);

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigurationError, DefinitionFileError, defineTool, loadCrew, type GroupChatResult, type ConsensusResult, type ModelRequest, type ToolMessage } from 'troupe';
+import {
+  ConfigurationError,
+  DefinitionFileError,
+  defineTool,
+  loadCrew,
+  type GroupChatResult,
+  type ConsensusResult,
+  type ModelRequest,
+  type ToolMessage,
+} from 'troupe';
 import { collectTrace, registerModel, reply, scriptedModel, type ScriptedReply } from 'troupe/testing';
 
 // A project laid out as the loader expects: roles in <root>/agents, crews in <root>/crews/<name>/crew.yaml.
@@ -14,7 +23,12 @@ role('analyst.yaml', 'name: analyst\ndescription: Finds facts.\nrole: Analyst\ng
 role('writer.yaml', 'name: writer\ndescription: Writes prose.\ninstructions: You write short, clear prose.\n');
 role('tester.yaml', 'name: tester\nkind: user-proxy\ngoal: A one-line summary of queues.\n');
 
-const lookup = defineTool({ name: 'lookup', description: 'Looks a fact up.', input: z.object({ topic: z.string() }), run: ({ topic }) => `${topic} are durable` });
+const lookup = defineTool({
+  name: 'lookup',
+  description: 'Looks a fact up.',
+  input: z.object({ topic: z.string() }),
+  run: ({ topic }) => `${topic} are durable`,
+});
 const tools = [lookup];
 
 let crewCount = 0;
@@ -42,7 +56,9 @@ function loadError(text: string, options: Parameters<typeof loadCrew>[1] = { too
 
 const userMessages = (request: ModelRequest) => request.messages.filter((m) => m.role === 'user').map((m) => m.content as string);
 const cleanups: Array<() => void> = [];
-afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
 
 describe('crew files: each process', () => {
   it('sequential, with agents from the agents folder and a JSON Schema output; the model is given at run time', async () => {
@@ -63,7 +79,9 @@ tasks:
 `);
     const model = scriptedModel((request) => {
       if (request.system?.startsWith('You are Analyst.')) {
-        return request.messages.length === 1 ? reply.toolCall('lookup', { topic: 'queues' }) : reply.finish({ facts: ['queues are durable', 'queues decouple'] });
+        return request.messages.length === 1
+          ? reply.toolCall('lookup', { topic: 'queues' })
+          : reply.finish({ facts: ['queues are durable', 'queues decouple'] });
       }
       return reply.finish({ result: 'Queues are durable and decouple services.' });
     });
@@ -116,8 +134,12 @@ output:
 
     expect(result).toMatchObject({ process: 'hierarchical', status: 'finished', output: { summary: 'Queues are durable.', sources: 1 } });
     expect(trace.events.flatMap((e) => (e.type === 'delegation-start' ? [[e.agent, e.member, e.task]] : []))).toEqual([['lead', 'researcher', 'facts']]);
-    expect(managerModel.calls[0]!.system).toMatch(/^Keep it short\.\n\nYou manage the crew "desk"[\s\S]*- facts \(usually researcher\): List facts about the topic\./);
-    expect((managerModel.calls[2]!.messages.at(-1) as ToolMessage).content[0]!.output).toMatch(/^The result is invalid: sources: Invalid input: expected (int|number), received string/);
+    expect(managerModel.calls[0]!.system).toMatch(
+      /^Keep it short\.\n\nYou manage the crew "desk"[\s\S]*- facts \(usually researcher\): List facts about the topic\./,
+    );
+    expect((managerModel.calls[2]!.messages.at(-1) as ToolMessage).content[0]!.output).toMatch(
+      /^The result is invalid: sources: Invalid input: expected (int|number), received string/,
+    );
     expect(result.usage.byAgent).toMatchObject({ lead: { runs: 1, turns: 3 }, researcher: { runs: 1, turns: 1 } });
   });
 
@@ -135,7 +157,11 @@ maxRounds: 5
 output: { schema: { type: object, required: [text], properties: { text: { type: string } } } }
 `);
     const model = scriptedModel((request) =>
-      request.system?.startsWith('You draft.') ? reply.finish({ message: `draft ${request.messages.length}` }, 'say') : userMessages(request)[0]!.includes('### reviewer') ? reply.finish({ text: 'final' }) : reply.finish({ message: 'tighten it' }, 'say'),
+      request.system?.startsWith('You draft.')
+        ? reply.finish({ message: `draft ${request.messages.length}` }, 'say')
+        : userMessages(request)[0]!.includes('### reviewer')
+          ? reply.finish({ text: 'final' })
+          : reply.finish({ message: 'tighten it' }, 'say'),
     );
 
     const result = (await loadCrew<{ text: string }>(path, { tools }).run('Write a line', { model })) as GroupChatResult<{ text: string }>;
@@ -179,12 +205,18 @@ agents:
   it('two-agent, with an assistant and a user-proxy role from the agents folder', async () => {
     const path = crewFile('name: chat\nprocess: two-agent\nagents: [writer, tester]\nassistant: writer\nuserProxy: tester\nmaxRounds: 2\n');
     const model = scriptedModel((request) =>
-      request.system?.startsWith('You stand in for a user') ? reply.finish({ summary: 'One clear line.' }, 'accept') : reply.finish({ result: 'Queues hold work until a worker takes it.' }),
+      request.system?.startsWith('You stand in for a user')
+        ? reply.finish({ summary: 'One clear line.' }, 'accept')
+        : reply.finish({ result: 'Queues hold work until a worker takes it.' }),
     );
 
     const result = await loadCrew(path, { tools }).run('Summarize queues in one line.', { model });
 
-    expect(result).toMatchObject({ process: 'two-agent', status: 'finished', output: { summary: 'One clear line.', result: 'Queues hold work until a worker takes it.', rounds: 1 } });
+    expect(result).toMatchObject({
+      process: 'two-agent',
+      status: 'finished',
+      output: { summary: 'One clear line.', result: 'Queues hold work until a worker takes it.', rounds: 1 },
+    });
     expect(model.calls[1]!.system).toContain('A one-line summary of queues.'); // only the proxy knows the goal
     expect(model.calls[0]!.system).not.toContain('A one-line summary of queues.');
   });
@@ -193,7 +225,9 @@ agents:
 describe('crew files: errors name the file, the line and the field', () => {
   it('an unknown process', () => {
     const { error, path } = loadError('name: c\nprocess: pipeline\nagents: [writer]\n');
-    expect(error.message).toBe(`${path}:2, field "process": crew: Invalid option: expected one of "sequential"|"hierarchical"|"group-chat"|"consensual"|"two-agent"`);
+    expect(error.message).toBe(
+      `${path}:2, field "process": crew: Invalid option: expected one of "sequential"|"hierarchical"|"group-chat"|"consensual"|"two-agent"`,
+    );
     expect(error.where).toEqual({ file: path, line: 2, field: 'process' });
   });
 
@@ -210,17 +244,30 @@ describe('crew files: errors name the file, the line and the field', () => {
   it('a mistake in an inline role points at its line and its full path from the crew file', () => {
     const { error, path } = loadError('name: c\nprocess: sequential\nagents:\n  - name: a\n    instructions: A.\n    tools: [lookup, browse]\n');
     expect(error.message).toBe(`${path}:6, field "agents.0.tools.1": unknown tool "browse"; registered tools: lookup`);
-    const proxy = loadError('name: c\nprocess: two-agent\nagents:\n  - { name: a, instructions: A. }\n  - name: p\n    kind: user-proxy\n    goal: G.\n    model: gpt-4.1\n');
+    const proxy = loadError(
+      'name: c\nprocess: two-agent\nagents:\n  - { name: a, instructions: A. }\n  - name: p\n    kind: user-proxy\n    goal: G.\n    model: gpt-4.1\n',
+    );
     expect(proxy.error.where).toEqual({ file: proxy.path, line: 8, field: 'agents.1.model' });
   });
 
   it("a crew's manager model and selector manager are checked at load, with their line", () => {
     const manager = loadError('name: c\nprocess: hierarchical\nagents: [writer]\nmanager:\n  model: gpt-4.1\n');
-    expect(manager.error.message).toMatch(new RegExp(`^${manager.path}:5, field "manager.model": "gpt-4.1" is not a model string \\(did you mean "openai:gpt-4.1"\\?\\)`));
+    expect(manager.error.message).toMatch(
+      new RegExp(`^${manager.path}:5, field "manager.model": "gpt-4.1" is not a model string \\(did you mean "openai:gpt-4.1"\\?\\)`),
+    );
     const missing = join(root, 'no-such-cassette.json');
     const selector = loadError(`name: c\nprocess: group-chat\nagents: [writer, analyst]\nselector:\n  manager: "replay:${missing}"\n`);
-    expect(selector.error.message).toBe(`${selector.path}:5, field "selector.manager": the cassette ${missing} of "replay:${missing}" does not exist (record it with TROUPE_RECORD=1 and TROUPE_RECORD_MODEL)`);
-    expect(() => loadCrew(crewFile('name: c\nprocess: group-chat\nagents: [writer, analyst]\nselector: { manager: "scripted:later" }\nmanager: { model: "anthropic:claude-sonnet-4-5" }\n'), { tools })).not.toThrow();
+    expect(selector.error.message).toBe(
+      `${selector.path}:5, field "selector.manager": the cassette ${missing} of "replay:${missing}" does not exist (record it with TROUPE_RECORD=1 and TROUPE_RECORD_MODEL)`,
+    );
+    expect(() =>
+      loadCrew(
+        crewFile(
+          'name: c\nprocess: group-chat\nagents: [writer, analyst]\nselector: { manager: "scripted:later" }\nmanager: { model: "anthropic:claude-sonnet-4-5" }\n',
+        ),
+        { tools },
+      ),
+    ).not.toThrow();
   });
 
   it('every problem of the file at once, each with its line and full path', () => {
@@ -338,7 +385,9 @@ tasks:
   });
 
   it('a user proxy given a task in another process', () => {
-    const { error, path } = loadError('name: c\nprocess: sequential\nagents: [tester]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: tester }\n');
+    const { error, path } = loadError(
+      'name: c\nprocess: sequential\nagents: [tester]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: tester }\n',
+    );
     expect(error.message).toBe(`${path}:5, field "tasks.0.agent": "tester" is a user proxy; only the two-agent process uses one`);
   });
 
@@ -348,7 +397,9 @@ tasks:
   });
 
   it('a named agent that is not in the agents folder', () => {
-    const { error, path } = loadError('name: c\nprocess: sequential\nagents: [writer, editor]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: writer }\n');
+    const { error, path } = loadError(
+      'name: c\nprocess: sequential\nagents: [writer, editor]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: writer }\n',
+    );
     expect(error.message).toBe(`${path}:3, field "agents.1": no role named "editor" in ${join(root, 'agents')} (found: analyst, tester, writer)`);
   });
 
@@ -362,12 +413,18 @@ tasks:
 describe('crew files: roles, judges and task lines', () => {
   // Only the roles a crew names are built with its tools: analyst.yaml's `lookup` is not needed here.
   it('a crew naming some roles of the folder does not need the tools of the others', () => {
-    expect(() => loadCrew(crewFile('name: c\nprocess: sequential\nagents: [writer]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: writer }\n'), { tools: [] })).not.toThrow();
+    expect(() =>
+      loadCrew(crewFile('name: c\nprocess: sequential\nagents: [writer]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: writer }\n'), {
+        tools: [],
+      }),
+    ).not.toThrow();
   });
 
   // The judge must be one of the file's agents to be named, and every agent becomes a member.
   it('a consensual crew with a judge', () => {
-    const path = crewFile('name: c\nprocess: consensual\njudge: chair\nagents:\n  - { name: a, instructions: A. }\n  - { name: b, instructions: B. }\n  - { name: chair, instructions: You judge. }\n');
+    const path = crewFile(
+      'name: c\nprocess: consensual\njudge: chair\nagents:\n  - { name: a, instructions: A. }\n  - { name: b, instructions: B. }\n  - { name: chair, instructions: You judge. }\n',
+    );
     expect(() => loadCrew(path)).not.toThrow();
   });
 });

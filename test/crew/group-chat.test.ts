@@ -89,7 +89,10 @@ describe('groupChat', () => {
     const alice = member('alice', 'Plans.', [done('plan')]);
     const bob = member('bob', 'Builds.', [done('built')]);
     const carol = member('carol', 'Tests.', [done('tested')]);
-    const manager = scriptedModel([reply.finish({ speaker: 'dave', reason: 'x' }, 'select_speaker'), reply.finish({ speaker: 'carol', reason: 'test first' }, 'select_speaker')]);
+    const manager = scriptedModel([
+      reply.finish({ speaker: 'dave', reason: 'x' }, 'select_speaker'),
+      reply.finish({ speaker: 'carol', reason: 'test first' }, 'select_speaker'),
+    ]);
 
     const result = await groupChat({ name: 'team', agents: [alice.agent, bob.agent, carol.agent], selector: { manager } }).run('Ship it.');
 
@@ -105,7 +108,11 @@ describe('groupChat', () => {
     const bob = member('bob', 'Builds.', [done('built')]);
     const manager = scriptedModel(() => reply.finish({ speaker: 'nobody', reason: '?' }, 'select_speaker'));
     const trace = collectTrace();
-    const chat = groupChat({ name: 'team', agents: [alice.agent, bob.agent], selector: { manager: new Agent({ name: 'boss', instructions: 'You run the team.', model: manager }) } });
+    const chat = groupChat({
+      name: 'team',
+      agents: [alice.agent, bob.agent],
+      selector: { manager: new Agent({ name: 'boss', instructions: 'You run the team.', model: manager }) },
+    });
 
     const result = await chat.run('Build it.', { trace });
 
@@ -139,13 +146,23 @@ describe('groupChat', () => {
       [4, 'bob', 'function'],
     ]);
     expect(seen[0]).toMatchObject({ round: 1, lastSpeaker: undefined, candidates: ['alice', 'bob'], input: 'Count.', messages: [] });
-    expect(seen[2]).toMatchObject({ round: 3, lastSpeaker: 'bob', candidates: ['alice'], members: [{ name: 'alice', description: 'a' }, { name: 'bob', description: 'b' }] });
+    expect(seen[2]).toMatchObject({
+      round: 3,
+      lastSpeaker: 'bob',
+      candidates: ['alice'],
+      members: [
+        { name: 'alice', description: 'a' },
+        { name: 'bob', description: 'b' },
+      ],
+    });
     expect(seen[2]!.messages.map((m) => m.message)).toEqual(['one', 'two']);
 
     const wrong = groupChat({ name: 'duo', agents: [member('alice', 'a', []).agent, member('bob', 'b', []).agent], selector: () => 'zed' });
     const error = await wrong.run('Count.').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toBe('field "selector": The speaker selector of group chat "duo" returned "zed", who is not a member (members: alice, bob).');
+    expect((error as Error).message).toBe(
+      'field "selector": The speaker selector of group chat "duo" returned "zed", who is not a member (members: alice, bob).',
+    );
   });
 
   it('follows the allowed-transitions graph, round-robin among the allowed or by the manager among them', async () => {
@@ -175,7 +192,10 @@ describe('groupChat', () => {
     expect(alice.model.calls[0]!.tools?.map((t) => t.name)).toEqual(['say']);
     expect(lastUserText(alice.model.calls[0])).toContain('Only judge may end the chat.');
 
-    const manager = scriptedModel([reply.finish({ speaker: 'alice', reason: 'start' }, 'select_speaker'), reply.finish({ speaker: 'carol', reason: 'c' }, 'select_speaker')]);
+    const manager = scriptedModel([
+      reply.finish({ speaker: 'alice', reason: 'start' }, 'select_speaker'),
+      reply.finish({ speaker: 'carol', reason: 'c' }, 'select_speaker'),
+    ]);
     const managed = groupChat({
       name: 'graph',
       agents: [member('alice', 'a', [say('a1')]).agent, member('bob', 'b', []).agent, member('carol', 'c', [done('ok')]).agent],
@@ -200,7 +220,9 @@ describe('groupChat', () => {
   it('validates names in the graph, the finishers and the first speaker when it is built', () => {
     const agents = [member('alice', 'a', []).agent, member('bob', 'b', []).agent];
     const build = (extra: object) => () => groupChat({ name: 'g', agents, ...extra });
-    expect(build({ allowedTransitions: { alice: ['zed'] } })).toThrow('field "allowedTransitions.alice": Group chat "g" names "zed" in allowedTransitions.alice, who is not a member (members: alice, bob).');
+    expect(build({ allowedTransitions: { alice: ['zed'] } })).toThrow(
+      'field "allowedTransitions.alice": Group chat "g" names "zed" in allowedTransitions.alice, who is not a member (members: alice, bob).',
+    );
     expect(build({ allowedTransitions: { zed: ['alice'] } })).toThrow(/field "allowedTransitions".*"zed"/);
     expect(build({ finishers: ['carol'] })).toThrow(/field "finishers".*"carol"/);
     expect(build({ firstSpeaker: 'carol' })).toThrow(/field "firstSpeaker".*"carol"/);
@@ -231,7 +253,12 @@ describe('groupChat', () => {
     const result = await groupChat({ name: 'brainstorm', agents: [alice.agent, bob.agent], maxRounds: 5 }).run('Ideas?', { trace });
 
     expect(result.status).toBe('stopped');
-    expect(result.stop).toEqual({ kind: 'stopped', condition: 'max-rounds', reason: 'reached the limit of 5 rounds without a finish call', detail: { limit: 5, rounds: 5, messages: 5 } });
+    expect(result.stop).toEqual({
+      kind: 'stopped',
+      condition: 'max-rounds',
+      reason: 'reached the limit of 5 rounds without a finish call',
+      detail: { limit: 5, rounds: 5, messages: 5 },
+    });
     expect(result.conversation.map((m) => m.message)).toEqual(['alice idea 1', 'bob idea 1', 'alice idea 2', 'bob idea 2', 'alice idea 3']);
     expect(trace.events.at(-1)).toMatchObject({ type: 'crew-end', crew: 'brainstorm', process: 'group-chat', status: 'stopped', condition: 'max-rounds' });
   });
@@ -278,7 +305,9 @@ describe('groupChat', () => {
 
     expect(result.status).toBe('failed');
     expect(result.stop).toMatchObject({ kind: 'failed', condition: 'invalid-output', detail: { round: 1, agent: 'alice', attempts: 3 } });
-    expect(result.stop.reason).toMatch(/^round 1 \(alice\) failed: Agent "alice" called its finish tool 3 times without a valid result; last problems: message:/);
+    expect(result.stop.reason).toMatch(
+      /^round 1 \(alice\) failed: Agent "alice" called its finish tool 3 times without a valid result; last problems: message:/,
+    );
     expect(result.tasks).toEqual([expect.objectContaining({ task: 'turn-1', agent: 'alice', status: 'failed', output: undefined })]);
     expect(result.transcripts.alice).toHaveLength(7);
   });
@@ -311,7 +340,10 @@ describe('groupChat', () => {
     afterAll(unregister);
 
     it('reports usage, cost and transcripts per agent, and traces each round and the end', async () => {
-      const priced = (message: string, finish = false): ScriptedReply => ({ toolCalls: [{ name: finish ? 'finish' : 'say', input: finish ? { result: message } : { message } }], usage: { inputTokens: 100, outputTokens: 10 } });
+      const priced = (message: string, finish = false): ScriptedReply => ({
+        toolCalls: [{ name: finish ? 'finish' : 'say', input: finish ? { result: message } : { message } }],
+        usage: { inputTokens: 100, outputTokens: 10 },
+      });
       const alice = member('alice', 'a', [priced('hello'), priced('done', true)], 'test:group-chat');
       const bob = member('bob', 'b', [priced('hi')], 'test:group-chat');
       const trace = collectTrace();
@@ -328,8 +360,28 @@ describe('groupChat', () => {
       expect(result.transcripts.bob?.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
 
       const crewEvents = trace.events.filter((e) => ['speaker-select', 'task-start', 'task-end', 'crew-end'].includes(e.type)).map((e) => e.type);
-      expect(crewEvents).toEqual(['speaker-select', 'task-start', 'task-end', 'speaker-select', 'task-start', 'task-end', 'speaker-select', 'task-start', 'task-end', 'crew-end']);
-      expect(trace.events.at(-1)).toEqual({ type: 'crew-end', at: expect.any(Number), runId: 'run-gc', crew: 'costs', process: 'group-chat', status: 'finished', condition: 'finish', reason: 'alice ended the chat in round 3' });
+      expect(crewEvents).toEqual([
+        'speaker-select',
+        'task-start',
+        'task-end',
+        'speaker-select',
+        'task-start',
+        'task-end',
+        'speaker-select',
+        'task-start',
+        'task-end',
+        'crew-end',
+      ]);
+      expect(trace.events.at(-1)).toEqual({
+        type: 'crew-end',
+        at: expect.any(Number),
+        runId: 'run-gc',
+        crew: 'costs',
+        process: 'group-chat',
+        status: 'finished',
+        condition: 'finish',
+        reason: 'alice ended the chat in round 3',
+      });
       expect(trace.events.every((e) => e.runId === 'run-gc')).toBe(true);
     });
   });

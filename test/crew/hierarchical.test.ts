@@ -25,7 +25,14 @@ describe('hierarchical crew', () => {
     const crew = hierarchicalCrew({
       name: 'research',
       agents: members([reply.finish({ facts: ['durable', 'fast'] })], [reply.finish({ result: 'Queues are durable and fast.' })]),
-      tasks: [defineTask({ name: 'facts', description: 'List facts about the topic.', expectedOutput: z.object({ facts: z.array(z.string()) }), agent: 'researcher' })],
+      tasks: [
+        defineTask({
+          name: 'facts',
+          description: 'List facts about the topic.',
+          expectedOutput: z.object({ facts: z.array(z.string()) }),
+          agent: 'researcher',
+        }),
+      ],
       manager: { model: manager },
       output: z.object({ summary: z.string(), sources: z.number() }),
     });
@@ -108,13 +115,17 @@ describe('hierarchical crew', () => {
     expect(deep.output).toBe('all done');
     expect(leadModel.calls[0]!.tools?.map((t) => t.name)).toEqual(['delegate_task', 'finish']);
     expect(writerModel.calls[0]!.tools?.map((t) => t.name)).toEqual(['finish']);
-    expect(trace.events.filter((e) => e.type === 'delegation-start').map((e) => e.type === 'delegation-start' && `${e.agent}->${e.member}@${e.depth}`)).toEqual(['manager->lead@1', 'lead->writer@2']);
+    expect(trace.events.filter((e) => e.type === 'delegation-start').map((e) => e.type === 'delegation-start' && `${e.agent}->${e.member}@${e.depth}`)).toEqual(
+      ['manager->lead@1', 'lead->writer@2'],
+    );
   });
 });
 
 describe('hierarchical crews run concurrently', () => {
-  it('keeps each run\'s delegation count apart, even under one run id', async () => {
-    const manager = scriptedModel((request) => (request.messages.length === 1 ? delegate('writer', 'Write it.', JSON.stringify(request.messages[0]!.content)) : reply.finish({ result: 'done' })));
+  it("keeps each run's delegation count apart, even under one run id", async () => {
+    const manager = scriptedModel((request) =>
+      request.messages.length === 1 ? delegate('writer', 'Write it.', JSON.stringify(request.messages[0]!.content)) : reply.finish({ result: 'done' }),
+    );
     const crew = hierarchicalCrew({ name: 'c', agents: members([], () => reply.finish({ result: 'text' })), manager: { model: manager }, maxDelegations: 1 });
     const results = await Promise.all([crew.run('one', { runId: 'shared' }), crew.run('two', { runId: 'shared' }), crew.run('three', { runId: 'shared' })]);
     expect(results.map((r) => r.status)).toEqual(['finished', 'finished', 'finished']);

@@ -16,7 +16,13 @@ function crewWith(researcherScript: Parameters<typeof scriptedModel>[0], writerS
     ],
     tasks: [
       defineTask({ name: 'research', description: 'List the key points about the topic.', expectedOutput: outline, agent: 'researcher' }),
-      defineTask({ name: 'draft', description: 'Write a paragraph from the points.', expectedOutput: 'One paragraph of plain text.', agent: 'writer', context: ['research'] }),
+      defineTask({
+        name: 'draft',
+        description: 'Write a paragraph from the points.',
+        expectedOutput: 'One paragraph of plain text.',
+        agent: 'writer',
+        context: ['research'],
+      }),
     ],
   });
   return { crew, researcherModel, writerModel };
@@ -42,7 +48,13 @@ describe('sequential crew', () => {
     expect(Object.keys(result.usage.byAgent)).toEqual(['researcher', 'writer']);
     expect(result.usage.total.turns).toBe(2);
     expect(result.transcripts.writer).toHaveLength(3);
-    expect(trace.events.filter((e) => e.type.startsWith('task') || e.type === 'crew-end').map((e) => e.type)).toEqual(['task-start', 'task-end', 'task-start', 'task-end', 'crew-end']);
+    expect(trace.events.filter((e) => e.type.startsWith('task') || e.type === 'crew-end').map((e) => e.type)).toEqual([
+      'task-start',
+      'task-end',
+      'task-start',
+      'task-end',
+      'crew-end',
+    ]);
   });
 
   it('a member that keeps returning an invalid output fails the crew there, keeping earlier outputs', async () => {

@@ -2,7 +2,19 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decideReview, evaluateWorkflow, FileStore, listReviews, loadGolden, readTransitions, resumeRun, runWorkflow, type ModelRequest, type StateStore, type WorkItemInput } from 'troupe';
+import {
+  decideReview,
+  evaluateWorkflow,
+  FileStore,
+  listReviews,
+  loadGolden,
+  readTransitions,
+  resumeRun,
+  runWorkflow,
+  type ModelRequest,
+  type StateStore,
+  type WorkItemInput,
+} from 'troupe';
 import { scriptedModel } from 'troupe/testing';
 import { documentReader } from '../../crews/invoices/document-reader.js';
 import invoices, { totalMatchesLines, type Document } from '../../crews/invoices/workflow.js';
@@ -31,7 +43,13 @@ describe('crews/invoices', () => {
     expect(summary.status).toBe('awaiting-review');
     expect(summary.counts).toEqual({ accepted: 3, rejected: 1, 'awaiting-review': 1 });
     const byId = Object.fromEntries(summary.items.map((item) => [item.id, item]));
-    expect(byId['acme-0117']!.outputs['validate-invoice']).toMatchObject({ vendor: 'ACME Office Supplies GmbH', total: 1250, currency: 'EUR', dueDate: '2025-07-02', needsApproval: false });
+    expect(byId['acme-0117']!.outputs['validate-invoice']).toMatchObject({
+      vendor: 'ACME Office Supplies GmbH',
+      total: 1250,
+      currency: 'EUR',
+      dueDate: '2025-07-02',
+      needsApproval: false,
+    });
     expect(byId['cafe-lumiere']!.outputs['extract-receipt']).toEqual({ merchant: 'Café Lumière', total: 7.8, currency: 'EUR', date: '2025-06-05' });
     expect(byId['newsletter-june']!.reason).toMatch(/^inbox\/newsletter.eml is not an invoice or a receipt/);
 
@@ -46,7 +64,13 @@ describe('crews/invoices', () => {
     expect(extracted.claim!.evidence).toContainEqual({ source: 'document', quote: 'Total: 1250.00 EUR' });
 
     const [review] = await listReviews(states, { runId: summary.runId, status: 'pending' });
-    expect(review).toMatchObject({ item: 'contoso-4410', task: 'approve-payment', kind: 'input', policy: 'human-step', proposal: { total: 48000, currency: 'USD' } });
+    expect(review).toMatchObject({
+      item: 'contoso-4410',
+      task: 'approve-payment',
+      kind: 'input',
+      policy: 'human-step',
+      proposal: { total: 48000, currency: 'USD' },
+    });
     expect(review!.what).toBe('Approve paying 48000.00 USD to Contoso Cloud Services Inc. (invoice 88-4410, due 2025-07-15)? It is above 10000.');
   });
 
@@ -58,13 +82,20 @@ describe('crews/invoices', () => {
       const [review] = await listReviews(states, { runId: first.runId, status: 'pending' });
       await decideReview(states, review!.id, { approved, by: 'alice', note: approved ? 'contract checked' : 'not ordered' });
       const resumed = await resumeRun(invoices, first.runId, { store: states, model: cassette });
-      expect(resumed.items[0]).toMatchObject(approved ? { state: 'accepted', outputs: { 'approve-payment': { total: 48000 } } } : { state: 'rejected', reason: expect.stringContaining('rejected by alice: not ordered') });
+      expect(resumed.items[0]).toMatchObject(
+        approved
+          ? { state: 'accepted', outputs: { 'approve-payment': { total: 48000 } } }
+          : { state: 'rejected', reason: expect.stringContaining('rejected by alice: not ordered') },
+      );
     }
   });
 
   it('sends an extraction without evidence to review', async () => {
     const states = store();
-    const model = readerExcept('record_extract-invoice', () => ({ value: { vendor: 'ACME', invoiceNumber: '1', total: 10, currency: 'EUR', dueDate: '2025-07-02', lines: [] }, evidence: [] }));
+    const model = readerExcept('record_extract-invoice', () => ({
+      value: { vendor: 'ACME', invoiceNumber: '1', total: 10, currency: 'EUR', dueDate: '2025-07-02', lines: [] },
+      evidence: [],
+    }));
     const summary = await runWorkflow(invoices, [acme], { store: states, model });
     expect(summary.items[0]!.state).toBe('awaiting-review');
     expect((await listReviews(states))[0]).toMatchObject({ task: 'extract-invoice', policy: 'evidence.missing', findings: ['no evidence was given'] });
@@ -93,7 +124,12 @@ describe('crews/invoices', () => {
   });
 
   it('passes its golden examples offline', async () => {
-    const report = await evaluateWorkflow(invoices, { golden: loadGolden('crews/invoices/golden.json'), checks: { totalMatchesLines }, model: cassette, store: store() });
+    const report = await evaluateWorkflow(invoices, {
+      golden: loadGolden('crews/invoices/golden.json'),
+      checks: { totalMatchesLines },
+      model: cassette,
+      store: store(),
+    });
     expect(report.result.examples.filter((e) => !e.passed)).toEqual([]);
     expect(report.result.examples.map((e) => e.route.join(' → '))).toEqual(['invoice', 'receipt', 'other', 'invoice → high-total', 'invoice', '', '']);
   });

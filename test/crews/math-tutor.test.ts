@@ -28,7 +28,11 @@ describe('crews/math-tutor', () => {
     expect(existsSync(join(workDir, 'cli.ts'))).toBe(true);
     const tests = workspaceTools(workDir).runTests;
     const approver = approveTools(['run_tests'], 'this test');
-    const report = await executeToolCall({ type: 'tool-call', id: 't', name: 'run_tests', input: {} }, new ToolSet([tests]), { runId: 'r', clock: manualClock(), approver });
+    const report = await executeToolCall({ type: 'tool-call', id: 't', name: 'run_tests', input: {} }, new ToolSet([tests]), {
+      runId: 'r',
+      clock: manualClock(),
+      approver,
+    });
     expect(report.output).toMatch(/^5 passed, 0 failed\n/);
   });
 
@@ -36,7 +40,8 @@ describe('crews/math-tutor', () => {
     const workDir = mkdtempSync(join(tmpdir(), 'math-tutor-test-'));
     const tools = new ToolSet(Object.values(workspaceTools(workDir)));
     const approver = approveTools(['run_tests'], 'this test');
-    const call = (name: string, input: unknown) => executeToolCall({ type: 'tool-call', id: 'c', name, input }, tools, { runId: 'r', clock: manualClock(), approver });
+    const call = (name: string, input: unknown) =>
+      executeToolCall({ type: 'tool-call', id: 'c', name, input }, tools, { runId: 'r', clock: manualClock(), approver });
     expect((await call('write_file', { path: '../escape.txt', content: 'x' })).output).toMatch(/"..\/escape.txt" is outside the work directory/);
     expect((await call('write_file', { path: '/etc/passwd', content: 'x' })).output).toMatch(/outside the work directory/);
     expect((await call('write_file', { path: 'src/a.ts', content: 'export const a = 1;\n' })).output).toBe('wrote src/a.ts (2 lines)');
@@ -45,7 +50,8 @@ describe('crews/math-tutor', () => {
   });
 
   it('summarizes test runs without timings, so transcripts replay exactly', () => {
-    const tap = 'TAP version 13\n# Subtest: adds\nok 1 - adds\n  ---\n  duration_ms: 1.2\n  ...\nnot ok 2 - divides\n  ---\n  duration_ms: 0.4\n  error: |-\n    Expected 2, got 3\n  ...\n';
+    const tap =
+      'TAP version 13\n# Subtest: adds\nok 1 - adds\n  ---\n  duration_ms: 1.2\n  ...\nnot ok 2 - divides\n  ---\n  duration_ms: 0.4\n  error: |-\n    Expected 2, got 3\n  ...\n';
     expect(summarizeTap(tap)).toBe('1 passed, 1 failed\nFailed:\n- divides — Expected 2, got 3');
   });
 });

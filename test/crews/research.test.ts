@@ -22,7 +22,12 @@ describe('crews/research', () => {
 
     const result = await runResearch({ trace });
 
-    expect(result).toMatchObject({ crew: 'research', process: 'hierarchical', status: 'finished', stop: { kind: 'finish', reason: 'research_manager finished after 5 delegations' } });
+    expect(result).toMatchObject({
+      crew: 'research',
+      process: 'hierarchical',
+      status: 'finished',
+      stop: { kind: 'finish', reason: 'research_manager finished after 5 delegations' },
+    });
     const delegations = trace.events.flatMap((e) => (e.type === 'delegation-start' ? [[e.agent, e.member, e.task, e.depth]] : []));
     expect(delegations).toEqual([
       ['research_manager', 'researcher', 'find_sources', 1],
@@ -56,11 +61,15 @@ describe('crews/research', () => {
     const brief = output!;
     expect(brief.title).toBe('Retrying calls to a rate-limited API');
     expect(brief.recommendations.length).toBeGreaterThanOrEqual(3);
-    expect(brief.recommendations.find((r) => r.sources.includes('idempotency-keys'))!.advice).toMatch(/generate it once per operation.*reuse it for every retry/);
+    expect(brief.recommendations.find((r) => r.sources.includes('idempotency-keys'))!.advice).toMatch(
+      /generate it once per operation.*reuse it for every retry/,
+    );
     const cited = new Set(brief.recommendations.flatMap((r) => r.sources));
     expect(new Set(brief.sources)).toEqual(cited);
     const read = new Set(
-      transcripts.researcher!.flatMap((m) => (m.role === 'assistant' ? m.content.flatMap((p) => (p.type === 'tool-call' && p.name === 'read_note' ? [(p.input as { id: string }).id] : [])) : [])),
+      transcripts.researcher!.flatMap((m) =>
+        m.role === 'assistant' ? m.content.flatMap((p) => (p.type === 'tool-call' && p.name === 'read_note' ? [(p.input as { id: string }).id] : [])) : [],
+      ),
     );
     for (const id of cited) expect(read).toContain(id);
     // The real tools ran: one search, then the notes read once to research and twice to check.

@@ -14,10 +14,25 @@ describe('the dashboard with a damaged record', () => {
     const workflow = defineWorkflow({
       name: 'damaged-check',
       input: doc,
-      tasks: [codeTask({ name: 'pay', input: doc, output: z.string(), run: ({ text }) => claim(`pay ${text}`, [{ source: 'invoice', quote: text }]), policy: { risk: 'high' } })],
+      tasks: [
+        codeTask({
+          name: 'pay',
+          input: doc,
+          output: z.string(),
+          run: ({ text }) => claim(`pay ${text}`, [{ source: 'invoice', quote: text }]),
+          policy: { risk: 'high' },
+        }),
+      ],
       edges: [],
     });
-    const { runId } = await runWorkflow(workflow, [{ id: 'a', input: { text: '10 USD' } }, { id: 'b', input: { text: '20 USD' } }], { store });
+    const { runId } = await runWorkflow(
+      workflow,
+      [
+        { id: 'a', input: { text: '10 USD' } },
+        { id: 'b', input: { text: '20 USD' } },
+      ],
+      { store },
+    );
     const { items } = await store.list('reviews');
     const damaged = items[0]!.id;
     writeFileSync(store.where('reviews', damaged), '{"format":1,"version":1,"value":{"id":');

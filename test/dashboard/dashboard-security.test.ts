@@ -25,12 +25,21 @@ interface Reply {
 function send(url: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ hostname, port, path, method: options.method ?? 'GET', headers: { ...(options.body !== undefined ? { 'content-length': Buffer.byteLength(options.body) } : {}), ...options.headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      {
+        hostname,
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: { ...(options.body !== undefined ? { 'content-length': Buffer.byteLength(options.body) } : {}), ...options.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -44,7 +53,15 @@ async function pendingRun(store: FileStore): Promise<{ runId: string; reviewId: 
   const workflow = defineWorkflow({
     name: 'csrf-check',
     input: doc,
-    tasks: [codeTask({ name: 'pay', input: doc, output: z.string(), run: ({ text }) => claim(`pay ${text}`, [{ source: 'invoice', quote: text }]), policy: { risk: 'high' } })],
+    tasks: [
+      codeTask({
+        name: 'pay',
+        input: doc,
+        output: z.string(),
+        run: ({ text }) => claim(`pay ${text}`, [{ source: 'invoice', quote: text }]),
+        policy: { risk: 'high' },
+      }),
+    ],
     edges: [],
   });
   const { runId } = await runWorkflow(workflow, [{ id: 'invoice-1', input: { text: '48,000 USD' } }], { store });
@@ -99,7 +116,11 @@ describe('the dashboard refuses requests from other sites', async () => {
       }
     }
     // The browser's own word wins over a forged-looking Origin: same origin but Sec-Fetch-Site cross-site.
-    const forged = await send(dashboard.url, approve, { method: 'POST', headers: { ...formType, origin: dashboard.url, 'sec-fetch-site': 'cross-site' }, body: form({ _token: dashboard.token }) });
+    const forged = await send(dashboard.url, approve, {
+      method: 'POST',
+      headers: { ...formType, origin: dashboard.url, 'sec-fetch-site': 'cross-site' },
+      body: form({ _token: dashboard.token }),
+    });
     expect(forged.status).toBe(403);
     expect(await status()).toBe('pending');
   });
@@ -123,9 +144,16 @@ describe('the dashboard refuses requests from other sites', async () => {
   it("accepts the dashboard's own form with its token, and puts the token in the review form", async () => {
     const page = await send(dashboard.url, '/reviews');
     expect(page.body).toContain(`<input type="hidden" name="_token" value="${dashboard.token}">`);
-    const reply = await send(dashboard.url, `/reviews/${reviewId}/approve`, { method: 'POST', headers: { ...formType, ...own() }, body: form({ note: 'checked the invoice', _token: dashboard.token }) });
+    const reply = await send(dashboard.url, `/reviews/${reviewId}/approve`, {
+      method: 'POST',
+      headers: { ...formType, ...own() },
+      body: form({ note: 'checked the invoice', _token: dashboard.token }),
+    });
     expect(reply.status).toBe(303);
-    expect((await listReviews(store)).find((r) => r.id === reviewId)).toMatchObject({ status: 'approved', decision: { by: 'tester', note: 'checked the invoice' } });
+    expect((await listReviews(store)).find((r) => r.id === reviewId)).toMatchObject({
+      status: 'approved',
+      decision: { by: 'tester', note: 'checked the invoice' },
+    });
   });
 
   it('sends security headers on every response', async () => {
@@ -167,7 +195,10 @@ describe('the dashboard refuses requests from other sites', async () => {
         const reply = await send(dashboard.url, addJob, { method: 'POST', headers, body: payload });
         expect({ headers, status: reply.status }).toEqual({ headers, status: 403 });
       }
-      const retry = await send(dashboard.url, `/queues/board/api/queues/${queueName}/retry/failed`, { method: 'PUT', headers: { origin: 'http://evil.example' } });
+      const retry = await send(dashboard.url, `/queues/board/api/queues/${queueName}/retry/failed`, {
+        method: 'PUT',
+        headers: { origin: 'http://evil.example' },
+      });
       expect(retry.status).toBe(403);
       expect(await jobs()).toBe(0);
     });
@@ -179,12 +210,18 @@ describe('the dashboard refuses requests from other sites', async () => {
       expect(String(page.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
       // bull-board's own fetches carry the cookie, not a header: that is how its actions pass.
       const headers = { 'content-type': 'application/json', ...own(), cookie };
-      expect((await send(dashboard.url, addJob, { method: 'POST', headers: { 'content-type': 'application/json', ...own() }, body: payload })).status).toBe(403);
+      expect((await send(dashboard.url, addJob, { method: 'POST', headers: { 'content-type': 'application/json', ...own() }, body: payload })).status).toBe(
+        403,
+      );
       expect((await send(dashboard.url, addJob, { method: 'POST', headers, body: payload })).status).toBe(200);
       expect(await jobs()).toBe(1);
 
       const readOnlyCookie = String((await send(readOnly!.url, '/queues/board')).headers['set-cookie']).split(';')[0]!;
-      const refused = await send(readOnly!.url, addJob, { method: 'POST', headers: { 'content-type': 'application/json', origin: readOnly!.url, 'sec-fetch-site': 'same-origin', cookie: readOnlyCookie }, body: payload });
+      const refused = await send(readOnly!.url, addJob, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: readOnly!.url, 'sec-fetch-site': 'same-origin', cookie: readOnlyCookie },
+        body: payload,
+      });
       expect(refused.status).toBe(405);
       expect(await jobs()).toBe(1);
     });

@@ -27,8 +27,19 @@ describe('the dashboard in a browser', async () => {
       name: 'triage',
       input: doc,
       tasks: [
-        codeTask({ name: 'classify', input: doc, output: z.object({ kind: z.string(), text: z.string() }), run: ({ text }) => ({ kind: text.startsWith('URGENT') ? 'urgent' : 'normal', text }) }),
-        codeTask({ name: 'page-oncall', input: z.object({ kind: z.string(), text: z.string() }), output: z.string(), run: ({ text }) => claim(`paged: ${text}`, [{ source: 'alert', quote: text }]), policy: { risk: 'high' } }),
+        codeTask({
+          name: 'classify',
+          input: doc,
+          output: z.object({ kind: z.string(), text: z.string() }),
+          run: ({ text }) => ({ kind: text.startsWith('URGENT') ? 'urgent' : 'normal', text }),
+        }),
+        codeTask({
+          name: 'page-oncall',
+          input: z.object({ kind: z.string(), text: z.string() }),
+          output: z.string(),
+          run: ({ text }) => claim(`paged: ${text}`, [{ source: 'alert', quote: text }]),
+          policy: { risk: 'high' },
+        }),
         codeTask({ name: 'file-ticket', input: z.object({ kind: z.string(), text: z.string() }), output: z.string(), run: ({ text }) => `ticket: ${text}` }),
       ],
       edges: [
@@ -36,9 +47,28 @@ describe('the dashboard in a browser', async () => {
         { from: 'classify', to: 'file-ticket', when: (c: { kind: string }) => c.kind === 'normal', route: 'normal' },
       ],
     });
-    runId = (await runWorkflow(workflow, [{ id: 'a', input: { text: 'URGENT: site down' } }, { id: 'b', input: { text: 'typo on about page' } }], { store })).runId;
+    runId = (
+      await runWorkflow(
+        workflow,
+        [
+          { id: 'a', input: { text: 'URGENT: site down' } },
+          { id: 'b', input: { text: 'typo on about page' } },
+        ],
+        { store },
+      )
+    ).runId;
     const queue = new InProcessQueue({ name: 'work-site' });
-    const graph = new WorkGraph({ name: 'site', items: [{ id: 'button', content: '<button>' }, { id: 'page', dependsOn: ['button'], content: '<page>' }, { id: 'styles', dependsOn: ['button', 'page'], content: 'css' }] }, { store, queue });
+    const graph = new WorkGraph(
+      {
+        name: 'site',
+        items: [
+          { id: 'button', content: '<button>' },
+          { id: 'page', dependsOn: ['button'], content: '<page>' },
+          { id: 'styles', dependsOn: ['button', 'page'], content: 'css' },
+        ],
+      },
+      { store, queue },
+    );
     await graph.seed();
     dashboard = await startDashboard({
       store,
@@ -119,5 +149,3 @@ describe('the dashboard in a browser', async () => {
     await page.close();
   });
 });
-
-export { shots };

@@ -16,8 +16,6 @@ describe('examples/quickstart.ts', () => {
     await import('../../examples/quickstart.js');
 
     expect(notices.join('')).toMatch(/ANTHROPIC_API_KEY is not set: replaying the recorded transcript examples\/cassettes\/quickstart.json/);
-    expect(printed).toEqual([
-      { orderId: 'A-1001', status: 'shipped', reply: 'Your order A-1001 has shipped with DHL and should arrive on 24 November 2026.' },
-    ]);
+    expect(printed).toEqual([{ orderId: 'A-1001', status: 'shipped', reply: 'Your order A-1001 has shipped with DHL and should arrive on 24 November 2026.' }]);
   });
 });

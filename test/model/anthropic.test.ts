@@ -203,7 +203,10 @@ describe('AnthropicModel', () => {
   });
 
   it('retries a 429 after the wait retry-after asks for, and reports the retry', async () => {
-    server.reply(anthropicError(429, 'rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit', { 'retry-after': '2' }), anthropicText('done'));
+    server.reply(
+      anthropicError(429, 'rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit', { 'retry-after': '2' }),
+      anthropicText('done'),
+    );
     const notices: RetryNotice[] = [];
     const response = await model().generate(hello, { onRetry: (notice) => notices.push(notice) });
     expect(response.content).toEqual([{ type: 'text', text: 'done' }]);
@@ -248,9 +251,7 @@ describe('AnthropicModel', () => {
     server.reply(anthropicError(status, status === 401 ? 'authentication_error' : 'permission_error', `invalid x-api-key ${key}`));
     const error = await failure(model().generate(hello));
     expect(error).toBeInstanceOf(ProviderAuthError);
-    expect(error.message).toBe(
-      `anthropic rejected the credentials (HTTP ${status}). Set ANTHROPIC_API_KEY to a valid API key for this provider.`,
-    );
+    expect(error.message).toBe(`anthropic rejected the credentials (HTTP ${status}). Set ANTHROPIC_API_KEY to a valid API key for this provider.`);
     expect(JSON.stringify((error as ProviderAuthError).toJSON())).not.toContain(key);
     expect(String(error.cause ?? '')).not.toContain(key);
     expect(server.requests).toHaveLength(1);

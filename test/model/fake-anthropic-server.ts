@@ -5,15 +5,10 @@ export function startFakeAnthropic(): Promise<FakeHttpServer> {
   return FakeHttpServer.start();
 }
 
-type Block =
-  | { type: 'text'; text: string }
-  | { type: 'tool_use'; id: string; name: string; input: unknown };
+type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown };
 
 /** A Messages API response body, shaped as Anthropic documents it. */
-export function anthropicMessage(
-  content: Block[],
-  options: { stop_reason?: string; usage?: Record<string, number>; model?: string } = {},
-): FakeReply {
+export function anthropicMessage(content: Block[], options: { stop_reason?: string; usage?: Record<string, number>; model?: string } = {}): FakeReply {
   return {
     status: 200,
     headers: { 'request-id': 'req_011CTest' },
@@ -30,8 +25,7 @@ export function anthropicMessage(
   };
 }
 
-export const anthropicText = (text: string, options?: Parameters<typeof anthropicMessage>[1]): FakeReply =>
-  anthropicMessage([{ type: 'text', text }], options);
+export const anthropicText = (text: string, options?: Parameters<typeof anthropicMessage>[1]): FakeReply => anthropicMessage([{ type: 'text', text }], options);
 
 /** An error body, shaped as Anthropic documents it: `{ type: 'error', error: { type, message } }`. */
 export function anthropicError(status: number, type: string, message: string, headers: Record<string, string> = {}): FakeReply {

@@ -57,16 +57,9 @@ export function openaiCompletion(
   };
 }
 
-export const openaiText = (content: string, options?: Parameters<typeof openaiCompletion>[1]): FakeReply =>
-  openaiCompletion({ content }, options);
+export const openaiText = (content: string, options?: Parameters<typeof openaiCompletion>[1]): FakeReply => openaiCompletion({ content }, options);
 
 /** An error body, shaped as OpenAI documents it: `{ error: { message, type, param, code } }`. */
-export function openaiError(
-  status: number,
-  type: string,
-  message: string,
-  code: string | null = null,
-  headers: Record<string, string> = {},
-): FakeReply {
+export function openaiError(status: number, type: string, message: string, code: string | null = null, headers: Record<string, string> = {}): FakeReply {
   return { status, headers, body: { error: { message, type, param: null, code } } };
 }

@@ -215,9 +215,7 @@ describe('OpenAIModel', () => {
     expect(notices).toHaveLength(1);
     expect(notice).toMatchObject({ attempt: 1, delayMs: 1500 });
     expect(notice.error).toBeInstanceOf(ProviderRateLimitError);
-    expect(notice.error.message).toBe(
-      'openai is rate limiting requests: Rate limit reached for gpt-test in organization org-x on requests per min (RPM).',
-    );
+    expect(notice.error.message).toBe('openai is rate limiting requests: Rate limit reached for gpt-test in organization org-x on requests per min (RPM).');
   });
 
   it('honours retry-after given as an HTTP date', async () => {
@@ -258,7 +256,14 @@ describe('OpenAIModel', () => {
 
   it.each([401, 403])('turns %i into ProviderAuthError naming OPENAI_API_KEY, without the key', async (status) => {
     // OpenAI's real 401 message echoes part of the key.
-    server.reply(openaiError(status, 'invalid_request_error', `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_api_key'));
+    server.reply(
+      openaiError(
+        status,
+        'invalid_request_error',
+        `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        'invalid_api_key',
+      ),
+    );
     const error = await failure(model().generate(hello));
     expect(error).toBeInstanceOf(ProviderAuthError);
     expect(error.message).toBe(`openai rejected the credentials (HTTP ${status}). Set OPENAI_API_KEY to a valid API key for this provider.`);
@@ -293,12 +298,17 @@ describe('OpenAIModel', () => {
   });
 
   it('turns a 400 into ProviderRequestError with the vendor message, without retrying', async () => {
-    server.reply(openaiError(400, 'invalid_request_error', "Invalid schema for function 'get_weather': schema must be a JSON Schema of 'type: \"object\"'.", 'invalid_function_parameters'));
+    server.reply(
+      openaiError(
+        400,
+        'invalid_request_error',
+        "Invalid schema for function 'get_weather': schema must be a JSON Schema of 'type: \"object\"'.",
+        'invalid_function_parameters',
+      ),
+    );
     const error = await failure(model().generate(hello));
     expect(error).toBeInstanceOf(ProviderRequestError);
-    expect(error.message).toBe(
-      "openai rejected the request: Invalid schema for function 'get_weather': schema must be a JSON Schema of 'type: \"object\"'.",
-    );
+    expect(error.message).toBe("openai rejected the request: Invalid schema for function 'get_weather': schema must be a JSON Schema of 'type: \"object\"'.");
     expect(server.requests).toHaveLength(1);
   });
 

@@ -37,7 +37,9 @@ const supportAgent = (model: ReturnType<typeof resolveModel>) =>
   new Agent({
     name: 'support',
     instructions: 'You answer customers about their orders.',
-    tools: [defineTool({ name: 'lookup_order', description: 'Looks up an order.', input: z.object({ orderId: z.string() }), run: () => ({ status: 'shipped' }) })],
+    tools: [
+      defineTool({ name: 'lookup_order', description: 'Looks up an order.', input: z.object({ orderId: z.string() }), run: () => ({ status: 'shipped' }) }),
+    ],
     output: z.object({ orderId: z.string(), status: z.string(), reply: z.string() }),
     model,
   });

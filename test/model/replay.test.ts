@@ -103,9 +103,7 @@ describe('replay model', () => {
 
   it('in auto mode replays what it has and records what it lacks', async () => {
     const path = cassettePath();
-    await replayModel({ cassette: path, mode: 'record', live: scriptedModel(['old answer'], { id: 'scripted:m' }), env: {} }).generate(
-      ask('Known?'),
-    );
+    await replayModel({ cassette: path, mode: 'record', live: scriptedModel(['old answer'], { id: 'scripted:m' }), env: {} }).generate(ask('Known?'));
     const live = scriptedModel(['new answer'], { id: 'scripted:m' });
     const auto = replayModel({ cassette: path, mode: 'auto', live, env: {} });
     expect((await auto.generate(ask('Known?'))).content).toEqual([{ type: 'text', text: 'old answer' }]);
@@ -167,7 +165,10 @@ describe('replay model', () => {
 
   it('names the line and field of every problem in a cassette, and the line and column of a JSON syntax error', async () => {
     const bad = cassettePath();
-    await writeFile(bad, '{\n  "version": 1,\n  "entires": [],\n  "entries": [\n    { "key": 7, "request": { "model": "m", "messages": [] }, "response": {} }\n  ]\n}\n');
+    await writeFile(
+      bad,
+      '{\n  "version": 1,\n  "entires": [],\n  "entries": [\n    { "key": 7, "request": { "model": "m", "messages": [] }, "response": {} }\n  ]\n}\n',
+    );
     let error: unknown;
     try {
       replayModel({ cassette: bad });

@@ -80,7 +80,15 @@ describe('traceToLogger', () => {
     const sink = traceToLogger(logger);
     const base = { at: 0, runId: 'run_1', agent: 'writer' };
     sink({ ...base, type: 'model-call-start', model: 'anthropic:claude-sonnet-4-5', turn: 1 });
-    sink({ ...base, type: 'model-call-retry', model: 'anthropic:claude-sonnet-4-5', attempt: 1, delayMs: 500, errorCode: 'provider_rate_limited', message: 'slow down' });
+    sink({
+      ...base,
+      type: 'model-call-retry',
+      model: 'anthropic:claude-sonnet-4-5',
+      attempt: 1,
+      delayMs: 500,
+      errorCode: 'provider_rate_limited',
+      message: 'slow down',
+    });
     sink({ ...base, type: 'validation-failure', target: 'finish', tool: 'finish', callId: 'c1', issues: [{ path: ['title'], message: 'Required' }] });
     sink({ ...base, type: 'agent-finish', output: { title: 'Done' } });
     sink({ ...base, type: 'termination', condition: 'max-turns', reason: 'reached the limit', detail: {} });
@@ -117,19 +125,32 @@ describe('secrets in structured fields', () => {
     const output = lines.join('\n');
     expect(output).not.toContain(key);
     const [first, second] = records();
-    expect(first).toMatchObject({ msg: 'provider failed', err: { code: 'provider_response_invalid', rawBody: '<html>Forwarded x-api-key: [redacted]</html>' }, context: { nested: [{ deep: 'value [redacted]' }] } });
+    expect(first).toMatchObject({
+      msg: 'provider failed',
+      err: { code: 'provider_response_invalid', rawBody: '<html>Forwarded x-api-key: [redacted]</html>' },
+      context: { nested: [{ deep: 'value [redacted]' }] },
+    });
     expect(String((first!['err'] as { message: string }).message)).toMatch(/proxy said \[redacted\]/);
-    expect(second).toMatchObject({ msg: expect.stringMatching(/could not be read: proxy said \[redacted\]/), err: { rawBody: expect.stringContaining('[redacted]') } });
+    expect(second).toMatchObject({
+      msg: expect.stringMatching(/could not be read: proxy said \[redacted\]/),
+      err: { rawBody: expect.stringContaining('[redacted]') },
+    });
   });
 
   it('scrubs *_KEY, *_TOKEN and *_SECRET values, the password of REDIS_URL, and keys registered by code', async () => {
     const { registerSecret } = await import('../../src/observe/redact-secrets.js');
-    const env = { STRIPE_KEY: 'stripe-value-123456', GH_TOKEN: 'gh-token-value-99', APP_SECRET: 'app-secret-value', REDIS_URL: 'redis://:redis-pass-4242@127.0.0.1:6379' };
+    const env = {
+      STRIPE_KEY: 'stripe-value-123456',
+      GH_TOKEN: 'gh-token-value-99',
+      APP_SECRET: 'app-secret-value',
+      REDIS_URL: 'redis://:redis-pass-4242@127.0.0.1:6379',
+    };
     registerSecret('given-in-code-key-0001');
     const { logger, lines } = capture({ env });
     logger.info({ a: 'stripe-value-123456', b: ['gh-token-value-99'], c: { d: 'app-secret-value redis-pass-4242' }, e: 'given-in-code-key-0001' }, 'fields');
     const output = lines.join('\n');
-    for (const secret of ['stripe-value-123456', 'gh-token-value-99', 'app-secret-value', 'redis-pass-4242', 'given-in-code-key-0001']) expect(output).not.toContain(secret);
+    for (const secret of ['stripe-value-123456', 'gh-token-value-99', 'app-secret-value', 'redis-pass-4242', 'given-in-code-key-0001'])
+      expect(output).not.toContain(secret);
     expect(output).toContain('fields');
   });
 });
@@ -139,7 +160,12 @@ describe('provider errors', () => {
     const { unreadableResponse } = await import('../../src/model/provider-failure.js');
     const { registerSecret } = await import('../../src/observe/redact-secrets.js');
     registerSecret('code-given-provider-key-42');
-    const error = unreadableResponse('anthropic', 'the body is not a JSON object.', 'Proxy error; request had x-api-key: code-given-provider-key-42 and sk-ant-api03-abcdefghijklmnopqrstuv', 200);
+    const error = unreadableResponse(
+      'anthropic',
+      'the body is not a JSON object.',
+      'Proxy error; request had x-api-key: code-given-provider-key-42 and sk-ant-api03-abcdefghijklmnopqrstuv',
+      200,
+    );
     expect(error.rawBody).toBe('Proxy error; request had x-api-key: [redacted] and [redacted]');
     expect(JSON.stringify(error.toJSON())).not.toMatch(/code-given-provider-key-42|sk-ant-api03/);
   });

@@ -7,9 +7,10 @@ const million = 1_000_000;
 describe('pricing', () => {
   it('prices a known model per million tokens, cache reads and writes included', () => {
     expect(costOf('anthropic:claude-sonnet-4-5', { inputTokens: million, outputTokens: million })).toBeCloseTo(18, 10);
-    expect(
-      costOf('anthropic:claude-sonnet-4-5', { inputTokens: 1000, outputTokens: 500, cacheReadTokens: 10_000, cacheWriteTokens: 2000 }),
-    ).toBeCloseTo((1000 * 3 + 500 * 15 + 10_000 * 0.3 + 2000 * 3.75) / million, 12);
+    expect(costOf('anthropic:claude-sonnet-4-5', { inputTokens: 1000, outputTokens: 500, cacheReadTokens: 10_000, cacheWriteTokens: 2000 })).toBeCloseTo(
+      (1000 * 3 + 500 * 15 + 10_000 * 0.3 + 2000 * 3.75) / million,
+      12,
+    );
     expect(costOf('openai:gpt-4.1-mini', { inputTokens: 2 * million, outputTokens: 0, cacheReadTokens: million })).toBeCloseTo(0.9, 10);
   });
 

@@ -45,7 +45,7 @@ function expectRejected(result: CommandResult, message: RegExp): void {
   expect(storeFiles()).toEqual([]);
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 let projects = 0;
 /** A project folder: agents/<name>.yaml and crews/c/crew.yaml, as `troupe run` expects them. */
@@ -94,7 +94,11 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
   it('role files', async () => {
     const run = async (role: string, crew = goodCrew) => {
       const root = project({ 'agents/writer.yaml': role, 'crews/c/crew.yaml': crew });
-      return { at: escape(join(root, 'agents', 'writer.yaml')), root, result: await troupe(['run', 'c', '--request', 'hi', '--model', 'scripted'], { cwd: root }) };
+      return {
+        at: escapeRegExp(join(root, 'agents', 'writer.yaml')),
+        root,
+        result: await troupe(['run', 'c', '--request', 'hi', '--model', 'scripted'], { cwd: root }),
+      };
     };
     // The cases of a kind run at once: each is its own process and its own project.
     const [syntax, type, unknown, missing, big] = await Promise.all([
@@ -107,14 +111,14 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
     expectRejected(syntax.result, new RegExp(`${syntax.at}:1:7: not valid YAML: Nested mappings are not allowed in compact mappings\\n`));
     expectRejected(type.result, new RegExp(`${type.at}:3, field "maxTurns": role: Invalid input: expected number, received string`));
     expectRejected(unknown.result, new RegExp(`${unknown.at}:3, field "gaol": role: unknown field "gaol"`));
-    expectRejected(missing.result, new RegExp(`crews/c/crew.yaml:3, field "agents.0": no role named "ghost" in ${escape(join(missing.root, 'agents'))}`));
+    expectRejected(missing.result, new RegExp(`crews/c/crew.yaml:3, field "agents.0": no role named "ghost" in ${escapeRegExp(join(missing.root, 'agents'))}`));
     expectRejected(big.result, new RegExp(`${big.at}: the role file is 50.0 MiB; Troupe reads role files of at most 1.0 MiB`));
   });
 
   it('crew files', async () => {
     const run = async (crew: string, name = 'crews/c/crew.yaml') => {
       const root = project({ 'agents/writer.yaml': goodRole, [name]: crew });
-      return { file: escape(join(root, name)), result: await troupe(['run', join(root, name), '--request', 'hi', '--model', 'scripted'], { cwd: root }) };
+      return { file: escapeRegExp(join(root, name)), result: await troupe(['run', join(root, name), '--request', 'hi', '--model', 'scripted'], { cwd: root }) };
     };
     const absent = join(work, 'no-such', 'crew.yaml');
     const [syntax, type, unknown, many, missing, big] = await Promise.all([
@@ -131,16 +135,18 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
     const f = many.file;
     expectRejected(
       many.result,
-      new RegExp(`3 problems in ${f}:\\n  ${f}:6, field "agents.0.tools.0": unknown tool "lookup"; registered tools: none\\n  ${f}:6, field "agents.0.tools.1": unknown tool "browse"; registered tools: none\\n  ${f}:7, field "manager.model": "gpt-4.1" is not a model string`),
+      new RegExp(
+        `3 problems in ${f}:\\n  ${f}:6, field "agents.0.tools.0": unknown tool "lookup"; registered tools: none\\n  ${f}:6, field "agents.0.tools.1": unknown tool "browse"; registered tools: none\\n  ${f}:7, field "manager.model": "gpt-4.1" is not a model string`,
+      ),
     );
-    expectRejected(missing, new RegExp(`field "crew": no crew "${escape(absent)}"`));
+    expectRejected(missing, new RegExp(`field "crew": no crew "${escapeRegExp(absent)}"`));
     expectRejected(big.result, new RegExp(`${big.file}: the crew file is 50.0 MiB; Troupe reads crew files of at most 1.0 MiB`));
   });
 
   it('handler configuration files', async () => {
     const run = async (text: string) => {
       const root = project({ 'config.yaml': text });
-      return { file: escape(join(root, 'config.yaml')), result: await troupe(['coordinator', 'compare', join(root, 'config.yaml')], { cwd: root }) };
+      return { file: escapeRegExp(join(root, 'config.yaml')), result: await troupe(['coordinator', 'compare', join(root, 'config.yaml')], { cwd: root }) };
     };
     const base = 'name: c\ntrigger: {}\nprompt: p\n';
     const absent = join(work, 'no-such-config.yaml');
@@ -155,7 +161,7 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
     expect(syntax.result.stderr).not.toMatch(/column \d+:\s*$/);
     expectRejected(type.result, new RegExp(`${type.file}:5, field "limits.max_turns": configuration: Invalid input: expected number, received string`));
     expectRejected(unknown.result, new RegExp(`${unknown.file}:4, field "coordinater": configuration: unknown field "coordinater"`));
-    expectRejected(missing, new RegExp(`${escape(absent)}: the configuration file does not exist`));
+    expectRejected(missing, new RegExp(`${escapeRegExp(absent)}: the configuration file does not exist`));
     expectRejected(big.result, new RegExp(`${big.file}: the configuration file is 50.0 MiB; Troupe reads configuration files of at most 1.0 MiB`));
   });
 
@@ -163,7 +169,7 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
     const workflow = join(work, 'bad-input', 'workflow.js');
     const run = async (text: string) => {
       const root = project({ 'items.json': text });
-      return { file: escape(join(root, 'items.json')), result: await troupe(['run', workflow, '--input', join(root, 'items.json')]) };
+      return { file: escapeRegExp(join(root, 'items.json')), result: await troupe(['run', workflow, '--input', join(root, 'items.json')]) };
     };
     const absent = join(work, 'no-such-items.json');
     const [syntax, type, unknown, missing, big] = await Promise.all([
@@ -174,9 +180,17 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
       run('HUGE'),
     ]);
     expectRejected(syntax.result, new RegExp(`${syntax.file}:3:17: not valid JSON: Expected ',' or '}' after property value`));
-    expectRejected(type.result, new RegExp(`${type.file}:3, field "1.amount": item item-2 does not fit the input of workflow "bad-input": Invalid input: expected number, received string`));
-    expectRejected(unknown.result, new RegExp(`${unknown.file}:3, field "1.input.note": item b does not fit the input of workflow "bad-input": unknown field "note"`));
-    expectRejected(missing, new RegExp(`${escape(absent)}: the input file does not exist`));
+    expectRejected(
+      type.result,
+      new RegExp(
+        `${type.file}:3, field "1.amount": item item-2 does not fit the input of workflow "bad-input": Invalid input: expected number, received string`,
+      ),
+    );
+    expectRejected(
+      unknown.result,
+      new RegExp(`${unknown.file}:3, field "1.input.note": item b does not fit the input of workflow "bad-input": unknown field "note"`),
+    );
+    expectRejected(missing, new RegExp(`${escapeRegExp(absent)}: the input file does not exist`));
     expectRejected(big.result, new RegExp(`${big.file}: the input file is 50.0 MiB; Troupe reads input files of at most 32.0 MiB`));
   });
 
@@ -186,7 +200,10 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
     writeFileSync(items, '[{ "amount": 2 }]');
     const run = async (text: string) => {
       const root = project({ 'cassette.json': text });
-      return { file: escape(join(root, 'cassette.json')), result: await troupe(['run', workflow, '--input', items, '--model', `replay:${join(root, 'cassette.json')}`]) };
+      return {
+        file: escapeRegExp(join(root, 'cassette.json')),
+        result: await troupe(['run', workflow, '--input', items, '--model', `replay:${join(root, 'cassette.json')}`]),
+      };
     };
     const absent = join(work, 'no-such-cassette.json');
     const [syntax, type, unknown, missing, big] = await Promise.all([
@@ -197,30 +214,49 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
       run('HUGE'),
     ]);
     expectRejected(syntax.result, new RegExp(`${syntax.file}:3:15: not valid JSON: Unexpected token '}'\\n`));
-    expectRejected(type.result, new RegExp(`${type.file}:3, field "entries": malformed cassette \\(record it again\\): Invalid input: expected array, received object`));
+    expectRejected(
+      type.result,
+      new RegExp(`${type.file}:3, field "entries": malformed cassette \\(record it again\\): Invalid input: expected array, received object`),
+    );
     expectRejected(unknown.result, new RegExp(`${unknown.file}:4, field "recorded": malformed cassette \\(record it again\\): unknown field "recorded"`));
-    expectRejected(missing, new RegExp(`field "--model": the cassette ${escape(absent)} of "replay:${escape(absent)}" does not exist`));
+    expectRejected(missing, new RegExp(`field "--model": the cassette ${escapeRegExp(absent)} of "replay:${escapeRegExp(absent)}" does not exist`));
     expectRejected(big.result, new RegExp(`${big.file}: the cassette is 50.0 MiB; Troupe reads cassettes of at most 32.0 MiB`));
   });
 });
 
 describe('modules of the project that throw when loaded', { timeout: 300_000 }, () => {
   it("a crew's tools.js: a configuration error naming the file and what it threw, exit 2, the stack only with --debug", async () => {
-    const root = project({ 'agents/writer.yaml': goodRole, 'crews/c/crew.yaml': goodCrew, 'crews/c/tools.js': 'throw new TypeError("no database configured");\n' });
-    const tools = escape(join(root, 'crews/c/tools.js'));
+    const root = project({
+      'agents/writer.yaml': goodRole,
+      'crews/c/crew.yaml': goodCrew,
+      'crews/c/tools.js': 'throw new TypeError("no database configured");\n',
+    });
+    const tools = escapeRegExp(join(root, 'crews/c/tools.js'));
     const plain = await troupe(['run', 'c', '--request', 'hi'], { cwd: root });
     expectRejected(plain, new RegExp(`^troupe: ${tools}: the crew's tools module could not be loaded: it threw TypeError: no database configured\\n$`));
     const debug = await troupe(['run', 'c', '--request', 'hi', '--debug'], { cwd: root });
     expect(debug.status).toBe(2);
     expect(debug.stderr).toMatch(/Caused by: TypeError: no database configured\n\s+at .*tools\.js/);
-    const setup = project({ 'agents/writer.yaml': goodRole, 'crews/c/crew.yaml': goodCrew, 'crews/c/tools.js': 'export default () => { throw new Error("the work directory is missing"); };\n' });
+    const setup = project({
+      'agents/writer.yaml': goodRole,
+      'crews/c/crew.yaml': goodCrew,
+      'crews/c/tools.js': 'export default () => { throw new Error("the work directory is missing"); };\n',
+    });
     const thrown = await troupe(['run', 'c', '--request', 'hi'], { cwd: setup, env: { TROUPE_DEBUG: '1' } });
     expect(thrown.status).toBe(2);
-    expect(thrown.stderr).toMatch(new RegExp(`^troupe: ${escape(join(setup, 'crews/c/tools.js'))}: the default function of the crew's tools module threw an error: the work directory is missing\\n`));
+    expect(thrown.stderr).toMatch(
+      new RegExp(
+        `^troupe: ${escapeRegExp(join(setup, 'crews/c/tools.js'))}: the default function of the crew's tools module threw an error: the work directory is missing\\n`,
+      ),
+    );
     expect(thrown.stderr).toMatch(/Caused by: Error: the work directory is missing\n\s+at /);
     // A module that throws the key it was given: neither the message nor the stack shows it.
     const key = 'sk-ant-test-SECRET123';
-    const leaky = project({ 'agents/writer.yaml': goodRole, 'crews/c/crew.yaml': goodCrew, 'crews/c/tools.js': 'export default () => { throw new Error(`bad key ${process.env.ANTHROPIC_API_KEY}`); };\n' });
+    const leaky = project({
+      'agents/writer.yaml': goodRole,
+      'crews/c/crew.yaml': goodCrew,
+      'crews/c/tools.js': 'export default () => { throw new Error(`bad key ${process.env.ANTHROPIC_API_KEY}`); };\n',
+    });
     const leaked = await troupe(['run', 'c', '--request', 'hi', '--debug'], { cwd: leaky, env: { ANTHROPIC_API_KEY: key } });
     expect(leaked.status).toBe(2);
     expect(leaked.stderr).toContain('threw an error: bad key [redacted]');
@@ -232,7 +268,11 @@ describe('a closed stdout', { timeout: 300_000 }, () => {
   // `troupe runs list | head`: the reader is gone before the command writes. Both entry points.
   it.each(['bin/troupe.js', 'src/cli/main.js'])('ends %s quietly with exit 0, not an EPIPE stack trace', async (entry) => {
     const result = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn('node', [join(build, entry), 'runs', 'list'], { cwd: work, env: { ...process.env, REDIS_URL: '', TROUPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('node', [join(build, entry), 'runs', 'list'], {
+        cwd: work,
+        env: { ...process.env, REDIS_URL: '', TROUPE_HOME: home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stdout.destroy();
       let stderr = '';
       child.stderr.on('data', (chunk) => (stderr += chunk));

@@ -111,14 +111,25 @@ function budgetModel(id: string, plan: (request: ModelRequest, index: number) =>
           output += need;
         } else {
           const raw = json.slice(0, Math.max(0, room() - 8) * 4);
-          content.push({ type: 'tool-call', id, name: call.name, input: undefined, invalidInput: { raw, error: 'The arguments are not valid JSON: Unexpected end of JSON input' } });
+          content.push({
+            type: 'tool-call',
+            id,
+            name: call.name,
+            input: undefined,
+            invalidInput: { raw, error: 'The arguments are not valid JSON: Unexpected end of JSON input' },
+          });
           output = limit;
           cut = true;
         }
       }
       if (output > limit) model.overLimit++;
       const hasCalls = content.some((part) => part.type === 'tool-call');
-      return { content, stopReason: cut ? 'max-tokens' : hasCalls ? 'tool-calls' : 'end-turn', usage: { inputTokens: inputTokens(request), outputTokens: Math.max(1, output) }, model: id };
+      return {
+        content,
+        stopReason: cut ? 'max-tokens' : hasCalls ? 'tool-calls' : 'end-turn',
+        usage: { inputTokens: inputTokens(request), outputTokens: Math.max(1, output) },
+        model: id,
+      };
     },
   };
   return model;
@@ -134,7 +145,9 @@ interface Case {
   costLimit: number | undefined;
 }
 
-async function runCase(seed: number): Promise<{ used: number; costUsd: number; status: string; condition?: string; calls: number } & Case & { overLimit: number }> {
+async function runCase(
+  seed: number,
+): Promise<{ used: number; costUsd: number; status: string; condition?: string; calls: number } & Case & { overLimit: number }> {
   const next = random(seed);
   const toolCount = int(next, 0, 3);
   const tools = Array.from({ length: toolCount }, (_, i) =>
@@ -155,27 +168,58 @@ async function runCase(seed: number): Promise<{ used: number; costUsd: number; s
 
   const model = budgetModel(priced, () => {
     const roll = next();
-    if (roll < 0.12 || toolCount === 0) return { text: textOf(next, int(next, 0, 200)), calls: [{ name: 'finish', input: { result: textOf(next, int(next, 1, 1500)) } }] };
+    if (roll < 0.12 || toolCount === 0)
+      return { text: textOf(next, int(next, 0, 200)), calls: [{ name: 'finish', input: { result: textOf(next, int(next, 1, 1500)) } }] };
     if (roll < 0.2) return { text: textOf(next, int(next, 0, 2000)), calls: [] };
     const count = int(next, 1, 3);
     return {
       text: next() < 0.5 ? textOf(next, int(next, 0, 300)) : '',
-      calls: Array.from({ length: count }, () => ({ name: `tool_${int(next, 0, toolCount - 1)}`, input: { query: textOf(next, int(next, 0, 900)), ...(next() < 0.3 ? { note: textOf(next, 40) } : {}) } })),
+      calls: Array.from({ length: count }, () => ({
+        name: `tool_${int(next, 0, toolCount - 1)}`,
+        input: { query: textOf(next, int(next, 0, 900)), ...(next() < 0.3 ? { note: textOf(next, 40) } : {}) },
+      })),
     };
   });
-  const agent = new Agent({ name: 'spender', instructions: textOf(next, int(next, 20, 1500)), tools, model, termination, ...(maxOutputTokens ? { maxOutputTokens } : {}) });
-  let result;
+  const agent = new Agent({
+    name: 'spender',
+    instructions: textOf(next, int(next, 20, 1500)),
+    tools,
+    model,
+    termination,
+    ...(maxOutputTokens ? { maxOutputTokens } : {}),
+  });
+  let result: Awaited<ReturnType<typeof agent.run>>;
   try {
     result = await agent.run(textOf(next, int(next, 5, 3000)));
   } catch (error) {
     // A model that keeps writing a result too long for what is left ends in a typed failure; it must not have overspent either.
     if (!(error instanceof FinishValidationError)) throw error;
     const { usage, costUsd, turns } = error.spent;
-    return { seed, tokenLimit, costLimit, used: usage.inputTokens + usage.outputTokens, costUsd, status: 'failed', condition: error.code, calls: turns, overLimit: model.overLimit };
+    return {
+      seed,
+      tokenLimit,
+      costLimit,
+      used: usage.inputTokens + usage.outputTokens,
+      costUsd,
+      status: 'failed',
+      condition: error.code,
+      calls: turns,
+      overLimit: model.overLimit,
+    };
   }
   const used = result.usage.inputTokens + result.usage.outputTokens;
   expect(result.costUsd).toBeCloseTo(costOf(priced, result.usage), 12);
-  return { seed, tokenLimit, costLimit, used, costUsd: result.costUsd, status: result.status, ...(result.stop.kind === 'termination' ? { condition: result.stop.condition } : {}), calls: result.turns, overLimit: model.overLimit };
+  return {
+    seed,
+    tokenLimit,
+    costLimit,
+    used,
+    costUsd: result.costUsd,
+    status: result.status,
+    ...(result.stop.kind === 'termination' ? { condition: result.stop.condition } : {}),
+    calls: result.turns,
+    overLimit: model.overLimit,
+  };
 }
 
 describe('budgets are never exceeded', () => {

@@ -19,7 +19,8 @@ function workspace(options: Parameters<typeof workspaceTools>[1] = {}) {
   writeFileSync(join(outside, 'secret.txt'), 'OUTSIDE-SECRET');
   const tools = new ToolSet(Object.values(workspaceTools(root, options)));
   const approver = approveTools(['run_tests'], 'this test');
-  const call = async (name: string, input: unknown) => (await executeToolCall({ type: 'tool-call', id: 'c', name, input }, tools, { runId: 'r', clock: manualClock(), approver })).output;
+  const call = async (name: string, input: unknown) =>
+    (await executeToolCall({ type: 'tool-call', id: 'c', name, input }, tools, { runId: 'r', clock: manualClock(), approver })).output;
   return { root, outside, tools, call };
 }
 
@@ -74,7 +75,9 @@ describe('run_tests: running model-written code is an approved, sandboxed capabi
     expect(rejected.isError).toBe(true);
     expect(rejected.output).toMatch(/rejected by ops/);
     // An approver for other tools does not approve this one: it still waits for a person.
-    await expect(executeToolCall(call, tools, { runId: 'r', clock: manualClock(), approver: approveTools(['write_file'], 'code') })).rejects.toBeInstanceOf(AwaitingReviewError);
+    await expect(executeToolCall(call, tools, { runId: 'r', clock: manualClock(), approver: approveTools(['write_file'], 'code') })).rejects.toBeInstanceOf(
+      AwaitingReviewError,
+    );
     expect(existsSync(join(root, 'ran.txt'))).toBe(false);
   });
 
@@ -94,9 +97,7 @@ describe('run_tests: running model-written code is an approved, sandboxed capabi
           "test('sees no secret env', () => assert.deepEqual(Object.keys(process.env).filter((k) => /KEY|TOKEN|SECRET/.test(k)), []));",
           `test('cannot read outside', () => assert.throws(() => readFileSync(${JSON.stringify(join(outside, 'secret.txt'))}, 'utf8')));`,
           "test('reads inside', () => assert.match(readFileSync('sandbox.test.ts', 'utf8'), /sandbox/));",
-          (await networkIsolationArgs())
-            ? `test('has no network', async () => { await assert.rejects(fetch('http://127.0.0.1:${port}/')); });`
-            : '',
+          (await networkIsolationArgs()) ? `test('has no network', async () => { await assert.rejects(fetch('http://127.0.0.1:${port}/')); });` : '',
         ].join('\n'),
       );
       const output = await call('run_tests', {});
@@ -121,7 +122,10 @@ describe('run_tests: running model-written code is an approved, sandboxed capabi
 
   it('caps the memory of the tests', async () => {
     const { root, call } = workspace({ sandbox: { maxOldSpaceMb: 32 } });
-    writeFileSync(join(root, 'hog.test.ts'), "import test from 'node:test';\nconst keep: unknown[] = [];\ntest('hogs', () => { for (;;) keep.push(new Array(1e5).fill({ a: 1 })); });\n");
+    writeFileSync(
+      join(root, 'hog.test.ts'),
+      "import test from 'node:test';\nconst keep: unknown[] = [];\ntest('hogs', () => { for (;;) keep.push(new Array(1e5).fill({ a: 1 })); });\n",
+    );
     expect(await call('run_tests', {})).toMatch(/ended with (exit code \d+|signal SIG[A-Z]+) before reporting a failure .*memory limit/);
   });
 });

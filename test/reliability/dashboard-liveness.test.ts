@@ -33,22 +33,30 @@ afterAll(() => {
 });
 
 async function startDashboardProcess(redis: string): Promise<Dashboard> {
-  const child = spawn(process.execPath, [join(build, 'bin/troupe.js'), 'dashboard', '--port', '0', '--graph', join(build, 'test/work/fixtures/worker-graph.js')], {
-    env: {
-      ...process.env,
-      REDIS_URL: redis,
-      TROUPE_REDIS_PREFIX: `troupe-test-dash-${randomBytes(4).toString('hex')}`,
-      TROUPE_HOME: mkdtempSync(join(tmpdir(), 'troupe-dashboard-live-')),
-      WORK_TEST_GRAPH: `dash-${randomBytes(4).toString('hex')}`,
-      TROUPE_LOG_LEVEL: 'silent',
+  const child = spawn(
+    process.execPath,
+    [join(build, 'bin/troupe.js'), 'dashboard', '--port', '0', '--graph', join(build, 'test/work/fixtures/worker-graph.js')],
+    {
+      env: {
+        ...process.env,
+        REDIS_URL: redis,
+        TROUPE_REDIS_PREFIX: `troupe-test-dash-${randomBytes(4).toString('hex')}`,
+        TROUPE_HOME: mkdtempSync(join(tmpdir(), 'troupe-dashboard-live-')),
+        WORK_TEST_GRAPH: `dash-${randomBytes(4).toString('hex')}`,
+        TROUPE_LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  );
   const dashboard: Dashboard = { child, stderr: '', url: '', code: undefined };
   started.push(dashboard);
   child.stderr!.on('data', (chunk: Buffer) => (dashboard.stderr += chunk.toString()));
   child.once('exit', (code) => (dashboard.code = code));
-  await poll(() => /dashboard on http:\/\/[\d.:]+/.test(dashboard.stderr) || dashboard.code !== undefined, 30_000, `the dashboard to start (stderr: ${dashboard.stderr})`);
+  await poll(
+    () => /dashboard on http:\/\/[\d.:]+/.test(dashboard.stderr) || dashboard.code !== undefined,
+    30_000,
+    `the dashboard to start (stderr: ${dashboard.stderr})`,
+  );
   expect(dashboard.code, dashboard.stderr).toBeUndefined();
   dashboard.url = /dashboard on (http:\/\/[\d.:]+)/.exec(dashboard.stderr)![1]!;
   return dashboard;
@@ -77,56 +85,70 @@ async function stops(dashboard: Dashboard, signal: NodeJS.Signals): Promise<void
 describe('the dashboard process with Redis', async () => {
   const withRedis = await useRedis();
 
-  it.runIf(withRedis)('stops with code 0 on SIGTERM while a browser holds keep-alive connections, one of them mid-request', async () => {
-    const dashboard = await startDashboardProcess(redisUrl);
-    const agent = new Agent({ keepAlive: true });
-    // A browser session: pages and bull-board's API fetched over kept-alive connections.
-    expect((await get(dashboard.url, '/', agent)).status).toBe(200);
-    expect((await get(dashboard.url, '/queues/board/api/queues', agent)).status).toBe(200);
-    // And one request whose body never finishes arriving.
-    const { port } = new URL(dashboard.url);
-    const hanging: Socket = connect(Number(port), '127.0.0.1');
-    hanging.on('error', () => {});
-    await new Promise<void>((resolve) => hanging.once('connect', () => resolve()));
-    hanging.write(`POST /reviews/x/approve HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nnote=`);
-    try {
-      await stops(dashboard, 'SIGTERM');
-    } finally {
-      agent.destroy();
-      hanging.destroy();
-    }
-  }, 60_000);
-
-  it.runIf(withRedis)('stops with code 0 on SIGINT', async () => {
-    const dashboard = await startDashboardProcess(redisUrl);
-    expect((await get(dashboard.url, '/reviews')).status).toBe(200);
-    await stops(dashboard, 'SIGINT');
-  }, 60_000);
-
-  it.runIf(redisServerAvailable())('serves a 503 page that says Redis is down and what to do, stays up, and still stops on SIGTERM', async () => {
-    const redis = await startRedisServer();
-    let dashboard: Dashboard;
-    try {
-      dashboard = await startDashboardProcess(redis.url);
-      expect((await get(dashboard.url, '/')).status).toBe(200);
-    } finally {
-      await redis.stop();
-    }
-    for (const path of ['/', '/reviews', '/runs/some-run', '/work', `/queues`]) {
-      const reply = await get(dashboard.url, path);
-      if (path === '/work') {
-        expect(reply.status).toBe(200); // nothing on it needs Redis
-        continue;
+  it.runIf(withRedis)(
+    'stops with code 0 on SIGTERM while a browser holds keep-alive connections, one of them mid-request',
+    async () => {
+      const dashboard = await startDashboardProcess(redisUrl);
+      const agent = new Agent({ keepAlive: true });
+      // A browser session: pages and bull-board's API fetched over kept-alive connections.
+      expect((await get(dashboard.url, '/', agent)).status).toBe(200);
+      expect((await get(dashboard.url, '/queues/board/api/queues', agent)).status).toBe(200);
+      // And one request whose body never finishes arriving.
+      const { port } = new URL(dashboard.url);
+      const hanging: Socket = connect(Number(port), '127.0.0.1');
+      hanging.on('error', () => {});
+      await new Promise<void>((resolve) => hanging.once('connect', () => resolve()));
+      hanging.write(
+        `POST /reviews/x/approve HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nnote=`,
+      );
+      try {
+        await stops(dashboard, 'SIGTERM');
+      } finally {
+        agent.destroy();
+        hanging.destroy();
       }
-      expect({ path, status: reply.status }).toEqual({ path, status: 503 });
-      expect(reply.body).toContain('<h1>Redis does not answer</h1>');
-      expect(reply.body).toContain(redis.url);
-      expect(reply.body).toContain('What to do:');
-      expect(reply.headers['retry-after']).toBe('5');
-    }
-    expect(dashboard.code).toBeUndefined();
-    await stops(dashboard, 'SIGTERM');
-  }, 90_000);
+    },
+    60_000,
+  );
+
+  it.runIf(withRedis)(
+    'stops with code 0 on SIGINT',
+    async () => {
+      const dashboard = await startDashboardProcess(redisUrl);
+      expect((await get(dashboard.url, '/reviews')).status).toBe(200);
+      await stops(dashboard, 'SIGINT');
+    },
+    60_000,
+  );
+
+  it.runIf(redisServerAvailable())(
+    'serves a 503 page that says Redis is down and what to do, stays up, and still stops on SIGTERM',
+    async () => {
+      const redis = await startRedisServer();
+      let dashboard: Dashboard;
+      try {
+        dashboard = await startDashboardProcess(redis.url);
+        expect((await get(dashboard.url, '/')).status).toBe(200);
+      } finally {
+        await redis.stop();
+      }
+      for (const path of ['/', '/reviews', '/runs/some-run', '/work', `/queues`]) {
+        const reply = await get(dashboard.url, path);
+        if (path === '/work') {
+          expect(reply.status).toBe(200); // nothing on it needs Redis
+          continue;
+        }
+        expect({ path, status: reply.status }).toEqual({ path, status: 503 });
+        expect(reply.body).toContain('<h1>Redis does not answer</h1>');
+        expect(reply.body).toContain(redis.url);
+        expect(reply.body).toContain('What to do:');
+        expect(reply.headers['retry-after']).toBe('5');
+      }
+      expect(dashboard.code).toBeUndefined();
+      await stops(dashboard, 'SIGTERM');
+    },
+    90_000,
+  );
 });
 
 describe('the dashboard process that cannot listen', () => {

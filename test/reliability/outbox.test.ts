@@ -12,7 +12,9 @@ beforeAll(async () => {
 }, 120_000);
 
 function child(root: string, command: 'run' | 'resume', runId: string) {
-  const process_ = spawn(process.execPath, ['test/reliability/fixtures/outbox-workflow.mjs', troupe, root, command, runId], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const process_ = spawn(process.execPath, ['test/reliability/fixtures/outbox-workflow.mjs', troupe, root, command, runId], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   process_.stdout.on('data', (chunk) => (out += chunk));
@@ -51,7 +53,10 @@ describe('the outbox: a side effect made before a crash is not made again when t
     expect(key).toMatch(/^effect-[0-9a-f]{32}$/);
     // The model read the same result both times, and the trace of the second process says it was a replay.
     expect(resumed.summary!.items[0]!.outputs.send).toEqual({ sent: true, note: `queued as ${key}` });
-    const ends = readFileSync(join(root, 'trace.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { replayed?: boolean; output: string });
+    const ends = readFileSync(join(root, 'trace.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { replayed?: boolean; output: string });
     expect(ends.map((end) => end.replayed === true)).toEqual([false, true]);
     expect(ends[1]!.output).toBe(`queued as ${key}`);
   }, 120_000);

@@ -52,8 +52,10 @@ const vendors: Vendor[] = [
     text: (text) => anthropicText(text),
     toolCall: (name, input, id = `toolu_${name}`) => anthropicMessage([{ type: 'tool_use', id, name, input }]),
     // What came of the arguments before the limit; the API reports stop_reason max_tokens.
-    cutOffToolCall: (name, id = `toolu_${name}_cut`) => anthropicMessage([{ type: 'tool_use', id, name, input: { text: 'the beginning of a long te' } }], { stop_reason: 'max_tokens' }),
-    error: (status, headers) => anthropicError(status, status === 429 ? 'rate_limit_error' : status === 529 ? 'overloaded_error' : 'api_error', `fake ${status}`, headers),
+    cutOffToolCall: (name, id = `toolu_${name}_cut`) =>
+      anthropicMessage([{ type: 'tool_use', id, name, input: { text: 'the beginning of a long te' } }], { stop_reason: 'max_tokens' }),
+    error: (status, headers) =>
+      anthropicError(status, status === 429 ? 'rate_limit_error' : status === 529 ? 'overloaded_error' : 'api_error', `fake ${status}`, headers),
   },
   {
     name: 'openai',
@@ -61,8 +63,10 @@ const vendors: Vendor[] = [
     model: (server, { timeoutMs, retry }) =>
       openaiModel({ model: 'gpt-4.1', apiKey: 'sk-fake', baseURL: `${server.url}/v1`, retry, ...(timeoutMs ? { timeoutMs } : {}) }),
     text: (text) => openaiText(text),
-    toolCall: (name, input, id = `call_${name}`) => openaiCompletion({ tool_calls: [{ id, name, arguments: typeof input === 'string' ? input : JSON.stringify(input) }] }),
-    cutOffToolCall: (name, id = `call_${name}_cut`) => openaiCompletion({ tool_calls: [{ id, name, arguments: '{"text": "the beginning of a long te' }] }, { finish_reason: 'length' }),
+    toolCall: (name, input, id = `call_${name}`) =>
+      openaiCompletion({ tool_calls: [{ id, name, arguments: typeof input === 'string' ? input : JSON.stringify(input) }] }),
+    cutOffToolCall: (name, id = `call_${name}_cut`) =>
+      openaiCompletion({ tool_calls: [{ id, name, arguments: '{"text": "the beginning of a long te' }] }, { finish_reason: 'length' }),
     error: (status, headers) => openaiError(status, status === 429 ? 'requests' : 'server_error', `fake ${status}`, null, headers),
   },
 ];
@@ -89,7 +93,8 @@ describe.each(vendors)('provider faults on the $name wire format', (vendor) => {
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       retry: { maxRetries: options.maxRetries ?? 3, baseDelayMs: 1, maxDelayMs: 60_000, random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) },
     });
-  const retries = (events: readonly TraceEvent[]) => events.filter((event) => event.type === 'model-call-retry').map((event) => (event as { errorCode: string }).errorCode);
+  const retries = (events: readonly TraceEvent[]) =>
+    events.filter((event) => event.type === 'model-call-retry').map((event) => (event as { errorCode: string }).errorCode);
 
   beforeAll(async () => {
     server = await vendor.start();
@@ -234,7 +239,11 @@ describe.each(vendors)('provider faults on the $name wire format', (vendor) => {
     const trace = collectTrace();
     const result = await agent.run('go', { model: model(), trace });
     expect(result.status).toBe('finished');
-    expect((result.transcript[2] as ToolMessage).content[0]).toMatchObject({ callId: 'call_unknown', isError: true, output: 'Unknown tool "delete_everything". Available tools: save, finish.' });
+    expect((result.transcript[2] as ToolMessage).content[0]).toMatchObject({
+      callId: 'call_unknown',
+      isError: true,
+      output: 'Unknown tool "delete_everything". Available tools: save, finish.',
+    });
     expect(trace.events.some((event) => event.type === 'tool-call-start')).toBe(false);
   });
 

@@ -71,13 +71,23 @@ function payflow(paid: string[] = []) {
     tasks: [
       codeTask({ name: 'prep', input: amount, output: amount, run: (input) => input }),
       humanTask({ name: 'approve', input: amount, output: amount, question: ({ amount }) => `Pay ${amount} USD?` }),
-      codeTask({ name: 'pay', sideEffects: 'external', input: amount, output: z.string(), run: ({ amount }, context) => (paid.push(context.idempotencyKey), `paid ${amount}`) }),
+      codeTask({
+        name: 'pay',
+        sideEffects: 'external',
+        input: amount,
+        output: z.string(),
+        run: ({ amount }, context) => (paid.push(context.idempotencyKey), `paid ${amount}`),
+      }),
     ],
   });
 }
 
 async function pendingReviews(store: StateStore, items = ['inv-1', 'inv-2']): Promise<ReviewRequest[]> {
-  const summary = await runWorkflow(payflow(), items.map((id, index) => ({ id, input: { amount: 100 * (index + 1) } })), { store });
+  const summary = await runWorkflow(
+    payflow(),
+    items.map((id, index) => ({ id, input: { amount: 100 * (index + 1) } })),
+    { store },
+  );
   expect(summary.status).toBe('awaiting-review');
   return listReviews(store, { status: 'pending' });
 }
@@ -95,7 +105,9 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     if (skipWithoutRedis(kind, context)) return;
     const [one, two] = stores(kind);
     const [review] = await pendingReviews(one, ['inv-1']);
-    const deciders = Array.from({ length: 24 }, (_, index) => decideReview(index % 2 ? one : two, review!.id, { approved: index % 3 !== 0, by: `person-${index}` }));
+    const deciders = Array.from({ length: 24 }, (_, index) =>
+      decideReview(index % 2 ? one : two, review!.id, { approved: index % 3 !== 0, by: `person-${index}` }),
+    );
     const results = await Promise.allSettled(deciders);
 
     const won = results.filter((result) => result.status === 'fulfilled');
@@ -124,7 +136,10 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     await expect(listReviews(store)).rejects.toBeInstanceOf(CorruptRecordError);
     // Reading or deciding the damaged review says it is damaged and where, never "no review".
     for (const attempt of [() => getReview(store, broken.id), () => decideReview(store, broken.id, { approved: true })]) {
-      const error = await attempt().then(() => undefined, (problem: unknown) => problem as CorruptRecordError);
+      const error = await attempt().then(
+        () => undefined,
+        (problem: unknown) => problem as CorruptRecordError,
+      );
       expect(error).toBeInstanceOf(CorruptRecordError);
       expect(error!.message).toContain(`The reviews record "${broken.id}" at ${store.where('reviews', broken.id)} is corrupt`);
     }
@@ -156,8 +171,14 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     const summary = await resumeRun(payflow(paid), runId, { store });
     expect(summary.status).toBe('failed');
     expect(summary.counts).toEqual({ accepted: 1, failed: 2 });
-    expect(summary.items.find((item) => item.id === 'inv-1')).toMatchObject({ state: 'failed', reason: expect.stringContaining('the document of item "inv-1" is missing from the store') });
-    expect(summary.items.find((item) => item.id === 'inv-2')).toMatchObject({ state: 'failed', reason: expect.stringContaining(`at ${store.where('items', `${runId}.inv-2`)} is corrupt`) });
+    expect(summary.items.find((item) => item.id === 'inv-1')).toMatchObject({
+      state: 'failed',
+      reason: expect.stringContaining('the document of item "inv-1" is missing from the store'),
+    });
+    expect(summary.items.find((item) => item.id === 'inv-2')).toMatchObject({
+      state: 'failed',
+      reason: expect.stringContaining(`at ${store.where('items', `${runId}.inv-2`)} is corrupt`),
+    });
     expect(paid).toEqual([`${runId}.inv-3.pay`]);
     expect((await listRuns(store)).find((run) => run.id === runId)!.status).toBe('failed');
   });
@@ -170,9 +191,14 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     const stop = new AbortController();
     // The first process waits in the run for the decision, holding it.
     const waiting = resumeRun(payflow(paid), review!.runId, { store: one, waitForReviews: { pollMs: 20 }, signal: stop.signal });
-    await until(async () => (await two.get('leases', review!.runId))?.value && !((await two.get('leases', review!.runId))!.value as { released?: boolean }).released);
+    await until(
+      async () => (await two.get('leases', review!.runId))?.value && !((await two.get('leases', review!.runId))!.value as { released?: boolean }).released,
+    );
 
-    const refused = await resumeRun(payflow(paid), review!.runId, { store: two }).then(() => undefined, (error: unknown) => error);
+    const refused = await resumeRun(payflow(paid), review!.runId, { store: two }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(RunLeaseHeldError);
     expect((refused as RunLeaseHeldError).exitCode).toBe(2);
     expect((refused as Error).message).toMatch(new RegExp(`run "${review!.runId}" is being continued by \\S+ \\(pid ${process.pid} on `));
@@ -194,16 +220,33 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     const [review] = await pendingReviews(one, ['inv-1']);
     const runId = review!.runId;
     const stale = resumeRun(payflow(paid), runId, { store: one, waitForReviews: { pollMs: 20 } });
-    await until(async () => !((await two.get('leases', runId))?.value as { released?: boolean } | undefined)?.released && (await two.get('leases', runId)) !== undefined);
+    await until(
+      async () => !((await two.get('leases', runId))?.value as { released?: boolean } | undefined)?.released && (await two.get('leases', runId)) !== undefined,
+    );
 
     // Another process takes the run over (as after the stale holder's lease expired) and writes its item.
     const lease = (await two.get('leases', runId))!;
-    await two.put('leases', runId, { ...(lease.value as object), holder: 'elsewhere/1/x', host: 'elsewhere', pid: 1, token: (lease.value as { token: number }).token + 1, expiresAt: Date.now() + 60_000 }, { expectedVersion: lease.version });
+    await two.put(
+      'leases',
+      runId,
+      {
+        ...(lease.value as object),
+        holder: 'elsewhere/1/x',
+        host: 'elsewhere',
+        pid: 1,
+        token: (lease.value as { token: number }).token + 1,
+        expiresAt: Date.now() + 60_000,
+      },
+      { expectedVersion: lease.version },
+    );
     const item = (await two.get('items', `${runId}.inv-1`))!;
     await two.put('items', `${runId}.inv-1`, item.value, { expectedVersion: item.version });
     await decideReview(two, review!.id, { approved: true, by: 'alice' });
 
-    const error = await stale.then(() => undefined, (problem: unknown) => problem);
+    const error = await stale.then(
+      () => undefined,
+      (problem: unknown) => problem,
+    );
     expect(error).toBeInstanceOf(RunLeaseLostError);
     expect(error).toMatchObject({ code: 'run_lease_lost' });
     expect(paid).toEqual([]);

@@ -64,7 +64,11 @@ class OwnRedis {
   }
 
   async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
+      { stdio: 'ignore' },
+    );
     this.process = child;
     this.exited = new Promise((resolve) => child.once('exit', resolve));
     await waitFor(() => this.ping(), 30_000, `redis-server on port ${this.port} to answer`);
@@ -109,10 +113,14 @@ class Scenario {
 
   /** Starts a worker; while `supervise` is on, one that exits by itself (Redis gone) is replaced, as a supervisor would. */
   startWorker(): Worker {
-    const child = spawn(process.execPath, [join(build, 'src/cli/main.js'), 'worker', '--graph', join(build, 'test/reliability/fixtures/fault-graph.js'), '--quiet', ...this.workerArgs], {
-      env: { ...process.env, REDIS_URL: this.url, TROUPE_REDIS_PREFIX: this.prefix, FAULT_GRAPH: this.name, FAULT_DIR: this.dir, TROUPE_LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(build, 'src/cli/main.js'), 'worker', '--graph', join(build, 'test/reliability/fixtures/fault-graph.js'), '--quiet', ...this.workerArgs],
+      {
+        env: { ...process.env, REDIS_URL: this.url, TROUPE_REDIS_PREFIX: this.prefix, FAULT_GRAPH: this.name, FAULT_DIR: this.dir, TROUPE_LOG_LEVEL: 'silent' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     const worker: Worker = { child, stderr: '', exited: new Promise((resolve) => child.once('exit', resolve)) };
     child.stderr!.on('data', (chunk: Buffer) => (worker.stderr += chunk.toString()));
     void worker.exited.then(async () => {
@@ -126,7 +134,11 @@ class Scenario {
 
   async startWorkers(count: number): Promise<void> {
     const started = Array.from({ length: count }, () => this.startWorker());
-    await waitFor(() => started.every((worker) => worker.stderr.includes('serving work graph')), 60_000, `the workers to start (${started.map((w) => w.stderr).join(' | ')})`);
+    await waitFor(
+      () => started.every((worker) => worker.stderr.includes('serving work graph')),
+      60_000,
+      `the workers to start (${started.map((w) => w.stderr).join(' | ')})`,
+    );
   }
 
   kill(pid: number): Promise<number | null> {
@@ -194,7 +206,11 @@ class Scenario {
       [...mids.map((mid) => `${mid}+root+v2 updated`), ...mids.map((mid) => `sink+${mid}+v2 updated`)].sort(),
     );
     const told = (await graph.events({ limit: 10_000 })).flatMap(({ entry }: { entry: WorkEvent }) =>
-      entry.type === 'item-change' ? [`change ${entry.item} v${entry.version}`] : entry.type === 'notification-outcome' ? [`outcome ${entry.id} ${entry.outcome}`] : [],
+      entry.type === 'item-change'
+        ? [`change ${entry.item} v${entry.version}`]
+        : entry.type === 'notification-outcome'
+          ? [`outcome ${entry.id} ${entry.outcome}`]
+          : [],
     );
     expect(told.sort()).toEqual(
       [
@@ -289,7 +305,11 @@ describe.runIf(redis)('work items under process faults (troupe worker on Redis)'
     const data = { id: 'm0+root+v2', item: 'm0', source: 'root', sourceVersion: 2, summary: item.summary, content: item.content, depth: 1, origin: 'edit-1' };
     await graph.queue.add('notify', data, { jobId: 'delivered-twice' });
     // Two runs of m0's notification are in model calls at once, and both workers have jobs.
-    await waitFor(() => scenario.markers('model').filter((marker) => marker.key === noticeKey('m0', 'root', 2)).length === 2, 60_000, 'two runs of m0\'s notification');
+    await waitFor(
+      () => scenario.markers('model').filter((marker) => marker.key === noticeKey('m0', 'root', 2)).length === 2,
+      60_000,
+      "two runs of m0's notification",
+    );
     await waitFor(() => new Set(scenario.markers('model').map((marker) => marker.pid)).size === 2, 60_000, 'both workers to have jobs');
     scenario.release('model');
     await scenario.expectExactlyOnce(graph);

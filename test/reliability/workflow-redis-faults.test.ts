@@ -11,7 +11,19 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { codeTask, defineWorkflow, listItems, listReviews, listRuns, openStateStore, readTransitions, resumeRun, runWorkflow, RunLeaseLostError, type StateStore } from 'troupe';
+import {
+  codeTask,
+  defineWorkflow,
+  listItems,
+  listReviews,
+  listRuns,
+  openStateStore,
+  readTransitions,
+  resumeRun,
+  runWorkflow,
+  RunLeaseLostError,
+  type StateStore,
+} from 'troupe';
 import { redisServerAvailable, startRedisServer } from '../support/redis-server.js';
 import { transpileForChildren } from '../support/transpile.js';
 import { exactlyOnce, tally, until } from '../support/wait.js';
@@ -41,12 +53,15 @@ type OwnRedis = Awaited<ReturnType<typeof startRedisServer>>;
 async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-wfredis-'));
   const redisDir = mkdtempSync(join(tmpdir(), 'troupe-wfredis-data-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => rmSync(redisDir, { recursive: true, force: true }));
+  cleanups.push(
+    () => rmSync(dir, { recursive: true, force: true }),
+    () => rmSync(redisDir, { recursive: true, force: true }),
+  );
   for (const name of ['ledger', 'slowpay']) {
     mkdirSync(join(dir, 'crews', name), { recursive: true });
     writeFileSync(join(dir, 'crews', name, 'workflow.js'), `export { default } from '${fixture}?workflow=${name}';\n`);
   }
-  const server = { current: await startRedisServer({ dir: redisDir }) as OwnRedis };
+  const server = { current: (await startRedisServer({ dir: redisDir })) as OwnRedis };
   cleanups.push(() => server.current.stop());
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -118,13 +133,19 @@ describe.runIf(available)('workflow runs on Redis under process and Redis faults
     await until('two `post` steps to act', () => ['a', 'b'].every((id) => env.log('attempts').includes(`${runId}.${id}.post`)));
     // The process that holds the run stops all of it, the waiting step too, and ends: it never
     // lingers with steps that may still act after it said the run stopped.
-    const first = await until('the run to end while Redis is down', () => Promise.race([run.done, new Promise<undefined>((r) => setTimeout(r, 100, undefined))]), 60_000);
+    const first = await until(
+      'the run to end while Redis is down',
+      () => Promise.race([run.done, new Promise<undefined>((r) => setTimeout(r, 100, undefined))]),
+      60_000,
+    );
     writeFileSync(join(env.dir, 'go'), '');
     await env.startRedis();
     // It could not record what the steps did: it stops, says why, naming the store, and its lease
     // (a dead holder on this host) does not keep the resume waiting.
     expect(first.code).toBe(1);
-    expect(first.stderr).toMatch(/^troupe: The state store at redis:\/\/127\.0\.0\.1:\d+ is unavailable: the connection was lost and did not come back after retrying \(.*ECONNREFUSED.*\)\. Check that it is running/);
+    expect(first.stderr).toMatch(
+      /^troupe: The state store at redis:\/\/127\.0\.0\.1:\d+ is unavailable: the connection was lost and did not come back after retrying \(.*ECONNREFUSED.*\)\. Check that it is running/,
+    );
     const resumed = await env.troupe(['run', '--resume', runId, '--json', '--quiet']).done;
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);

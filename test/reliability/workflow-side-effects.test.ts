@@ -76,7 +76,11 @@ function setup(kind: 'file' | 'redis', { crews = true } = {}): Setup {
     dir,
     store,
     troupe(args, extra = {}) {
-      const child = spawn(process.execPath, [join(build, 'src', 'cli', 'main.js'), ...args], { cwd: dir, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [join(build, 'src', 'cli', 'main.js'), ...args], {
+        cwd: dir,
+        env: { ...env, ...extra },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -106,12 +110,28 @@ function setup(kind: 'file' | 'redis', { crews = true } = {}): Setup {
  * files) and the finished `fast` branches are recorded, and kills the process with SIGKILL.
  */
 async function crashDuringSlow(env: Setup): Promise<string> {
-  const first = env.troupe(['run', 'branches', '--input', env.items([{ id: 'a', input: { amount: 1 } }, { id: 'b', input: { amount: 2 } }]), '--quiet'], { SIDEFX_SLOW: 'hang' });
+  const first = env.troupe(
+    [
+      'run',
+      'branches',
+      '--input',
+      env.items([
+        { id: 'a', input: { amount: 1 } },
+        { id: 'b', input: { amount: 2 } },
+      ]),
+      '--quiet',
+    ],
+    { SIDEFX_SLOW: 'hang' },
+  );
   await until('both slow branches to start', () => ['a', 'b'].every((item) => readdirSync(env.dir).some((name) => name.startsWith(`slow-started.${item}.`))));
   const runId = await until('the run record', async () => (await listRuns(env.store))[0]?.id);
   // Where each step's outcome is saved when it ends, the fast branches show as done soon. Where
   // it is not (the defect), this bound passes and the kill repeats them: the tally shows it.
-  await until('the fast branches to be recorded', async () => (await listItems(env.store, runId)).every((item) => item.tasks['fast']?.status === 'done') || undefined, 20_000).catch(() => {});
+  await until(
+    'the fast branches to be recorded',
+    async () => (await listItems(env.store, runId)).every((item) => item.tasks['fast']?.status === 'done') || undefined,
+    20_000,
+  ).catch(() => {});
   first.kill();
   expect((await first.done).signal).toBe('SIGKILL');
   return runId;
@@ -138,8 +158,14 @@ describe.each(['file', 'redis'] as const)('side effects happen exactly once (%s 
     const runId = await crashDuringSlow(env);
 
     // Both resumes block in `slow` until the go file exists, so they overlap for as long as it takes.
-    const resumes = [env.troupe(['run', '--resume', runId, '--quiet'], { SIDEFX_SLOW: 'go' }), env.troupe(['run', '--resume', runId, '--quiet'], { SIDEFX_SLOW: 'go' })];
-    const first = await Promise.race([...resumes.map((one, index) => one.done.then((result) => ({ index, result }))), new Promise<undefined>((r) => setTimeout(r, 60_000, undefined))]);
+    const resumes = [
+      env.troupe(['run', '--resume', runId, '--quiet'], { SIDEFX_SLOW: 'go' }),
+      env.troupe(['run', '--resume', runId, '--quiet'], { SIDEFX_SLOW: 'go' }),
+    ];
+    const first = await Promise.race([
+      ...resumes.map((one, index) => one.done.then((result) => ({ index, result }))),
+      new Promise<undefined>((r) => setTimeout(r, 60_000, undefined)),
+    ]);
     writeFileSync(join(env.dir, 'go'), '');
     const results = await Promise.all(resumes.map((one) => one.done));
 
@@ -163,7 +189,10 @@ describe.each(['file', 'redis'] as const)('side effects happen exactly once (%s 
     expect(approved.code).toBe(0);
     // Either the waiting run still held the run (it applies the decision, and this says so), or it
     // had already applied it and finished, and this resume found nothing left to do.
-    if (approved.stderr) expect(approved.stderr).toMatch(new RegExp(`the decision is recorded; not resuming here: run "${review!.runId}" is being continued by \\S+ .*which applies it`));
+    if (approved.stderr)
+      expect(approved.stderr).toMatch(
+        new RegExp(`the decision is recorded; not resuming here: run "${review!.runId}" is being continued by \\S+ .*which applies it`),
+      );
     else expect(approved.stdout).toMatch(/payflow run \S+: done \(1 accepted\)/);
     const run = await waiting.done;
     expect(run.stderr).toBe('');
@@ -216,7 +245,10 @@ describe('the CLI with workflows loaded by path and damaged records (file store)
     expect(shown.stdout).toContain(`run ${runs[1]!.runId} — workflow payflow, awaiting-review`);
     expect(shown.stderr).toContain(`troupe: warning: The reviews record "${broken}" at ${file} is corrupt`);
 
-    for (const command of [['review', 'show', broken], ['review', 'approve', broken]]) {
+    for (const command of [
+      ['review', 'show', broken],
+      ['review', 'approve', broken],
+    ]) {
       const result = await env.troupe(command).done;
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`troupe: The reviews record "${broken}" at ${file} is corrupt`);

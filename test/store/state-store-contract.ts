@@ -51,7 +51,18 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
       });
 
       it('round-trips any JSON value, and keeps collections and ids apart (case included)', async () => {
-        const values: JsonValue[] = [null, 0, -1.5, 1e300, true, '', 'line\nbreak "quoted" \u00e9\u{1F600}', [], [1, [2, { a: null }]], { nested: { deep: [true, 'x'] } }];
+        const values: JsonValue[] = [
+          null,
+          0,
+          -1.5,
+          1e300,
+          true,
+          '',
+          'line\nbreak "quoted" \u00e9\u{1F600}',
+          [],
+          [1, [2, { a: null }]],
+          { nested: { deep: [true, 'x'] } },
+        ];
         for (const [index, value] of values.entries()) await store.put('values', `v${index}`, value);
         for (const [index, value] of values.entries()) expect((await store.get('values', `v${index}`))?.value).toEqual(value);
         await store.put('cases', 'Ab', 'upper');
@@ -123,15 +134,20 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
         expect(await store.get('counters', 'shared')).toEqual({ id: 'shared', version: 40, value: 40 });
       });
 
-      it('gives up after maxAttempts with a conflict that says so, and passes on the updater\'s own errors', async () => {
+      it("gives up after maxAttempts with a conflict that says so, and passes on the updater's own errors", async () => {
         const other = sibling();
         let calls = 0;
         const error = await store
-          .update<number>('counters', 'busy', async (current) => {
-            calls++;
-            await other.put('counters', 'busy', 1000 + calls); // someone always gets in first
-            return (current ?? 0) + 1;
-          }, { maxAttempts: 3 })
+          .update<number>(
+            'counters',
+            'busy',
+            async (current) => {
+              calls++;
+              await other.put('counters', 'busy', 1000 + calls); // someone always gets in first
+              return (current ?? 0) + 1;
+            },
+            { maxAttempts: 3 },
+          )
           .catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(VersionConflictError);
         expect((error as Error).message).toMatch(/gave up after 3 attempts/);
@@ -216,7 +232,7 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
     });
 
     describe('idempotent appends and retention', () => {
-      it('appends an entry with a key once: a repeat returns the first one\'s number, also from another instance', async () => {
+      it("appends an entry with a key once: a repeat returns the first one's number, also from another instance", async () => {
         const other = sibling();
         expect(await store.append('keyed', { n: 1 }, { key: 'a' })).toBe(1);
         expect(await store.append('keyed', { n: 2 })).toBe(2);

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
 import { redisAnswersAt } from './redis.js';
 
 /** Where the tests find `redis-server` to start a Redis of their own (REDIS_SERVER overrides). */
@@ -31,7 +30,9 @@ export async function sparePort(): Promise<number> {
  * nothing; with it, it persists to an append-only file there (fsync on every write), so a server
  * started again with the same port and `dir` has every acknowledged write, even after SIGKILL.
  */
-export async function startRedisServer(options: { port?: number; dir?: string } = {}): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
+export async function startRedisServer(
+  options: { port?: number; dir?: string } = {},
+): Promise<{ url: string; port: number; process: ChildProcess; stop(): Promise<void> }> {
   const port = options.port ?? (await sparePort());
   const persistence = options.dir ? ['--dir', options.dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const child = spawn(redisServerPath, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });

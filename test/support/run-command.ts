@@ -11,7 +11,11 @@ export interface CommandResult {
  * asynchronous: a synchronous spawn blocks the test worker's event loop for as long as the child
  * runs (tens of seconds on a loaded machine), long enough for vitest's own worker RPC to time out.
  */
-export function runCommand(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<CommandResult> {
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

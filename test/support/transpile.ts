@@ -27,7 +27,7 @@ export async function transpileForChildren(paths: readonly string[]): Promise<st
       else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) emit(path);
     }
   };
-  for (const path of paths) (path.endsWith('.ts') ? emit(path) : walk(path));
+  for (const path of paths) path.endsWith('.ts') ? emit(path) : walk(path);
   writeFileSync(join(out, 'package.json'), JSON.stringify({ name: 'troupe-work-test-build', type: 'module', version: '0.0.0-test' }));
   symlinkSync(join(process.cwd(), 'node_modules'), join(out, 'node_modules'), 'junction');
   return join(out, 'dist');

@@ -106,7 +106,11 @@ describe('executeToolCall', () => {
   it('tells the model that arguments cut off by the output limit were cut off, not only that they are broken', async () => {
     const { execution, trace } = setup();
     const { tool, run } = addTool();
-    const invalidInput = { raw: '{"a": 1, "b"', error: 'The answer hit the output limit (max tokens) while writing these arguments, so they are cut off.', cutOff: true };
+    const invalidInput = {
+      raw: '{"a": 1, "b"',
+      error: 'The answer hit the output limit (max tokens) while writing these arguments, so they are cut off.',
+      cutOff: true,
+    };
     const result = await executeToolCall(call('add', undefined, { invalidInput }), new ToolSet([tool]), execution);
     expect(run).not.toHaveBeenCalled();
     expect(result.isError).toBe(true);
@@ -219,9 +223,7 @@ describe('executeToolCall', () => {
       const result = await executeToolCall(call('delete_file', { path: 'a.txt' }), tools, execution);
       expect(result.output).toBe('deleted a.txt');
       expect(run).toHaveBeenCalledOnce();
-      expect(requests).toEqual([
-        { tool: 'delete_file', callId: 'call_1', input: { path: 'a.txt' }, sideEffects: 'write', runId: 'run_1', agent: 'tester' },
-      ]);
+      expect(requests).toEqual([{ tool: 'delete_file', callId: 'call_1', input: { path: 'a.txt' }, sideEffects: 'write', runId: 'run_1', agent: 'tester' }]);
     });
 
     it('returns a rejection with its note to the model without running the tool', async () => {

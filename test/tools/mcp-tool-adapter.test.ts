@@ -1,14 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { executeToolCall, ToolSet } from 'troupe';
 import { manualClock } from 'troupe/testing';
-import {
-  inputValidator,
-  mcpResultText,
-  mcpToolName,
-  mcpToolToTool,
-  type McpCall,
-  type McpToolSettings,
-} from '../../src/tools/mcp-tool-adapter.js';
+import { inputValidator, mcpResultText, mcpToolName, mcpToolToTool, type McpCall, type McpToolSettings } from '../../src/tools/mcp-tool-adapter.js';
 
 const settings: McpToolSettings = { server: 'files', prefix: undefined, timeoutMs: 5_000, sideEffects: undefined, needsApproval: false };
 
@@ -65,7 +58,14 @@ describe('mcpToolToTool', () => {
       { ...settings, prefix: 'fs', needsApproval: true, sideEffects: 'read' },
       call,
     );
-    expect(tool).toMatchObject({ name: 'fs_search_files', mcpName: 'search.files', description: 'Search files', timeoutMs: 5_000, needsApproval: true, sideEffects: 'read' });
+    expect(tool).toMatchObject({
+      name: 'fs_search_files',
+      mcpName: 'search.files',
+      description: 'Search files',
+      timeoutMs: 5_000,
+      needsApproval: true,
+      sideEffects: 'read',
+    });
     expect(tool.spec.inputSchema).toEqual({ type: 'object', properties: { q: { type: 'string' } }, required: ['q'] });
 
     const tools = new ToolSet([tool]);

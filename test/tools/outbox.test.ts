@@ -32,15 +32,30 @@ function mailer() {
       return `sent to ${to} (#${sent.length})`;
     },
   });
-  const lookup = defineTool({ name: 'lookup', description: 'Reads an address.', input: z.object({ name: z.string() }), sideEffects: 'read', run: ({ name }) => `${name}@example.com` });
+  const lookup = defineTool({
+    name: 'lookup',
+    description: 'Reads an address.',
+    input: z.object({ name: z.string() }),
+    sideEffects: 'read',
+    run: ({ name }) => `${name}@example.com`,
+  });
   // Sends the emails named in the request, one turn each, then finishes with what the tools said.
   const model = scriptedModel((request) => {
     const targets = String(request.messages[0]!.content).split(',');
-    const results = request.messages.filter((message) => message.role === 'tool').flatMap((message) => (message.role === 'tool' ? message.content.map((part) => part.output) : []));
+    const results = request.messages
+      .filter((message) => message.role === 'tool')
+      .flatMap((message) => (message.role === 'tool' ? message.content.map((part) => part.output) : []));
     if (results.length < targets.length) return reply.toolCall('send_email', { to: targets[results.length] });
     return reply.finish({ results });
   });
-  const agent = new Agent({ name: 'mailer', instructions: 'Send the emails.', tools: [sendEmail, lookup], model, output: z.object({ results: z.array(z.string()) }), termination: maxTurns(10) });
+  const agent = new Agent({
+    name: 'mailer',
+    instructions: 'Send the emails.',
+    tools: [sendEmail, lookup],
+    model,
+    output: z.object({ results: z.array(z.string()) }),
+    termination: maxTurns(10),
+  });
   const approver = (request: { tool: string }) => (approvals.push(request.tool), { approved: true, by: 'a person' });
   return { agent, sent, approvals, approver };
 }
@@ -58,7 +73,9 @@ describe('EffectScope and the outbox', () => {
     expect(again.status === 'finished' && again.output).toEqual({ results: ['sent to ann (#1)'] });
     // Already done and approved once: a replay neither acts nor asks a person again, and says it was a replay.
     expect(approvals).toEqual(['send_email']);
-    expect(trace.events.filter((event) => event.type === 'tool-call-end')).toEqual([expect.objectContaining({ tool: 'send_email', replayed: true, output: 'sent to ann (#1)' })]);
+    expect(trace.events.filter((event) => event.type === 'tool-call-end')).toEqual([
+      expect.objectContaining({ tool: 'send_email', replayed: true, output: 'sent to ann (#1)' }),
+    ]);
     expect([...outbox.records.keys()]).toEqual([sent[0]!.key]);
   });
 
@@ -77,8 +94,25 @@ describe('EffectScope and the outbox', () => {
     const outbox = memoryOutbox();
     const scope = new EffectScope(outbox, 'step-1');
     const lookups: string[] = [];
-    const lookup = defineTool({ name: 'lookup', description: 'Reads.', input: z.object({ name: z.string() }), sideEffects: 'read', run: ({ name }, context) => (lookups.push(String(context.idempotencyKey)), name) });
-    const agent = new Agent({ name: 'reader', instructions: 'Look up.', tools: [lookup], model: scriptedModel([reply.toolCall('lookup', { name: 'x' }), reply.finish({ ok: true }), reply.toolCall('lookup', { name: 'x' }), reply.finish({ ok: true })]), output: z.object({ ok: z.boolean() }) });
+    const lookup = defineTool({
+      name: 'lookup',
+      description: 'Reads.',
+      input: z.object({ name: z.string() }),
+      sideEffects: 'read',
+      run: ({ name }, context) => (lookups.push(String(context.idempotencyKey)), name),
+    });
+    const agent = new Agent({
+      name: 'reader',
+      instructions: 'Look up.',
+      tools: [lookup],
+      model: scriptedModel([
+        reply.toolCall('lookup', { name: 'x' }),
+        reply.finish({ ok: true }),
+        reply.toolCall('lookup', { name: 'x' }),
+        reply.finish({ ok: true }),
+      ]),
+      output: z.object({ ok: z.boolean() }),
+    });
     await agent.run('go', { effects: scope });
     await agent.run('go', { effects: new EffectScope(outbox, 'step-1') });
     expect(lookups).toEqual(['undefined', 'undefined']);

@@ -57,7 +57,11 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 /** One line per event that describes a change or an outcome, for counting. */
 function described(events: Array<{ entry: WorkEvent }>): string[] {
   return events.flatMap(({ entry }) =>
-    entry.type === 'item-change' ? [`change ${entry.item} v${entry.version}`] : entry.type === 'notification-outcome' ? [`outcome ${entry.id} ${entry.outcome}`] : [],
+    entry.type === 'item-change'
+      ? [`change ${entry.item} v${entry.version}`]
+      : entry.type === 'notification-outcome'
+        ? [`outcome ${entry.id} ${entry.outcome}`]
+        : [],
   );
 }
 
@@ -99,7 +103,7 @@ function eventStreamTests(label: string, open: OpenSetup, enabled = true): void 
       expect((await graph.outcomes()).map((outcome) => outcome.id).sort()).toEqual(['b+a+v2', 'c+b+v2']);
     }, 60_000);
 
-    it('appends a direct change\'s event when its process died before it, once, when a worker starts', async () => {
+    it("appends a direct change's event when its process died before it, once, when a worker starts", async () => {
       const setup = open();
       const deaths: Death[] = [{ when: 'before', matches: ({ method, value }) => method === 'append' && value.type === 'item-change' && value.item === 'a' }];
       const before = new WorkGraph(chain, { store: dying(setup.store, deaths), queue: setup.queue, model: trackingModel() });

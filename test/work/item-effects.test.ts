@@ -55,7 +55,9 @@ function itemEffectTests(label: string, open: OpenSetup, enabled = true): void {
       const model = scriptedModel((request) => {
         const last = request.messages.at(-1);
         if (last?.role === 'tool') return { toolCalls: [{ name: 'update_item', input: { content: 'emailed', summary: 'told the customer' } }] };
-        return lastPrompt(request).includes('"order"') ? { toolCalls: [{ name: 'send_email', input: { to: 'customer@example.com' } }] } : { toolCalls: [{ name: 'no_change', input: { reason: '-' } }] };
+        return lastPrompt(request).includes('"order"')
+          ? { toolCalls: [{ name: 'send_email', input: { to: 'customer@example.com' } }] }
+          : { toolCalls: [{ name: 'no_change', input: { reason: '-' } }] };
       });
       const definition: WorkGraphDefinition = { name: 'mail', items: [{ id: 'order' }, { id: 'mail', dependsOn: ['order'], tools: [sendEmail] }] };
       const setup = open();

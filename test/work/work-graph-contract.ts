@@ -176,7 +176,16 @@ export function workGraphContract(label: string, open: OpenSetup, enabled = true
       await graph.chat('a', 'set 1');
       await graph.waitUntilQuiet({ timeoutMs: 15_000 });
       const [first] = await graph.outcomes();
-      const data = { id: first!.id, item: first!.item, source: first!.source, sourceVersion: first!.sourceVersion, summary: 's', content: '1', depth: 1, origin: first!.origin };
+      const data = {
+        id: first!.id,
+        item: first!.item,
+        source: first!.source,
+        sourceVersion: first!.sourceVersion,
+        summary: 's',
+        content: '1',
+        depth: 1,
+        origin: first!.origin,
+      };
       await graph.queue.add('notify', data, { jobId: first!.id });
       await graph.queue.add('notify', data, { jobId: 'redelivered-1' });
       await graph.waitUntilQuiet({ timeoutMs: 15_000 });
@@ -207,7 +216,10 @@ export function workGraphContract(label: string, open: OpenSetup, enabled = true
         name,
         cycles: 'allow',
         ...(limits ? { limits } : {}),
-        items: [{ id: 'a', dependsOn: ['b'] }, { id: 'b', dependsOn: ['a'] }],
+        items: [
+          { id: 'a', dependsOn: ['b'] },
+          { id: 'b', dependsOn: ['a'] },
+        ],
       });
       // The tracking agents always update when told of a newer version, so only a bound ends this.
       const deep = await start(loop('loop-depth', { maxDepth: 4, maxUpdatesPerItem: 10 }));

@@ -13,8 +13,13 @@ describe('defineWorkGraph', () => {
 
   it('keeps outcomes 7 days and the last 10,000 events unless retention says otherwise, and refuses bad settings', () => {
     expect(defineWorkGraph({ name: 'g', items: items({ a: [] }) }).retention).toEqual({ outcomesMs: 7 * 24 * 3600 * 1000, events: 10_000 });
-    expect(defineWorkGraph({ name: 'g', items: items({ a: [] }), retention: { events: 50 } }).retention).toEqual({ outcomesMs: 7 * 24 * 3600 * 1000, events: 50 });
-    expect(() => defineWorkGraph({ name: 'g', items: items({ a: [] }), retention: { events: 0 } })).toThrow(/retention.events must be a whole number of at least 1/);
+    expect(defineWorkGraph({ name: 'g', items: items({ a: [] }), retention: { events: 50 } }).retention).toEqual({
+      outcomesMs: 7 * 24 * 3600 * 1000,
+      events: 50,
+    });
+    expect(() => defineWorkGraph({ name: 'g', items: items({ a: [] }), retention: { events: 0 } })).toThrow(
+      /retention.events must be a whole number of at least 1/,
+    );
     expect(() => defineWorkGraph({ name: 'g', items: items({ a: [] }), retention: { days: 3 } as never })).toThrow(/retention.days is not a retention setting/);
   });
 
@@ -30,7 +35,10 @@ describe('defineWorkGraph', () => {
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.code).toBe('work_dependency_cycle');
     expect(error.exitCode).toBe(2);
-    expect(error.cycles.map((cycle) => [...cycle].sort())).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(error.cycles.map((cycle) => [...cycle].sort())).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
     expect(error.message).toMatch(/2 dependency cycles: a → c → b → a; d → e → d/);
     expect(error.message).toMatch(/cycles: 'allow'/);
   });
@@ -61,7 +69,9 @@ describe('lineDiff', () => {
     const before = ['1', '2', '3', '4', '5', '6', '7', '8'].join('\n');
     const after = ['1', '2', '3', 'four', '5', '6', '7', '8', '9'].join('\n');
     expect(lineDiff(before, after)).toBe(['@@', ' 2', ' 3', '-4', '+four', ' 5', ' 6', ' 7', ' 8', '+9'].join('\n'));
-    expect(lineDiff(['a', '1', '2', '3', '4', '5', '6', 'b'].join('\n'), ['A', '1', '2', '3', '4', '5', '6', 'B'].join('\n'))).toBe(['-a', '+A', ' 1', ' 2', '@@', ' 5', ' 6', '-b', '+B'].join('\n'));
+    expect(lineDiff(['a', '1', '2', '3', '4', '5', '6', 'b'].join('\n'), ['A', '1', '2', '3', '4', '5', '6', 'B'].join('\n'))).toBe(
+      ['-a', '+A', ' 1', ' 2', '@@', ' 5', ' 6', '-b', '+B'].join('\n'),
+    );
     expect(lineDiff('same', 'same')).toBe('');
     expect(lineDiff('a\nb', 'c\nd', { maxCells: 2 })).toBeUndefined();
   });

@@ -93,7 +93,18 @@ describe.runIf(redis)('troupe worker processes on Redis', () => {
     const child = spawn(
       process.execPath,
       [cli(), 'worker', '--graph', fixtureGraph(), '--concurrency', '2', '--lock-duration-ms', '1000', '--stalled-interval-ms', '500'],
-      { env: { ...process.env, REDIS_URL: redisUrl, TROUPE_REDIS_PREFIX: prefix, WORK_TEST_GRAPH: graphName, WORK_TEST_MODEL: '1', WORK_TEST_LATENCY_MS: '150', TROUPE_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        env: {
+          ...process.env,
+          REDIS_URL: redisUrl,
+          TROUPE_REDIS_PREFIX: prefix,
+          WORK_TEST_GRAPH: graphName,
+          WORK_TEST_MODEL: '1',
+          WORK_TEST_LATENCY_MS: '150',
+          TROUPE_LOG_LEVEL: 'silent',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     const worker: Worker = { child, stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', resolve)) };
     child.stdout!.on('data', (chunk: Buffer) => (worker.stdout += chunk.toString()));
@@ -104,7 +115,11 @@ describe.runIf(redis)('troupe worker processes on Redis', () => {
 
   it('shares the notifications between workers, survives one killed mid-job, and ends quiet with every version applied once', async () => {
     const [first, ...others] = [startWorker(), startWorker(), startWorker()];
-    await waitFor(() => workers.every((worker) => worker.stderr.includes('serving work graph')), 20_000, `the workers to start (${workers.map((w) => w.stderr).join(' | ')})`);
+    await waitFor(
+      () => workers.every((worker) => worker.stderr.includes('serving work graph')),
+      20_000,
+      `the workers to start (${workers.map((w) => w.stderr).join(' | ')})`,
+    );
 
     graph = openWorkGraph(workerGraph(graphName), { env: { REDIS_URL: redisUrl }, prefix });
     await graph.seed();

@@ -35,7 +35,9 @@ describe('defineWorkflow checks the graph when it is built', () => {
     expect(error.message).toMatch(/the output of "split" does not fit the input of "sum": numbers is required but never produced/);
     const typed = codeTask({ name: 'typed', input: z.object({ words: z.string() }), output: z.number(), run: () => 0 });
     expect(buildError(() => defineWorkflow({ name: 'wc', input: text, tasks: [split, typed] })).message).toMatch(/words is array but string is expected/);
-    expect(buildError(() => defineWorkflow({ name: 'wc', input: z.object({ body: z.string() }), tasks: [split, count] })).message).toMatch(/the workflow input does not fit task "split": text is required but never produced/);
+    expect(buildError(() => defineWorkflow({ name: 'wc', input: z.object({ body: z.string() }), tasks: [split, count] })).message).toMatch(
+      /the workflow input does not fit task "split": text is required but never produced/,
+    );
   });
 
   it('names unreachable tasks', () => {
@@ -45,12 +47,30 @@ describe('defineWorkflow checks the graph when it is built', () => {
 
   it('refuses a cycle without an attempt limit, and accepts it as a loop edge', () => {
     const back = codeTask({ name: 'back', input: words, output: words, run: (w) => w });
-    const cycle = [{ from: 'split', to: 'back' }, { from: 'back', to: 'count' }, { from: 'count', to: 'back', map: () => ({ words: [] }) }];
+    const cycle = [
+      { from: 'split', to: 'back' },
+      { from: 'back', to: 'count' },
+      { from: 'count', to: 'back', map: () => ({ words: [] }) },
+    ];
     const error = buildError(() => defineWorkflow({ name: 'wc', input: text, tasks: [split, back, count], edges: cycle }));
     expect(error.message).toMatch(/cycle back → count → back has no attempt limit: make the edge that sends work back a loop edge/);
-    const looped = defineWorkflow({ name: 'wc', input: text, tasks: [split, back, count], edges: [cycle[0]!, cycle[1]!, { ...cycle[2]!, loop: { maxAttempts: 2, feedback: () => 'again' } }] });
+    const looped = defineWorkflow({
+      name: 'wc',
+      input: text,
+      tasks: [split, back, count],
+      edges: [cycle[0]!, cycle[1]!, { ...cycle[2]!, loop: { maxAttempts: 2, feedback: () => 'again' } }],
+    });
     expect(looped.loops).toHaveLength(1);
-    expect(buildError(() => defineWorkflow({ name: 'wc', input: text, tasks: [split, back, count], edges: [cycle[0]!, cycle[1]!, { ...cycle[2]!, loop: { maxAttempts: 0, feedback: () => '' } }] })).message).toMatch(/needs maxAttempts of at least 1/);
+    expect(
+      buildError(() =>
+        defineWorkflow({
+          name: 'wc',
+          input: text,
+          tasks: [split, back, count],
+          edges: [cycle[0]!, cycle[1]!, { ...cycle[2]!, loop: { maxAttempts: 0, feedback: () => '' } }],
+        }),
+      ).message,
+    ).toMatch(/needs maxAttempts of at least 1/);
   });
 
   it('checks a join against the outputs it receives by task name', () => {
@@ -58,17 +78,38 @@ describe('defineWorkflow checks the graph when it is built', () => {
     const b = codeTask({ name: 'b', input: z.string(), output: z.number(), run: (s) => s.length });
     const c = codeTask({ name: 'c', input: z.string(), output: z.string(), run: (s) => s });
     const join = codeTask({ name: 'join', input: z.object({ b: z.number(), c: z.number() }), output: z.string(), run: () => '' });
-    const error = buildError(() => defineWorkflow({ name: 'j', input: text, tasks: [a, b, c, join], edges: [{ from: 'a', to: 'b' }, { from: 'a', to: 'c' }, { from: 'b', to: 'join' }, { from: 'c', to: 'join' }] }));
-    expect(error.message).toMatch(/task "join" joins "b", "c" and receives their outputs by task name, which its input does not fit: c is string but number is expected/);
+    const error = buildError(() =>
+      defineWorkflow({
+        name: 'j',
+        input: text,
+        tasks: [a, b, c, join],
+        edges: [
+          { from: 'a', to: 'b' },
+          { from: 'a', to: 'c' },
+          { from: 'b', to: 'join' },
+          { from: 'c', to: 'join' },
+        ],
+      }),
+    );
+    expect(error.message).toMatch(
+      /task "join" joins "b", "c" and receives their outputs by task name, which its input does not fit: c is string but number is expected/,
+    );
   });
 
   it('knows a branch behind a route may not run: its key must be optional at the join', () => {
     const a = codeTask({ name: 'a', input: text, output: z.string(), run: ({ text }) => text });
     const b = codeTask({ name: 'b', input: z.string(), output: z.number(), run: (s) => s.length });
     const c = codeTask({ name: 'c', input: z.string(), output: z.number(), run: (s) => s.length });
-    const edges = [{ from: 'a', to: 'b', when: (s: string) => s.length > 3 }, { from: 'a', to: 'c', when: (s: string) => s.length <= 3 }, { from: 'b', to: 'join' }, { from: 'c', to: 'join' }];
+    const edges = [
+      { from: 'a', to: 'b', when: (s: string) => s.length > 3 },
+      { from: 'a', to: 'c', when: (s: string) => s.length <= 3 },
+      { from: 'b', to: 'join' },
+      { from: 'c', to: 'join' },
+    ];
     const strict = codeTask({ name: 'join', input: z.object({ b: z.number(), c: z.number() }), output: z.string(), run: () => '' });
-    expect(buildError(() => defineWorkflow({ name: 'j', input: text, tasks: [a, b, c, strict], edges })).message).toMatch(/b is required but may be missing; c is required but may be missing/);
+    expect(buildError(() => defineWorkflow({ name: 'j', input: text, tasks: [a, b, c, strict], edges })).message).toMatch(
+      /b is required but may be missing; c is required but may be missing/,
+    );
     const optional = codeTask({ name: 'join', input: z.object({ b: z.number().optional(), c: z.number().optional() }), output: z.string(), run: () => '' });
     expect(defineWorkflow({ name: 'j', input: text, tasks: [a, b, c, optional], edges }).incoming('join')).toHaveLength(2);
   });

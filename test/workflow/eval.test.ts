@@ -3,7 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { codeTask, defineWorkflow, evaluateWorkflow, FileStore, GoldenFileError, loadGolden, parseGolden, promptTask, recordExamples, runWorkflow, type GoldenFile, type StateStore } from 'troupe';
+import {
+  codeTask,
+  defineWorkflow,
+  evaluateWorkflow,
+  FileStore,
+  GoldenFileError,
+  loadGolden,
+  parseGolden,
+  promptTask,
+  recordExamples,
+  runWorkflow,
+  type GoldenFile,
+  type StateStore,
+} from 'troupe';
 import { manualClock, scriptedModel } from 'troupe/testing';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'troupe-eval-test-'));
@@ -17,7 +30,12 @@ function triage() {
     input: ticket,
     tasks: [
       promptTask({ name: 'classify', input: ticket, output: z.enum(['bug', 'question']), prompt: 'Bug or question? {{text}}' }),
-      codeTask({ name: 'file-bug', input: ticket, output: z.object({ queue: z.string(), title: z.string() }), run: ({ text }) => ({ queue: 'engineering', title: text.slice(0, 20) }) }),
+      codeTask({
+        name: 'file-bug',
+        input: ticket,
+        output: z.object({ queue: z.string(), title: z.string() }),
+        run: ({ text }) => ({ queue: 'engineering', title: text.slice(0, 20) }),
+      }),
       codeTask({ name: 'answer', input: ticket, output: z.string(), run: () => 'See the FAQ.' }),
     ],
     edges: [
@@ -32,7 +50,11 @@ const crashesAreBugs = model((prompt) => (/crash/i.test(prompt) ? 'bug' : 'quest
 const golden: GoldenFile = {
   version: 1,
   examples: [
-    { name: 'crash report', input: { text: 'The app crashes on start' }, expect: { state: 'accepted', route: ['bug'], outputs: { 'file-bug': { queue: 'engineering' } } } },
+    {
+      name: 'crash report',
+      input: { text: 'The app crashes on start' },
+      expect: { state: 'accepted', route: ['bug'], outputs: { 'file-bug': { queue: 'engineering' } } },
+    },
     { name: 'how-to', input: { text: 'How do I export?' }, expect: { state: 'accepted', route: ['question'], outputs: { answer: { check: 'mentionsFaq' } } } },
     { name: 'classify a slow page', task: 'classify', input: { text: 'The page is slow' }, expect: { output: 'bug' } },
   ],
@@ -81,7 +103,13 @@ describe('evaluating a workflow on golden examples', () => {
         { name: 'check', input: { text: 'how?' }, expect: { outputs: { answer: { check: 'neverOk' } } } },
       ],
     };
-    const { result } = await evaluateWorkflow(triage(), { golden: strict, checks: { neverOk: () => ({ ok: false, report: 'too short' }) }, model: crashesAreBugs, store: store(), save: false });
+    const { result } = await evaluateWorkflow(triage(), {
+      golden: strict,
+      checks: { neverOk: () => ({ ok: false, report: 'too short' }) },
+      model: crashesAreBugs,
+      store: store(),
+      save: false,
+    });
     expect(result.examples[0]!.failures).toEqual(['file-bug: expected exactly {"queue":"engineering"}, got {"queue":"engineering","title":"crash"}']);
     expect(result.examples[1]!.failures).toEqual(['answer: check neverOk failed: too short']);
   });
@@ -101,21 +129,43 @@ describe('evaluating a workflow on golden examples', () => {
       throw new Error('no error');
     };
     expect(bad({ version: 2, examples: [] })).toBe('crews/x/golden.json, field "version": golden files have "version": 1');
-    expect(bad({ version: 1, examples: [{ name: 'a', input: 1, expect: { state: 'done' } }] })).toMatch(/^crews\/x\/golden.json, field "examples.0.expect.state": Invalid option/);
-    expect(bad({ version: 1, examples: [{ name: 'a', task: 't', input: 1, expect: { output: 1, state: 'accepted' } }] })).toMatch(/field "examples.0.expect": Unrecognized key: "state"/);
+    expect(bad({ version: 1, examples: [{ name: 'a', input: 1, expect: { state: 'done' } }] })).toMatch(
+      /^crews\/x\/golden.json, field "examples.0.expect.state": Invalid option/,
+    );
+    expect(bad({ version: 1, examples: [{ name: 'a', task: 't', input: 1, expect: { output: 1, state: 'accepted' } }] })).toMatch(
+      /field "examples.0.expect": Unrecognized key: "state"/,
+    );
   });
 
   it('refuses golden files that name unknown tasks or checks before running anything', async () => {
-    const run = (examples: GoldenFile['examples']) => evaluateWorkflow(triage(), { golden: { version: 1, examples }, checks, model: crashesAreBugs, store: store(), file: 'golden.json' });
-    await expect(run([{ name: 'a', task: 'route', input: {}, expect: { output: 1 } }])).rejects.toThrow('golden.json, field "examples.0.task": workflow "triage" has no task "route" (tasks: classify, file-bug, answer)');
-    await expect(run([{ name: 'a', input: {}, expect: { outputs: { answer: { check: 'nope' } } } }])).rejects.toThrow('field "examples.0.expect.outputs.answer.check": no check function "nope" is exported by the workflow module (exported: mentionsFaq)');
-    await expect(run([{ name: 'a', input: {}, expect: {} }, { name: 'a', input: {}, expect: {} }])).rejects.toThrow('field "examples.1.name": two examples are named "a"');
+    const run = (examples: GoldenFile['examples']) =>
+      evaluateWorkflow(triage(), { golden: { version: 1, examples }, checks, model: crashesAreBugs, store: store(), file: 'golden.json' });
+    await expect(run([{ name: 'a', task: 'route', input: {}, expect: { output: 1 } }])).rejects.toThrow(
+      'golden.json, field "examples.0.task": workflow "triage" has no task "route" (tasks: classify, file-bug, answer)',
+    );
+    await expect(run([{ name: 'a', input: {}, expect: { outputs: { answer: { check: 'nope' } } } }])).rejects.toThrow(
+      'field "examples.0.expect.outputs.answer.check": no check function "nope" is exported by the workflow module (exported: mentionsFaq)',
+    );
+    await expect(
+      run([
+        { name: 'a', input: {}, expect: {} },
+        { name: 'a', input: {}, expect: {} },
+      ]),
+    ).rejects.toThrow('field "examples.1.name": two examples are named "a"');
   });
 
   it('records real task inputs and outputs as task-level golden examples', async () => {
     const file = join(temp(), 'recorded', 'examples.jsonl');
-    await runWorkflow(triage(), [{ id: 't1', input: { text: 'It crashed' } }], { store: store(), model: crashesAreBugs, runId: 'run-1', onTaskDone: recordExamples(file, () => 'run-1') });
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    await runWorkflow(triage(), [{ id: 't1', input: { text: 'It crashed' } }], {
+      store: store(),
+      model: crashesAreBugs,
+      runId: 'run-1',
+      onTaskDone: recordExamples(file, () => 'run-1'),
+    });
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((l) => [l.name, l.task, l.expect.output])).toEqual([
       ['t1/classify', 'classify', 'bug'],
       ['t1/file-bug', 'file-bug', { queue: 'engineering', title: 'It crashed' }],

@@ -3,7 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, decideReview, defineWorkflow, extractTask, FileStore, ItemRejectedError, listReviews, promptTask, readTransitions, resumeRun, runWorkflow, type Claim, type WorkflowTask } from 'troupe';
+import {
+  claim,
+  codeTask,
+  decideReview,
+  defineWorkflow,
+  extractTask,
+  FileStore,
+  ItemRejectedError,
+  listReviews,
+  promptTask,
+  readTransitions,
+  resumeRun,
+  runWorkflow,
+  type Claim,
+  type WorkflowTask,
+} from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
 
 const store = () => new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-policy-')) });
@@ -23,15 +38,29 @@ async function runOne(task: WorkflowTask, states = store()) {
 describe('claims', () => {
   it('a model claim changes state only once code validated it; the claim and its evidence are recorded', async () => {
     const model = scriptedModel([record({ vendor: 'ACME', total: 10 })]);
-    const { item, transitions } = await runOne(extractTask({ name: 'extract', stage: 'extracted', input: doc, output: invoice, model, prompt: 'Extract from: {{text}}' }));
+    const { item, transitions } = await runOne(
+      extractTask({ name: 'extract', stage: 'extracted', input: doc, output: invoice, model, prompt: 'Extract from: {{text}}' }),
+    );
     expect(item).toMatchObject({ state: 'accepted', outputs: { extract: { vendor: 'ACME', total: 10 } } });
-    expect(transitions.find((t) => t.task === 'extract')).toMatchObject({ to: 'extracted', claim: { value: { vendor: 'ACME', total: 10 }, status: 'proposed', evidence: [{ source: 'doc', quote: 'Total: 10' }], model: 'scripted' } });
+    expect(transitions.find((t) => t.task === 'extract')).toMatchObject({
+      to: 'extracted',
+      claim: { value: { vendor: 'ACME', total: 10 }, status: 'proposed', evidence: [{ source: 'doc', quote: 'Total: 10' }], model: 'scripted' },
+    });
     expect(model.calls[0]!.messages[0]).toMatchObject({ content: 'Extract from: ACME invoice. Total: 10' });
     expect(model.calls[0]!.toolChoice).toEqual({ name: 'record_extract' });
   });
 
   it('a code task can reject the item on purpose', async () => {
-    const { item } = await runOne(codeTask({ name: 'check', input: doc, output: z.string(), run: () => { throw new ItemRejectedError('not an invoice'); } }));
+    const { item } = await runOne(
+      codeTask({
+        name: 'check',
+        input: doc,
+        output: z.string(),
+        run: () => {
+          throw new ItemRejectedError('not an invoice');
+        },
+      }),
+    );
     expect(item).toMatchObject({ state: 'rejected', reason: 'not an invoice' });
   });
 });
@@ -42,49 +71,89 @@ describe('policies', () => {
     const { item, policies, transitions } = await runOne(extractTask({ name: 'extract', input: doc, output: invoice, model, prompt: '{{text}}' }));
     expect(item.state).toBe('awaiting-review');
     expect(policies).toEqual(['invalid-output', 'invalid-output.retry', 'invalid-output', 'invalid-output.review']);
-    expect(model.calls[1]!.messages[0]!.content).toMatch(/This is attempt 2\. Fix the following:\nYour previous answer was invalid: total: Too small: expected number to be >0/);
+    expect(model.calls[1]!.messages[0]!.content).toMatch(
+      /This is attempt 2\. Fix the following:\nYour previous answer was invalid: total: Too small: expected number to be >0/,
+    );
     expect(transitions.find((t) => t.policy === 'invalid-output')!.validation![0]).toMatchObject({ path: ['total'] });
   });
 
   it('invalid output with then: fail fails the item, naming the errors', async () => {
     const model = scriptedModel(() => record({ vendor: 'ACME' }));
-    const { item } = await runOne(extractTask({ name: 'extract', input: doc, output: invoice, model, prompt: '{{text}}', policy: { invalidOutput: { retries: 0, then: 'fail' } } }));
+    const { item } = await runOne(
+      extractTask({ name: 'extract', input: doc, output: invoice, model, prompt: '{{text}}', policy: { invalidOutput: { retries: 0, then: 'fail' } } }),
+    );
     expect(item).toMatchObject({ state: 'failed', reason: '"extract" gave no valid output: total: Invalid input: expected number, received undefined' });
   });
 
   it('missing evidence marks the claim unsupported and asks a person, or rejects', async () => {
     const model = () => scriptedModel([record({ vendor: 'ACME', total: 10 }, [])]);
-    const review = await runOne(extractTask({ name: 'extract', input: doc, output: invoice, model: model(), prompt: '{{text}}', policy: { evidence: { required: true } } }));
+    const review = await runOne(
+      extractTask({ name: 'extract', input: doc, output: invoice, model: model(), prompt: '{{text}}', policy: { evidence: { required: true } } }),
+    );
     expect(review.item.state).toBe('awaiting-review');
     const [request] = await listReviews(review.states);
     expect(request).toMatchObject({ kind: 'output', policy: 'evidence.missing', proposal: { vendor: 'ACME', total: 10 }, findings: ['no evidence was given'] });
-    const rejected = await runOne(extractTask({ name: 'extract', input: doc, output: invoice, model: model(), prompt: '{{text}}', policy: { evidence: { required: true, onMissing: 'reject' } } }));
+    const rejected = await runOne(
+      extractTask({
+        name: 'extract',
+        input: doc,
+        output: invoice,
+        model: model(),
+        prompt: '{{text}}',
+        policy: { evidence: { required: true, onMissing: 'reject' } },
+      }),
+    );
     expect(rejected.item).toMatchObject({ state: 'rejected', reason: 'the claim of "extract" has no evidence (evidence.missing)' });
   });
 
   it('conflicting values: a deterministic authority rule decides, or a person does', async () => {
-    const answers = () => scriptedModel([record({ vendor: 'ACME', total: 10 }, [{ source: 'p1', quote: 'Total: 10' }]), record({ vendor: 'ACME', total: 100 }, [])]);
+    const answers = () =>
+      scriptedModel([record({ vendor: 'ACME', total: 10 }, [{ source: 'p1', quote: 'Total: 10' }]), record({ vendor: 'ACME', total: 100 }, [])]);
     const mostEvidence = (claims: readonly Claim[]) => [...claims].sort((a, b) => b.evidence.length - a.evidence.length)[0];
-    const decided = await runOne(extractTask({ name: 'extract', input: doc, output: invoice, model: answers(), prompt: '{{text}}', policy: { conflict: { samples: 2, authority: mostEvidence } } }));
+    const decided = await runOne(
+      extractTask({
+        name: 'extract',
+        input: doc,
+        output: invoice,
+        model: answers(),
+        prompt: '{{text}}',
+        policy: { conflict: { samples: 2, authority: mostEvidence } },
+      }),
+    );
     expect(decided.item.outputs.extract).toEqual({ vendor: 'ACME', total: 10 });
     expect(decided.policies).toEqual(['conflict.authority']);
-    const undecided = await runOne(extractTask({ name: 'extract', input: doc, output: invoice, model: answers(), prompt: '{{text}}', policy: { conflict: { samples: 2 } } }));
+    const undecided = await runOne(
+      extractTask({ name: 'extract', input: doc, output: invoice, model: answers(), prompt: '{{text}}', policy: { conflict: { samples: 2 } } }),
+    );
     expect(undecided.item.state).toBe('awaiting-review');
-    expect((await listReviews(undecided.states))[0]).toMatchObject({ policy: 'conflict.review', findings: ['answer: {"vendor":"ACME","total":10}', 'answer: {"vendor":"ACME","total":100}'] });
+    expect((await listReviews(undecided.states))[0]).toMatchObject({
+      policy: 'conflict.review',
+      findings: ['answer: {"vendor":"ACME","total":10}', 'answer: {"vendor":"ACME","total":100}'],
+    });
   });
 
   it('escalates from a cheap model to a strong one when the cheap one fails', async () => {
     const cheap = scriptedModel([record({ vendor: 'ACME' })], { id: 'scripted:cheap' });
     const strong = scriptedModel([record({ vendor: 'ACME', total: 10 })], { id: 'scripted:strong' });
-    const { item, transitions } = await runOne(extractTask({ name: 'extract', input: doc, output: invoice, prompt: '{{text}}', policy: { escalate: { models: [cheap, strong] } } }));
+    const { item, transitions } = await runOne(
+      extractTask({ name: 'extract', input: doc, output: invoice, prompt: '{{text}}', policy: { escalate: { models: [cheap, strong] } } }),
+    );
     expect(item.outputs.extract).toEqual({ vendor: 'ACME', total: 10 });
     expect(transitions.find((t) => t.policy === 'escalation')!.why).toBe('escalating "extract" to scripted:strong after an invalid answer');
-    expect(transitions.find((t) => t.task === 'extract' && t.claim?.status === 'proposed' && t.to === 'received' && !t.policy)!.claim!.model).toBe('scripted:strong');
+    expect(transitions.find((t) => t.task === 'extract' && t.claim?.status === 'proposed' && t.to === 'received' && !t.policy)!.claim!.model).toBe(
+      'scripted:strong',
+    );
   });
 
   it('a high-risk step waits for a person, who approves or corrects the output', async () => {
     const states = store();
-    const pay = codeTask({ name: 'pay', input: doc, output: z.object({ amount: z.number() }), run: () => claim({ amount: 9000 }, [{ source: 'invoice', quote: '9,000' }]), policy: { risk: 'high' } });
+    const pay = codeTask({
+      name: 'pay',
+      input: doc,
+      output: z.object({ amount: z.number() }),
+      run: () => claim({ amount: 9000 }, [{ source: 'invoice', quote: '9,000' }]),
+      policy: { risk: 'high' },
+    });
     const first = await runOne(pay, states);
     expect(first.item.state).toBe('awaiting-review');
     const [request] = await listReviews(states);
@@ -97,13 +166,19 @@ describe('policies', () => {
   it('self-correction: a checker report and the previous attempt go into a bounded retry, then a person', async () => {
     const model = scriptedModel(['The total is 10', 'Total: 10 EUR', 'Total 10']);
     const check = (summary: string) => (summary.includes('EUR') ? { ok: true, report: 'ok' } : { ok: false, report: 'name the currency' });
-    const fixed = await runOne(promptTask({ name: 'summarize', input: doc, output: z.string(), model, prompt: 'Summarize {{text}}', policy: { checker: { check } } }));
+    const fixed = await runOne(
+      promptTask({ name: 'summarize', input: doc, output: z.string(), model, prompt: 'Summarize {{text}}', policy: { checker: { check } } }),
+    );
     expect(fixed.item.outputs.summarize).toBe('Total: 10 EUR');
-    expect(model.calls[1]!.messages[0]!.content).toContain('A check of your previous answer failed:\nname the currency\n\nYour previous answer:\nThe total is 10');
+    expect(model.calls[1]!.messages[0]!.content).toContain(
+      'A check of your previous answer failed:\nname the currency\n\nYour previous answer:\nThe total is 10',
+    );
     expect(fixed.policies).toEqual(['checker.failed', 'checker.retry']);
 
     const stubborn = scriptedModel(() => 'The total is 10');
-    const exhausted = await runOne(promptTask({ name: 'summarize', input: doc, output: z.string(), model: stubborn, prompt: '{{text}}', policy: { checker: { check, maxRetries: 1 } } }));
+    const exhausted = await runOne(
+      promptTask({ name: 'summarize', input: doc, output: z.string(), model: stubborn, prompt: '{{text}}', policy: { checker: { check, maxRetries: 1 } } }),
+    );
     expect(exhausted.item.state).toBe('awaiting-review');
     expect(exhausted.policies.at(-1)).toBe('checker.exhausted');
     expect(stubborn.callCount).toBe(2);
@@ -130,10 +205,23 @@ describe('loops', () => {
       name: 'edit',
       input: doc,
       tasks: [
-        codeTask({ name: 'draft', input: doc, output: z.string(), run: (_, context) => `draft ${++drafts}${context.feedback ? ` (after: ${context.feedback})` : ''}` }),
-        codeTask({ name: 'review', input: z.string(), output: z.object({ ok: z.boolean(), notes: z.string() }), run: () => ({ ok: false, notes: 'needs work' }) }),
+        codeTask({
+          name: 'draft',
+          input: doc,
+          output: z.string(),
+          run: (_, context) => `draft ${++drafts}${context.feedback ? ` (after: ${context.feedback})` : ''}`,
+        }),
+        codeTask({
+          name: 'review',
+          input: z.string(),
+          output: z.object({ ok: z.boolean(), notes: z.string() }),
+          run: () => ({ ok: false, notes: 'needs work' }),
+        }),
       ],
-      edges: [{ from: 'draft', to: 'review' }, { from: 'review', to: 'draft', when: (r: { ok: boolean }) => !r.ok, loop: { maxAttempts: 2, feedback: (r: { notes: string }) => r.notes } }],
+      edges: [
+        { from: 'draft', to: 'review' },
+        { from: 'review', to: 'draft', when: (r: { ok: boolean }) => !r.ok, loop: { maxAttempts: 2, feedback: (r: { notes: string }) => r.notes } },
+      ],
     });
     const summary = await runWorkflow(workflow, [{ id: 'i', input: { text: 't' } }], { store: states });
     expect(summary.items[0]!.state).toBe('awaiting-review');

@@ -21,13 +21,22 @@ describe('running workflows', () => {
     });
     const states = store();
     const trace = collectTrace();
-    const summary = await runWorkflow(workflow, [{ id: 'a', input: { text: 'one two three' } }, { input: { text: 'four' } }], { store: states, ids: sequentialIds(), trace });
+    const summary = await runWorkflow(workflow, [{ id: 'a', input: { text: 'one two three' } }, { input: { text: 'four' } }], {
+      store: states,
+      ids: sequentialIds(),
+      trace,
+    });
 
     expect(summary.status).toBe('done');
     expect(summary.counts).toEqual({ accepted: 2 });
     expect(summary.items.find((i) => i.id === 'a')!.outputs).toEqual({ split: ['one', 'two', 'three'], count: 3 });
     const transitions = (await readTransitions(states, summary.runId)).filter((t) => t.item === 'a');
-    expect(transitions.map((t) => `${t.from}->${t.to}${t.task ? `:${t.task}` : ''}`)).toEqual(['received->received', 'received->extracted:split', 'extracted->validated:count', 'validated->accepted']);
+    expect(transitions.map((t) => `${t.from}->${t.to}${t.task ? `:${t.task}` : ''}`)).toEqual([
+      'received->received',
+      'received->extracted:split',
+      'extracted->validated:count',
+      'validated->accepted',
+    ]);
     expect(transitions[1]!.claim).toEqual({ value: ['one', 'two', 'three'], status: 'proposed', evidence: [] });
     expect(trace.events.filter((e) => e.type === 'item-transition')).toHaveLength(8);
   });
@@ -67,7 +76,12 @@ describe('running workflows', () => {
       name: 'merge',
       input: z.object({ kind: z.string(), value: z.number() }),
       tasks: [
-        codeTask({ name: 'classify', input: z.object({ kind: z.string(), value: z.number() }), output: z.object({ kind: z.string(), value: z.number() }), run: (v) => v }),
+        codeTask({
+          name: 'classify',
+          input: z.object({ kind: z.string(), value: z.number() }),
+          output: z.object({ kind: z.string(), value: z.number() }),
+          run: (v) => v,
+        }),
         codeTask({ name: 'cents', input: z.object({ kind: z.string(), value: z.number() }), output: z.number(), run: (v) => v.value / 100 }),
         codeTask({ name: 'units', input: z.object({ kind: z.string(), value: z.number() }), output: z.number(), run: (v) => v.value }),
         codeTask({ name: 'store', input: amount, output: z.string(), run: ({ amount }) => `stored ${amount}` }),
@@ -79,7 +93,14 @@ describe('running workflows', () => {
         { from: 'units', to: 'store', map: (n: number) => ({ amount: n }) },
       ],
     });
-    const summary = await runWorkflow(workflow, [{ id: 'a', input: { kind: 'cents', value: 250 } }, { id: 'b', input: { kind: 'units', value: 3 } }], { store: store() });
+    const summary = await runWorkflow(
+      workflow,
+      [
+        { id: 'a', input: { kind: 'cents', value: 250 } },
+        { id: 'b', input: { kind: 'units', value: 3 } },
+      ],
+      { store: store() },
+    );
     expect(summary.items.map((i) => i.outputs.store)).toEqual(['stored 2.5', 'stored 3']);
   });
 
@@ -87,12 +108,36 @@ describe('running workflows', () => {
     let running = 0;
     let most = 0;
     const slow = (name: string) =>
-      codeTask({ name, input: z.any(), output: z.string(), run: async () => { running++; most = Math.max(most, running); await new Promise((r) => setTimeout(r, 30)); running--; return name; } });
+      codeTask({
+        name,
+        input: z.any(),
+        output: z.string(),
+        run: async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((r) => setTimeout(r, 30));
+          running--;
+          return name;
+        },
+      });
     const workflow = defineWorkflow({
       name: 'fan',
       input: z.any(),
-      tasks: [slow('a'), slow('b'), slow('c'), slow('d'), codeTask({ name: 'join', input: z.object({ b: z.string(), c: z.string(), d: z.string() }), output: z.string(), run: (v) => Object.values(v).join('') })],
-      edges: [{ from: 'a', to: 'b' }, { from: 'a', to: 'c' }, { from: 'a', to: 'd' }, { from: 'b', to: 'join' }, { from: 'c', to: 'join' }, { from: 'd', to: 'join' }],
+      tasks: [
+        slow('a'),
+        slow('b'),
+        slow('c'),
+        slow('d'),
+        codeTask({ name: 'join', input: z.object({ b: z.string(), c: z.string(), d: z.string() }), output: z.string(), run: (v) => Object.values(v).join('') }),
+      ],
+      edges: [
+        { from: 'a', to: 'b' },
+        { from: 'a', to: 'c' },
+        { from: 'a', to: 'd' },
+        { from: 'b', to: 'join' },
+        { from: 'c', to: 'join' },
+        { from: 'd', to: 'join' },
+      ],
       branchConcurrency: 2,
       concurrency: 1,
     });
@@ -102,7 +147,11 @@ describe('running workflows', () => {
   });
 
   it('streams items that arrive while the workflow runs', async () => {
-    const workflow = defineWorkflow({ name: 'echo', input: z.number(), tasks: [codeTask({ name: 'double', input: z.number(), output: z.number(), run: (n) => n * 2 })] });
+    const workflow = defineWorkflow({
+      name: 'echo',
+      input: z.number(),
+      tasks: [codeTask({ name: 'double', input: z.number(), output: z.number(), run: (n) => n * 2 })],
+    });
     async function* arriving() {
       for (let n = 1; n <= 5; n++) {
         await new Promise((r) => setTimeout(r, 5));
@@ -114,10 +163,24 @@ describe('running workflows', () => {
   });
 
   it('fails an item whose input is invalid, keeping the others', async () => {
-    const workflow = defineWorkflow({ name: 'echo', input: z.number(), tasks: [codeTask({ name: 'double', input: z.number(), output: z.number(), run: (n) => n * 2 })] });
-    const summary = await runWorkflow(workflow, [{ id: 'good', input: 1 }, { id: 'bad', input: 'one' as unknown as number }], { store: store() });
+    const workflow = defineWorkflow({
+      name: 'echo',
+      input: z.number(),
+      tasks: [codeTask({ name: 'double', input: z.number(), output: z.number(), run: (n) => n * 2 })],
+    });
+    const summary = await runWorkflow(
+      workflow,
+      [
+        { id: 'good', input: 1 },
+        { id: 'bad', input: 'one' as unknown as number },
+      ],
+      { store: store() },
+    );
     expect(summary.status).toBe('failed');
-    expect(summary.items.find((i) => i.id === 'bad')).toMatchObject({ state: 'failed', reason: "the item's input is invalid: Invalid input: expected number, received string" });
+    expect(summary.items.find((i) => i.id === 'bad')).toMatchObject({
+      state: 'failed',
+      reason: "the item's input is invalid: Invalid input: expected number, received string",
+    });
     expect(summary.items.find((i) => i.id === 'good')).toMatchObject({ state: 'accepted', outputs: { double: 2 } });
   });
 });

@@ -50,7 +50,12 @@ describe('human review across processes', () => {
       return reviews.length === 2 ? reviews : undefined;
     });
     const ann = pending.find((r) => r.item === 'ann')!;
-    expect(ann).toMatchObject({ kind: 'approval', task: 'send', policy: 'tool.needs-approval', what: 'call send_email (external side effects) with {"to":"ann@example.com","subject":"About invoices"}' });
+    expect(ann).toMatchObject({
+      kind: 'approval',
+      task: 'send',
+      policy: 'tool.needs-approval',
+      what: 'call send_email (external side effects) with {"to":"ann@example.com","subject":"About invoices"}',
+    });
     expect(existsSync(join(root, 'sent.log'))).toBe(false);
 
     await decideReview(store, ann.id, { approved: true, by: 'alice' });
@@ -59,7 +64,10 @@ describe('human review across processes', () => {
 
     expect(summary!.status).toBe('done');
     expect(summary!.items.find((i) => i.id === 'ann')!.outputs.send).toEqual({ sent: true, note: 'sent' });
-    expect(summary!.items.find((i) => i.id === 'bob')!.outputs.send).toMatchObject({ sent: false, note: expect.stringContaining('rejected by alice: Bob left the company') });
+    expect(summary!.items.find((i) => i.id === 'bob')!.outputs.send).toMatchObject({
+      sent: false,
+      note: expect.stringContaining('rejected by alice: Bob left the company'),
+    });
     expect(readFileSync(join(root, 'sent.log'), 'utf8')).toBe('ann@example.com: About invoices\n');
     const transitions = await readTransitions(store, 'run_mail');
     expect(transitions.find((t) => t.item === 'ann' && t.review && t.from === 'awaiting-review')!.why).toMatch(/^review review_\w+ approved by alice$/);
@@ -75,11 +83,16 @@ describe('human review across processes', () => {
     expect(first.summary!.counts).toEqual({ 'awaiting-review': 2 });
 
     for (const review of await listReviews(store, { status: 'pending' })) await decideReview(store, review.id, { approved: true, by: 'bo' });
-    await expect(decideReview(store, (await listReviews(store))[0]!.id, { approved: false })).rejects.toThrow(/was already approved by bo; a decision is final/);
+    await expect(decideReview(store, (await listReviews(store))[0]!.id, { approved: false })).rejects.toThrow(
+      /was already approved by bo; a decision is final/,
+    );
 
     const resumed = await child(root, 'resume', 'mailer', 'run_later').done;
     expect(resumed.summary!.status).toBe('done');
-    expect(readFileSync(join(root, 'sent.log'), 'utf8').trim().split('\n').sort()).toEqual(['ann@example.com: About invoices', 'bob@example.com: About refunds']);
+    expect(readFileSync(join(root, 'sent.log'), 'utf8').trim().split('\n').sort()).toEqual([
+      'ann@example.com: About invoices',
+      'bob@example.com: About refunds',
+    ]);
   }, 120_000);
 });
 

@@ -45,7 +45,10 @@ export function registerChat(program: Command): void {
           const mark = (await graph.events({ after: 0, limit: 1_000_000 })).at(-1)?.seq ?? 0;
           const answer = await graph.chat(itemId, message);
           process.stdout.write(`${itemId}> ${answer.answer}\n`);
-          if (answer.changed) process.stdout.write(`  ${itemId} is now version ${answer.item.version}${answer.notified.length ? `; notified ${answer.notified.join(', ')}` : ''}\n`);
+          if (answer.changed)
+            process.stdout.write(
+              `  ${itemId} is now version ${answer.item.version}${answer.notified.length ? `; notified ${answer.notified.join(', ')}` : ''}\n`,
+            );
           if (!flags.wait || answer.notified.length === 0) continue;
           await graph.waitUntilQuiet({ timeoutMs: Number(flags.timeoutMs) });
           for (const { entry } of await graph.events({ after: mark, limit: 100_000 })) {
@@ -66,7 +69,11 @@ async function* messages(given: string[] | undefined, interactive: boolean, item
     yield* given;
     return;
   }
-  const lines = createInterface({ input: process.stdin, ...(interactive ? { output: process.stdout, prompt: `you (to ${itemId})> ` } : {}), terminal: interactive });
+  const lines = createInterface({
+    input: process.stdin,
+    ...(interactive ? { output: process.stdout, prompt: `you (to ${itemId})> ` } : {}),
+    terminal: interactive,
+  });
   if (interactive) lines.prompt();
   for await (const line of lines) {
     if (line.trim()) yield line;

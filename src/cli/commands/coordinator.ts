@@ -12,27 +12,34 @@ import { loadToolsModule } from '../user-module.js';
 
 /** `troupe coordinator compare <config> --runs N`: both coordinators over the golden triggers, side by side. */
 export function registerCoordinator(program: Command): void {
-  const coordinator = program.command('coordinator').description('Work with a configuration\'s coordinators (llm | script)');
+  const coordinator = program.command('coordinator').description("Work with a configuration's coordinators (llm | script)");
   coordinator
     .command('compare')
     .description('Run both coordinators of a configuration over its golden triggers and report the differences')
     .argument('<config>', 'the configuration file (YAML)')
     .option('--runs <n>', 'runs per trigger and coordinator', '1')
-    .option('--model <provider:model>', 'the model of the llm coordinator (default: the configuration\'s, or its cassette.json without a key)')
+    .option('--model <provider:model>', "the model of the llm coordinator (default: the configuration's, or its cassette.json without a key)")
     .option('--json', 'print the report as JSON')
     .action(async (file: string, flags: { runs: string; model?: string; json?: boolean }) => {
       const runs = Number(flags.runs);
-      if (!Number.isInteger(runs) || runs < 1) throw new ConfigurationError(`--runs must be a whole number of at least 1, not "${flags.runs}"`, { field: '--runs' });
+      if (!Number.isInteger(runs) || runs < 1)
+        throw new ConfigurationError(`--runs must be a whole number of at least 1, not "${flags.runs}"`, { field: '--runs' });
       const tools = await toolsBeside(file);
       const configuration = loadConfiguration(file, { tools: await tools() });
       if (!configuration.golden) throw new ConfigurationError('the configuration names no golden triggers (golden: file)', { file, field: 'golden' });
-      if (!configuration.scriptPath) throw new ConfigurationError('the configuration has no coordinator_script to compare with', { file, field: 'coordinator_script' });
+      if (!configuration.scriptPath)
+        throw new ConfigurationError('the configuration has no coordinator_script to compare with', { file, field: 'coordinator_script' });
       const golden = loadGoldenTriggers(resolve(dirname(file), configuration.golden));
       const model = flags.model ?? offlineModel(file) ?? configuration.model;
-      const report = await compareCoordinators(configuration.name, golden, async () => {
-        const handler = createHandler({ configurations: [configuration], tools: await tools(), ...(model ? { model } : {}) });
-        return { handler, hasSideEffects: (tool: string) => handler.hasSideEffects(tool) };
-      }, { runs, onProgress: (done, total) => process.stderr.write(`\r[troupe] compared ${done} of ${total}`) });
+      const report = await compareCoordinators(
+        configuration.name,
+        golden,
+        async () => {
+          const handler = createHandler({ configurations: [configuration], tools: await tools(), ...(model ? { model } : {}) });
+          return { handler, hasSideEffects: (tool: string) => handler.hasSideEffects(tool) };
+        },
+        { runs, onProgress: (done, total) => process.stderr.write(`\r[troupe] compared ${done} of ${total}`) },
+      );
       process.stderr.write('\n');
       if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
@@ -41,11 +48,15 @@ export function registerCoordinator(program: Command): void {
           process.stdout.write(`${trigger.trigger}  expected: ${expected}\n`);
           trigger.runs.forEach((run, index) => {
             const mark = (wrong: boolean) => (wrong ? 'WRONG' : 'ok');
-            process.stdout.write(`  run ${index + 1}: llm ${mark(run.llm.wrong)}, script ${mark(run.script.wrong)}${run.differences.length ? `; ${run.differences.join('; ')}` : '; same calls'}\n`);
+            process.stdout.write(
+              `  run ${index + 1}: llm ${mark(run.llm.wrong)}, script ${mark(run.script.wrong)}${run.differences.length ? `; ${run.differences.join('; ')}` : '; same calls'}\n`,
+            );
           });
         }
         const { total, llmWrong, scriptWrong, differing } = report.summary;
-        process.stdout.write(`\n${report.configuration}: ${total} runs; llm wrong ${llmWrong} (${pct(llmWrong, total)}), script wrong ${scriptWrong} (${pct(scriptWrong, total)}), differing ${differing}\n`);
+        process.stdout.write(
+          `\n${report.configuration}: ${total} runs; llm wrong ${llmWrong} (${pct(llmWrong, total)}), script wrong ${scriptWrong} (${pct(scriptWrong, total)}), differing ${differing}\n`,
+        );
       }
       process.exitCode = report.summary.scriptWrong === 0 ? ExitCode.done : ExitCode.failed;
     });

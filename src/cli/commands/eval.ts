@@ -26,11 +26,16 @@ export function registerEval(program: Command): void {
     .action(async (name: string, flags: { golden?: string; model?: string; save: boolean; json?: boolean }) => {
       const module = await loadWorkflowModule(name);
       const file = flags.golden ?? join(module.home, 'golden.json');
-      if (!existsSync(file)) throw new ConfigurationError(`no golden examples for "${module.workflow.name}": write ${file} ({ "version": 1, "examples": [...] })`, { field: '--golden' });
+      if (!existsSync(file))
+        throw new ConfigurationError(`no golden examples for "${module.workflow.name}": write ${file} ({ "version": 1, "examples": [...] })`, {
+          field: '--golden',
+        });
       const golden = loadGolden(file);
       const model = flags.model ?? offlineModel(module.home);
       if (model) checkModelString(model, { field: '--model' });
-      const report = await withStore((store) => evaluateWorkflow(module.workflow, { golden, checks: module.checks, file, store, save: flags.save, ...(model ? { model } : {}) }));
+      const report = await withStore((store) =>
+        evaluateWorkflow(module.workflow, { golden, checks: module.checks, file, store, save: flags.save, ...(model ? { model } : {}) }),
+      );
       if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printEval(report);
       process.exitCode = report.result.passed === report.result.total ? ExitCode.done : ExitCode.failed;
@@ -41,7 +46,9 @@ function printEval({ result, previous, changes }: EvalReport): void {
   const write = (text: string) => process.stdout.write(`${text}\n`);
   write(`${result.workflow}: ${result.passed} of ${result.total} examples pass${result.model ? ` (model ${result.model})` : ''}`);
   for (const example of result.examples) {
-    const where = example.task ? `task ${example.task}` : `${example.state}${example.route.length ? ` via ${example.route.join(' → ')}` : ''}${example.review ? `, review ${example.review}` : ''}`;
+    const where = example.task
+      ? `task ${example.task}`
+      : `${example.state}${example.route.length ? ` via ${example.route.join(' → ')}` : ''}${example.review ? `, review ${example.review}` : ''}`;
     write(`  ${example.passed ? 'pass' : 'FAIL'}  ${example.name} — ${where}`);
     for (const failure of example.failures) write(`          ${failure}`);
   }
@@ -53,7 +60,8 @@ function printEval({ result, previous, changes }: EvalReport): void {
   }
   if (result.workflowChecks.total > 0) write(`  ${'(state and route)'.padEnd(20)} ${rate(result.workflowChecks)}`);
   if (!previous) write('No earlier result to compare with; this one is kept for the next eval.');
-  else if (changes.length === 0) write(`No changes since the last result (${new Date(previous.at).toISOString()}${previous.model ? `, model ${previous.model}` : ''}).`);
+  else if (changes.length === 0)
+    write(`No changes since the last result (${new Date(previous.at).toISOString()}${previous.model ? `, model ${previous.model}` : ''}).`);
   else {
     write(`Changes since the last result (${new Date(previous.at).toISOString()}${previous.model ? `, model ${previous.model}` : ''}):`);
     for (const change of changes) write(`  ${change.kind.padEnd(16)} ${change.example}: ${change.detail}`);

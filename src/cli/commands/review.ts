@@ -35,7 +35,9 @@ export function registerReview(program: Command): void {
       await withStore(async (store) => {
         // A damaged review is reported on stderr (exit 1) without hiding the others.
         const corrupt: CorruptRecordError[] = [];
-        const reviews = (await listReviews(store, { ...(flags.all ? {} : { status: 'pending' as const }), ...(flags.run ? { runId: flags.run } : {}) }, corrupt)).sort((a, b) => a.createdAt - b.createdAt);
+        const reviews = (
+          await listReviews(store, { ...(flags.all ? {} : { status: 'pending' as const }), ...(flags.run ? { runId: flags.run } : {}) }, corrupt)
+        ).sort((a, b) => a.createdAt - b.createdAt);
         if (flags.json) process.stdout.write(`${JSON.stringify(reviews, null, 2)}\n`);
         else if (reviews.length === 0) process.stdout.write(`No ${flags.all ? '' : 'pending '}reviews${corrupt.length ? ' that could be read' : ''}.\n`);
         else
@@ -61,11 +63,18 @@ export function registerReview(program: Command): void {
   for (const approved of [true, false]) {
     const command = review
       .command(approved ? 'approve' : 'reject')
-      .description(approved ? "Approve: the proposal (or --value) becomes the task's output, a tool call may run, a human step gets its answer" : 'Reject: the task runs again with the note (a human step rejects the item)')
+      .description(
+        approved
+          ? "Approve: the proposal (or --value) becomes the task's output, a tool call may run, a human step gets its answer"
+          : 'Reject: the task runs again with the note (a human step rejects the item)',
+      )
       .argument('<id>', 'review id')
       .option('--note <text>', approved ? 'why, for the record' : 'why; it goes back to the task as feedback')
       .option('--by <name>', 'who decides (default $USER)')
-      .option('--resume', 'continue the run in this process right away. If another process is continuing the run (e.g. `troupe run --wait`), that process applies the decision: this says which one and exits 0 without resuming')
+      .option(
+        '--resume',
+        'continue the run in this process right away. If another process is continuing the run (e.g. `troupe run --wait`), that process applies the decision: this says which one and exits 0 without resuming',
+      )
       .option('--workflow <name-or-path>', 'with --resume: the workflow (name or .js path) when the run cannot find it by itself')
       .option('--json', 'print the decided review (and with --resume, the run) as JSON')
       .option('--quiet', 'no progress lines on stderr while resuming');
@@ -86,7 +95,12 @@ async function decide(id: string, approved: boolean, flags: DecideFlags): Promis
     }
   }
   const decided: ReviewRequest = await withStore((store) =>
-    decideReview(store, id, { approved, ...(flags.by ? { by: flags.by } : {}), ...(flags.note ? { note: flags.note } : {}), ...(value !== undefined ? { value } : {}) }),
+    decideReview(store, id, {
+      approved,
+      ...(flags.by ? { by: flags.by } : {}),
+      ...(flags.note ? { note: flags.note } : {}),
+      ...(value !== undefined ? { value } : {}),
+    }),
   );
   if (flags.json && !flags.resume) process.stdout.write(`${JSON.stringify(decided, null, 2)}\n`);
   else if (!flags.json) {
@@ -100,7 +114,9 @@ async function decide(id: string, approved: boolean, flags: DecideFlags): Promis
   } catch (error) {
     // The run is being continued elsewhere (a `troupe run --wait`): it picks the decision up.
     if (!(error instanceof RunLeaseHeldError)) throw error;
-    process.stderr.write(`troupe: the decision is recorded; not resuming here: ${error.message.replace(/\. Only one process continues a run.*$/, '')}, which applies it.\n`);
+    process.stderr.write(
+      `troupe: the decision is recorded; not resuming here: ${error.message.replace(/\. Only one process continues a run.*$/, '')}, which applies it.\n`,
+    );
     return ExitCode.done;
   }
 }
@@ -108,7 +124,15 @@ async function decide(id: string, approved: boolean, flags: DecideFlags): Promis
 /** What the decision will do when the run resumes, in words. */
 function outcome(review: ReviewRequest): string {
   const approved = review.status === 'approved';
-  if (review.kind === 'approval') return approved ? `The call to ${review.tool?.name} will run when the task runs again.` : `The call to ${review.tool?.name} will be refused; the task is told why.`;
-  if (review.kind === 'input') return approved ? `"${review.task}" gets ${review.decision?.value !== undefined ? 'your answer' : 'the proposal'} as its output and item ${review.item} goes on.` : `Item ${review.item} will be rejected.`;
-  return approved ? `"${review.task}" takes ${review.decision?.value !== undefined ? 'your value' : 'the proposal'} as its output and item ${review.item} goes on.` : `"${review.task}" runs again for item ${review.item} with your note as feedback.`;
+  if (review.kind === 'approval')
+    return approved
+      ? `The call to ${review.tool?.name} will run when the task runs again.`
+      : `The call to ${review.tool?.name} will be refused; the task is told why.`;
+  if (review.kind === 'input')
+    return approved
+      ? `"${review.task}" gets ${review.decision?.value !== undefined ? 'your answer' : 'the proposal'} as its output and item ${review.item} goes on.`
+      : `Item ${review.item} will be rejected.`;
+  return approved
+    ? `"${review.task}" takes ${review.decision?.value !== undefined ? 'your value' : 'the proposal'} as its output and item ${review.item} goes on.`
+    : `"${review.task}" runs again for item ${review.item} with your note as feedback.`;
 }

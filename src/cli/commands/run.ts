@@ -39,9 +39,15 @@ export function registerRun(program: Command): void {
     .argument('[crew]', 'crew or workflow name, or the path of its file (read from the run with --resume)')
     .option('--input <file>', 'crew: JSON request (a string or { "input": "..." }); workflow: JSON array of items, { "id"?, "input" } or plain inputs')
     .option('--request <text>', 'the request, in words (crews)')
-    .option('--model <provider:model>', "use this model for every agent or model task (e.g. anthropic:claude-sonnet-4-5, replay:cassette.json)")
-    .option('--resume <run-id>', 'continue this workflow run: decided reviews are applied, done steps are not repeated. If another process is continuing it, exit 2 naming that process (with --wait: wait for it)')
-    .option('--wait', 'keep items that wait for review in this process and go on when someone decides (workflows); with --resume, also wait while another process holds the run')
+    .option('--model <provider:model>', 'use this model for every agent or model task (e.g. anthropic:claude-sonnet-4-5, replay:cassette.json)')
+    .option(
+      '--resume <run-id>',
+      'continue this workflow run: decided reviews are applied, done steps are not repeated. If another process is continuing it, exit 2 naming that process (with --wait: wait for it)',
+    )
+    .option(
+      '--wait',
+      'keep items that wait for review in this process and go on when someone decides (workflows); with --resume, also wait while another process holds the run',
+    )
     .option('--record-examples <file>', "append each accepted task's input and output to this file, as golden examples (workflows)")
     .option('--json', 'print the whole result as JSON on stdout')
     .option('--quiet', 'no progress lines on stderr')
@@ -55,7 +61,10 @@ export function registerRun(program: Command): void {
       if (crew) return runCrew(crew, flags);
       const workflow = findWorkflow(name);
       if (!workflow) {
-        throw new ConfigurationError(`no crew "${name}": looked for ${crewCandidates(name).join(', ')}, and for a workflow in ${workflowCandidates(name).join(', ')}`, { field: 'crew' });
+        throw new ConfigurationError(
+          `no crew "${name}": looked for ${crewCandidates(name).join(', ')}, and for a workflow in ${workflowCandidates(name).join(', ')}`,
+          { field: 'crew' },
+        );
       }
       process.exitCode = await runWorkflowFile(name, workflow, flags);
     });
@@ -89,7 +98,9 @@ async function runCrew(file: string, flags: RunFlags): Promise<void> {
     process.stdout.write(`${crew.name}: ${result.status} — ${result.stop.reason}\n`);
     if (result.output !== undefined) process.stdout.write(`${typeof result.output === 'string' ? result.output : JSON.stringify(result.output, null, 2)}\n`);
     const total = result.usage.total;
-    process.stdout.write(`${total.turns} model calls, ${total.usage.inputTokens + total.usage.outputTokens} tokens, $${total.costUsd.toFixed(4)}, ${(result.durationMs / 1000).toFixed(1)}s\n`);
+    process.stdout.write(
+      `${total.turns} model calls, ${total.usage.inputTokens + total.usage.outputTokens} tokens, $${total.costUsd.toFixed(4)}, ${(result.durationMs / 1000).toFixed(1)}s\n`,
+    );
   }
   process.exitCode = result.status === 'finished' ? ExitCode.done : ExitCode.failed;
 }
@@ -125,7 +136,11 @@ export async function resumeWorkflowRun(runId: string, name: string | undefined,
     const module = await loadWorkflowModule(name ?? run.source ?? run.workflow);
     if (!flags.quiet) process.stderr.write(`[troupe] resuming run ${runId} of ${run.workflow} (${run.status})\n`);
     const options: RunWorkflowOptions = { ...workflowOptions(module.home, flags, runId), store };
-    if (flags.wait) options.waitForLease = { pollMs: 1000, onWait: once((held: RunLeaseHeldError) => void (flags.quiet || process.stderr.write(`[troupe] waiting: ${held.message}\n`))) };
+    if (flags.wait)
+      options.waitForLease = {
+        pollMs: 1000,
+        onWait: once((held: RunLeaseHeldError) => void (flags.quiet || process.stderr.write(`[troupe] waiting: ${held.message}\n`))),
+      };
     const summary = await resumeRun(module.workflow, runId, options);
     return await report(summary, store, flags);
   } finally {
@@ -188,7 +203,8 @@ async function crewTools(file: string): Promise<{ tools: ToolRegistry; approver?
   if (!found) return { tools: {} };
   const module = await importUserModule(found, "crew's tools module");
   const approver = module['approver'];
-  if (approver !== undefined && typeof approver !== 'function') throw new ConfigurationError(`${found}: its "approver" export must be a function`, { file: found, field: 'approver' });
+  if (approver !== undefined && typeof approver !== 'function')
+    throw new ConfigurationError(`${found}: its "approver" export must be a function`, { file: found, field: 'approver' });
   const tools = await (await loadToolsModule(found, "crew's tools module"))();
   return approver ? { tools, approver: approver as Approver } : { tools };
 }

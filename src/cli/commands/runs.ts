@@ -22,7 +22,9 @@ export function registerRuns(program: Command): void {
         else if (all.length === 0 && corrupt.length === 0) process.stdout.write('No runs yet (troupe run <workflow> --input items.json starts one).\n');
         else
           for (const run of all) {
-            const counts = Object.entries(run.counts).map(([state, n]) => `${n} ${state}`).join(', ');
+            const counts = Object.entries(run.counts)
+              .map(([state, n]) => `${n} ${state}`)
+              .join(', ');
             process.stdout.write(`${run.id}  ${run.workflow.padEnd(16)}  ${run.status.padEnd(15)}  ${new Date(run.startedAt).toISOString()}  ${counts}\n`);
           }
         reportCorrupt(corrupt);
@@ -41,12 +43,19 @@ export function registerRuns(program: Command): void {
         // be told apart by run, so it is named as a warning. Either way the rest of the run is shown.
         const corrupt: CorruptRecordError[] = [];
         const damagedReviews: CorruptRecordError[] = [];
-        const [items, reviews, transitions] = await Promise.all([listItems(store, id, corrupt), listReviews(store, { runId: id }, damagedReviews), readTransitions(store, id)]);
+        const [items, reviews, transitions] = await Promise.all([
+          listItems(store, id, corrupt),
+          listReviews(store, { runId: id }, damagedReviews),
+          readTransitions(store, id),
+        ]);
         if (flags.json) process.stdout.write(`${JSON.stringify({ run, items, reviews, transitions }, null, 2)}\n`);
         else printRun(run, items, reviews, transitions);
         for (const error of damagedReviews) process.stderr.write(`troupe: warning: ${error.message}\n`);
         const missing = (run.items ?? []).filter((item) => !items.some((one) => one.id === item) && !corrupt.some((error) => error.id === `${id}.${item}`));
-        for (const item of missing) process.stderr.write(`troupe: the document of item "${item}" of run ${id} is missing from the store (${store.where('items', `${id}.${item}`)}); its state is lost\n`);
+        for (const item of missing)
+          process.stderr.write(
+            `troupe: the document of item "${item}" of run ${id} is missing from the store (${store.where('items', `${id}.${item}`)}); its state is lost\n`,
+          );
         reportCorrupt(corrupt);
         if (missing.length) process.exitCode = 1;
       });

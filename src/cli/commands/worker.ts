@@ -35,7 +35,7 @@ export function registerWorker(program: Command): void {
     .requiredOption('--graph <module>', 'the graph module: a crew name (crews/<name>/graph.js) or a path to a .js module')
     .option('--concurrency <n>', 'notifications handled at once by this process', '4')
     .option('--model <provider:model>', "use this model for every item's agent")
-    .option('--lock-duration-ms <ms>', 'BullMQ job lock: how long before a dead worker\'s job goes to another (default 30000)')
+    .option('--lock-duration-ms <ms>', "BullMQ job lock: how long before a dead worker's job goes to another (default 30000)")
     .option('--stalled-interval-ms <ms>', 'how often stalled jobs are looked for (default 30000)')
     .option('--redis-timeout-ms <ms>', 'how long Redis may stay unreachable before the worker exits with code 1', '60000')
     .option('--quiet', 'do not print what flows')
@@ -50,7 +50,9 @@ export function registerWorker(program: Command): void {
       };
       const redisUrl = process.env.REDIS_URL?.trim();
       if (!redisUrl) {
-        process.stderr.write('[troupe] REDIS_URL is not set: this worker serves only the notifications queued on this machine (.troupe/queues). Set REDIS_URL to share the work.\n');
+        process.stderr.write(
+          '[troupe] REDIS_URL is not set: this worker serves only the notifications queued on this machine (.troupe/queues). Set REDIS_URL to share the work.\n',
+        );
       }
       // Before anything opens a BullMQ connection, whose reconnect loop would keep the process alive.
       if (redisUrl) await checkRedis(redisUrl);
@@ -72,7 +74,10 @@ export function registerWorker(program: Command): void {
       const watch = redisUrl
         ? watchRedis(redisUrl, {
             lostAfterMs: redisTimeoutMs,
-            onDown: (problem) => process.stderr.write(`[troupe] worker ${process.pid}: Redis at ${where} does not answer (${problem}); retrying, exiting if it is not back within ${Math.round(redisTimeoutMs / 1000)} s\n`),
+            onDown: (problem) =>
+              process.stderr.write(
+                `[troupe] worker ${process.pid}: Redis at ${where} does not answer (${problem}); retrying, exiting if it is not back within ${Math.round(redisTimeoutMs / 1000)} s\n`,
+              ),
             onBack: (ms) => process.stderr.write(`[troupe] worker ${process.pid}: Redis at ${where} answers again after ${Math.round(ms / 1000)} s\n`),
             onLost: (ms, problem) => {
               lost = new RedisLostError(where, ms, problem);
@@ -80,7 +85,9 @@ export function registerWorker(program: Command): void {
             },
           })
         : undefined;
-      process.stderr.write(`[troupe] worker ${process.pid} serving work graph "${graph.name}" (${spec.items.size} items) on ${where}, concurrency ${concurrency}\n`);
+      process.stderr.write(
+        `[troupe] worker ${process.pid} serving work graph "${graph.name}" (${spec.items.size} items) on ${where}, concurrency ${concurrency}\n`,
+      );
       const reason = await stopped;
       watch?.stop();
       const now = (signal: NodeJS.Signals) => {

@@ -19,7 +19,10 @@ export class DefinitionFileError extends ConfigurationError {
     if (issues.length === 0) throw new Error('DefinitionFileError needs at least one issue');
     const [first] = issues as [FileIssue, ...FileIssue[]];
     const { message: _message, ...where } = first;
-    super(issues.length === 1 ? first.message : describeMany(issues), issues.length === 1 ? where : {}, { ...options, details: { issues, ...options.details } });
+    super(issues.length === 1 ? first.message : describeMany(issues), issues.length === 1 ? where : {}, {
+      ...options,
+      details: { issues, ...options.details },
+    });
     (this as { where: Location }).where = where;
     this.issues = issues;
   }

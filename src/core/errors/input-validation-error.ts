@@ -9,9 +9,7 @@ export interface ValidationIssue {
 }
 
 export function formatIssues(issues: readonly ValidationIssue[]): string {
-  return issues
-    .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
+  return issues.map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)).join('; ');
 }
 
 /** Input given to a run, task or command does not match what it expects. Exit code 2. */

@@ -25,8 +25,7 @@ export class ProviderAuthError extends ProviderError {
   readonly variable: string;
 
   constructor(provider: string, variable: string, options: ProviderErrorOptions = {}) {
-    const problem =
-      options.status === undefined ? `no API key is set for ${provider}` : `${provider} rejected the credentials (HTTP ${options.status})`;
+    const problem = options.status === undefined ? `no API key is set for ${provider}` : `${provider} rejected the credentials (HTTP ${options.status})`;
     super(provider, `${problem}. Set ${variable} to a valid API key for this provider.`, {
       ...options,
       details: { variable, ...options.details },

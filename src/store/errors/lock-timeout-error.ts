@@ -23,10 +23,13 @@ export class LockTimeoutError extends TroupeError {
 
   constructor(lockPath: string, waitedMs: number, owner: LockOwner | undefined, options: TroupeErrorOptions = {}) {
     const held = owner ? `held by pid ${owner.pid} on ${owner.host} since ${new Date(owner.acquiredAt).toISOString()}` : 'held by an unknown owner';
-    super(`Timed out after ${waitedMs} ms waiting for the lock ${lockPath} (${held}). If that process is stuck, stop it; a lock older than the stale-lock age is taken over.`, {
-      ...options,
-      details: { lockPath, waitedMs, owner, ...options.details },
-    });
+    super(
+      `Timed out after ${waitedMs} ms waiting for the lock ${lockPath} (${held}). If that process is stuck, stop it; a lock older than the stale-lock age is taken over.`,
+      {
+        ...options,
+        details: { lockPath, waitedMs, owner, ...options.details },
+      },
+    );
     this.lockPath = lockPath;
     this.waitedMs = waitedMs;
     this.owner = owner;

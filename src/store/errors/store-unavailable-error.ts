@@ -8,10 +8,13 @@ export class StoreUnavailableError extends TroupeError {
   readonly target: string;
 
   constructor(target: string, problem: string, options: TroupeErrorOptions = {}) {
-    super(`The state store at ${target} is unavailable: ${problem.replace(/\.+$/, '')}. Check that it is running and reachable, or unset REDIS_URL to use the local file store.`, {
-      ...options,
-      details: { target, ...options.details },
-    });
+    super(
+      `The state store at ${target} is unavailable: ${problem.replace(/\.+$/, '')}. Check that it is running and reachable, or unset REDIS_URL to use the local file store.`,
+      {
+        ...options,
+        details: { target, ...options.details },
+      },
+    );
     this.target = target;
   }
 }

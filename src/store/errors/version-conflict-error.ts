@@ -18,10 +18,13 @@ export class VersionConflictError extends TroupeError {
     const expected = expectedVersion === 0 ? 'expected it not to exist' : `expected version ${expectedVersion}`;
     const actual = actualVersion === 0 ? 'it does not exist' : `found version ${actualVersion}`;
     const tried = attempts === undefined ? '' : ` (gave up after ${attempts} attempts)`;
-    super(`Version conflict on "${collection}/${id}": ${expected}, but ${actual}${tried}. Another writer changed it; read it again and retry, or use update().`, {
-      ...rest,
-      details: { collection, id, expectedVersion, actualVersion, attempts, ...rest.details },
-    });
+    super(
+      `Version conflict on "${collection}/${id}": ${expected}, but ${actual}${tried}. Another writer changed it; read it again and retry, or use update().`,
+      {
+        ...rest,
+        details: { collection, id, expectedVersion, actualVersion, attempts, ...rest.details },
+      },
+    );
     this.collection = collection;
     this.id = id;
     this.expectedVersion = expectedVersion;

@@ -12,7 +12,16 @@ import { defineWorkflow, type Workflow } from '../define-workflow.js';
 import { getReview } from '../review.js';
 import { listItems, readTransitions, type ItemRecord, type ItemState } from '../run-state.js';
 import { runWorkflow } from '../run-workflow.js';
-import { checkGolden, evalCollection, evalHistoryStream, isTaskExample, type GoldenCheck, type GoldenFile, type TaskExample, type WorkflowExample } from './golden.js';
+import {
+  checkGolden,
+  evalCollection,
+  evalHistoryStream,
+  isTaskExample,
+  type GoldenCheck,
+  type GoldenFile,
+  type TaskExample,
+  type WorkflowExample,
+} from './golden.js';
 import { matchExpected } from './match-expected.js';
 
 /** Version of the stored eval result. */
@@ -105,7 +114,11 @@ export async function evaluateWorkflow(workflow: Workflow<any>, options: Evaluat
   try {
     const whole = options.golden.examples.flatMap((example, index) => (isTaskExample(example) ? [] : [{ example, index }]));
     if (whole.length > 0) {
-      const summary = await runWorkflow(workflow, whole.map(({ example, index }) => ({ id: `example-${index}`, input: example.input })), { ...runOptions, runId: randomIds('eval') });
+      const summary = await runWorkflow(
+        workflow,
+        whole.map(({ example, index }) => ({ id: `example-${index}`, input: example.input })),
+        { ...runOptions, runId: randomIds('eval') },
+      );
       const found = await observe(scratch, summary.runId);
       for (const { example, index } of whole) examples[index] = await judgeWorkflowExample(example, found.get(`example-${index}`)!, checks);
     }
@@ -116,7 +129,11 @@ export async function evaluateWorkflow(workflow: Workflow<any>, options: Evaluat
     for (const [name, list] of byTask) {
       const task = workflow.tasks.get(name)!;
       const alone = defineWorkflow({ name: `${workflow.name}.${name}`, input: task.input, tasks: [task] });
-      const summary = await runWorkflow(alone, list.map(({ example, index }) => ({ id: `example-${index}`, input: example.input })), { ...runOptions, runId: randomIds('eval') });
+      const summary = await runWorkflow(
+        alone,
+        list.map(({ example, index }) => ({ id: `example-${index}`, input: example.input })),
+        { ...runOptions, runId: randomIds('eval') },
+      );
       const found = await observe(scratch, summary.runId);
       for (const { example, index } of list) examples[index] = await judgeTaskExample(example, found.get(`example-${index}`)!, checks);
     }
@@ -155,7 +172,11 @@ async function observe(store: StateStore, runId: string): Promise<Map<string, Ob
 }
 
 function base(name: string, seen: Observed): ExampleResult {
-  const outputs = Object.fromEntries(Object.entries(seen.item.tasks).filter(([, task]) => task.status === 'done' && task.output !== undefined).map(([task, record]) => [task, record.output]));
+  const outputs = Object.fromEntries(
+    Object.entries(seen.item.tasks)
+      .filter(([, task]) => task.status === 'done' && task.output !== undefined)
+      .map(([task, record]) => [task, record.output]),
+  );
   return {
     name,
     passed: true,
@@ -172,13 +193,20 @@ function base(name: string, seen: Observed): ExampleResult {
 async function judgeWorkflowExample(example: WorkflowExample, seen: Observed, checks: Readonly<Record<string, GoldenCheck>>): Promise<ExampleResult> {
   const result = base(example.name, seen);
   const { expect } = example;
-  if (expect.state !== undefined && expect.state !== result.state) result.failures.push(`state: expected ${expect.state}, got ${result.state}${result.reason ? ` (${result.reason})` : ''}`);
-  if (expect.route !== undefined && expect.route.join(' → ') !== result.route.join(' → ')) result.failures.push(`route: expected ${expect.route.join(' → ') || '(none)'}, got ${result.route.join(' → ') || '(none)'}`);
-  if (expect.review !== undefined && expect.review !== result.review) result.failures.push(`review: expected ${expect.review}, got ${result.review ?? 'no review'}`);
-  if (expect.reason !== undefined && !(result.reason ?? '').includes(expect.reason)) result.failures.push(`reason: expected it to contain "${expect.reason}", got ${result.reason ? `"${result.reason}"` : 'none'}`);
+  if (expect.state !== undefined && expect.state !== result.state)
+    result.failures.push(`state: expected ${expect.state}, got ${result.state}${result.reason ? ` (${result.reason})` : ''}`);
+  if (expect.route !== undefined && expect.route.join(' → ') !== result.route.join(' → '))
+    result.failures.push(`route: expected ${expect.route.join(' → ') || '(none)'}, got ${result.route.join(' → ') || '(none)'}`);
+  if (expect.review !== undefined && expect.review !== result.review)
+    result.failures.push(`review: expected ${expect.review}, got ${result.review ?? 'no review'}`);
+  if (expect.reason !== undefined && !(result.reason ?? '').includes(expect.reason))
+    result.failures.push(`reason: expected it to contain "${expect.reason}", got ${result.reason ? `"${result.reason}"` : 'none'}`);
   for (const [task, expected] of Object.entries(expect.outputs ?? {})) {
     const actual = result.outputs[task];
-    const problems = actual === undefined ? [`${task} did not complete`] : (await matchExpected(expected, actual, checks, { input: example.input, outputs: result.outputs })).map((line) => `${task}: ${line}`);
+    const problems =
+      actual === undefined
+        ? [`${task} did not complete`]
+        : (await matchExpected(expected, actual, checks, { input: example.input, outputs: result.outputs })).map((line) => `${task}: ${line}`);
     result.failures.push(...problems);
   }
   result.passed = result.failures.length === 0;
@@ -206,14 +234,25 @@ function summarize(workflow: string, golden: GoldenFile, examples: ExampleResult
       count((tasks[example.task] ??= { passed: 0, total: 0 }), result.passed);
       continue;
     }
-    for (const task of Object.keys(example.expect.outputs ?? {})) count((tasks[task] ??= { passed: 0, total: 0 }), !result.failures.some((line) => line.startsWith(`${task}:`) || line.startsWith(`${task} `)));
+    for (const task of Object.keys(example.expect.outputs ?? {}))
+      count((tasks[task] ??= { passed: 0, total: 0 }), !result.failures.some((line) => line.startsWith(`${task}:`) || line.startsWith(`${task} `)));
     const { state, route, review, reason } = example.expect;
     if (state !== undefined || route !== undefined || review !== undefined || reason !== undefined) {
       count(workflowChecks, !result.failures.some((line) => /^(state|route|review|reason):/.test(line)));
     }
   }
   const modelId = typeof model === 'string' ? model : model?.id;
-  return { schemaVersion: evalResultVersion, workflow, ...(modelId ? { model: modelId } : {}), at, passed: examples.filter((e) => e.passed).length, total: examples.length, tasks, workflowChecks, examples };
+  return {
+    schemaVersion: evalResultVersion,
+    workflow,
+    ...(modelId ? { model: modelId } : {}),
+    at,
+    passed: examples.filter((e) => e.passed).length,
+    total: examples.length,
+    tasks,
+    workflowChecks,
+    examples,
+  };
 }
 
 /** What changed since the last stored result: examples fixed, broken, re-routed, added or removed. */
@@ -227,8 +266,10 @@ export function compare(previous: EvalResult | undefined, current: EvalResult): 
     if (!was) changes.push({ example: now.name, kind: 'new', detail: now.passed ? 'passes' : `fails: ${now.failures.join('; ')}` });
     else if (was.passed && !now.passed) changes.push({ example: now.name, kind: 'broken', detail: now.failures.join('; ') });
     else if (!was.passed && now.passed) changes.push({ example: now.name, kind: 'fixed', detail: `was failing: ${was.failures.join('; ')}` });
-    else if (!now.passed && was.failures.join('\n') !== now.failures.join('\n')) changes.push({ example: now.name, kind: 'failures-changed', detail: now.failures.join('; ') });
-    if (was && was.route.join(' → ') !== now.route.join(' → ')) changes.push({ example: now.name, kind: 'route-changed', detail: `${was.route.join(' → ') || '(none)'} ⇒ ${now.route.join(' → ') || '(none)'}` });
+    else if (!now.passed && was.failures.join('\n') !== now.failures.join('\n'))
+      changes.push({ example: now.name, kind: 'failures-changed', detail: now.failures.join('; ') });
+    if (was && was.route.join(' → ') !== now.route.join(' → '))
+      changes.push({ example: now.name, kind: 'route-changed', detail: `${was.route.join(' → ') || '(none)'} ⇒ ${now.route.join(' → ') || '(none)'}` });
   }
   for (const name of before.keys()) changes.push({ example: name, kind: 'removed', detail: 'no longer in the golden file' });
   return changes;

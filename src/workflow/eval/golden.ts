@@ -13,7 +13,10 @@ export const goldenVersion = 1;
  * would be too strict (a free-text reason, a date within a range). Named in a golden file as
  * `{ "check": "<name>" }` and exported by the workflow module under that name.
  */
-export type GoldenCheck = (output: unknown, example: { input: unknown; outputs: Readonly<Record<string, unknown>> }) => boolean | CheckReport | Promise<boolean | CheckReport>;
+export type GoldenCheck = (
+  output: unknown,
+  example: { input: unknown; outputs: Readonly<Record<string, unknown>> },
+) => boolean | CheckReport | Promise<boolean | CheckReport>;
 
 /**
  * An expected output. `{ "check": name }` calls a check function; `{ "equals": value }` must be
@@ -130,12 +133,14 @@ export function checkGolden(golden: GoldenFile, workflow: Workflow<any>, checks:
     if (names.has(example.name)) fail(`examples.${index}.name`, `two examples are named "${example.name}"; names must be unique, results are compared by name`);
     names.add(example.name);
     if (isTaskExample(example)) {
-      if (!workflow.tasks.has(example.task)) fail(`examples.${index}.task`, `workflow "${workflow.name}" has no task "${example.task}" (tasks: ${tasks.join(', ')})`);
+      if (!workflow.tasks.has(example.task))
+        fail(`examples.${index}.task`, `workflow "${workflow.name}" has no task "${example.task}" (tasks: ${tasks.join(', ')})`);
       checkRef(example.expect.output, `examples.${index}.expect.output`);
       continue;
     }
     for (const [task, value] of Object.entries(example.expect.outputs ?? {})) {
-      if (!workflow.tasks.has(task)) fail(`examples.${index}.expect.outputs.${task}`, `workflow "${workflow.name}" has no task "${task}" (tasks: ${tasks.join(', ')})`);
+      if (!workflow.tasks.has(task))
+        fail(`examples.${index}.expect.outputs.${task}`, `workflow "${workflow.name}" has no task "${task}" (tasks: ${tasks.join(', ')})`);
       checkRef(value, `examples.${index}.expect.outputs.${task}`);
     }
   }

@@ -7,7 +7,9 @@ import type { TaskBase, TaskContext, WorkflowTask } from '../workflow-task.js';
 import { retryNote } from './model-step.js';
 
 /** A step done by an agent: its finish tool is validated against the task's output schema. */
-export function agentTask<Input, Output>(options: TaskBase<Input, Output> & { agent: Agent<any>; prompt: (input: Input, context: TaskContext) => string }): WorkflowTask<Input, Output> {
+export function agentTask<Input, Output>(
+  options: TaskBase<Input, Output> & { agent: Agent<any>; prompt: (input: Input, context: TaskContext) => string },
+): WorkflowTask<Input, Output> {
   const agent = options.agent.with<Output>({ output: options.output });
   return {
     ...options,
@@ -28,7 +30,9 @@ export function agentTask<Input, Output>(options: TaskBase<Input, Output> & { ag
 }
 
 /** A step done by a crew; its output is the crew's output. */
-export function crewTask<Input, Output>(options: TaskBase<Input, Output> & { crew: Crew<any>; request: (input: Input, context: TaskContext) => string }): WorkflowTask<Input, Output> {
+export function crewTask<Input, Output>(
+  options: TaskBase<Input, Output> & { crew: Crew<any>; request: (input: Input, context: TaskContext) => string },
+): WorkflowTask<Input, Output> {
   return {
     ...options,
     kind: 'crew',

@@ -12,7 +12,9 @@ export interface ExtractTaskOptions<Input, Output> extends TaskBase<Input, Outpu
   model?: string | ModelClient;
 }
 
-const evidenceSchema = z.array(z.object({ source: z.string(), quote: z.string().describe('The exact words that support the value') })).describe('Where each value was found');
+const evidenceSchema = z
+  .array(z.object({ source: z.string(), quote: z.string().describe('The exact words that support the value') }))
+  .describe('Where each value was found');
 
 /**
  * Tool-based extraction: the model must call one tool whose arguments are the output, plus the
@@ -21,7 +23,11 @@ const evidenceSchema = z.array(z.object({ source: z.string(), quote: z.string().
 export function extractTask<Input, Output>(options: ExtractTaskOptions<Input, Output>): WorkflowTask<Input, Output> {
   const toolName = `record_${options.name}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
   const value = options.output instanceof z.ZodObject ? options.output : z.object({ value: options.output });
-  const spec = { name: toolName, description: 'Record what you extracted, with the evidence for it.', inputSchema: toJsonSchema(z.object({ value, evidence: evidenceSchema }), `task "${options.name}" output`) };
+  const spec = {
+    name: toolName,
+    description: 'Record what you extracted, with the evidence for it.',
+    inputSchema: toJsonSchema(z.object({ value, evidence: evidenceSchema }), `task "${options.name}" output`),
+  };
   const unwrap = options.output instanceof z.ZodObject ? (v: unknown) => v : (v: unknown) => (v as { value?: unknown } | undefined)?.value;
   return {
     ...options,

@@ -43,6 +43,9 @@ export function renderTemplate(template: string, input: unknown): string {
 /** What the model is told when the task runs again. */
 export function retryNote(context: TaskContext): string {
   if (!context.feedback) return '';
-  const previous = context.previous === undefined ? '' : `\n\nYour previous answer:\n${typeof context.previous === 'string' ? context.previous : JSON.stringify(context.previous)}`;
+  const previous =
+    context.previous === undefined
+      ? ''
+      : `\n\nYour previous answer:\n${typeof context.previous === 'string' ? context.previous : JSON.stringify(context.previous)}`;
   return `\n\n## This is attempt ${context.attempt}. Fix the following:\n${context.feedback}${previous}`;
 }

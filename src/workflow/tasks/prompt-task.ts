@@ -20,7 +20,10 @@ export interface PromptTaskOptions<Input, Output> extends TaskBase<Input, Output
  * object output the model is asked for structured JSON matching the schema.
  */
 export function promptTask<Input, Output>(options: PromptTaskOptions<Input, Output>): WorkflowTask<Input, Output> {
-  const structured = options.output instanceof z.ZodObject ? { name: `${options.name}_output`.slice(0, 64), schema: toJsonSchema(options.output, `task "${options.name}" output`) } : undefined;
+  const structured =
+    options.output instanceof z.ZodObject
+      ? { name: `${options.name}_output`.slice(0, 64), schema: toJsonSchema(options.output, `task "${options.name}" output`) }
+      : undefined;
   return {
     ...options,
     kind: 'prompt',
