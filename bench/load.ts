@@ -16,7 +16,6 @@ import {
   FileStore,
   listItems,
   ProviderUnavailableError,
-  RedisStore,
   runWorkflow,
   withRetry,
   type ModelClient,
@@ -24,6 +23,7 @@ import {
   type ModelResponse,
   type StateStore,
 } from 'troupe';
+import { RedisStore } from 'troupe/redis';
 import { loadCassette, requestKey } from 'troupe/testing';
 import invoices from '../crews/invoices/workflow.js';
 

@@ -72,7 +72,7 @@ async function stop(children: ChildProcess[]): Promise<void> {
 async function timeGraph(definition: WorkGraphDefinition, env: Record<string, string>, workers: number, root: string): Promise<number> {
   const prefix = `troupe-bench-${randomBytes(4).toString('hex')}`;
   const redis = workers > 0;
-  const graph = openWorkGraph(
+  const graph = await openWorkGraph(
     definition,
     redis ? { env: { REDIS_URL: redisUrl }, prefix } : { env: { TROUPE_HOME: mkdtempSync(join(tmpdir(), 'troupe-bench-')) } },
   );

@@ -35,7 +35,7 @@ async function usage(admin: Redis, prefix: string): Promise<Map<string, { keys: 
 async function run(label: string, retention: WorkGraphDefinition['retention']): Promise<void> {
   const name = `retention-${randomBytes(3).toString('hex')}`;
   const prefix = `troupe-bench-${name}`;
-  const graph = openWorkGraph({ ...fanOutGraph(name, leaves), ...(retention ? { retention } : {}) }, { env: { REDIS_URL: redisUrl }, prefix });
+  const graph = await openWorkGraph({ ...fanOutGraph(name, leaves), ...(retention ? { retention } : {}) }, { env: { REDIS_URL: redisUrl }, prefix });
   const admin = new Redis(redisUrl);
   try {
     await graph.seed();

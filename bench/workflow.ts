@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { codeTask, defineWorkflow, FileStore, promptTask, RedisStore, runWorkflow, type StateStore } from 'troupe';
+import { codeTask, defineWorkflow, FileStore, promptTask, runWorkflow, type StateStore } from 'troupe';
+import { RedisStore } from 'troupe/redis';
 import { scriptedModel } from 'troupe/testing';
 
 const target = Number(process.env.BENCH_ITEMS ?? 10_000);

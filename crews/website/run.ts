@@ -13,7 +13,7 @@ export const websiteRequest = "Rename the button classes to BEM style (btn--prim
 export async function runWebsite(home = mkdtempSync(join(tmpdir(), 'website-'))): Promise<{ answer: string; items: WorkItem[]; events: WorkEvent[] }> {
   // Embedded on purpose (no REDIS_URL): one process, and the in-process queue runs one job at a
   // time, so the agents are asked in the same order, and with the same conversations, every run.
-  const website = openWorkGraph(graph(), { env: { TROUPE_HOME: home } });
+  const website = await openWorkGraph(graph(), { env: { TROUPE_HOME: home } });
   try {
     await website.seed();
     await website.work({ concurrency: 1 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { startDashboard } from './dashboard.js';
 import { isLoopback, newDashboardToken } from './guard.js';
+import { resolveBackend } from '../store/backend.js';
 import { openStateStore } from '../store/open-state-store.js';
 import { loadWorkGraph } from '../work/load-work-graph.js';
 import { openWorkGraph, workQueueName } from '../work/open-work-graph.js';
@@ -41,10 +42,9 @@ export function registerDashboard(program: Command): void {
         throw new ConfigurationError(`--port must be a port number, not "${flags.port}"`, { field: '--port' });
       const fromEnv = process.env.TROUPE_DASHBOARD_TOKEN?.trim();
       const token = fromEnv || newDashboardToken();
-      const store = openStateStore();
-      const graphs = await Promise.all(flags.graph.map(async (name) => openWorkGraph(await loadWorkGraph(name))));
-      const redisUrl = process.env.REDIS_URL?.trim();
-      const prefix = process.env.TROUPE_REDIS_PREFIX?.trim();
+      const backend = resolveBackend();
+      const store = await openStateStore({ backend });
+      const graphs = await Promise.all(flags.graph.map(async (name) => openWorkGraph(await loadWorkGraph(name), { backend })));
       const release = async () => {
         await Promise.all(graphs.map((graph) => within(graph.close({ graceMs: 1000 }), stopStepMs)));
         await within(store.close(), stopStepMs);
@@ -57,7 +57,9 @@ export function registerDashboard(program: Command): void {
         allowQueueActions: Boolean(flags.allowQueueActions),
         workGraphs: graphs,
         queues: graphs.map((graph) => ({ name: workQueueName(graph.name), queue: graph.queue })),
-        ...(redisUrl ? { bullBoard: { url: redisUrl, ...(prefix ? { prefix } : {}), queues: graphs.map((graph) => workQueueName(graph.name)) } } : {}),
+        ...(backend.kind === 'redis'
+          ? { bullBoard: { url: backend.url, ...(backend.prefix ? { prefix: backend.prefix } : {}), queues: graphs.map((graph) => workQueueName(graph.name)) } }
+          : {}),
       }).catch(async (error: NodeJS.ErrnoException) => {
         // Open Redis connections would keep a dashboard that never started alive.
         await release();

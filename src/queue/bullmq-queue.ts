@@ -1,4 +1,5 @@
-import { defaultRedisUrl, maskRedisUrl } from '../core/redis-url.js';
+import { maskRedisUrl } from '../core/redis-url.js';
+import { redisUrlFromEnv } from '../store/backend.js';
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions, type KeepJobs } from 'bullmq';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
@@ -75,7 +76,7 @@ export class BullMqQueue implements JobQueue {
 
   constructor(options: BullMqQueueOptions) {
     this.name = options.name;
-    this.redisUrl = options.url ?? ((options.env ?? process.env).REDIS_URL?.trim() || defaultRedisUrl);
+    this.redisUrl = options.url ?? redisUrlFromEnv(options.env);
     this.url = maskRedisUrl(this.redisUrl);
     this.prefix = options.prefix;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;

@@ -12,7 +12,6 @@ export type {
   ReadOptions,
 } from './state-store.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';
-export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export { openStateStore, type OpenStateStoreOptions } from './open-state-store.js';
 export { validateName, type NameKind } from './store-validation.js';
 export * from './errors/index.js';

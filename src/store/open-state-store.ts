@@ -1,24 +1,27 @@
 import { join } from 'node:path';
+import type { Environment } from '../observe/redact-secrets.js';
+import { type Backend, resolveBackend } from './backend.js';
 import { FileStore } from './file-store.js';
-import { RedisStore } from './redis-store.js';
 import type { StateStore } from './state-store.js';
 
 export interface OpenStateStoreOptions {
+  /** The backend to open; default the one `env` names (`resolveBackend`). */
+  backend?: Backend;
   /** Where to read REDIS_URL, TROUPE_REDIS_PREFIX and TROUPE_HOME. Default `process.env`. */
-  env?: Record<string, string | undefined>;
+  env?: Environment;
 }
 
 /**
- * The one place the embedded default is chosen: with `REDIS_URL` set, a `RedisStore` on it, its
- * keys under `${TROUPE_REDIS_PREFIX}:` when that is set (so that runs, reviews and work items of
- * separate setups on one Redis never meet; the stores' own `troupe:` otherwise); otherwise a
- * `FileStore` under `${TROUPE_HOME ?? '.troupe'}/state`. A Redis store connects on first use, so
- * an unreachable Redis surfaces there as `StoreUnavailableError`.
+ * The one place the embedded default is chosen: on Redis, a `RedisStore` whose keys start with
+ * `<prefix>:` when the backend has a prefix (so that runs, reviews, leases, outbox effects and
+ * work items of separate setups on one Redis never meet; the store's own `troupe:` otherwise);
+ * otherwise a `FileStore` under `<home>/state`. The Redis store's module (and ioredis) is loaded
+ * only here, only when Redis is chosen. A Redis store connects on first use, so an unreachable
+ * Redis surfaces there as `StoreUnavailableError`.
  */
-export function openStateStore(options: OpenStateStoreOptions = {}): StateStore {
-  const env = options.env ?? process.env;
-  const redisUrl = env.REDIS_URL?.trim();
-  const prefix = env.TROUPE_REDIS_PREFIX?.trim();
-  if (redisUrl) return new RedisStore({ url: redisUrl, ...(prefix ? { prefix: `${prefix}:` } : {}) });
-  return new FileStore({ root: join(env.TROUPE_HOME?.trim() || '.troupe', 'state') });
+export async function openStateStore(options: OpenStateStoreOptions = {}): Promise<StateStore> {
+  const backend = options.backend ?? resolveBackend(options.env);
+  if (backend.kind === 'embedded') return new FileStore({ root: join(backend.home, 'state') });
+  const { RedisStore } = await import('./redis-store.js');
+  return new RedisStore({ url: backend.url, ...(backend.prefix ? { prefix: `${backend.prefix}:` } : {}) });
 }

@@ -1,4 +1,5 @@
-import { defaultRedisUrl, maskRedisUrl } from '../core/redis-url.js';
+import { maskRedisUrl } from '../core/redis-url.js';
+import { redisUrlFromEnv } from './backend.js';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { JsonValue } from '../core/json.js';
@@ -155,7 +156,7 @@ export class RedisStore implements StateStore {
       this.target = `redis://${host ?? '127.0.0.1'}:${port ?? 6379}/${db ?? 0}`;
       return;
     }
-    const url = options.url ?? process.env.REDIS_URL ?? defaultRedisUrl;
+    const url = options.url ?? redisUrlFromEnv();
     this.target = maskRedisUrl(url);
     this.#ownsClient = true;
     this.#openClient = () => {

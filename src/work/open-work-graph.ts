@@ -3,16 +3,18 @@ import type { Clock, IdGenerator } from '../core/ids.js';
 import type { ModelClient } from '../model/model-client.js';
 import type { Environment } from '../observe/redact-secrets.js';
 import type { TraceSink } from '../observe/trace-event.js';
-import { BullMqQueue, type StalledJobSettings } from '../queue/bullmq-queue.js';
-import { InProcessQueue } from '../queue/in-process-queue.js';
+import type { StalledJobSettings } from '../queue/bullmq-queue.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import { FileStore } from '../store/file-store.js';
-import { RedisStore } from '../store/redis-store.js';
+import { openJobQueue } from '../queue/open-job-queue.js';
+import { type Backend, checkRedisPrefix, resolveBackend } from '../store/backend.js';
+import { openStateStore } from '../store/open-state-store.js';
 import type { StateStore } from '../store/state-store.js';
 import { defineWorkGraph, isWorkGraphSpec, type WorkGraphDefinition, type WorkGraphSpec } from './work-graph-definition.js';
 import { WorkGraph } from './work-graph.js';
 
 export interface OpenWorkGraphOptions {
+  /** The backend to open the graph on; default the one `env` names (`resolveBackend`). */
+  backend?: Backend;
   /** Where `REDIS_URL`, `TROUPE_REDIS_PREFIX` and `TROUPE_HOME` are read (default `process.env`). */
   env?: Environment;
   /** Use these instead of choosing by the environment. */
@@ -20,7 +22,7 @@ export interface OpenWorkGraphOptions {
   queue?: JobQueue;
   /**
    * Redis key prefix for the store (`<prefix>:`) and the queue (`<prefix>`), so that separate
-   * graphs or tests on one Redis never meet. Default `TROUPE_REDIS_PREFIX`, else the stores' own.
+   * graphs or tests on one Redis never meet. Default the backend's (`TROUPE_REDIS_PREFIX`).
    */
   prefix?: string;
   /** BullMQ stalled-job settings: how soon a job of a killed worker goes to another. */
@@ -38,25 +40,28 @@ export function workQueueName(graph: string): string {
 }
 
 /**
- * Opens a graph on the store and queue the environment asks for: with `REDIS_URL`, a
- * `RedisStore` and a `BullMqQueue` on it, shared by every `troupe worker`; otherwise the embedded
- * default, a `FileStore` under `${TROUPE_HOME ?? '.troupe'}/state` and an in-process queue
- * journalled under `queues/`, so notifications left pending survive a restart.
+ * Opens a graph on the store and queue the backend names: on Redis, a `RedisStore` and a
+ * `BullMqQueue` there, shared by every `troupe worker`; otherwise the embedded default, a
+ * `FileStore` under `${TROUPE_HOME ?? '.troupe'}/state` and an in-process queue journalled
+ * under `queues/`, so notifications left pending survive a restart.
  */
-export function openWorkGraph(definition: WorkGraphDefinition | WorkGraphSpec, options: OpenWorkGraphOptions = {}): WorkGraph {
+export async function openWorkGraph(definition: WorkGraphDefinition | WorkGraphSpec, options: OpenWorkGraphOptions = {}): Promise<WorkGraph> {
   const spec = isWorkGraphSpec(definition) ? definition : defineWorkGraph(definition);
   const env = options.env ?? process.env;
-  const redisUrl = env['REDIS_URL']?.trim();
-  const prefix = (options.prefix ?? env['TROUPE_REDIS_PREFIX'])?.trim() || undefined;
-  const home = env['TROUPE_HOME']?.trim() || '.troupe';
+  const resolved = options.backend ?? resolveBackend(env);
+  const prefix = options.prefix?.trim();
+  const backend = resolved.kind === 'redis' && prefix ? { ...resolved, prefix: checkRedisPrefix(prefix, 'prefix') } : resolved;
   const name = workQueueName(spec.name);
-  const store =
-    options.store ?? (redisUrl ? new RedisStore({ url: redisUrl, ...(prefix ? { prefix: `${prefix}:` } : {}) }) : new FileStore({ root: join(home, 'state') }));
+  const store = options.store ?? (await openStateStore({ backend }));
   const queue =
     options.queue ??
-    (redisUrl
-      ? new BullMqQueue({ name, url: redisUrl, env, ...(prefix ? { prefix } : {}), ...(options.stalled ? { stalled: options.stalled } : {}) })
-      : new InProcessQueue({ name, env, journalPath: join(home, 'queues', `${name}.json`) }));
+    (await openJobQueue({
+      name,
+      backend,
+      env,
+      ...(backend.kind === 'embedded' ? { inProcess: { journalPath: join(backend.home, 'queues', `${name}.json`) } } : {}),
+      ...(options.stalled ? { bullmq: { stalled: options.stalled } } : {}),
+    }));
   const { model, jobAttempts, clock, ids, trace } = options;
   return new WorkGraph(spec, {
     store,

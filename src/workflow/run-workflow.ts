@@ -101,7 +101,7 @@ export async function runWorkflow<Input>(
   items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>,
   options: RunWorkflowOptions = {},
 ): Promise<RunSummary> {
-  const engine = new Engine(workflow, options);
+  const engine = new Engine(workflow, { ...options, store: options.store ?? (await openStateStore()) });
   const clock = engine.clock;
   if (await engine.store.get(collections.runs, engine.runId))
     throw new ConfigurationError(
@@ -158,7 +158,7 @@ export async function runWorkflow<Input>(
  * its lease this throws `RunLeaseHeldError` (or waits, with `waitForLease`).
  */
 export async function resumeRun<Input>(workflow: Workflow<Input>, runId: string, options: RunWorkflowOptions = {}): Promise<RunSummary> {
-  const engine = new Engine(workflow, { ...options, runId });
+  const engine = new Engine(workflow, { ...options, runId, store: options.store ?? (await openStateStore()) });
   const run = await loadRun(engine.store, runId);
   if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: 'run' });
   if (run.workflow !== workflow.name)
@@ -195,11 +195,12 @@ class Engine {
 
   constructor(
     readonly workflow: Workflow<any>,
-    readonly options: RunWorkflowOptions,
+    // The store comes opened (`openStateStore` is async: it loads the Redis store only when chosen).
+    readonly options: RunWorkflowOptions & { store: StateStore },
   ) {
     // Transitions quote what models proposed (a review's "call send_email with {...}"): events are scrubbed of secrets.
     if (options.trace) this.options = { ...options, trace: redactingTrace(options.trace) };
-    this.store = options.store ?? openStateStore();
+    this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? randomIds;
     this.runId = options.runId ?? this.ids('run');

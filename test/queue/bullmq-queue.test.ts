@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { BullMqQueue, QueueUnavailableError } from '../../src/queue/index.js';
+import { QueueUnavailableError } from '../../src/queue/index.js';
+import { BullMqQueue } from 'troupe/redis';
 import { redisUrl, useRedis } from '../support/redis.js';
 import { jobQueueContract, uniqueName, waitFor } from './job-queue-contract.js';
 

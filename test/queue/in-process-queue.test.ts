@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/index.js';
-import { BullMqQueue, InProcessQueue, isSecretKey, openJobQueue, type Journal } from '../../src/queue/index.js';
+import { InProcessQueue, isSecretKey, openJobQueue, type Journal } from '../../src/queue/index.js';
+import { BullMqQueue } from 'troupe/redis';
 import { jobQueueContract, sleep, waitFor } from './job-queue-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'troupe-queue-'));
@@ -87,10 +88,14 @@ describe('InProcessQueue journal', () => {
 
 describe('openJobQueue', () => {
   it('opens the in-process queue without REDIS_URL and BullMQ with it', async () => {
-    const embedded = openJobQueue({ name: 'factory', env: {} });
+    const embedded = await openJobQueue({ name: 'factory', env: {} });
     expect(embedded).toBeInstanceOf(InProcessQueue);
     await embedded.close();
-    const redis = openJobQueue({ name: 'factory', env: { REDIS_URL: 'redis://:hunter22@127.0.0.1:1' }, bullmq: { onError: () => {}, connectTimeoutMs: 200 } });
+    const redis = await openJobQueue({
+      name: 'factory',
+      env: { REDIS_URL: 'redis://:hunter22@127.0.0.1:1' },
+      bullmq: { onError: () => {}, connectTimeoutMs: 200 },
+    });
     expect(redis).toBeInstanceOf(BullMqQueue);
     expect((redis as BullMqQueue).url).toBe('redis://:***@127.0.0.1:1');
     await redis.close({ graceMs: 100 });

@@ -18,7 +18,6 @@ import {
   listReviews,
   listRuns,
   openStateStore,
-  RedisStore,
   resumeRun,
   ReviewAlreadyDecidedError,
   RunLeaseHeldError,
@@ -27,6 +26,7 @@ import {
   type ReviewRequest,
   type StateStore,
 } from 'troupe';
+import { RedisStore } from 'troupe/redis';
 import { redisUrl, useRedis } from '../support/redis.js';
 
 let redis = false;
@@ -259,7 +259,10 @@ describe('TROUPE_REDIS_PREFIX', () => {
     if (!redis) return context.skip();
     const names = [`test-prefix-a-${Math.random().toString(36).slice(2)}`, `test-prefix-b-${Math.random().toString(36).slice(2)}`];
     prefixes.push(...names.map((name) => `${name}:`));
-    const [a, b] = names.map((name) => openStateStore({ env: { REDIS_URL: redisUrl, TROUPE_REDIS_PREFIX: name } })) as [StateStore, StateStore];
+    const [a, b] = (await Promise.all(names.map((name) => openStateStore({ env: { REDIS_URL: redisUrl, TROUPE_REDIS_PREFIX: name } })))) as [
+      StateStore,
+      StateStore,
+    ];
     opened.push(a, b);
     const [review] = await pendingReviews(a, ['inv-1']);
     expect((await listRuns(a)).map((run) => run.id)).toEqual([review!.runId]);

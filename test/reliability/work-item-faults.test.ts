@@ -171,14 +171,14 @@ class Scenario {
     return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
   }
 
-  open(): WorkGraph {
-    this.graph = openWorkGraph(faultGraph(this.name, this.dir), { env: { REDIS_URL: this.url }, prefix: this.prefix });
+  async open(): Promise<WorkGraph> {
+    this.graph = await openWorkGraph(faultGraph(this.name, this.dir), { env: { REDIS_URL: this.url }, prefix: this.prefix });
     return this.graph;
   }
 
   /** The root changes once: 12 notifications flow, each with one side effect. */
   async changeRoot(): Promise<WorkGraph> {
-    const graph = this.open();
+    const graph = await this.open();
     await graph.seed();
     await graph.change('root', { content: 'go', summary: 'a person edited the root', changeId: 'edit-1' });
     return graph;
@@ -347,6 +347,6 @@ describe.runIf(hasRedisServer)('work items when Redis stops and restarts mid-run
     await waitFor(() => scenario!.markers('returned').length > 0, 60_000, 'a tool call to return while Redis is down');
     await own.start();
 
-    await scenario.expectExactlyOnce(scenario.open());
+    await scenario.expectExactlyOnce(await scenario.open());
   }, 240_000);
 });

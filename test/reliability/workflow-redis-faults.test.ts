@@ -74,7 +74,7 @@ async function setup() {
     REDIS_URL: server.current.url,
     TROUPE_REDIS_PREFIX: `test-wfredis-${Math.random().toString(36).slice(2)}`,
   };
-  const store: StateStore = openStateStore({ env });
+  const store: StateStore = await openStateStore({ env });
   cleanups.push(() => store.close());
   return {
     dir,
@@ -249,7 +249,7 @@ describe.runIf(available)('workflow runs on Redis under process and Redis faults
     await env.startRedis();
     go = true;
     // Another process's store (the old one's connection is left as the outage left it).
-    const again = openStateStore({ env: { REDIS_URL: env.url(), TROUPE_REDIS_PREFIX: env.prefix } });
+    const again = await openStateStore({ env: { REDIS_URL: env.url(), TROUPE_REDIS_PREFIX: env.prefix } });
     cleanups.push(() => again.close());
     const summary = await resumeRun(workflow, runId, { store: again, leaseTtlMs });
     expect(summary).toMatchObject({ status: 'done', counts: { accepted: 1 } });

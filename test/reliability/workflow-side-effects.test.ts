@@ -52,7 +52,7 @@ interface Setup {
 }
 
 /** A project directory with crews/branches and crews/payflow (unless `crews` is false), and a store of `kind`. */
-function setup(kind: 'file' | 'redis', { crews = true } = {}): Setup {
+async function setup(kind: 'file' | 'redis', { crews = true } = {}): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-sidefx-'));
   for (const name of crews ? ['branches', 'payflow'] : []) {
     mkdirSync(join(dir, 'crews', name), { recursive: true });
@@ -69,7 +69,7 @@ function setup(kind: 'file' | 'redis', { crews = true } = {}): Setup {
     REDIS_URL: kind === 'redis' ? redisUrl : '',
     TROUPE_REDIS_PREFIX: kind === 'redis' ? `test-sidefx-${Math.random().toString(36).slice(2)}` : '',
   };
-  const store = openStateStore({ env });
+  const store = await openStateStore({ env });
   stores.push(store);
   if (env.TROUPE_REDIS_PREFIX) prefixes.push(env.TROUPE_REDIS_PREFIX);
   return {
@@ -142,7 +142,7 @@ const branchKeys = (runId: string) => ['a', 'b'].flatMap((item) => ['prep', 'fas
 describe.each(['file', 'redis'] as const)('side effects happen exactly once (%s store)', (kind) => {
   it('a finished parallel branch does not run again after a SIGKILL during the slow one', async (context) => {
     if (kind === 'redis' && !redis) return context.skip();
-    const env = setup(kind);
+    const env = await setup(kind);
     const runId = await crashDuringSlow(env);
 
     const resumed = await env.troupe(['run', '--resume', runId, '--json', '--quiet']).done;
@@ -154,7 +154,7 @@ describe.each(['file', 'redis'] as const)('side effects happen exactly once (%s 
 
   it('two --resume of one run at once: one continues it, the other names the holder and exits 2', async (context) => {
     if (kind === 'redis' && !redis) return context.skip();
-    const env = setup(kind);
+    const env = await setup(kind);
     const runId = await crashDuringSlow(env);
 
     // Both resumes block in `slow` until the go file exists, so they overlap for as long as it takes.
@@ -178,7 +178,7 @@ describe.each(['file', 'redis'] as const)('side effects happen exactly once (%s 
 
   it('a run waiting for review and `review approve --resume` in another process: exactly one pays', async (context) => {
     if (kind === 'redis' && !redis) return context.skip();
-    const env = setup(kind);
+    const env = await setup(kind);
     const waiting = env.troupe(['run', 'payflow', '--input', env.items([{ id: 'inv', input: { amount: 48000 } }]), '--wait', '--quiet']);
     const [review] = await until('the review', async () => {
       const pending = await listReviews(env.store, { status: 'pending' });
@@ -204,7 +204,7 @@ describe.each(['file', 'redis'] as const)('side effects happen exactly once (%s 
 describe('the CLI with workflows loaded by path and damaged records (file store)', () => {
   it('`run --resume` and `review approve --resume` find a workflow that was loaded by path', async () => {
     // No crews/payflow here: only the path leads to the workflow.
-    const env = setup('file', { crews: false });
+    const env = await setup('file', { crews: false });
     mkdirSync(join(env.dir, 'elsewhere'));
     const path = join(env.dir, 'elsewhere', 'sidefx.mjs');
     writeFileSync(path, `export { default } from '${fixture}?workflow=payflow';\n`);
@@ -224,7 +224,7 @@ describe('the CLI with workflows loaded by path and damaged records (file store)
   }, 60_000);
 
   it('a damaged review is named with its file, and `review list` and `runs show` still show the rest', async () => {
-    const env = setup('file');
+    const env = await setup('file');
     const runs: Array<{ runId: string; reviews: Array<{ id: string }> }> = [];
     for (const id of ['one', 'two']) {
       const result = await env.troupe(['run', 'payflow', '--input', env.items([{ id, input: { amount: 5 } }]), '--json', '--quiet']).done;

@@ -4,7 +4,8 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileStore, LockTimeoutError, openStateStore, RedisStore } from '../../src/store/index.js';
+import { FileStore, LockTimeoutError, openStateStore } from '../../src/store/index.js';
+import { RedisStore } from 'troupe/redis';
 import { transpileForChildren } from '../support/transpile.js';
 import { stateStoreContract } from './state-store-contract.js';
 
@@ -142,14 +143,14 @@ describe('FileStore across processes', () => {
 describe('openStateStore', () => {
   it('opens the file store under TROUPE_HOME when REDIS_URL is not set', async () => {
     const home = temporaryRoot();
-    const store = openStateStore({ env: { TROUPE_HOME: home } });
+    const store = await openStateStore({ env: { TROUPE_HOME: home } });
     expect(store).toBeInstanceOf(FileStore);
     expect((store as FileStore).root).toBe(join(home, 'state'));
-    expect((openStateStore({ env: {} }) as FileStore).root).toBe(join('.troupe', 'state'));
+    expect(((await openStateStore({ env: {} })) as FileStore).root).toBe(join('.troupe', 'state'));
   });
 
   it('opens the Redis store when REDIS_URL is set, without connecting until first use', async () => {
-    const store = openStateStore({ env: { REDIS_URL: 'redis://:hunter22@127.0.0.1:6379/2', TROUPE_HOME: '/unused' } });
+    const store = await openStateStore({ env: { REDIS_URL: 'redis://:hunter22@127.0.0.1:6379/2', TROUPE_HOME: '/unused' } });
     expect(store).toBeInstanceOf(RedisStore);
     expect((store as RedisStore).target).toBe('redis://:***@127.0.0.1:6379/2');
     await store.close();

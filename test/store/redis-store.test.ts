@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/errors/configuration-error.js';
-import { RedisStore, StoreUnavailableError } from '../../src/store/index.js';
+import { StoreUnavailableError } from '../../src/store/index.js';
+import { RedisStore } from 'troupe/redis';
 import { redisUrl, useRedis } from '../support/redis.js';
 import { stateStoreContract } from './state-store-contract.js';
 

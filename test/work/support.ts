@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import { BullMqQueue, InProcessQueue, type JobQueue } from '../../src/queue/index.js';
-import { FileStore, RedisStore, type StateStore } from '../../src/store/index.js';
+import { InProcessQueue, type JobQueue } from '../../src/queue/index.js';
+import { FileStore, type StateStore } from '../../src/store/index.js';
+import { BullMqQueue, RedisStore } from 'troupe/redis';
 import { redisUrl } from '../support/redis.js';
 import { uniqueName } from '../queue/job-queue-contract.js';
 

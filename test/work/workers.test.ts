@@ -121,7 +121,7 @@ describe.runIf(redis)('troupe worker processes on Redis', () => {
       `the workers to start (${workers.map((w) => w.stderr).join(' | ')})`,
     );
 
-    graph = openWorkGraph(workerGraph(graphName), { env: { REDIS_URL: redisUrl }, prefix });
+    graph = await openWorkGraph(workerGraph(graphName), { env: { REDIS_URL: redisUrl }, prefix });
     await graph.seed();
     await graph.change('root', { content: 'go', summary: 'a person edited the root' });
 

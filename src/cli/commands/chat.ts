@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { checkModelString } from '../../model/check-model-string.js';
+import { resolveBackend } from '../../store/backend.js';
 import { loadWorkGraph } from '../../work/load-work-graph.js';
 import { openWorkGraph } from '../../work/open-work-graph.js';
 import { describeWorkEvent } from '../../work/describe-work-event.js';
@@ -35,11 +36,12 @@ export function registerChat(program: Command): void {
     .action(async (itemId: string, flags: ChatFlags) => {
       if (flags.model) checkModelString(flags.model, { field: '--model' });
       const spec = await loadWorkGraph(flags.graph);
-      const graph = openWorkGraph(spec, flags.model ? { model: flags.model } : {});
+      const backend = resolveBackend();
+      const graph = await openWorkGraph(spec, { backend, ...(flags.model ? { model: flags.model } : {}) });
       try {
         await graph.seed();
         await graph.item(itemId); // An unknown item fails here, before any input is read.
-        if (flags.work ?? !process.env.REDIS_URL?.trim()) await graph.work({ concurrency: 4 });
+        if (flags.work ?? backend.kind === 'embedded') await graph.work({ concurrency: 4 });
         const interactive = flags.message === undefined && process.stdin.isTTY === true;
         for await (const message of messages(flags.message, interactive, itemId)) {
           const mark = (await graph.events({ after: 0, limit: 1_000_000 })).at(-1)?.seq ?? 0;

@@ -113,7 +113,7 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
   const runId = randomIds('run');
   // Options (the model string, its cassette) are checked before the store is opened: a run rejected at load leaves no trace.
   const options = workflowOptions(module.home, flags, runId);
-  const store = openStateStore();
+  const store = await openStateStore();
   // Loaded by path: the run remembers the file, so `--resume` (and `review approve --resume`) find it.
   const source = isWorkflowPath(name) ? resolve(file) : undefined;
   try {
@@ -129,7 +129,7 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
  * from (kept in the run record), else the name in the run record. Used by `review approve --resume` too.
  */
 export async function resumeWorkflowRun(runId: string, name: string | undefined, flags: RunFlags): Promise<number> {
-  const store = openStateStore();
+  const store = await openStateStore();
   try {
     const run = await loadRun(store, runId);
     if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: '--resume' });

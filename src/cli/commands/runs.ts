@@ -63,7 +63,7 @@ export function registerRuns(program: Command): void {
 }
 
 export async function withStore<T>(work: (store: StateStore) => Promise<T>): Promise<T> {
-  const store = openStateStore();
+  const store = await openStateStore();
   try {
     return await work(store);
   } finally {

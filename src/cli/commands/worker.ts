@@ -3,7 +3,7 @@ import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import { maskRedisUrl } from '../../core/redis-url.js';
 import { parseModelString } from '../../model/resolve-model.js';
 import { RedisLostError } from '../../queue/queue-errors.js';
-import { checkRedis, watchRedis } from '../../queue/redis-liveness.js';
+import { resolveBackend } from '../../store/backend.js';
 import { loadWorkGraph } from '../../work/load-work-graph.js';
 import { openWorkGraph } from '../../work/open-work-graph.js';
 import { describeWorkEvent } from '../../work/describe-work-event.js';
@@ -48,16 +48,19 @@ export function registerWorker(program: Command): void {
         ...(flags.lockDurationMs ? { lockDurationMs: positive(flags.lockDurationMs, '--lock-duration-ms') } : {}),
         ...(flags.stalledIntervalMs ? { stalledIntervalMs: positive(flags.stalledIntervalMs, '--stalled-interval-ms') } : {}),
       };
-      const redisUrl = process.env.REDIS_URL?.trim();
+      const backend = resolveBackend();
+      const redisUrl = backend.kind === 'redis' ? backend.url : undefined;
       if (!redisUrl) {
         process.stderr.write(
           '[troupe] REDIS_URL is not set: this worker serves only the notifications queued on this machine (.troupe/queues). Set REDIS_URL to share the work.\n',
         );
       }
+      // Loaded only on Redis: the embedded worker never loads ioredis.
+      const liveness = redisUrl ? await import('../../queue/redis-liveness.js') : undefined;
       // Before anything opens a BullMQ connection, whose reconnect loop would keep the process alive.
-      if (redisUrl) await checkRedis(redisUrl);
+      if (redisUrl) await liveness?.checkRedis(redisUrl);
       const where = redisUrl ? maskRedisUrl(redisUrl) : 'the embedded store';
-      const graph = openWorkGraph(spec, { stalled, ...(flags.model ? { model: flags.model } : {}) });
+      const graph = await openWorkGraph(spec, { backend, stalled, ...(flags.model ? { model: flags.model } : {}) });
       let stop: (reason: string) => void = () => {};
       const stopped = new Promise<string>((resolve) => (stop = resolve));
       process.once('SIGINT', () => stop('SIGINT'));
@@ -72,7 +75,7 @@ export function registerWorker(program: Command): void {
         throw error;
       }
       const watch = redisUrl
-        ? watchRedis(redisUrl, {
+        ? liveness?.watchRedis(redisUrl, {
             lostAfterMs: redisTimeoutMs,
             onDown: (problem) =>
               process.stderr.write(

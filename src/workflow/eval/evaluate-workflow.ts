@@ -145,7 +145,7 @@ export async function evaluateWorkflow(workflow: Workflow<any>, options: Evaluat
   }
 
   const result = summarize(workflow.name, options.golden, examples, clock.now(), options.model);
-  const store = options.store ?? openStateStore();
+  const store = options.store ?? (await openStateStore());
   const previous = (await store.get(evalCollection, workflow.name))?.value as EvalResult | undefined;
   if (options.save !== false) {
     await store.put(evalCollection, workflow.name, result as unknown as JsonValue);
