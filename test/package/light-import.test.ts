@@ -1,0 +1,82 @@
+// `import 'troupe'` must not load the Redis client or BullMQ: they are a large part of the import
+// time and only users on Redis need them (`troupe/redis`, or loaded lazily by openStateStore /
+// openJobQueue / openWorkGraph when REDIS_URL is set). Checked on the built package: a static
+// walk of dist/src/index.js's import graph (dist is built by test/support/build-once.ts).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dist = join(root, 'dist', 'src');
+
+/** The packages (not files of this package) reached from `entry` through static imports and re-exports only. */
+function staticPackages(entry: string): { packages: Set<string>; files: number } {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const queue = [resolve(entry)];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+    // Only top-level import and export declarations load a module when this one loads;
+    // `import()` is a call expression inside a function and is deliberately not followed.
+    for (const statement of source.statements) {
+      if (!ts.isImportDeclaration(statement) && !ts.isExportDeclaration(statement)) continue;
+      if (ts.isImportDeclaration(statement) && statement.importClause?.isTypeOnly) continue;
+      if (ts.isExportDeclaration(statement) && statement.isTypeOnly) continue;
+      const specifier = statement.moduleSpecifier;
+      if (!specifier || !ts.isStringLiteral(specifier)) continue;
+      const text = specifier.text;
+      if (text.startsWith('.')) {
+        const target = resolve(dirname(file), text);
+        if (!existsSync(target)) throw new Error(`${relative(root, file)} imports ${text}, which is not in dist`);
+        queue.push(target);
+      } else if (!text.startsWith('node:') && !builtinModules.includes(text)) {
+        const parts = text.split('/');
+        packages.add(text.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
+      }
+    }
+  }
+  return { packages, files: seen.size };
+}
+
+describe("import 'troupe'", () => {
+  it('reaches neither bullmq nor ioredis through static imports', () => {
+    const { packages, files } = staticPackages(join(dist, 'index.js'));
+    console.log(`dist/src/index.js statically reaches ${files} files and the packages: ${[...packages].sort().join(', ')}`);
+    // The walk must see real dependencies, or it would pass by finding nothing.
+    expect(files).toBeGreaterThan(50);
+    expect(packages).toContain('zod');
+    expect(packages).not.toContain('bullmq');
+    expect(packages).not.toContain('ioredis');
+    expect([...packages].filter((name) => name.startsWith('@bull-board/'))).toEqual([]);
+  });
+
+  it('troupe/redis is where they are (the same walk finds them there)', () => {
+    const { packages } = staticPackages(join(dist, 'redis.js'));
+    expect(packages).toContain('bullmq');
+    expect(packages).toContain('ioredis');
+  });
+
+  it('prints how long importing the built package takes (not asserted: the machine is shared)', () => {
+    const time = (entry: string) =>
+      Number(
+        execFileSync(
+          process.execPath,
+          ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(entry)}); console.log(performance.now() - t);`],
+          { encoding: 'utf8' },
+        ).trim(),
+      );
+    const median = (entry: string) => {
+      const runs = Array.from({ length: 5 }, () => time(entry)).sort((a, b) => a - b);
+      return Math.round(runs[2]!);
+    };
+    const index = pathToFileURL(join(dist, 'index.js')).href;
+    const redis = pathToFileURL(join(dist, 'redis.js')).href;
+    console.log(`import troupe: ${median(index)} ms; troupe/redis alone: ${median(redis)} ms (median of 5 fresh processes)`);
+  });
+});
