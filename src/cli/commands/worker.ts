@@ -50,9 +50,9 @@ export function registerWorker(program: Command): void {
       };
       const backend = resolveBackend();
       const redisUrl = backend.kind === 'redis' ? backend.url : undefined;
-      if (!redisUrl) {
+      if (backend.kind === 'embedded') {
         process.stderr.write(
-          '[troupe] REDIS_URL is not set: this worker serves only the notifications queued on this machine (.troupe/queues). Set REDIS_URL to share the work.\n',
+          `[troupe] REDIS_URL is not set: this worker serves only the notifications queued on this machine (${backend.home}/queues). Set REDIS_URL to share the work.\n`,
         );
       }
       // Loaded only on Redis: the embedded worker never loads ioredis.
