@@ -360,6 +360,48 @@ export class FileStore implements StateStore {
     return entries;
   }
 
+  /** The names of the collections that hold documents (for `importFileStore`). */
+  async collections(): Promise<string[]> {
+    return (await directoryNames(join(this.root, 'documents')))
+      .filter((name) => !name.startsWith('.'))
+      .map(decodeName)
+      .sort();
+  }
+
+  /** The names of the streams (for `importFileStore`). */
+  async streams(): Promise<string[]> {
+    const names = await directoryNames(join(this.root, 'streams'));
+    return names
+      .filter((name) => name.endsWith('.meta.json'))
+      .map((name) => decodeName(name.slice(0, -'.meta.json'.length)))
+      .sort();
+  }
+
+  /** Every kept entry of a stream with its idempotency key, in sequence order (for `importFileStore`). */
+  async entriesWithKeys(stream: string): Promise<Array<{ seq: number; key?: string; entry: JsonValue }>> {
+    const base = this.#streamBase(stream);
+    const meta = await this.#readMeta(base);
+    const log = logPath(base, meta.gen ?? 0);
+    const text = meta.bytes === 0 ? '' : (await readFile(log)).subarray(0, meta.bytes).toString('utf8');
+    return text
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line, index) => {
+        const parsed = parseJsonText<{ seq?: unknown; key?: unknown; entry?: JsonValue }>(
+          line,
+          (problem) => new StoreCorruptError(`${log} line ${index + 1}`, problem),
+        );
+        if (typeof parsed.seq !== 'number' || !('entry' in parsed)) throw new StoreCorruptError(`${log} line ${index + 1}`, 'not a stream entry');
+        return { seq: parsed.seq, ...(typeof parsed.key === 'string' ? { key: parsed.key } : {}), entry: parsed.entry as JsonValue };
+      });
+  }
+
+  /** A document with its expiry, as stored (for `importFileStore`); `undefined` when missing or expired. */
+  async documentWithExpiry(collection: string, id: string): Promise<{ version: number; value: JsonValue; expiresAt?: number } | undefined> {
+    const file = await this.#readDocument(this.#documentPath(collection, id), collection, id);
+    return file && { version: file.version, value: file.value, ...(file.expiresAt !== undefined ? { expiresAt: file.expiresAt } : {}) };
+  }
+
   async close(): Promise<void> {
     // Nothing stays open between calls.
   }
@@ -431,6 +473,15 @@ function isExpired(file: DocumentFile): boolean {
 
 function logPath(base: string, gen: number): string {
   return gen === 0 ? `${base}.jsonl` : `${base}~${gen}.jsonl`;
+}
+
+async function directoryNames(directory: string): Promise<string[]> {
+  try {
+    return await readdir(directory);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw error;
+  }
 }
 
 async function readText(path: string): Promise<string | undefined> {

@@ -12,6 +12,8 @@ export type {
   ReadOptions,
 } from './state-store.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';
+export { SqliteStore, type SqliteStoreOptions, type SqliteDriver } from './sqlite-store.js';
+export { importFileStore, type ImportReport } from './import-file-store.js';
 export { openStateStore, type OpenStateStoreOptions } from './open-state-store.js';
 export { validateName, type NameKind } from './store-validation.js';
 export * from './errors/index.js';

@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CorruptRecordError, FileStore, importFileStore, SqliteStore, StoreCorruptError } from '../../src/store/index.js';
+import { transpileForChildren } from '../support/transpile.js';
+import { stateStoreContract } from './state-store-contract.js';
+
+const temporaryRoots: string[] = [];
+function temporaryPath(): string {
+  const root = mkdtempSync(join(tmpdir(), 'troupe-sqlite-store-'));
+  temporaryRoots.push(root);
+  return join(root, 'state.db');
+}
+afterAll(() => {
+  for (const root of temporaryRoots) rmSync(root, { recursive: true, force: true });
+});
+
+stateStoreContract('SqliteStore', async () => {
+  const path = temporaryPath();
+  return { store: new SqliteStore({ path }), sibling: () => new SqliteStore({ path }), cleanup: async () => {} };
+});
+
+/** A raw handle on the database, as a person with the sqlite3 shell would have. */
+async function rawDatabase(path: string) {
+  const { default: Database } = await import('libsql');
+  return new Database(path);
+}
+
+describe('SqliteStore on disk', () => {
+  it('keeps the database in WAL mode with the schema version recorded', async () => {
+    const path = temporaryPath();
+    const store = new SqliteStore({ path });
+    await store.put('runs', 'run_1', { status: 'done' });
+    await store.close();
+    // A WAL database says so in its header (bytes 18 and 19 are 2).
+    const header = readFileSync(path).subarray(18, 20);
+    expect([...header]).toEqual([2, 2]);
+    const raw = await rawDatabase(path);
+    expect(raw.prepare('PRAGMA user_version').get()).toMatchObject({ user_version: 1 });
+    expect(raw.prepare('SELECT collection, id, version, value FROM documents').all()).toMatchObject([
+      { collection: 'runs', id: 'run_1', version: 1, value: '{"status":"done"}' },
+    ]);
+    raw.close();
+  });
+
+  it('commits the writes of one turn together, and a failed one does not undo the others', async () => {
+    const store = new SqliteStore({ path: temporaryPath() });
+    await store.put('runs', 'taken', 1);
+    const results = await Promise.allSettled([
+      store.put('runs', 'a', 1),
+      store.put('runs', 'taken', 2, { expectedVersion: 0 }),
+      store.append('log', 'x'),
+      store.put('runs', 'b', 1),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((await store.list('runs')).items.map((item) => [item.id, item.value])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['taken', 1],
+    ]);
+    await store.close();
+  });
+
+  it('names a damaged document and lists the others', async () => {
+    const path = temporaryPath();
+    const store = new SqliteStore({ path });
+    await store.put('runs', 'good', 1);
+    await store.put('runs', 'bad', 1);
+    const raw = await rawDatabase(path);
+    raw.prepare("UPDATE documents SET value = '{oops' WHERE id = 'bad'").run();
+    raw.close();
+    const error = await store.get('runs', 'bad').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CorruptRecordError);
+    expect((error as Error).message).toContain('runs/bad');
+    expect((error as Error).message).toContain(path);
+    const page = await store.list('runs');
+    expect(page.items.map((item) => item.id)).toEqual(['good']);
+    expect(page.corrupt?.map((problem) => problem.message).join()).toContain('runs/bad');
+    await store.close();
+  });
+
+  it('refuses a database written by a newer Troupe', async () => {
+    const path = temporaryPath();
+    const raw = await rawDatabase(path);
+    raw.exec('PRAGMA user_version = 99');
+    raw.close();
+    const error = await new SqliteStore({ path }).get('runs', 'x').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreCorruptError);
+    expect((error as Error).message).toMatch(/schema is version 99/);
+  });
+});
+
+describe('importFileStore', () => {
+  it('copies documents with their versions and streams with their numbers and keys, and can run again', async () => {
+    const root = join(temporaryPath(), '..', 'state');
+    const files = new FileStore({ root });
+    await files.put('runs', 'Run_1', { status: 'running' });
+    await files.put('runs', 'Run_1', { status: 'done' });
+    await files.put('reviews', 'r1', { decision: null }, { ttlMs: 3_600_000 });
+    for (let i = 1; i <= 5; i++) await files.append('transitions', { i }, { key: `t${i}`, keepLast: 3 });
+    await files.append('plain', 'only');
+
+    const path = temporaryPath();
+    const sqlite = new SqliteStore({ path });
+    const progress: number[] = [];
+    expect(await importFileStore(files, sqlite, (report) => progress.push(report.documents + report.entries))).toEqual({
+      documents: 2,
+      streams: 2,
+      entries: 4,
+    });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(await sqlite.get('runs', 'Run_1')).toEqual({ id: 'Run_1', version: 2, value: { status: 'done' } });
+    expect((await sqlite.get('reviews', 'r1'))?.version).toBe(1);
+    const kept = await files.read('transitions');
+    expect(await sqlite.read('transitions')).toEqual(kept);
+    // The keys came along: a repeated keyed append is answered with the earlier number.
+    expect(await sqlite.append('transitions', { i: 5 }, { key: `t${kept.at(-1)!.seq}` })).toBe(kept.at(-1)!.seq);
+    expect(await sqlite.append('transitions', { i: 6 })).toBe(6);
+    expect(await sqlite.read('plain')).toEqual([{ seq: 1, entry: 'only' }]);
+    // Again, as after a crash part way: the same result, nothing doubled.
+    await importFileStore(files, sqlite);
+    expect(await sqlite.get('runs', 'Run_1')).toEqual({ id: 'Run_1', version: 2, value: { status: 'done' } });
+    expect(await sqlite.read('plain')).toEqual([{ seq: 1, entry: 'only' }]);
+    await sqlite.close();
+  });
+});
+
+describe('SqliteStore across processes', () => {
+  let modulePath: string;
+
+  beforeAll(async () => {
+    modulePath = join(await transpileForChildren(['src/core', 'src/store', 'src/observe']), 'src', 'store', 'sqlite-store.js');
+  }, 120_000);
+
+  it('counts and numbers exactly when several processes update one document and append to one stream', async () => {
+    const path = temporaryPath();
+    const workers = 3;
+    const count = 30;
+    const children = Array.from({ length: workers }, (_, index) =>
+      spawn(process.execPath, ['test/store/fixtures/sqlite-store-worker.mjs', modulePath, path, `w${index}`, String(count)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    const outputs = children.map((child) => {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      return { child, lines, exit };
+    });
+    for (const { lines } of outputs) expect((await lines.next()).value).toBe('ready');
+    for (const { child } of outputs) child.stdin.end('go\n');
+    const results = await Promise.all(
+      outputs.map(async ({ lines, exit }) => {
+        const line = (await lines.next()).value as string;
+        expect(await exit).toBe(0);
+        return JSON.parse(line) as { worker: string; seqs: number[] };
+      }),
+    );
+
+    const total = workers * count;
+    const store = new SqliteStore({ path });
+    expect(await store.get('counters', 'shared')).toEqual({ id: 'shared', version: total, value: total });
+    const numbers = Array.from({ length: total }, (_, index) => index + 1);
+    expect(results.flatMap((result) => result.seqs).sort((a, b) => a - b)).toEqual(numbers);
+    const entries = await store.read<{ worker: string; i: number }>('events', { limit: total + 10 });
+    expect(entries.map((entry) => entry.seq)).toEqual(numbers);
+    expect(new Set(entries.map(({ entry }) => `${entry.worker}/${entry.i}`)).size).toBe(total);
+    await store.close();
+  }, 120_000);
+});
