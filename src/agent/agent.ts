@@ -22,6 +22,7 @@ import {
 } from '../model/model-client.js';
 import { defaultMaxOutputTokens } from '../model/provider-options.js';
 import { resolveModel } from '../model/resolve-model.js';
+import { withTracing } from '../model/with-tracing.js';
 import { costOf, priceOf } from '../observe/pricing.js';
 import { redactingTrace, type TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
@@ -225,20 +226,8 @@ export class Agent<Output = string> {
     const request: ModelRequest = this.#request(transcript);
     const callOptions: ModelCallOptions = {};
     if (cancel) callOptions.signal = cancel.signal;
-    if (trace) {
-      callOptions.onRetry = (notice) =>
-        trace({
-          type: 'model-call-retry',
-          at: clock.now(),
-          runId,
-          agent: this.name,
-          model: model.id,
-          attempt: notice.attempt,
-          delayMs: notice.delayMs,
-          errorCode: notice.error.code ?? notice.error.name,
-          message: notice.error.message,
-        });
-    }
+    // Model calls are traced by a wrapper, so a workflow model step reports them the same way.
+    const traced = trace ? withTracing(model, { trace, clock, runId, agent: this.name, turn: () => progress.turns + 1 }) : model;
     const estimator = termination.needsEstimates ? new CallEstimator(request, this.#options.maxOutputTokens) : undefined;
     const maxFinishAttempts = this.#options.maxFinishAttempts ?? 3;
     let finishFailures = 0;
@@ -267,27 +256,14 @@ export class Agent<Output = string> {
         const verdict = termination.check(progress);
         if (verdict) return stopped(verdict);
 
-        const turn = progress.turns + 1;
-        const callStartedAt = clock.now();
-        if (trace) trace({ type: 'model-call-start', at: callStartedAt, runId, agent: this.name, model: model.id, turn });
         let response: ModelResponse;
         try {
-          response = await model.generate(estimator ? bounded(request, termination.outputAllowance?.(progress)) : request, callOptions);
+          response = await traced.generate(estimator ? bounded(request, termination.outputAllowance?.(progress)) : request, callOptions);
         } catch (error) {
           if (cancel?.signal.aborted) return stopped(cancel.verdict(clock.now()));
-          if (trace)
-            trace({
-              type: 'model-call-error',
-              at: clock.now(),
-              runId,
-              agent: this.name,
-              model: model.id,
-              errorCode: isTroupeError(error) ? error.code : 'unknown',
-              message: (error as Error).message,
-            });
           throw error;
         }
-        progress.turns = turn;
+        progress.turns += 1;
         addUsage(usage, response.usage);
         const cost = costOf(model.id, response.usage);
         progress.costUsd += cost;
@@ -298,20 +274,6 @@ export class Agent<Output = string> {
         transcript.push(assistant);
         progress.lastText = textOf(content);
         const calls = content.filter((part): part is ToolCallPart => part.type === 'tool-call');
-        if (trace)
-          trace({
-            type: 'model-call-end',
-            at: clock.now(),
-            runId,
-            agent: this.name,
-            model: model.id,
-            turn,
-            durationMs: clock.now() - callStartedAt,
-            stopReason: response.stopReason,
-            usage: response.usage,
-            costUsd: cost,
-            toolCalls: calls.length,
-          });
 
         if (calls.length === 0) {
           const cut = response.stopReason === 'max-tokens' ? 'Your answer hit the output limit and was cut off; keep the next one shorter. ' : '';

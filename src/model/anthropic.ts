@@ -1,160 +1,71 @@
-import { defaultMaxOutputTokens, type ProviderOptions } from './provider-options.js';
 import type Anthropic from '@anthropic-ai/sdk';
-import { registerSecret, secretRedactor } from '../observe/redact-secrets.js';
-import { ProviderAuthError } from './errors/provider-error.js';
-import type {
-  Message,
-  ModelCallOptions,
-  ModelClient,
-  ModelRequest,
-  ModelResponse,
-  StopReason,
-  TextPart,
-  TokenUsage,
-  ToolCallPart,
-  ToolChoice,
-} from './model-client.js';
-import {
-  abortedCall,
-  sendForRawBody,
-  isRecord,
-  parseJson,
-  readToolInput,
-  toProviderError,
-  unreadableResponse,
-  type CallSignal,
-  type Failure,
-  type ProviderContext,
-} from './provider-failure.js';
-import { withRetry } from './with-retry.js';
+import { HttpProvider, retryingFactory, type HttpProviderSettings, type Unreadable, type VendorMapping } from './http-provider.js';
+import type { Message, ModelClient, ModelRequest, ModelResponse, StopReason, TextPart, TokenUsage, ToolCallPart, ToolChoice } from './model-client.js';
+import { isRecord, readToolInput } from './provider-failure.js';
+import type { ProviderOptions } from './provider-options.js';
 
-// The SDK is loaded on first use: it is most of the time `import 'troupe'` would otherwise take,
-// and many programs (tests on the scripted model, other providers) never call this one.
 type Sdk = typeof import('@anthropic-ai/sdk');
-let sdk: Sdk | undefined;
-async function loadSdk(): Promise<Sdk> {
-  return (sdk ??= await import('@anthropic-ai/sdk'));
-}
-
 type MessageParam = Anthropic.MessageParam;
 type ContentBlockParam = Anthropic.ContentBlockParam;
 type AnthropicTool = Anthropic.Tool;
 type AnthropicToolChoice = Anthropic.ToolChoice;
 type CreateParams = Anthropic.MessageCreateParamsNonStreaming;
 
-const provider = 'anthropic';
-const keyVariable = 'ANTHROPIC_API_KEY';
+const officialBaseURL = 'https://api.anthropic.com';
 
 export type AnthropicModelOptions = ProviderOptions;
+
+/** The Messages API's wire format; the rest of the provider is `HttpProvider`'s. */
+const anthropic: VendorMapping<Sdk, Anthropic, CreateParams> = {
+  provider: 'anthropic',
+  loadSdk: () => import('@anthropic-ai/sdk'),
+  // The base URL is always passed so that the SDK does not read process.env behind `env`.
+  createClient: (sdk, { apiKey, baseURL, timeoutMs }) => new sdk.default({ apiKey, baseURL: baseURL ?? officialBaseURL, timeout: timeoutMs, maxRetries: 0 }),
+  toParams,
+  send: (client, params, options) => client.messages.create(params, options),
+  readResponse: (body, request, unreadable) => readMessage(body, request.output?.name, unreadable),
+  vendorMessage: (error) => error.apiMessage ?? error.message,
+};
 
 /**
  * Claude through the Messages API. Makes one HTTP call per `generate` (the SDK's own retries are
  * off; wrap with `withRetry`, as `anthropicModel` does, so retries show in traces). A missing key
  * fails at the first call, not here, so naming a model that is never used costs nothing.
  */
-export class AnthropicModel implements ModelClient {
-  readonly id: string;
-  readonly model: string;
-  readonly #apiKey: string | undefined;
-  readonly #baseURL: string;
-  readonly #timeoutMs: number;
-  readonly #maxOutputTokens: number;
-  readonly #redact: (text: string) => string;
-  #sdk: Anthropic | undefined;
-
+export class AnthropicModel extends HttpProvider<Sdk, Anthropic, CreateParams> {
   constructor(options: AnthropicModelOptions) {
-    const env = options.env ?? process.env;
-    this.model = options.model;
-    this.id = `${provider}:${options.model}`;
-    this.#apiKey = options.apiKey || env['ANTHROPIC_API_KEY'] || undefined;
-    this.#baseURL = options.baseURL || env['ANTHROPIC_BASE_URL'] || 'https://api.anthropic.com';
-    this.#timeoutMs = options.timeoutMs ?? 120_000;
-    this.#maxOutputTokens = options.maxOutputTokens ?? defaultMaxOutputTokens;
-    // A key given in code is scrubbed everywhere (logs, stored runs), as one from the environment is.
-    registerSecret(this.#apiKey);
-    this.#redact = secretRedactor({ ...env, [keyVariable]: this.#apiKey });
-  }
-
-  async generate(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
-    const { signal } = options;
-    if (signal?.aborted) throw abortedCall(this.id, signal);
-    const client = await this.#client();
-    const params = this.#params(request);
-    const { raw, status } = await sendForRawBody(
-      (bounded) => client.messages.create(params, { signal: bounded, timeout: this.#timeoutMs, maxRetries: 0 }),
-      this.#timeoutMs,
-      signal,
-      (error, call, readingBody) => this.#failure(error, call, signal, readingBody),
-    );
-    return readMessage(raw, status, this.model, request.output?.name);
-  }
-
-  async #client(): Promise<Anthropic> {
-    if (!this.#apiKey) throw new ProviderAuthError(provider, keyVariable, { details: { reason: 'missing' } });
-    // The base URL is always passed so that the SDK does not read process.env behind `env`.
-    this.#sdk ??= new (await loadSdk()).default({ apiKey: this.#apiKey, baseURL: this.#baseURL, timeout: this.#timeoutMs, maxRetries: 0 });
-    return this.#sdk;
-  }
-
-  #params(request: ModelRequest): CreateParams {
-    const tools: AnthropicTool[] = (request.tools ?? []).map((tool) => ({
-      name: tool.name,
-      description: tool.description,
-      input_schema: tool.inputSchema as AnthropicTool['input_schema'],
-    }));
-    let toolChoice = tools.length > 0 && request.toolChoice ? toAnthropicToolChoice(request.toolChoice) : undefined;
-    // The Messages API has no JSON mode: structured output is a tool the model is forced to call.
-    if (request.output) {
-      tools.push({
-        name: request.output.name,
-        description: 'Give your final answer by calling this tool with it.',
-        input_schema: request.output.schema as AnthropicTool['input_schema'],
-      });
-      toolChoice = { type: 'tool', name: request.output.name };
-    }
-    return {
-      model: this.model,
-      max_tokens: request.maxOutputTokens ?? this.#maxOutputTokens,
-      messages: toAnthropicMessages(request.messages),
-      ...(request.system ? { system: request.system } : {}),
-      ...(tools.length > 0 ? { tools } : {}),
-      ...(toolChoice ? { tool_choice: toolChoice } : {}),
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    };
-  }
-
-  #failure(error: unknown, call: CallSignal, signal: AbortSignal | undefined, readingBody: boolean): Error {
-    if (signal?.aborted) return abortedCall(this.id, signal);
-    const context: ProviderContext = { provider, keyVariable, timeoutMs: this.#timeoutMs, redact: this.#redact };
-    if (call.timedOut()) return toProviderError({ kind: 'timeout', cause: error }, context);
-    const failure = describeFailure(error, readingBody);
-    if (!failure) return error instanceof Error ? error : new Error(String(error));
-    return toProviderError(failure, context);
+    super(anthropic, options);
   }
 }
 
 /** `anthropic:<model>` with retries (unless `retry: false`). */
-export function anthropicModel(options: AnthropicModelOptions): ModelClient {
-  const model = new AnthropicModel(options);
-  return options.retry === false ? model : withRetry(model, options.retry);
-}
+export const anthropicModel: (options: AnthropicModelOptions) => ModelClient = retryingFactory(AnthropicModel);
 
-function describeFailure(error: unknown, readingBody: boolean): Failure | undefined {
-  const { APIConnectionError, APIConnectionTimeoutError, APIError } = sdk!;
-  if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout', cause: error };
-  if (error instanceof APIConnectionError) return { kind: 'connection', detail: connectionDetail(error), cause: error };
-  if (error instanceof APIError && typeof error.status === 'number') {
-    return { kind: 'status', status: error.status, headers: error.headers, vendorMessage: error.apiMessage ?? error.message };
+function toParams(request: ModelRequest, settings: HttpProviderSettings): CreateParams {
+  const tools: AnthropicTool[] = (request.tools ?? []).map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    input_schema: tool.inputSchema as AnthropicTool['input_schema'],
+  }));
+  let toolChoice = tools.length > 0 && request.toolChoice ? toAnthropicToolChoice(request.toolChoice) : undefined;
+  // The Messages API has no JSON mode: structured output is a tool the model is forced to call.
+  if (request.output) {
+    tools.push({
+      name: request.output.name,
+      description: 'Give your final answer by calling this tool with it.',
+      input_schema: request.output.schema as AnthropicTool['input_schema'],
+    });
+    toolChoice = { type: 'tool', name: request.output.name };
   }
-  // The body stream broke after the headers came: the connection dropped.
-  if (readingBody && error instanceof Error) return { kind: 'connection', detail: error.message, cause: error };
-  return undefined;
-}
-
-function connectionDetail(error: Error): string {
-  const cause = error.cause instanceof Error ? error.cause : undefined;
-  const code = (cause?.cause as { code?: unknown } | undefined)?.code ?? (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+  return {
+    model: settings.model,
+    max_tokens: request.maxOutputTokens ?? settings.maxOutputTokens,
+    messages: toAnthropicMessages(request.messages),
+    ...(request.system ? { system: request.system } : {}),
+    ...(tools.length > 0 ? { tools } : {}),
+    ...(toolChoice ? { tool_choice: toolChoice } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+  };
 }
 
 export function toAnthropicToolChoice(choice: ToolChoice): AnthropicToolChoice {
@@ -215,21 +126,19 @@ const stopReasons: Record<string, StopReason> = {
   refusal: 'content-filter',
 };
 
-/** Reads a Messages API response body, checking the fields we use instead of trusting the SDK's types. */
-function readMessage(raw: string, status: number, model: string, outputTool: string | undefined): ModelResponse {
-  const body = parseJson(raw);
-  if (!isRecord(body)) throw unreadableResponse(provider, 'the body is not a JSON object.', raw, status);
-  if (!Array.isArray(body['content'])) throw unreadableResponse(provider, 'the body has no "content" array.', raw, status);
+/** Reads a Messages API response body. */
+function readMessage(body: Record<string, unknown>, outputTool: string | undefined, unreadable: Unreadable): Omit<ModelResponse, 'model'> {
+  if (!Array.isArray(body['content'])) throw unreadable('the body has no "content" array.');
   const content: Array<TextPart | ToolCallPart> = [];
   let toolCalls = 0;
   for (const block of body['content'] as unknown[]) {
-    if (!isRecord(block)) throw unreadableResponse(provider, 'a content block is not an object.', raw, status);
+    if (!isRecord(block)) throw unreadable('a content block is not an object.');
     if (block['type'] === 'text' && typeof block['text'] === 'string') {
       content.push({ type: 'text', text: block['text'] });
     } else if (block['type'] === 'tool_use') {
       const { id, name } = block;
       if (typeof id !== 'string' || typeof name !== 'string') {
-        throw unreadableResponse(provider, 'a tool_use block has no id or name.', raw, status);
+        throw unreadable('a tool_use block has no id or name.');
       }
       const read = readToolInput(block['input']);
       if (name === outputTool) {
@@ -245,12 +154,7 @@ function readMessage(raw: string, status: number, model: string, outputTool: str
   let stopReason = stopReasons[vendorReason] ?? 'other';
   // The forced output tool is the answer, not a request to run a tool.
   if (outputTool && stopReason === 'tool-calls' && toolCalls === 0) stopReason = 'end-turn';
-  return {
-    content,
-    stopReason,
-    usage: readUsage(body['usage']),
-    model: typeof body['model'] === 'string' ? body['model'] : model,
-  };
+  return { content, stopReason, usage: readUsage(body['usage']) };
 }
 
 function readUsage(usage: unknown): TokenUsage {

@@ -409,6 +409,7 @@ class Engine {
         approver: this.approverFor(item),
         outbox: this.outbox,
         ...(this.options.trace ? { trace: this.options.trace } : {}),
+        clock: this.clock,
         signal: this.signal,
       },
       note: (transition) => this.transition(item, { ...transition, task: name, to: item.state }),

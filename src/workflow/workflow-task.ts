@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { TroupeError } from '../core/errors/troupe-error.js';
+import type { Clock } from '../core/ids.js';
 import type { ModelClient } from '../model/model-client.js';
 import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
@@ -27,6 +28,8 @@ export interface TaskContext {
   /** The model this attempt should use (escalation may pick a stronger one); undefined: the task's own. */
   model?: string | ModelClient;
   trace?: TraceSink;
+  /** Stamps the task's trace events (default: the system clock). */
+  clock?: Clock;
   signal?: AbortSignal;
   /** Decides tool calls that need approval, from the reviews of this item. */
   approver: Approver;

@@ -1,33 +1,22 @@
 import type { ModelClient, ModelRequest, ModelResponse } from '../../model/model-client.js';
 import { resolveModel } from '../../model/resolve-model.js';
+import { withTracing } from '../../model/with-tracing.js';
 import { costOf } from '../../observe/pricing.js';
 import type { TaskContext } from '../workflow-task.js';
 
-/** One model call for a task, with its trace events, on the attempt's model (escalation may change it). */
+/** One model call for a task, traced like an agent's, on the attempt's model (escalation may change it). */
 export async function callModel(
   own: string | ModelClient | undefined,
   request: ModelRequest,
   context: TaskContext,
 ): Promise<{ response: ModelResponse; model: string; costUsd: number }> {
   const model = resolveModel(context.model ?? own, { where: { field: `tasks.${context.task}.model` } });
-  const at = Date.now();
-  context.trace?.({ type: 'model-call-start', at, runId: context.runId, agent: context.task, model: model.id, turn: context.attempt });
-  const response = await model.generate(request, context.signal ? { signal: context.signal } : {});
-  const costUsd = costOf(model.id, response.usage);
-  context.trace?.({
-    type: 'model-call-end',
-    at: Date.now(),
-    runId: context.runId,
-    agent: context.task,
-    model: model.id,
-    turn: context.attempt,
-    durationMs: Date.now() - at,
-    stopReason: response.stopReason,
-    usage: response.usage,
-    costUsd,
-    toolCalls: response.content.filter((part) => part.type === 'tool-call').length,
-  });
-  return { response, model: model.id, costUsd };
+  const { trace } = context;
+  const traced = trace
+    ? withTracing(model, { trace, runId: context.runId, agent: context.task, turn: () => context.attempt, ...(context.clock ? { clock: context.clock } : {}) })
+    : model;
+  const response = await traced.generate(request, context.signal ? { signal: context.signal } : {});
+  return { response, model: model.id, costUsd: costOf(model.id, response.usage) };
 }
 
 /** `{{field}}` and `{{field.sub}}` in a template, from the input; objects are written as JSON. */
