@@ -18,6 +18,9 @@ export const liveModel = 'anthropic:claude-sonnet-4-5';
 /** Invoices above this total (in their own currency; a real one would convert) need a person's approval. */
 export const approvalThreshold = 10_000;
 
+/** This workflow's own stages (the engine knows only its own states): where a document stands after each step. */
+export type InvoiceStage = 'routed' | 'extracted' | 'validated';
+
 const knownCurrencies = new Set(['EUR', 'USD', 'GBP', 'CHF', 'JPY', 'SEK', 'NOK', 'DKK', 'CAD', 'AUD']);
 
 export const documentSchema = z.object({ source: z.string().describe('Where the document came from'), text: z.string() });
@@ -72,7 +75,7 @@ const system = 'You process business documents for an accounts-payable team. Use
 
 const classify = promptTask({
   name: 'classify',
-  stage: 'routed',
+  stage: 'routed' satisfies InvoiceStage,
   input: documentSchema,
   output: classification,
   model: liveModel,
@@ -82,7 +85,7 @@ const classify = promptTask({
 
 const extractInvoice = extractTask({
   name: 'extract-invoice',
-  stage: 'extracted',
+  stage: 'extracted' satisfies InvoiceStage,
   input: documentSchema,
   output: invoiceSchema,
   model: liveModel,
@@ -98,7 +101,7 @@ const extractInvoice = extractTask({
 
 const extractReceipt = extractTask({
   name: 'extract-receipt',
-  stage: 'extracted',
+  stage: 'extracted' satisfies InvoiceStage,
   input: documentSchema,
   output: receiptSchema,
   model: liveModel,
@@ -110,7 +113,7 @@ const extractReceipt = extractTask({
 
 const validateInvoice = codeTask({
   name: 'validate-invoice',
-  stage: 'validated',
+  stage: 'validated' satisfies InvoiceStage,
   input: invoiceSchema,
   output: validatedSchema,
   run: (invoice) => {

@@ -3,11 +3,11 @@ import { costBudget, maxToolCalls, maxTurns, timeout, tokenBudget, type Terminat
 import { HaltError } from '../core/errors/halt-error.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
-import type { JsonValue } from '../core/json.js';
 import type { Crew } from '../crew/crew.js';
 import type { ModelClient } from '../model/model-client.js';
 import { redactingTrace, type TraceEvent, type TraceSink } from '../observe/trace-event.js';
 import type { StateStore } from '../store/state-store.js';
+import { defineRecord } from '../store/record-schema.js';
 import type { Approver } from '../tools/approval.js';
 import type { Tool } from '../tools/define-tool.js';
 import type { ToolRegistry } from '../agent/role-loader.js';
@@ -69,6 +69,25 @@ export interface HandlerOutcome {
   costUsd: number;
   turns: number;
 }
+
+export const handlerRunsCollection = 'handler-runs';
+
+/** What one trigger's handling came to, kept per run id. Written without a version field before: those read as version 1. */
+export const handlerRunRecords = defineRecord<HandlerOutcome>({
+  kind: 'handler run',
+  version: 1,
+  unversioned: 1,
+  schema: z.looseObject({
+    runId: z.string(),
+    trigger: z.string(),
+    status: z.enum(['done', 'stopped', 'failed', 'no-match', 'ambiguous']),
+    why: z.string(),
+    toolCalls: z.array(z.unknown()),
+    files: z.looseObject({ listed: z.array(z.string()), read: z.number() }),
+    costUsd: z.number(),
+    turns: z.number(),
+  }),
+});
 
 /**
  * Receives triggers, picks the one configuration that matches, builds the trigger's virtual files
@@ -261,7 +280,8 @@ export class Handler {
   }
 
   async #record(outcome: HandlerOutcome): Promise<HandlerOutcome> {
-    await this.#options.store?.put('handler-runs', outcome.runId, JSON.parse(JSON.stringify(outcome)) as JsonValue);
+    // Through JSON first: a stop's detail may hold values (dates, errors) that are not JSON as they are.
+    if (this.#options.store) await handlerRunRecords.put(this.#options.store, handlerRunsCollection, outcome.runId, JSON.parse(JSON.stringify(outcome)));
     return outcome;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JsonValue } from '../core/json.js';
+import { defineRecord } from '../store/record-schema.js';
 import type { StateStore } from '../store/state-store.js';
 import { defineTool, type Tool } from '../tools/define-tool.js';
 
@@ -11,6 +11,27 @@ export interface WorkEntry {
   status: 'open' | 'done' | 'dropped';
   result?: string;
 }
+
+const workEntry = z.looseObject({ id: z.string(), description: z.string(), priority: z.number(), status: z.enum(['open', 'done', 'dropped']) });
+
+/**
+ * A coordinator's worklist as stored, most urgent first. Before every record carried a version it
+ * was stored as a bare array of entries.
+ */
+export const worklistRecords = defineRecord<{ entries: WorkEntry[] }>({
+  kind: 'worklist',
+  version: 1,
+  legacy: (value) => (Array.isArray(value) ? { schemaVersion: 1, entries: value } : value),
+  schema: z.looseObject({ entries: z.array(workEntry) }),
+});
+
+/** One change to a worklist (a plan or an update), in its stream. */
+export const worklistChangeRecords = defineRecord<{ change: 'plan' | 'update' } & Record<string, unknown>>({
+  kind: 'worklist change',
+  version: 1,
+  unversioned: 1,
+  schema: z.looseObject({ change: z.enum(['plan', 'update']) }),
+});
 
 /**
  * A prioritized worklist an llm coordinator keeps and re-evaluates as results come in. Every
@@ -71,10 +92,10 @@ export class Worklist {
     ];
   }
 
-  async #changed(change: JsonValue): Promise<WorkEntry[]> {
+  async #changed(change: { change: 'plan' | 'update' } & Record<string, unknown>): Promise<WorkEntry[]> {
     if (this.store) {
-      await this.store.append(`worklist.${this.runId}`, change);
-      await this.store.put('worklists', this.runId, this.sorted() as unknown as JsonValue);
+      await worklistChangeRecords.append(this.store, `worklist.${this.runId}`, change);
+      await worklistRecords.put(this.store, 'worklists', this.runId, { entries: this.sorted() });
     }
     return this.sorted();
   }

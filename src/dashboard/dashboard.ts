@@ -12,9 +12,9 @@ import type { JsonValue } from '../core/json.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { StateStore } from '../store/state-store.js';
 import type { WorkGraph } from '../work/work-graph.js';
-import { WorkItemStore, type WorkEvent } from '../work/work-item.js';
+import { WorkItemStore } from '../work/work-item.js';
 import { decideReview, listReviews } from '../workflow/review.js';
-import { collections, listItems, loadRun, readTransitions, type RunRecord } from '../workflow/run-state.js';
+import { listItems, listRuns, loadRun, readTransitions } from '../workflow/run-state.js';
 import { escapeHtml } from './graph-svg.js';
 import { dashboardHeaders, newDashboardToken, requestGuard } from './guard.js';
 import { page, queuesPage, reviewsPage, runPage, runsPage, workGraphPage } from './pages.js';
@@ -60,15 +60,8 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
   app.onError((error, c) => errorPage(c, error));
 
   app.get('/', async (c) => {
-    const runs: RunRecord[] = [];
     const damaged: CorruptRecordError[] = [];
-    let after: string | undefined;
-    do {
-      const batch = await store.list(collections.runs, { limit: 500, ...(after ? { after } : {}) });
-      runs.push(...batch.items.map((doc) => doc.value as unknown as RunRecord));
-      damaged.push(...(batch.corrupt ?? []));
-      after = batch.next;
-    } while (after);
+    const runs = await listRuns(store, damaged);
     const pending = await listReviews(store, { status: 'pending' }, damaged);
     return c.html(runsPage(runs, pending.length, damaged));
   });
@@ -141,7 +134,7 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
         };
       }),
     );
-    const events = (await graph.events({ limit: 1000 })).map((e) => e.entry as WorkEvent);
+    const events = (await graph.events({ limit: 1000 })).map((e) => e.entry);
     return c.html(workGraphPage({ name: graph.name, items: rows, events, pending: await graph.queue.counts() }));
   });
 

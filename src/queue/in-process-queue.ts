@@ -14,7 +14,7 @@ import {
   validateConcurrency,
 } from './job-validation.js';
 import { QueueClosedError, QueueIdleTimeoutError, isUnrecoverable } from './queue-errors.js';
-import { readJournal, writeJournal, journalVersion, type JournalJob } from './queue-journal.js';
+import { readJournal, writeJournal, type JournalJob } from './queue-journal.js';
 
 export interface InProcessQueueOptions {
   name: string;
@@ -290,6 +290,6 @@ export class InProcessQueue implements JobQueue {
   private persist(): void {
     if (!this.journalPath) return;
     const jobs: JournalJob[] = [...this.pending.values()].map(({ seq: _seq, timer: _timer, runToken: _runToken, ...job }) => job);
-    writeJournal(this.journalPath, { version: journalVersion, queue: this.name, jobs });
+    writeJournal(this.journalPath, { queue: this.name, jobs });
   }
 }

@@ -1,10 +1,16 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { z } from 'zod';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { JsonValue } from '../core/json.js';
+import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
+import { defineRecord } from '../store/record-schema.js';
 import type { JobBackoff } from './job-queue.js';
 
-/** Bumped when the shape below changes; a sample of every version is kept in test/queue/fixtures. */
+/**
+ * Bumped when the shape below changes (the journal's `schemaVersion`); a sample of every version
+ * is kept in test/queue/fixtures and test/fixtures/records.
+ */
 export const journalVersion = 1;
 
 /** One unfinished job as the journal keeps it. */
@@ -28,10 +34,31 @@ export interface JournalJob {
  * covers finished jobs only within one process's life).
  */
 export interface Journal {
-  version: typeof journalVersion;
   queue: string;
   jobs: JournalJob[];
 }
+
+/** Journals named their version `version` before every record used `schemaVersion`: read as it. */
+export const journalRecords = defineRecord<Journal>({
+  kind: 'queue journal',
+  version: journalVersion,
+  legacyVersionFields: ['version'],
+  schema: z.looseObject({
+    queue: z.string(),
+    jobs: z.array(
+      z.looseObject({
+        id: z.string(),
+        name: z.string(),
+        state: z.enum(['waiting', 'delayed', 'active']),
+        attempts: z.number(),
+        attemptsMade: z.number(),
+        priority: z.number(),
+        runAt: z.number(),
+        addedAt: z.number(),
+      }),
+    ),
+  }),
+});
 
 /** Reads a journal; a missing file is an empty queue. A file that is not a journal is refused, never overwritten. */
 export function readJournal(path: string, queue: string): Journal {
@@ -39,7 +66,7 @@ export function readJournal(path: string, queue: string): Journal {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: journalVersion, queue, jobs: [] };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { queue, jobs: [] };
     throw error;
   }
   let parsed: unknown;
@@ -48,14 +75,22 @@ export function readJournal(path: string, queue: string): Journal {
   } catch (error) {
     throw new ConfigurationError('is not a queue journal: it is not JSON. Move it away to start with an empty queue.', { file: path }, { cause: error });
   }
-  const journal = parsed as Partial<Journal>;
-  if (journal.version !== journalVersion || !Array.isArray(journal.jobs)) {
-    throw new ConfigurationError(`is not a version ${journalVersion} queue journal (version ${String(journal.version)}).`, { file: path });
+  let journal: Journal;
+  try {
+    journal = journalRecords.read(parsed, { collection: 'queue journals', id: queue, location: path });
+  } catch (error) {
+    // The journal is a file the caller names: one that is not a journal is a wrong path (exit 2) more often than damage.
+    if (!(error instanceof CorruptRecordError)) throw error;
+    throw new ConfigurationError(
+      `is not a queue journal this Troupe reads: ${error.problem}. Move it away to start with an empty queue.`,
+      { file: path },
+      { cause: error },
+    );
   }
   if (journal.queue !== queue) {
-    throw new ConfigurationError(`belongs to queue "${String(journal.queue)}", not "${queue}": give each queue its own journal.`, { file: path });
+    throw new ConfigurationError(`belongs to queue "${journal.queue}", not "${queue}": give each queue its own journal.`, { file: path });
   }
-  return { version: journalVersion, queue, jobs: journal.jobs };
+  return { queue, jobs: journal.jobs };
 }
 
 let tempCounter = 0;
@@ -70,7 +105,7 @@ export function writeJournal(path: string, journal: Journal): void {
   mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.${++tempCounter}.tmp`;
   try {
-    writeFileSync(temp, `${JSON.stringify(journal)}\n`, 'utf8');
+    writeFileSync(temp, `${JSON.stringify(journalRecords.write(journal))}\n`, 'utf8');
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });

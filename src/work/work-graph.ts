@@ -12,6 +12,8 @@ import { GraphNotQuietError, UnknownWorkItemError, WorkItemContentionError } fro
 import { defineWorkGraph, isWorkGraphSpec, type WorkGraphDefinition, type WorkGraphSpec } from './work-graph-definition.js';
 import {
   WorkItemStore,
+  eventRecords,
+  outcomeRecords,
   type ConversationTurn,
   type ItemDecision,
   type ItemNotification,
@@ -119,19 +121,12 @@ export class WorkGraph {
 
   /** The graph's events in order: changes, notification outcomes, bounds, chats. */
   async events(options?: ReadOptions): Promise<Array<{ seq: number; entry: WorkEvent }>> {
-    return (await this.store.read<JsonValue>(this.#items.eventStream, options)) as unknown as Array<{ seq: number; entry: WorkEvent }>;
+    return eventRecords.readStream(this.store, this.#items.eventStream, options);
   }
 
   /** Every notification's outcome, by notification id. */
   async outcomes(): Promise<NotificationOutcome[]> {
-    const all: NotificationOutcome[] = [];
-    let after: string | undefined;
-    do {
-      const page = await this.store.list<JsonValue>(this.#items.outcomesCollection, { limit: 1000, ...(after ? { after } : {}) });
-      for (const document of page.items) all.push(document.value as unknown as NotificationOutcome);
-      after = page.next;
-    } while (after);
-    return all;
+    return (await outcomeRecords.list(this.store, this.#items.outcomesCollection)).map((document) => document.value);
   }
 
   /** Events made by this process, as they happen (the stream has everyone's). Returns an unsubscribe function. */

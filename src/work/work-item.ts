@@ -1,11 +1,17 @@
-import type { JsonValue } from '../core/json.js';
+import { z } from 'zod';
 import type { Clock } from '../core/ids.js';
 import type { Message } from '../model/model-client.js';
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
+import { defineRecord } from '../store/record-schema.js';
 import type { StateStore } from '../store/state-store.js';
-import type { Outbox, OutboxRecord } from '../tools/outbox.js';
+import type { Outbox } from '../tools/outbox.js';
+import { storeOutbox } from '../workflow/store-outbox.js';
 
-/** The persisted format of a work item document; bump it when the shape changes (STYLE.md point 9). */
+/**
+ * The persisted format of the work records (items, conversations, outcomes, events: their
+ * `schemaVersion`); bump it when a shape changes (STYLE.md point 9). Samples of every version
+ * live in test/fixtures/records and are never edited.
+ */
 export const workItemSchemaVersion = 1;
 
 /** A work item as read: its content at a version. `version` is the store's document version. */
@@ -52,7 +58,6 @@ export interface ConversationTurn {
 }
 
 export interface ItemDocument {
-  schema: typeof workItemSchemaVersion;
   content: string;
   summary: string;
   changedBy: ChangeSource;
@@ -62,6 +67,71 @@ export interface ItemDocument {
   /** Updates taken per origin (recent origins only), for `maxUpdatesPerItem`. */
   origins: Array<{ origin: string; updates: number }>;
 }
+
+const changeSources = ['seed', 'chat', 'notification', 'code'] as const;
+
+/** Item documents named their version `schema` before every record used `schemaVersion`: read as it. */
+export const itemDocuments = defineRecord<ItemDocument>({
+  kind: 'work item',
+  version: workItemSchemaVersion,
+  legacyVersionFields: ['schema'],
+  schema: z.looseObject({
+    content: z.string(),
+    summary: z.string(),
+    changedBy: z.enum(changeSources),
+    updatedAt: z.number(),
+    changes: z.array(z.looseObject({ changeId: z.string(), version: z.number() })),
+    origins: z.array(z.looseObject({ origin: z.string(), updates: z.number() })),
+  }),
+});
+
+/** An item's conversation. Conversations, outcomes and events carried no version field before: those read as version 1. */
+export const conversationRecords = defineRecord<{ turns: ConversationTurn[] }>({
+  kind: 'conversation',
+  version: workItemSchemaVersion,
+  unversioned: 1,
+  schema: z.looseObject({
+    turns: z.array(
+      z.looseObject({
+        id: z.string(),
+        basisVersion: z.number(),
+        messages: z.array(z.looseObject({ role: z.string() })),
+        decision: z.looseObject({ kind: z.enum(['update', 'no-change']) }),
+      }),
+    ),
+  }),
+});
+
+export const outcomeRecords = defineRecord<NotificationOutcome>({
+  kind: 'notification outcome',
+  version: workItemSchemaVersion,
+  unversioned: 1,
+  schema: z.looseObject({
+    id: z.string(),
+    item: z.string(),
+    source: z.string(),
+    sourceVersion: z.number(),
+    depth: z.number(),
+    origin: z.string(),
+    outcome: z.enum(['updated', 'no-change', 'bounded', 'failed']),
+    version: z.number().optional(),
+    note: z.string(),
+    notified: z.array(z.string()),
+    notNotified: z.array(z.string()),
+    at: z.number(),
+  }),
+});
+
+export const eventRecords = defineRecord<WorkEvent>({
+  kind: 'work event',
+  version: workItemSchemaVersion,
+  unversioned: 1,
+  schema: z.looseObject({
+    type: z.enum(['item-change', 'notification-outcome', 'notification-bounded', 'chat']),
+    item: z.string(),
+    at: z.number(),
+  }),
+});
 
 const keptChanges = 64;
 const keptOrigins = 32;
@@ -96,7 +166,7 @@ export class WorkItemStore {
   }
 
   async get(id: string): Promise<{ item: WorkItem; document: ItemDocument } | undefined> {
-    const stored = await this.store.get<ItemDocument & JsonValue>(this.itemsCollection, id);
+    const stored = await itemDocuments.get(this.store, this.itemsCollection, id);
     if (!stored) return undefined;
     return { item: toItem(id, stored.version, stored.value), document: stored.value };
   }
@@ -104,7 +174,6 @@ export class WorkItemStore {
   /** Creates the item unless it exists; returns whether it was created. Safe to run from every process. */
   async create(id: string, content: string): Promise<boolean> {
     const document: ItemDocument = {
-      schema: workItemSchemaVersion,
       content,
       summary: 'created',
       changedBy: 'seed',
@@ -113,7 +182,7 @@ export class WorkItemStore {
       origins: [],
     };
     try {
-      await this.store.put(this.itemsCollection, id, document as ItemDocument & JsonValue, { expectedVersion: 0 });
+      await itemDocuments.put(this.store, this.itemsCollection, id, document, { expectedVersion: 0 });
       return true;
     } catch (error) {
       if (error instanceof VersionConflictError) return false;
@@ -139,7 +208,6 @@ export class WorkItemStore {
     const origins = current.document.origins.filter((entry) => entry.origin !== change.origin);
     const updates = (current.document.origins.find((entry) => entry.origin === change.origin)?.updates ?? 0) + (change.countsTowardBudget ? 1 : 0);
     const document: ItemDocument = {
-      schema: workItemSchemaVersion,
       content: change.content,
       summary: change.summary,
       changedBy: change.changedBy,
@@ -148,8 +216,8 @@ export class WorkItemStore {
       origins: [...origins, { origin: change.origin, updates }].slice(-keptOrigins),
     };
     try {
-      const stored = await this.store.put(this.itemsCollection, id, document as ItemDocument & JsonValue, { expectedVersion: currentVersion });
-      return { applied: true, item: toItem(id, stored.version, document), previous: current.item };
+      const stored = await itemDocuments.put(this.store, this.itemsCollection, id, document, { expectedVersion: currentVersion });
+      return { applied: true, item: toItem(id, stored, document), previous: current.item };
     } catch (error) {
       if (error instanceof VersionConflictError) return { applied: false, reason: 'conflict', actualVersion: error.actualVersion ?? currentVersion + 1 };
       throw error;
@@ -157,8 +225,7 @@ export class WorkItemStore {
   }
 
   async turns(id: string): Promise<ConversationTurn[]> {
-    const stored = await this.store.get<{ turns: ConversationTurn[] } & JsonValue>(this.conversationsCollection, id);
-    return (stored?.value.turns ?? []) as ConversationTurn[];
+    return (await conversationRecords.get(this.store, this.conversationsCollection, id))?.value.turns ?? [];
   }
 
   /**
@@ -167,11 +234,11 @@ export class WorkItemStore {
    */
   async addTurn(id: string, turn: ConversationTurn, keep: number): Promise<ConversationTurn> {
     let kept = turn;
-    await this.store.update<JsonValue>(this.conversationsCollection, id, (current) => {
-      const turns = ((current as { turns?: ConversationTurn[] } | undefined)?.turns ?? []) as ConversationTurn[];
+    await conversationRecords.update(this.store, this.conversationsCollection, id, (current) => {
+      const turns = current?.turns ?? [];
       const earlier = turns.find((entry) => entry.id === turn.id && entry.basisVersion === turn.basisVersion);
       kept = earlier ?? turn;
-      return { turns: (earlier ? turns : [...turns, turn]).slice(-Math.max(keep, 1)) } as unknown as JsonValue;
+      return { turns: (earlier ? turns : [...turns, turn]).slice(-Math.max(keep, 1)) };
     });
     return kept;
   }
@@ -179,7 +246,7 @@ export class WorkItemStore {
   /** Records a notification's outcome once, kept for `ttlMs`; false when it was recorded before (a retried job). */
   async recordOutcome(outcome: NotificationOutcome, ttlMs: number): Promise<boolean> {
     try {
-      await this.store.put(this.outcomesCollection, outcome.id, outcome as unknown as JsonValue, { expectedVersion: 0, ttlMs });
+      await outcomeRecords.put(this.store, this.outcomesCollection, outcome.id, outcome, { expectedVersion: 0, ttlMs });
       return true;
     } catch (error) {
       if (error instanceof VersionConflictError) return false;
@@ -192,25 +259,11 @@ export class WorkItemStore {
    * `ttlMs`: as long as the outcomes, since a record must outlive every redelivery of its job too.
    */
   outbox(ttlMs: number): Outbox {
-    const { store, effectsCollection } = this;
-    return {
-      async get(key) {
-        return (await store.get(effectsCollection, key))?.value as OutboxRecord | undefined;
-      },
-      async record(key, record) {
-        try {
-          await store.put(effectsCollection, key, record as unknown as JsonValue, { expectedVersion: 0, ttlMs });
-          return record;
-        } catch (error) {
-          if (!(error instanceof VersionConflictError)) throw error;
-          return ((await store.get(effectsCollection, key))?.value as OutboxRecord | undefined) ?? record;
-        }
-      },
-    };
+    return storeOutbox(this.store, this.effectsCollection, { ttlMs });
   }
 
   async outcome(id: string): Promise<NotificationOutcome | undefined> {
-    return (await this.store.get<JsonValue>(this.outcomesCollection, id))?.value as NotificationOutcome | undefined;
+    return (await outcomeRecords.get(this.store, this.outcomesCollection, id))?.value;
   }
 
   /**
@@ -218,7 +271,7 @@ export class WorkItemStore {
    * the newest `keepLast` events.
    */
   async append(event: WorkEvent, key: string, keepLast: number): Promise<void> {
-    await this.store.append(this.eventStream, event as unknown as JsonValue, { key, keepLast });
+    await eventRecords.append(this.store, this.eventStream, event, { key, keepLast });
   }
 }
 

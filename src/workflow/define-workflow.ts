@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { JsonSchema } from '../core/json.js';
 import type { WorkflowTask } from './workflow-task.js';
+import { haltedStates } from './run-state.js';
 
 /** What an edge's functions see of the item besides the upstream output. */
 export interface ItemView {
@@ -68,6 +69,12 @@ export function defineWorkflow<Input>(options: WorkflowOptions<Input>): Workflow
   const tasks = new Map<string, WorkflowTask>();
   for (const task of options.tasks) {
     if (tasks.has(task.name)) throw new ConfigurationError(`workflow "${options.name}" has two tasks named "${task.name}"`, where('tasks'));
+    // A stage is where an item returns after a review: a state that halts the item cannot be one.
+    if (task.stage !== undefined && (task.stage === '' || haltedStates.has(task.stage)))
+      throw new ConfigurationError(
+        `task "${task.name}" has the stage "${task.stage}": name a stage in the workflow's own words (${[...haltedStates].join(', ')} are the engine's)`,
+        where(`tasks.${task.name}.stage`),
+      );
     tasks.set(task.name, task);
   }
   if (tasks.size === 0) throw new ConfigurationError(`workflow "${options.name}" has no tasks`, where('tasks'));

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import type { JsonValue } from '../core/json.js';
 import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
-import type { StateStore, StoredDocument } from '../store/state-store.js';
+import { defineRecord } from '../store/record-schema.js';
+import type { StateStore } from '../store/state-store.js';
 import type { Evidence } from './claim.js';
-import { checkRecord, collections, readRecords, type runStateVersion } from './run-state.js';
+import { collections, runStateVersion } from './run-state.js';
 
 /**
  * What a person is asked to decide. `approval`: a tool call needs approval before it runs.
@@ -15,7 +16,6 @@ import { checkRecord, collections, readRecords, type runStateVersion } from './r
  * high risk).
  */
 export interface ReviewRequest {
-  schemaVersion: typeof runStateVersion;
   id: string;
   runId: string;
   workflow: string;
@@ -56,20 +56,24 @@ export class ReviewAlreadyDecidedError extends TroupeError {
   }
 }
 
-const reviewShape = z.looseObject({
-  id: z.string(),
-  runId: z.string(),
-  workflow: z.string(),
-  item: z.string(),
-  task: z.string(),
-  kind: z.enum(['approval', 'input', 'output']),
-  what: z.string(),
-  policy: z.string(),
-  evidence: z.array(z.unknown()),
-  findings: z.array(z.string()),
-  status: z.enum(['pending', 'approved', 'rejected']),
-  createdAt: z.number(),
-  decision: z.looseObject({ by: z.string(), at: z.number() }).optional(),
+export const reviewRecords = defineRecord<ReviewRequest>({
+  kind: 'review',
+  version: runStateVersion,
+  schema: z.looseObject({
+    id: z.string(),
+    runId: z.string(),
+    workflow: z.string(),
+    item: z.string(),
+    task: z.string(),
+    kind: z.enum(['approval', 'input', 'output']),
+    what: z.string(),
+    policy: z.string(),
+    evidence: z.array(z.unknown()),
+    findings: z.array(z.string()),
+    status: z.enum(['pending', 'approved', 'rejected']),
+    createdAt: z.number(),
+    decision: z.looseObject({ by: z.string(), at: z.number() }).optional(),
+  }),
 });
 
 /**
@@ -81,7 +85,7 @@ export async function listReviews(
   filter: { status?: ReviewRequest['status']; runId?: string } = {},
   corrupt?: CorruptRecordError[],
 ): Promise<ReviewRequest[]> {
-  const all = await readRecords<ReviewRequest>(store, collections.reviews, reviewShape, corrupt ? { corrupt } : {});
+  const all = await reviewRecords.list(store, collections.reviews, corrupt ? { corrupt } : {});
   return all
     .map((doc) => doc.value)
     .filter((review) => (!filter.status || review.status === filter.status) && (!filter.runId || review.runId === filter.runId));
@@ -92,10 +96,10 @@ export async function getReview(store: StateStore, id: string): Promise<ReviewRe
   return (await readReview(store, id)).review;
 }
 
-async function readReview(store: StateStore, id: string): Promise<{ review: ReviewRequest; doc: StoredDocument }> {
-  const doc = await store.get(collections.reviews, id);
+async function readReview(store: StateStore, id: string): Promise<{ review: ReviewRequest; version: number }> {
+  const doc = await reviewRecords.get(store, collections.reviews, id);
   if (!doc) throw new ConfigurationError(`no review "${id}" (troupe review list shows the pending ones)`, { field: 'review' });
-  return { review: checkRecord<ReviewRequest>(store, collections.reviews, doc, reviewShape), doc };
+  return { review: doc.value, version: doc.version };
 }
 
 /**
@@ -106,7 +110,7 @@ async function readReview(store: StateStore, id: string): Promise<{ review: Revi
  */
 export async function decideReview(store: StateStore, id: string, decision: ReviewDecision, now = Date.now()): Promise<ReviewRequest> {
   for (let attempt = 1; ; attempt++) {
-    const { review, doc } = await readReview(store, id);
+    const { review, version } = await readReview(store, id);
     if (review.status !== 'pending') throw new ReviewAlreadyDecidedError(review);
     const decided: ReviewRequest = {
       ...review,
@@ -119,7 +123,7 @@ export async function decideReview(store: StateStore, id: string, decision: Revi
       },
     };
     try {
-      await store.put(collections.reviews, id, decided as unknown as JsonValue, { expectedVersion: doc.version });
+      await reviewRecords.put(store, collections.reviews, id, decided, { expectedVersion: version });
       return decided;
     } catch (error) {
       // Someone wrote the review between our read and our write: read it again, which normally

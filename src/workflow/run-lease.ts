@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TroupeError, type TroupeErrorOptions } from '../core/errors/troupe-error.js';
 import type { Clock } from '../core/ids.js';
-import type { JsonValue } from '../core/json.js';
+import { z } from 'zod';
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
-import type { StateStore, StoredDocument } from '../store/state-store.js';
+import { defineRecord } from '../store/record-schema.js';
+import type { StateStore } from '../store/state-store.js';
 
 export const leaseCollection = 'leases';
 
@@ -19,6 +20,22 @@ export interface LeaseRecord {
   expiresAt: number;
   released?: boolean;
 }
+
+/** Leases carried no version field before it was written on every record: those read as version 1. */
+export const leaseRecords = defineRecord<LeaseRecord>({
+  kind: 'lease',
+  version: 1,
+  unversioned: 1,
+  schema: z.looseObject({
+    holder: z.string(),
+    host: z.string(),
+    pid: z.number(),
+    token: z.number(),
+    acquiredAt: z.number(),
+    expiresAt: z.number(),
+    released: z.boolean().optional(),
+  }),
+});
 
 /** Another process continues this run (runs it, resumes it, or waits in it for reviews). */
 export class RunLeaseHeldError extends TroupeError {
@@ -83,7 +100,8 @@ export class RunLease {
   readonly #ttlMs: number;
   readonly #clock: Clock;
   readonly #lost = new AbortController();
-  #doc: StoredDocument | undefined;
+  /** The lease as this holder last wrote it, with its store version (for compare-and-set). */
+  #doc: { value: LeaseRecord; version: number } | undefined;
   /** Until when this holder may act: the expiry of its last write of the lease, timed from before that write. */
   #validUntil = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -104,7 +122,7 @@ export class RunLease {
   }
 
   get token(): number {
-    return (this.#doc?.value as unknown as LeaseRecord | undefined)?.token ?? 0;
+    return this.#doc?.value.token ?? 0;
   }
 
   async acquire(options: AcquireOptions = {}): Promise<void> {
@@ -131,10 +149,9 @@ export class RunLease {
   async renew(): Promise<void> {
     this.check();
     const doc = this.#doc!;
-    const current = doc.value as unknown as LeaseRecord;
-    const next: LeaseRecord = { ...current, expiresAt: this.#clock.now() + this.#ttlMs };
+    const next: LeaseRecord = { ...doc.value, expiresAt: this.#clock.now() + this.#ttlMs };
     try {
-      this.#doc = await this.store.put(leaseCollection, this.runId, next as unknown as JsonValue, { expectedVersion: doc.version });
+      this.#doc = await this.#put(next, doc.version);
       this.#validUntil = next.expiresAt;
     } catch (error) {
       if (error instanceof VersionConflictError) this.lose('another process took the lease over', error);
@@ -159,18 +176,13 @@ export class RunLease {
     this.stopRenewing();
     await this.#renewing?.catch(() => {});
     if (!this.#doc || this.#lost.signal.aborted) return;
-    const current = this.#doc.value as unknown as LeaseRecord;
-    await this.store
-      .put(leaseCollection, this.runId, { ...current, expiresAt: this.#clock.now(), released: true } as unknown as JsonValue, {
-        expectedVersion: this.#doc.version,
-      })
-      .catch(() => {});
+    await this.#put({ ...this.#doc.value, expiresAt: this.#clock.now(), released: true }, this.#doc.version).catch(() => {});
     this.#doc = undefined;
   }
 
   async #tryAcquire(): Promise<void> {
-    const doc = await this.store.get(leaseCollection, this.runId);
-    const current = doc?.value as unknown as LeaseRecord | undefined;
+    const doc = await leaseRecords.get(this.store, leaseCollection, this.runId);
+    const current = doc?.value;
     if (current && !current.released && current.expiresAt > this.#clock.now() && !holderIsDead(current)) throw new RunLeaseHeldError(this.runId, current);
     const now = this.#clock.now();
     const next: LeaseRecord = {
@@ -182,14 +194,18 @@ export class RunLease {
       expiresAt: now + this.#ttlMs,
     };
     try {
-      this.#doc = await this.store.put(leaseCollection, this.runId, next as unknown as JsonValue, { expectedVersion: doc?.version ?? 0 });
+      this.#doc = await this.#put(next, doc?.version ?? 0);
       this.#validUntil = next.expiresAt;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       // Another process took it between our read and our write: it holds the lease now.
-      const winner = (await this.store.get(leaseCollection, this.runId))?.value as unknown as LeaseRecord | undefined;
+      const winner = (await leaseRecords.get(this.store, leaseCollection, this.runId))?.value;
       throw new RunLeaseHeldError(this.runId, winner ?? next, { cause: error });
     }
+  }
+
+  async #put(value: LeaseRecord, expectedVersion: number): Promise<{ value: LeaseRecord; version: number }> {
+    return { value, version: await leaseRecords.put(this.store, leaseCollection, this.runId, value, { expectedVersion }) };
   }
 
   async #renewInBackground(): Promise<void> {

@@ -1,16 +1,30 @@
 import { z } from 'zod';
 import type { JsonValue } from '../core/json.js';
-import { formatIssues, type ValidationIssue } from '../core/errors/input-validation-error.js';
+import type { ValidationIssue } from '../core/errors/input-validation-error.js';
 import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
-import type { StateStore, StoredDocument } from '../store/state-store.js';
+import { defineRecord } from '../store/record-schema.js';
+import type { StateStore } from '../store/state-store.js';
 import type { Evidence } from './claim.js';
+import type { Stage } from './workflow-task.js';
 
-/** Version of the persisted run, item, transition and review documents. Old samples live in test/fixtures/workflow. */
+/**
+ * Version of the persisted run, item, transition and review records (their `schemaVersion`).
+ * Samples of every version live in test/fixtures/records and are never edited.
+ */
 export const runStateVersion = 1;
 
-/** Where an item is. `awaiting-review` waits for a person; `accepted`, `rejected` and `failed` are final. */
-export type ItemState = 'received' | 'routed' | 'extracted' | 'validated' | 'rejected' | 'awaiting-review' | 'accepted' | 'failed';
-export const finalStates: ReadonlySet<ItemState> = new Set(['accepted', 'rejected', 'failed']);
+/**
+ * The states the engine itself moves an item through: `received` on arrival, `routed` when a
+ * conditional route was taken from there, `awaiting-review` while a person decides; `accepted`,
+ * `rejected` and `failed` are final.
+ */
+export type EngineState = 'received' | 'routed' | 'awaiting-review' | 'accepted' | 'rejected' | 'failed';
+export const engineStates: readonly EngineState[] = ['received', 'routed', 'awaiting-review', 'accepted', 'rejected', 'failed'];
+/** Where an item is: an engine state or one of the workflow's own stages (a task's `stage`). */
+export type ItemState = EngineState | Stage;
+export const finalStates: ReadonlySet<ItemState> = new Set<EngineState>(['accepted', 'rejected', 'failed']);
+/** The engine's states that are not progress: an item never returns to them after a review. */
+export const haltedStates: ReadonlySet<ItemState> = new Set<EngineState>(['awaiting-review', 'accepted', 'rejected', 'failed']);
 
 export type TaskStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'awaiting-review';
 
@@ -37,12 +51,11 @@ export interface ApprovalRecord {
 }
 
 export interface ItemRecord {
-  schemaVersion: typeof runStateVersion;
   runId: string;
   id: string;
   input: JsonValue;
   state: ItemState;
-  /** The furthest progress state reached (received, routed, extracted, validated); where the item returns after a review. */
+  /** The last progress state reached (received, routed or a workflow stage); where the item returns after a review. */
   stage?: ItemState;
   tasks: Record<string, TaskRecord>;
   /** Times each loop edge sent the item back (key `from->to`). */
@@ -64,7 +77,6 @@ export interface RunGraph {
 }
 
 export interface RunRecord {
-  schemaVersion: typeof runStateVersion;
   id: string;
   workflow: string;
   graph?: RunGraph;
@@ -104,91 +116,80 @@ export const transitionsStream = (runId: string) => `transitions.${runId}`;
 
 // The shapes records are checked against when read back: enough to catch a damaged or foreign
 // document before the engine trusts it (loose, so fields added later still pass).
-const itemStates = ['received', 'routed', 'extracted', 'validated', 'rejected', 'awaiting-review', 'accepted', 'failed'] as const;
 const taskStatuses = ['pending', 'running', 'done', 'skipped', 'failed', 'awaiting-review'] as const;
-const itemShape = z.looseObject({
-  runId: z.string(),
-  id: z.string(),
-  state: z.enum(itemStates),
-  tasks: z.record(z.string(), z.looseObject({ status: z.enum(taskStatuses), attempts: z.number() })),
-  loops: z.record(z.string(), z.number()),
-  approvals: z.array(z.looseObject({ tool: z.string(), inputKey: z.string(), approved: z.boolean() })),
-  review: z.string().optional(),
-});
-const runShape = z.looseObject({
-  id: z.string(),
-  workflow: z.string(),
-  status: z.enum(['running', 'done', 'awaiting-review', 'failed']),
-  startedAt: z.number(),
-  updatedAt: z.number(),
-  counts: z.record(z.string(), z.number()),
-  items: z.array(z.string()).optional(),
-  source: z.string().optional(),
+
+/** A run's item: its state (the engine's or one of the workflow's own stages) and every task's record. */
+export const itemRecords = defineRecord<ItemRecord>({
+  kind: 'item',
+  version: runStateVersion,
+  schema: z.looseObject({
+    runId: z.string(),
+    id: z.string(),
+    state: z.string().min(1),
+    stage: z.string().min(1).optional(),
+    tasks: z.record(z.string(), z.looseObject({ status: z.enum(taskStatuses), attempts: z.number() })),
+    loops: z.record(z.string(), z.number()),
+    approvals: z.array(z.looseObject({ tool: z.string(), inputKey: z.string(), approved: z.boolean() })),
+    review: z.string().optional(),
+  }),
 });
 
-/** The value of a stored record, checked against its shape; a mismatch is a `CorruptRecordError` naming where it is. */
-export function checkRecord<T>(store: StateStore, collection: string, doc: StoredDocument, shape: z.ZodType): T {
-  const checked = shape.safeParse(doc.value);
-  if (!checked.success)
-    throw new CorruptRecordError(
-      collection,
-      doc.id,
-      `it does not have the shape of a ${collection} record (${formatIssues(checked.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })))})`,
-      store.where(collection, doc.id),
-    );
-  return doc.value as unknown as T;
+export const runRecords = defineRecord<RunRecord>({
+  kind: 'run',
+  version: runStateVersion,
+  schema: z.looseObject({
+    id: z.string(),
+    workflow: z.string(),
+    status: z.enum(['running', 'done', 'awaiting-review', 'failed']),
+    startedAt: z.number(),
+    updatedAt: z.number(),
+    counts: z.record(z.string(), z.number()),
+    items: z.array(z.string()).optional(),
+    source: z.string().optional(),
+  }),
+});
+
+/** Transitions carried no version field before it was written on every record: those read as version 1. */
+export const transitionRecords = defineRecord<Transition>({
+  kind: 'transition',
+  version: runStateVersion,
+  unversioned: 1,
+  schema: z.looseObject({ at: z.number(), item: z.string(), from: z.string(), to: z.string(), why: z.string() }),
+});
+
+export async function loadRun(store: StateStore, runId: string): Promise<RunRecord | undefined> {
+  return (await runRecords.get(store, collections.runs, runId))?.value;
 }
 
 /**
- * Reads every document of a collection (with a prefix), checking each against `shape`. Damaged
- * ones are left out and pushed to `corrupt` when it is given, so one bad record does not hide the
- * others; without it the first one throws (never a silent loss).
+ * Changes a run's record (read-modify-write). A run record that is gone while its run goes on was
+ * removed outside Troupe: that is reported as a damaged record instead of writing half a run.
  */
-export async function readRecords<T>(
-  store: StateStore,
-  collection: string,
-  shape: z.ZodType,
-  options: { prefix?: string; corrupt?: CorruptRecordError[] } = {},
-): Promise<Array<{ value: T; version: number }>> {
-  const out: Array<{ value: T; version: number }> = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list(collection, { limit: 500, ...(options.prefix ? { prefix: options.prefix } : {}), ...(after ? { after } : {}) });
-    const damaged = [...(page.corrupt ?? [])];
-    for (const doc of page.items) {
-      try {
-        out.push({ value: checkRecord<T>(store, collection, doc, shape), version: doc.version });
-      } catch (error) {
-        if (!(error instanceof CorruptRecordError)) throw error;
-        damaged.push(error);
-      }
-    }
-    if (damaged.length && !options.corrupt) throw damaged[0];
-    options.corrupt?.push(...damaged);
-    if (!page.next) return out;
-    after = page.next;
-  }
+export async function updateRun(store: StateStore, runId: string, change: (run: RunRecord) => Partial<RunRecord>): Promise<RunRecord> {
+  return runRecords.update(store, collections.runs, runId, (current) => {
+    if (!current)
+      throw new CorruptRecordError(collections.runs, runId, 'the run record is missing while its run goes on', store.where(collections.runs, runId));
+    return { ...current, ...change(current) };
+  });
 }
 
-export async function loadRun(store: StateStore, runId: string): Promise<RunRecord | undefined> {
-  const doc = await store.get(collections.runs, runId);
-  return doc && checkRecord<RunRecord>(store, collections.runs, doc, runShape);
-}
-
-/** Every run; damaged run records go to `corrupt` when it is given (see `readRecords`). */
+/** Every run; damaged run records go to `corrupt` when it is given (see `RecordSchema.list`). */
 export async function listRuns(store: StateStore, corrupt?: CorruptRecordError[]): Promise<RunRecord[]> {
-  return (await readRecords<RunRecord>(store, collections.runs, runShape, corrupt ? { corrupt } : {})).map((doc) => doc.value);
+  return (await runRecords.list(store, collections.runs, corrupt ? { corrupt } : {})).map((doc) => doc.value);
 }
 
 /** An item with the version it was read at, for compare-and-set writes. */
 export async function loadItem(store: StateStore, runId: string, itemId: string): Promise<{ value: ItemRecord; version: number } | undefined> {
-  const doc = await store.get(collections.items, itemKey(runId, itemId));
-  return doc && { value: checkRecord<ItemRecord>(store, collections.items, doc, itemShape), version: doc.version };
+  return itemRecords.get(store, collections.items, itemKey(runId, itemId));
 }
 
-/** A run's items with their versions; damaged ones go to `corrupt` when it is given (see `readRecords`). */
-export async function readItems(store: StateStore, runId: string, corrupt?: CorruptRecordError[]): Promise<Array<{ value: ItemRecord; version: number }>> {
-  return readRecords<ItemRecord>(store, collections.items, itemShape, { prefix: `${runId}.`, ...(corrupt ? { corrupt } : {}) });
+/** A run's items with their versions; damaged ones go to `corrupt` when it is given (see `RecordSchema.list`). */
+export async function readItems(
+  store: StateStore,
+  runId: string,
+  corrupt?: CorruptRecordError[],
+): Promise<Array<{ id: string; value: ItemRecord; version: number }>> {
+  return itemRecords.list(store, collections.items, { prefix: `${runId}.`, ...(corrupt ? { corrupt } : {}) });
 }
 
 export async function listItems(store: StateStore, runId: string, corrupt?: CorruptRecordError[]): Promise<ItemRecord[]> {
@@ -204,8 +205,8 @@ export async function readTransitions(store: StateStore, runId: string): Promise
   const out: Transition[] = [];
   let after = 0;
   for (;;) {
-    const page = await store.read(transitionsStream(runId), { after, limit: 1000 });
-    for (const entry of page) out.push(entry.entry as unknown as Transition);
+    const page = await transitionRecords.readStream(store, transitionsStream(runId), { after, limit: 1000 });
+    for (const entry of page) out.push(entry.entry);
     if (page.length < 1000) return out;
     after = page.at(-1)!.seq;
   }

@@ -13,19 +13,23 @@ import { VersionConflictError } from '../store/errors/version-conflict-error.js'
 import type { Approver } from '../tools/approval.js';
 import type { Claim } from './claim.js';
 import type { Workflow } from './define-workflow.js';
-import { getReview, type ReviewRequest } from './review.js';
+import { getReview, reviewRecords, type ReviewRequest } from './review.js';
 import { approvalKey, runStep, type ReviewDraft, type StepOutcome } from './run-step.js';
 import { RunLease, type RunLeaseHeldError } from './run-lease.js';
 import {
   collections,
   finalStates,
+  haltedStates,
   itemIdOf,
+  itemRecords,
   itemKey,
   readItems,
   loadRun,
-  runStateVersion,
+  runRecords,
   toJson,
+  transitionRecords,
   transitionsStream,
+  updateRun,
   type ItemRecord,
   type ItemState,
   type RunGraph,
@@ -115,7 +119,6 @@ export async function runWorkflow<Input>(
     // document is lost later is reported, never silently missing from a "done" run.
     const known = Symbol.iterator in items ? [...(items as Iterable<WorkItemInput<Input>>)].map(named) : undefined;
     const run: RunRecord = {
-      schemaVersion: runStateVersion,
       id: engine.runId,
       workflow: workflow.name,
       graph: graphOf(workflow),
@@ -126,7 +129,7 @@ export async function runWorkflow<Input>(
       items: known?.map((item) => item.id) ?? [],
       ...(options.source ? { source: options.source } : {}),
     };
-    await engine.store.put(collections.runs, run.id, run as unknown as JsonValue, { expectedVersion: 0 });
+    await runRecords.put(engine.store, collections.runs, run.id, run, { expectedVersion: 0 });
     if (known) {
       // A known list is recorded whole before any work, so a crash loses none of it.
       const received: ItemRecord[] = [];
@@ -138,11 +141,7 @@ export async function runWorkflow<Input>(
         workflow.concurrency,
         async (item) => {
           const { id, input } = named(item);
-          await engine.store.update(
-            collections.runs,
-            engine.runId,
-            (current) => ({ ...(current as object), items: [...((current as unknown as RunRecord).items ?? []), id] }) as JsonValue,
-          );
+          await updateRun(engine.store, engine.runId, (current) => ({ items: [...(current.items ?? []), id] }));
           await engine.process(await engine.receive(id, input));
         },
         engine.stop,
@@ -256,7 +255,6 @@ class Engine {
 
   async receive(id: string, input: unknown): Promise<ItemRecord> {
     const item: ItemRecord = {
-      schemaVersion: runStateVersion,
       runId: this.runId,
       id,
       input: toJson(input),
@@ -386,7 +384,7 @@ class Engine {
           ? 'failed'
           : 'done';
     this.lease.check();
-    await this.store.update(collections.runs, this.runId, (current) => ({ ...(current as object), status, counts, updatedAt: this.clock.now() }) as JsonValue);
+    await updateRun(this.store, this.runId, () => ({ status, counts, updatedAt: this.clock.now() }));
     return { runId: this.runId, workflow: this.workflow.name, status, counts, items };
   }
 
@@ -504,7 +502,6 @@ class Engine {
     this.lease.check();
     const review: ReviewRequest = {
       ...draft,
-      schemaVersion: runStateVersion,
       id: this.ids('review'),
       runId: this.runId,
       workflow: this.workflow.name,
@@ -513,7 +510,7 @@ class Engine {
       status: 'pending',
       createdAt: this.clock.now(),
     };
-    await this.store.put(collections.reviews, review.id, review as unknown as JsonValue, { expectedVersion: 0 });
+    await reviewRecords.put(this.store, collections.reviews, review.id, review, { expectedVersion: 0 });
     item.tasks[name]!.status = 'awaiting-review';
     item.review = review.id;
     await this.transition(item, { to: 'awaiting-review', task: name, policy: draft.policy, review: review.id, why: draft.what });
@@ -589,8 +586,8 @@ class Engine {
     this.lease.check(); // a process that lost the run records nothing more about it
     const transition: Transition = { at: this.clock.now(), item: item.id, from: item.state, ...change };
     item.state = change.to;
-    if (progressStates.has(change.to)) item.stage = change.to;
-    await this.store.append(transitionsStream(this.runId), toJson(transition));
+    if (!haltedStates.has(change.to)) item.stage = change.to;
+    await transitionRecords.append(this.store, transitionsStream(this.runId), transition);
     this.options.trace?.({
       type: 'item-transition',
       at: transition.at,
@@ -613,8 +610,7 @@ class Engine {
     this.lease.check();
     const expectedVersion = this.#versions.get(item.id) ?? 0;
     try {
-      const doc = await this.store.put(collections.items, itemKey(this.runId, item.id), item as unknown as JsonValue, { expectedVersion });
-      this.#versions.set(item.id, doc.version);
+      this.#versions.set(item.id, await itemRecords.put(this.store, collections.items, itemKey(this.runId, item.id), item, { expectedVersion }));
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       if (expectedVersion === 0)
@@ -640,8 +636,6 @@ function graphOf(workflow: Workflow<any>): RunGraph {
     })),
   };
 }
-
-const progressStates: ReadonlySet<ItemState> = new Set(['received', 'routed', 'extracted', 'validated']);
 
 function outputsOf(item: ItemRecord): Record<string, unknown> {
   return Object.fromEntries(

@@ -9,8 +9,13 @@ import type { Outbox } from '../tools/outbox.js';
 import type { Claim } from './claim.js';
 import type { TaskPolicy } from './policy.js';
 
-/** The stage an item reaches when a task succeeds; the workflow's own words for its progress. */
-export type Stage = 'routed' | 'extracted' | 'validated';
+/**
+ * The stage an item reaches when a task succeeds: the workflow's own word for its progress
+ * (`extracted`, `validated`, `shipped`). The engine knows only its own states (`received`,
+ * `routed`, `awaiting-review`, `accepted`, `rejected`, `failed`); a stage may not reuse the ones
+ * that halt an item. A workflow narrows it with its own union (see crews/invoices).
+ */
+export type Stage = string;
 
 /** What a task's implementation receives besides its input. */
 export interface TaskContext {

@@ -24,6 +24,15 @@ describe('defineWorkflow checks the graph when it is built', () => {
     expect(workflow.forward).toEqual([{ from: 'split', to: 'count' }]);
   });
 
+  it("takes the workflow's own stage names, but not the engine's states that halt an item", () => {
+    const shipped = codeTask({ name: 'ship', stage: 'shipped', input: text, output: words, run: ({ text }) => ({ words: [text] }) });
+    expect(defineWorkflow({ name: 'wc', input: text, tasks: [shipped, count] }).tasks.get('ship')!.stage).toBe('shipped');
+    const accepted = codeTask({ name: 'ship', stage: 'accepted', input: text, output: words, run: ({ text }) => ({ words: [text] }) });
+    expect(buildError(() => defineWorkflow({ name: 'wc', input: text, tasks: [accepted, count] })).message).toBe(
+      `field "workflows.wc.tasks.ship.stage": task "ship" has the stage "accepted": name a stage in the workflow's own words (awaiting-review, accepted, rejected, failed are the engine's)`,
+    );
+  });
+
   it('names unknown tasks in edges', () => {
     const error = buildError(() => defineWorkflow({ name: 'wc', input: text, tasks: [split, count], edges: [{ from: 'split', to: 'cuont' }] }));
     expect(error.message).toBe('field "workflows.wc.edges.0.to": edge split → cuont names unknown task "cuont" (tasks: split, count)');

@@ -129,8 +129,8 @@ describe('evaluating a workflow on golden examples', () => {
       throw new Error('no error');
     };
     expect(bad({ version: 2, examples: [] })).toBe('crews/x/golden.json, field "version": golden files have "version": 1');
-    expect(bad({ version: 1, examples: [{ name: 'a', input: 1, expect: { state: 'done' } }] })).toMatch(
-      /^crews\/x\/golden.json, field "examples.0.expect.state": Invalid option/,
+    expect(bad({ version: 1, examples: [{ name: 'a', input: 1, expect: { state: '' } }] })).toMatch(
+      /^crews\/x\/golden.json, field "examples.0.expect.state": Too small/,
     );
     expect(bad({ version: 1, examples: [{ name: 'a', task: 't', input: 1, expect: { output: 1, state: 'accepted' } }] })).toMatch(
       /field "examples.0.expect": Unrecognized key: "state"/,
@@ -152,6 +152,10 @@ describe('evaluating a workflow on golden examples', () => {
         { name: 'a', input: {}, expect: {} },
       ]),
     ).rejects.toThrow('field "examples.1.name": two examples are named "a"');
+    // States are the engine's and the workflow's own stages: a golden file cannot expect another.
+    await expect(run([{ name: 'a', input: {}, expect: { state: 'done' } }])).rejects.toThrow(
+      'field "examples.0.expect.state": workflow "triage" has no state "done" (states: received, routed, awaiting-review, accepted, rejected, failed',
+    );
   });
 
   it('records real task inputs and outputs as task-level golden examples', async () => {

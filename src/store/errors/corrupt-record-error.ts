@@ -13,6 +13,8 @@ export class CorruptRecordError extends TroupeError {
   readonly id: string;
   /** The file path (file store) or key (Redis), when known. */
   readonly location: string | undefined;
+  /** What is wrong, in words (the field's path, never its value). */
+  readonly problem: string;
 
   constructor(collection: string, id: string, problem: string, location?: string, options: TroupeErrorOptions = {}) {
     super(
@@ -22,5 +24,6 @@ export class CorruptRecordError extends TroupeError {
     this.collection = collection;
     this.id = id;
     this.location = location;
+    this.problem = problem;
   }
 }

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { z } from 'zod';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomIds, systemClock, type Clock } from '../../core/ids.js';
@@ -7,6 +8,7 @@ import type { ModelClient } from '../../model/model-client.js';
 import type { TraceSink } from '../../observe/trace-event.js';
 import { FileStore } from '../../store/file-store.js';
 import { openStateStore } from '../../store/open-state-store.js';
+import { defineRecord } from '../../store/record-schema.js';
 import type { StateStore } from '../../store/state-store.js';
 import { defineWorkflow, type Workflow } from '../define-workflow.js';
 import { getReview } from '../review.js';
@@ -51,7 +53,6 @@ export interface PassRate {
 }
 
 export interface EvalResult {
-  schemaVersion: typeof evalResultVersion;
   workflow: string;
   /** The model every model task used, when one was forced (`--model`, a cassette). */
   model?: string;
@@ -64,6 +65,21 @@ export interface EvalResult {
   workflowChecks: PassRate;
   examples: ExampleResult[];
 }
+
+/** The last result of a workflow's evaluation, and its history. */
+export const evalRecords = defineRecord<EvalResult>({
+  kind: 'evaluation result',
+  version: evalResultVersion,
+  schema: z.looseObject({
+    workflow: z.string(),
+    at: z.number(),
+    passed: z.number(),
+    total: z.number(),
+    tasks: z.record(z.string(), z.looseObject({ passed: z.number(), total: z.number() })),
+    workflowChecks: z.looseObject({ passed: z.number(), total: z.number() }),
+    examples: z.array(z.looseObject({ name: z.string(), passed: z.boolean(), state: z.string(), failures: z.array(z.string()) })),
+  }),
+});
 
 /** How an example's result differs from the last stored one. */
 export interface EvalChange {
@@ -146,10 +162,10 @@ export async function evaluateWorkflow(workflow: Workflow<any>, options: Evaluat
 
   const result = summarize(workflow.name, options.golden, examples, clock.now(), options.model);
   const store = options.store ?? (await openStateStore());
-  const previous = (await store.get(evalCollection, workflow.name))?.value as EvalResult | undefined;
+  const previous = (await evalRecords.get(store, evalCollection, workflow.name))?.value;
   if (options.save !== false) {
-    await store.put(evalCollection, workflow.name, result as unknown as JsonValue);
-    await store.append(evalHistoryStream(workflow.name), result as unknown as JsonValue);
+    await evalRecords.put(store, evalCollection, workflow.name, result);
+    await evalRecords.append(store, evalHistoryStream(workflow.name), result);
   }
   return { result, ...(previous ? { previous } : {}), changes: compare(previous, result) };
 }
@@ -243,7 +259,6 @@ function summarize(workflow: string, golden: GoldenFile, examples: ExampleResult
   }
   const modelId = typeof model === 'string' ? model : model?.id;
   return {
-    schemaVersion: evalResultVersion,
     workflow,
     ...(modelId ? { model: modelId } : {}),
     at,

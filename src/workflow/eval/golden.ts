@@ -4,6 +4,7 @@ import { ConfigurationError, type Location } from '../../core/errors/configurati
 import type { TroupeErrorOptions } from '../../core/errors/troupe-error.js';
 import type { Workflow } from '../define-workflow.js';
 import type { CheckReport } from '../policy.js';
+import { engineStates } from '../run-state.js';
 
 /** Version of golden files this code reads. */
 export const goldenVersion = 1;
@@ -25,14 +26,12 @@ export type GoldenCheck = (
  */
 const expectation = z.unknown();
 
-const itemStates = ['received', 'routed', 'extracted', 'validated', 'rejected', 'awaiting-review', 'accepted', 'failed'] as const;
-
 const workflowExample = z.strictObject({
   name: z.string().min(1),
   input: z.unknown(),
   expect: z.strictObject({
-    /** The item's final state (or `awaiting-review`). */
-    state: z.enum(itemStates).optional(),
+    /** The item's final state (or `awaiting-review`, or one of the workflow's own stages). */
+    state: z.string().min(1).optional(),
     /** The routes taken, in order (names of the `when` edges, `loop` for a send-back). */
     route: z.array(z.string()).optional(),
     /** The policy of the review the item waits for, e.g. `high-risk.checkpoint`, `human-step`. */
@@ -128,6 +127,8 @@ export function checkGolden(golden: GoldenFile, workflow: Workflow<any>, checks:
       fail(`${field}.check`, `no check function "${name}" is exported by the workflow module${known.length ? ` (exported: ${known.join(', ')})` : ''}`);
     }
   };
+  // The engine's states and the workflow's own stages: the states an item can end or wait in.
+  const states = new Set<string>([...engineStates, ...[...workflow.tasks.values()].flatMap((task) => (task.stage ? [task.stage] : []))]);
   const names = new Set<string>();
   for (const [index, example] of golden.examples.entries()) {
     if (names.has(example.name)) fail(`examples.${index}.name`, `two examples are named "${example.name}"; names must be unique, results are compared by name`);
@@ -138,6 +139,9 @@ export function checkGolden(golden: GoldenFile, workflow: Workflow<any>, checks:
       checkRef(example.expect.output, `examples.${index}.expect.output`);
       continue;
     }
+    const state = example.expect.state;
+    if (state !== undefined && !states.has(state))
+      fail(`examples.${index}.expect.state`, `workflow "${workflow.name}" has no state "${state}" (states: ${[...states].join(', ')})`);
     for (const [task, value] of Object.entries(example.expect.outputs ?? {})) {
       if (!workflow.tasks.has(task))
         fail(`examples.${index}.expect.outputs.${task}`, `workflow "${workflow.name}" has no task "${task}" (tasks: ${tasks.join(', ')})`);
