@@ -52,7 +52,7 @@ interface Setup {
 }
 
 /** A project directory with crews/branches and crews/payflow (unless `crews` is false), and a store of `kind`. */
-async function setup(kind: 'file' | 'redis', { crews = true } = {}): Promise<Setup> {
+async function setup(kind: 'embedded' | 'redis', { crews = true } = {}): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-sidefx-'));
   for (const name of crews ? ['branches', 'payflow'] : []) {
     mkdirSync(join(dir, 'crews', name), { recursive: true });
@@ -139,7 +139,7 @@ async function crashDuringSlow(env: Setup): Promise<string> {
 
 const branchKeys = (runId: string) => ['a', 'b'].flatMap((item) => ['prep', 'fast', 'slow', 'join'].map((task) => `${runId}.${item}.${task}`));
 
-describe.each(['file', 'redis'] as const)('side effects happen exactly once (%s store)', (kind) => {
+describe.each(['embedded', 'redis'] as const)('side effects happen exactly once (%s store)', (kind) => {
   it('a finished parallel branch does not run again after a SIGKILL during the slow one', async (context) => {
     if (kind === 'redis' && !redis) return context.skip();
     const env = await setup(kind);
@@ -204,7 +204,7 @@ describe.each(['file', 'redis'] as const)('side effects happen exactly once (%s 
 describe('the CLI with workflows loaded by path and damaged records (file store)', () => {
   it('`run --resume` and `review approve --resume` find a workflow that was loaded by path', async () => {
     // No crews/payflow here: only the path leads to the workflow.
-    const env = await setup('file', { crews: false });
+    const env = await setup('embedded', { crews: false });
     mkdirSync(join(env.dir, 'elsewhere'));
     const path = join(env.dir, 'elsewhere', 'sidefx.mjs');
     writeFileSync(path, `export { default } from '${fixture}?workflow=payflow';\n`);
@@ -224,7 +224,7 @@ describe('the CLI with workflows loaded by path and damaged records (file store)
   }, 60_000);
 
   it('a damaged review is named with its file, and `review list` and `runs show` still show the rest', async () => {
-    const env = await setup('file');
+    const env = await setup('embedded');
     const runs: Array<{ runId: string; reviews: Array<{ id: string }> }> = [];
     for (const id of ['one', 'two']) {
       const result = await env.troupe(['run', 'payflow', '--input', env.items([{ id, input: { amount: 5 } }]), '--json', '--quiet']).done;
@@ -232,8 +232,12 @@ describe('the CLI with workflows loaded by path and damaged records (file store)
       runs.push(JSON.parse(result.stdout));
     }
     const broken = runs[0]!.reviews[0]!.id;
-    const file = join(env.dir, 'home', 'state', 'documents', 'reviews', `${broken}.json`);
-    writeFileSync(file, '{"format":1,"version":1,"value":{"id":');
+    const database = join(env.dir, 'home', 'state.db');
+    const { default: Database } = await import('libsql');
+    const raw = new Database(database);
+    raw.prepare("UPDATE documents SET value = '{\"id\":' WHERE collection = 'reviews' AND id = ?").run(broken);
+    raw.close();
+    const file = `${database} (documents reviews/${broken})`;
 
     const listed = await env.troupe(['review', 'list']).done;
     expect(listed.code).toBe(1);

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileStore, LockTimeoutError, openStateStore } from '../../src/store/index.js';
+import { FileStore, LockTimeoutError, openStateStore, SqliteStore } from '../../src/store/index.js';
 import { RedisStore } from 'troupe/redis';
 import { transpileForChildren } from '../support/transpile.js';
 import { stateStoreContract } from './state-store-contract.js';
@@ -141,12 +141,21 @@ describe('FileStore across processes', () => {
 });
 
 describe('openStateStore', () => {
-  it('opens the file store under TROUPE_HOME when REDIS_URL is not set', async () => {
+  it('opens the SQLite store under TROUPE_HOME when REDIS_URL is not set', async () => {
     const home = temporaryRoot();
     const store = await openStateStore({ env: { TROUPE_HOME: home } });
-    expect(store).toBeInstanceOf(FileStore);
-    expect((store as FileStore).root).toBe(join(home, 'state'));
-    expect(((await openStateStore({ env: {} })) as FileStore).root).toBe(join('.troupe', 'state'));
+    expect(store).toBeInstanceOf(SqliteStore);
+    expect((store as SqliteStore).path).toBe(join(home, 'state.db'));
+    expect(((await openStateStore({ env: {} })) as SqliteStore).path).toBe(join('.troupe', 'state.db'));
+    await store.close();
+  });
+
+  it('keeps using the file store an earlier Troupe wrote until it is imported, so nothing in it is hidden', async () => {
+    const home = temporaryRoot();
+    await new FileStore({ root: join(home, 'state') }).put('runs', 'old', { status: 'done' });
+    const before = await openStateStore({ env: { TROUPE_HOME: home } });
+    expect(before).toBeInstanceOf(FileStore);
+    expect((await before.get('runs', 'old'))?.value).toEqual({ status: 'done' });
   });
 
   it('opens the Redis store when REDIS_URL is set, without connecting until first use', async () => {

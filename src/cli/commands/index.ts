@@ -6,9 +6,19 @@ import { registerRun } from './run.js';
 import { registerRuns } from './runs.js';
 import { registerWorker } from './worker.js';
 import { registerChat } from './chat.js';
+import { registerStore } from './store.js';
 
 /** Adds one subcommand (with its options and action) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every subcommand of `troupe`, in the order `troupe --help` lists them. */
-export const commands: RegisterCommand[] = [registerRun, registerRuns, registerReview, registerEval, registerWorker, registerChat, registerCoordinator];
+export const commands: RegisterCommand[] = [
+  registerRun,
+  registerRuns,
+  registerReview,
+  registerEval,
+  registerWorker,
+  registerChat,
+  registerCoordinator,
+  registerStore,
+];
