@@ -201,7 +201,7 @@ describe.each(['embedded', 'redis'] as const)('side effects happen exactly once 
   }, 120_000);
 });
 
-describe('the CLI with workflows loaded by path and damaged records (file store)', () => {
+describe('the CLI with workflows loaded by path and damaged records (embedded store)', () => {
   it('`run --resume` and `review approve --resume` find a workflow that was loaded by path', async () => {
     // No crews/payflow here: only the path leads to the workflow.
     const env = await setup('embedded', { crews: false });
