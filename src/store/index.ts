@@ -14,5 +14,4 @@ export type {
 export { FileStore, type FileStoreOptions } from './file-store.js';
 export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export { openStateStore, type OpenStateStoreOptions } from './open-state-store.js';
-export { validateName, type NameKind } from './store-validation.js';
 export * from './errors/index.js';
