@@ -22,7 +22,7 @@ export type * from './observe/trace-event.js';
 export { defineTool, type Tool, type ToolDefinition, type ToolContext, type SideEffects, type FileAccess } from './tools/define-tool.js';
 export type { ToolExecution } from './tools/execute-tool-call.js';
 export type { Approver, ApprovalRequest, ApprovalDecision } from './tools/approval.js';
-export type { Outbox, OutboxRecord } from './tools/outbox.js';
+export { EffectScope, type Outbox, type OutboxRecord } from './tools/outbox.js';
 export { approveTools } from './tools/approval.js';
 export {
   resolveModel,
@@ -34,7 +34,7 @@ export {
 export { ReplayModel, type ReplayMode, type ReplayModelOptions } from './model/replay.js';
 export { registerPrice, type ModelPrice, type ModelPriceInput } from './observe/pricing.js';
 export { createLogger, traceToLogger, type Logger, type LogLevel, type LoggerOptions } from './observe/logger.js';
-export { registerSecret } from './observe/redact-secrets.js';
+export { registerSecret, refreshSecretValues, type Environment } from './observe/redact-secrets.js';
 export * from './agent/index.js';
 export {
   connectMcpServer,

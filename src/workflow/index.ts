@@ -8,7 +8,7 @@ export { agentTask, crewTask } from './tasks/agent-task.js';
 export { humanTask } from './tasks/human-task.js';
 export { defineWorkflow, type Workflow, type WorkflowOptions, type Edge, type ItemView } from './define-workflow.js';
 export type { RunWorkflowOptions, RunSummary, ItemSummary, WorkItemInput } from './run-workflow.js';
-export { RunLeaseHeldError, RunLeaseLostError } from './run-lease.js';
+export { RunLeaseHeldError, RunLeaseLostError, type LeaseRecord } from './run-lease.js';
 export { listReviews, getReview, decideReview, ReviewAlreadyDecidedError, type ReviewRequest, type ReviewDecision } from './review.js';
 export type {
   ItemState,
@@ -19,4 +19,5 @@ export type {
   TaskRecord,
   Transition,
 } from './run-state.js';
+export { storeOutbox } from './store-outbox.js';
 export * from './eval/index.js';

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent, terminalHumanInput, twoAgentChat, UserProxy } from 'troupe';
+import { Agent, terminalHumanInput, twoAgentCrew, UserProxy } from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
 
 const code = z.object({ files: z.array(z.string()), testsPass: z.boolean() });
@@ -19,7 +19,7 @@ describe('Assistant and UserProxy in conversation', () => {
       reply.finish({ files: ['quiz.ts', 'quiz.test.ts'], testsPass: false }),
       reply.finish({ files: ['quiz.ts', 'quiz.test.ts'], testsPass: true }),
     ]);
-    const chat = twoAgentChat<z.infer<typeof code>>({
+    const chat = twoAgentCrew<z.infer<typeof code>>({
       name: 'tutor',
       assistant: new Agent({ name: 'coder', model: assistantModel, output: code }),
       userProxy: new UserProxy({ goal: 'A command-line math quiz with passing tests.', model: proxyModel }),
@@ -42,7 +42,7 @@ describe('Assistant and UserProxy in conversation', () => {
   });
 
   it('stops after maxRounds when the proxy never accepts, and ends when it declares failure', async () => {
-    const endless = twoAgentChat({
+    const endless = twoAgentCrew({
       name: 'c',
       assistant: new Agent({ name: 'a', model: scriptedModel(() => reply.finish({ result: 'try' })) }),
       userProxy: new UserProxy({ goal: 'g', model: scriptedModel(() => reply.finish({ message: 'again' }, 'reply')) }),
@@ -51,7 +51,7 @@ describe('Assistant and UserProxy in conversation', () => {
     const stopped = await endless.run('start');
     expect(stopped.stop).toMatchObject({ kind: 'stopped', condition: 'max-rounds', detail: { limit: 3 } });
 
-    const failing = twoAgentChat({
+    const failing = twoAgentCrew({
       name: 'c',
       assistant: new Agent({ name: 'a', model: scriptedModel([reply.finish({ result: 'cannot' })]) }),
       userProxy: new UserProxy({ goal: 'g', model: scriptedModel([reply.finish({ reason: 'impossible' }, 'fail')]) }),
@@ -66,7 +66,7 @@ describe('Assistant and UserProxy in conversation', () => {
     const shown: string[] = [];
     output.on('data', (chunk) => shown.push(String(chunk)));
     const human = terminalHumanInput({ input, output });
-    const chat = twoAgentChat({
+    const chat = twoAgentCrew({
       name: 'c',
       assistant: new Agent({ name: 'a', model: scriptedModel([reply.finish({ result: 'v1' }), reply.finish({ result: 'v2' })]) }),
       userProxy: new UserProxy({ goal: 'g', humanInput: human }),

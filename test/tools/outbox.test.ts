@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent, defineTool, maxTurns, type Outbox, type OutboxRecord, type ToolContext } from 'troupe';
+import { Agent, defineTool, EffectScope, maxTurns, type Outbox, type OutboxRecord, type ToolContext } from 'troupe';
 import { collectTrace, reply, scriptedModel } from 'troupe/testing';
-import { EffectScope } from '../../src/tools/outbox.js';
 
 /** An outbox in a Map, counting what it was asked. */
 function memoryOutbox(): Outbox & { records: Map<string, OutboxRecord> } {
