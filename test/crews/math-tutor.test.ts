@@ -7,7 +7,7 @@ import { runMathTutor } from '../../crews/math-tutor/run.js';
 import { summarizeTap, workspaceTools } from '../../tools/workspace.js';
 import { executeToolCall } from '../../src/tools/execute-tool-call.js';
 import { ToolSet } from '../../src/tools/tool-set.js';
-import { manualClock } from '../../src/core/ids.js';
+import { manualClock } from 'troupe/testing';
 
 describe('crews/math-tutor', () => {
   afterEach(() => {

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TraceEvent } from 'troupe';
-import { collectTrace } from 'troupe/testing';
+import { collectTrace, manualClock } from 'troupe/testing';
 import { runResearch } from '../../crews/research/run.js';
 import { loadNotes, researchTools, searchNotes } from '../../crews/research/tools.js';
 import { executeToolCall } from '../../src/tools/execute-tool-call.js';
-import { manualClock } from '../../src/core/ids.js';
 import { ToolSet } from '../../src/tools/tool-set.js';
 
 const quiet = () => {

@@ -11,7 +11,7 @@ import { approveTools, AwaitingReviewError } from 'troupe';
 import { networkIsolationArgs } from '../../tools/sandboxed-node.js';
 import { workspaceTools } from '../../tools/workspace.js';
 import { executeToolCall } from '../../src/tools/execute-tool-call.js';
-import { manualClock } from '../../src/core/ids.js';
+import { manualClock } from 'troupe/testing';
 import { ToolSet } from '../../src/tools/tool-set.js';
 import { VirtualFiles } from '../../src/coordinator/virtual-files.js';
 
