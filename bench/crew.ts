@@ -8,7 +8,7 @@ import {
   Agent,
   defineTask,
   defineTool,
-  groupChat,
+  groupChatCrew,
   hierarchicalCrew,
   maxTurns,
   sequentialCrew,
@@ -79,7 +79,7 @@ const sequential = sequentialCrew({
     }),
   ),
 });
-const chat = groupChat({ name: 'chat', agents: [member('ann'), member('bob'), member('cy')], maxRounds: chatTurns });
+const chat = groupChatCrew({ name: 'chat', agents: [member('ann'), member('bob'), member('cy')], maxRounds: chatTurns });
 const hierarchy = hierarchicalCrew({ name: 'desk', agents: [member('first'), member('second')], manager: { model } });
 
 // Every trace event is built and handed to a sink, as a persisted or dashboard-bound trace would be.

@@ -12,20 +12,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  FileStore,
-  listItems,
-  ProviderUnavailableError,
-  runWorkflow,
-  withRetry,
-  type ModelClient,
-  type ModelRequest,
-  type ModelResponse,
-  type StateStore,
-} from 'troupe';
+import { FileStore, ProviderUnavailableError, withRetry, type ModelClient, type ModelRequest, type ModelResponse, type StateStore } from 'troupe';
 import { RedisStore } from 'troupe/redis';
 import { loadCassette, requestKey } from 'troupe/testing';
 import invoices from '../crews/invoices/workflow.js';
+import { listItems } from '../src/workflow/run-state.js';
 
 const itemCount = Number(process.env.BENCH_LOAD_ITEMS ?? 1000);
 const latencyMs = Number(process.env.BENCH_LOAD_LATENCY_MS ?? 200);
@@ -101,7 +92,7 @@ async function measure(storeName: string, store: StateStore, faults: number): Pr
   const started = performance.now();
   let runId = '';
   try {
-    runId = (await runWorkflow(workflow, items, { store, model })).runId;
+    runId = (await workflow.run(items, { store, model })).runId;
   } catch (error) {
     errors++;
     console.error(`${storeName}: the run threw: ${(error as Error).message}`);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { codeTask, defineWorkflow, FileStore, promptTask, runWorkflow, type StateStore } from 'troupe';
+import { codeTask, defineWorkflow, FileStore, promptTask, type StateStore } from 'troupe';
 import { RedisStore } from 'troupe/redis';
 import { scriptedModel } from 'troupe/testing';
 
@@ -41,7 +41,7 @@ async function measure(store: StateStore, count: number, offset: number): Promis
   const heapBefore = process.memoryUsage().heapUsed;
   const items = Array.from({ length: count }, (_, i) => ({ id: `i${offset + i}`, input: { n: offset + i } }));
   const started = performance.now();
-  const summary = await runWorkflow(workflow, items, { store, model });
+  const summary = await workflow.run(items, { store, model });
   const ms = performance.now() - started;
   if (summary.counts.accepted !== count) throw new Error(`expected ${count} accepted items, got ${JSON.stringify(summary.counts)}`);
   return { ms, heapDelta: process.memoryUsage().heapUsed - heapBefore };

@@ -3,6 +3,6 @@ export { ScriptedModel, scriptedModel, reply, ScriptExhaustedError } from './mod
 export type { ScriptedReply, ScriptedResponder, ScriptedModelOptions } from './model/scripted.js';
 export { collectTrace } from './observe/trace-event.js';
 export { sequentialIds, manualClock } from './core/ids.js';
-export { ReplayModel, replayModel, loadCassette, requestKey } from './model/replay.js';
+export { ReplayModel, loadCassette, requestKey } from './model/replay.js';
 export type { ReplayMode, ReplayModelOptions, Cassette, CassetteEntry } from './model/replay.js';
 export { registerModel, unregisterModel } from './model/resolve-model.js';

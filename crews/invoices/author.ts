@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateWorkflow, FileStore, loadGolden, runWorkflow, type WorkItemInput } from 'troupe';
+import { evaluateWorkflow, FileStore, loadGolden, type WorkItemInput } from 'troupe';
 import { registerModel } from 'troupe/testing';
 import { documentReader } from './document-reader.js';
 import workflow, { totalMatchesLines, type Document } from './workflow.js';
@@ -20,7 +20,7 @@ process.env.TROUPE_RECORD_MODEL = 'scripted:invoices';
 const scratch = mkdtempSync(join(tmpdir(), 'invoices-author-'));
 const store = new FileStore({ root: scratch });
 const documents = JSON.parse(readFileSync('crews/invoices/documents.json', 'utf8')) as WorkItemInput<Document>[];
-const run = await runWorkflow(workflow, documents, { store, model: `replay:${cassette}` });
+const run = await workflow.run(documents, { store, model: `replay:${cassette}` });
 const evaluation = await evaluateWorkflow(workflow, {
   golden: loadGolden('crews/invoices/golden.json'),
   checks: { totalMatchesLines },

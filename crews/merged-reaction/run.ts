@@ -1,7 +1,7 @@
 // Runs merged-reaction.yaml over every message of the fixture channel, with the coordinator the
 // file names or the one given (`node dist/crews/merged-reaction/run.js script`). The llm
 // coordinator replays crews/merged-reaction/cassette.json without ANTHROPIC_API_KEY.
-import { createHandler, liveOrReplay, loadConfiguration, type HandlerOutcome } from 'troupe';
+import { Handler, liveOrReplay, loadConfiguration, type HandlerOutcome } from 'troupe';
 import { chatTools, loadChannel, messageTriggers } from './chat-tools.js';
 
 export async function runMergedReaction(
@@ -10,7 +10,7 @@ export async function runMergedReaction(
   const channel = loadChannel();
   const { tools, reactions } = chatTools(channel);
   const configuration = loadConfiguration('crews/merged-reaction/merged-reaction.yaml', { tools });
-  const handler = createHandler({ configurations: [configuration], tools, model: liveOrReplay(configuration.model!, 'crews/merged-reaction/cassette.json') });
+  const handler = new Handler({ configurations: [configuration], tools, model: liveOrReplay(configuration.model!, 'crews/merged-reaction/cassette.json') });
   const outcomes: HandlerOutcome[] = [];
   for (const trigger of messageTriggers(channel)) {
     const outcome = await handler.handle(trigger, coordinator ? { coordinator } : {});

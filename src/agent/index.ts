@@ -1,6 +1,5 @@
 export {
   Agent,
-  agentWithExits,
   type ExitTool,
   type ExitResult,
   type AgentOptions,
@@ -10,7 +9,7 @@ export {
   type AgentStopped,
 } from './agent.js';
 export { FinishValidationError } from './finish-validation-error.js';
-export { systemMessage, type Persona } from './instructions.js';
+export type { Persona } from './instructions.js';
 export {
   maxTurns,
   maxToolCalls,

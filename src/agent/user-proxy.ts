@@ -107,11 +107,3 @@ export function terminalHumanInput(streams: { input?: NodeJS.ReadableStream; out
     close: () => lines.close(),
   };
 }
-
-/** An Assistant: does the work with its tools and finishes with a typed result. */
-export function assistant<Output = string>(options: ConstructorParameters<typeof Agent<Output>>[0]): Agent<Output> {
-  return new Agent<Output>({
-    instructions: 'You are a capable assistant. Do the work you are asked with your tools, check your results, and report exactly what you did.',
-    ...options,
-  });
-}

@@ -39,7 +39,13 @@ export async function loadWorkflowModule(name: string, file = findWorkflow(name)
   if (!file) throw new ConfigurationError(`no workflow "${name}": looked for ${workflowCandidates(name).join(', ')}`, { field: 'workflow' });
   const module = await importUserModule(file, 'workflow module');
   const workflow = module['default'] as Partial<Workflow<any>> | undefined;
-  if (!workflow || typeof workflow !== 'object' || !(workflow.tasks instanceof Map) || typeof workflow.start !== 'string') {
+  if (
+    !workflow ||
+    typeof workflow !== 'object' ||
+    !(workflow.tasks instanceof Map) ||
+    typeof workflow.start !== 'string' ||
+    typeof workflow.run !== 'function'
+  ) {
     throw new ConfigurationError('the default export must be a workflow (export default defineWorkflow({ ... }))', { file });
   }
   const checks: Record<string, GoldenCheck> = {};

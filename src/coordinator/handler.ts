@@ -286,10 +286,6 @@ export class Handler {
   }
 }
 
-export function createHandler(options: HandlerOptions): Handler {
-  return new Handler(options);
-}
-
 /** The configuration's limits as termination conditions; budgets count what subagents already spent. */
 function termination(configuration: Configuration, spent: { costUsd: number }): TerminationCondition {
   const limits = configuration.limits;

@@ -1,4 +1,3 @@
 export * from './errors/index.js';
-export * from './ids.js';
-export * from './json.js';
-export * from './redis-url.js';
+export type { IdGenerator, Clock } from './ids.js';
+export type { JsonPrimitive, JsonValue, JsonObject, JsonSchema } from './json.js';

@@ -9,11 +9,11 @@ import { DefinitionFileError, type FileIssue } from '../core/errors/definition-f
 import { checkModelString } from '../model/check-model-string.js';
 import type { Crew } from './crew.js';
 import { consensualCrew } from './consensual.js';
-import { groupChat } from './group-chat.js';
+import { groupChatCrew } from './group-chat.js';
 import { hierarchicalCrew } from './hierarchical.js';
 import { sequentialCrew } from './sequential.js';
 import { defineTask, type Task } from './task.js';
-import { twoAgentChat } from './two-agent.js';
+import { twoAgentCrew } from './two-agent.js';
 
 /** An output shape in a file: words describing it, or a JSON Schema it must match. */
 const expectedOutput = z.union([z.string().min(1), z.object({ schema: z.record(z.string(), z.unknown()) }).strict()]);
@@ -192,7 +192,7 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
           }) as Parameters<typeof hierarchicalCrew<Output>>[0],
         );
       case 'group-chat':
-        return groupChat<Output>(
+        return groupChatCrew<Output>(
           optional({
             name: spec.name,
             agents: members(),
@@ -202,7 +202,7 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
             finishers: spec.finishers,
             firstSpeaker: spec.firstSpeaker,
             maxRounds: spec.maxRounds,
-          }) as Parameters<typeof groupChat<Output>>[0],
+          }) as Parameters<typeof groupChatCrew<Output>>[0],
         );
       case 'consensual':
         return consensualCrew<Output>(
@@ -220,7 +220,7 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
         if (!spec.userProxy) throw file.error(['userProxy'], 'a two-agent crew names its user proxy');
         const proxy = roles.get(spec.userProxy);
         if (!(proxy instanceof UserProxy)) throw file.error(['userProxy'], `"${spec.userProxy}" is not a role of kind user-proxy`);
-        return twoAgentChat({
+        return twoAgentCrew({
           name: spec.name,
           assistant: agent(spec.assistant, ['assistant']),
           userProxy: proxy,

@@ -79,7 +79,7 @@ const sayInput = z.object({ message: z.string().min(1).describe('What you say to
  * output. Code bounds the chat: `maxRounds`, the run's signal, and a no-progress detector for
  * chats that trade goodbyes or repeat themselves.
  */
-export function groupChat<Output = string>(options: GroupChatOptions<Output>): GroupChat<Output> {
+export function groupChatCrew<Output = string>(options: GroupChatOptions<Output>): GroupChat<Output> {
   const crew = options.name;
   const members = membersByName(crew, options.agents);
   const names = [...members.keys()];

@@ -27,7 +27,7 @@ export interface TwoAgentOutput<Result> {
  * steers, until the proxy accepts or fails the goal or the round limit stops it. Both keep their
  * own conversation across rounds.
  */
-export function twoAgentChat<Result = unknown>(options: TwoAgentChatOptions): Crew<TwoAgentOutput<Result>> {
+export function twoAgentCrew<Result = unknown>(options: TwoAgentChatOptions): Crew<TwoAgentOutput<Result>> {
   const maxRounds = options.maxRounds ?? 10;
   return {
     name: options.name,

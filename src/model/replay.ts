@@ -294,10 +294,6 @@ export class ReplayModel implements ModelClient {
   }
 }
 
-export function replayModel(options: ReplayModelOptions): ReplayModel {
-  return new ReplayModel(options);
-}
-
 function summarize(model: string, request: ModelRequest): RecordedRequest {
   const summary: RecordedRequest = { model, messages: [...request.messages] };
   if (request.system !== undefined) summary.system = request.system;

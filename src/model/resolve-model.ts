@@ -3,7 +3,7 @@ import type { Environment } from '../observe/redact-secrets.js';
 import { anthropicModel } from './anthropic.js';
 import type { ModelClient } from './model-client.js';
 import { openaiModel } from './openai.js';
-import { replayModel } from './replay.js';
+import { ReplayModel } from './replay.js';
 
 export type ModelProvider = 'anthropic' | 'openai' | 'replay' | 'scripted';
 
@@ -134,7 +134,7 @@ export function hasProviderAccess(provider: string, env: Environment): boolean {
 }
 
 function resolveReplay(cassette: string, env: Environment): ModelClient {
-  if (!recordingRequested(env)) return replayModel({ cassette, env });
+  if (!recordingRequested(env)) return new ReplayModel({ cassette, env });
   const liveSpec = env['TROUPE_RECORD_MODEL']?.trim();
   if (!liveSpec) {
     throw new ConfigurationError(
@@ -158,5 +158,5 @@ function resolveReplay(cassette: string, env: Environment): ModelClient {
     );
   }
   const live = resolveModel(liveSpec, { env, where });
-  return replayModel({ cassette, mode: 'auto', live, env });
+  return new ReplayModel({ cassette, mode: 'auto', live, env });
 }

@@ -22,7 +22,6 @@ export {
   isUnrecoverable,
   type JobDataProblem,
 } from './queue-errors.js';
-export { validateJobId, isSecretKey, backoffDelay, maxPriority } from './job-validation.js';
 export { InProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';
 export { openJobQueue, type OpenJobQueueOptions } from './open-job-queue.js';
-export { journalVersion, type Journal, type JournalJob } from './queue-journal.js';
+export type { Journal, JournalJob } from './queue-journal.js';

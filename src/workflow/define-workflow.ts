@@ -3,29 +3,10 @@ import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { JsonSchema } from '../core/json.js';
 import type { WorkflowTask } from './workflow-task.js';
 import { haltedStates } from './run-state.js';
+import type { Edge, WorkflowGraph } from './workflow-graph.js';
+import { resumeRun, runWorkflow, type RunSummary, type RunWorkflowOptions, type WorkItemInput } from './run-workflow.js';
 
-/** What an edge's functions see of the item besides the upstream output. */
-export interface ItemView {
-  id: string;
-  input: unknown;
-  /** Outputs of the tasks done so far, by task name. */
-  outputs: Readonly<Record<string, unknown>>;
-}
-
-/**
- * A connection from one task's output to another task. `when` makes it a route (taken only when it
- * holds; `route` names it in the transitions). `loop` makes it a back edge that sends the item
- * upstream with feedback — the only way to form a cycle, and always with an attempt limit.
- */
-export interface Edge {
-  from: string;
-  to: string;
-  when?: (output: any, item: ItemView) => boolean;
-  route?: string;
-  /** The downstream task's input, made from the upstream output. Default: the output itself (or, at a join, outputs by task name). */
-  map?: (output: any, item: ItemView) => unknown;
-  loop?: { maxAttempts: number; feedback: (output: any, item: ItemView) => string };
-}
+export type { Edge, ItemView } from './workflow-graph.js';
 
 export interface WorkflowOptions<Input> {
   name: string;
@@ -42,21 +23,15 @@ export interface WorkflowOptions<Input> {
   branchConcurrency?: number;
 }
 
-export interface Workflow<Input = unknown> {
-  readonly name: string;
-  readonly input: z.ZodType<Input>;
-  readonly tasks: ReadonlyMap<string, WorkflowTask>;
-  readonly start: string;
-  /** Edges that run forward (the graph without its loops is acyclic). */
-  readonly forward: readonly Edge[];
-  readonly loops: readonly Edge[];
-  readonly concurrency: number;
-  readonly branchConcurrency: number;
-  /** Forward edges into each task. */
-  incoming(task: string): readonly Edge[];
-  outgoing(task: string): readonly Edge[];
-  /** Every task downstream of `task` (itself included), following forward edges. */
-  downstream(task: string): ReadonlySet<string>;
+/** A defined workflow: its checked graph, and `run`/`resume` like `agent.run()` and `crew.run()`. */
+export interface Workflow<Input = unknown> extends WorkflowGraph<Input> {
+  /**
+   * Runs the workflow over items: a known list (batch) or an async iterable whose items arrive
+   * while it runs (streaming). Every state change is persisted, so a crashed run continues with `resume`.
+   */
+  run(items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>, options?: RunWorkflowOptions): Promise<RunSummary>;
+  /** Continues a run after a crash, a restart or a review decision; done steps are not repeated. */
+  resume(runId: string, options?: RunWorkflowOptions): Promise<RunSummary>;
 }
 
 /**
@@ -118,7 +93,7 @@ export function defineWorkflow<Input>(options: WorkflowOptions<Input>): Workflow
   checkSchemas(options, tasks, incomingOf, start, where);
 
   const downstreamCache = new Map<string, ReadonlySet<string>>();
-  return {
+  const workflow: Workflow<Input> = {
     name: options.name,
     input: options.input,
     tasks,
@@ -134,7 +109,10 @@ export function defineWorkflow<Input>(options: WorkflowOptions<Input>): Workflow
       if (!found) downstreamCache.set(task, (found = reach(task, outgoingOf)));
       return found;
     },
+    run: (items, runOptions) => runWorkflow(workflow, items, runOptions),
+    resume: (runId, runOptions) => resumeRun(workflow, runId, runOptions),
   };
+  return workflow;
 }
 
 function checkSchemas<Input>(

@@ -1,4 +1,4 @@
-import type { Edge, Workflow } from './define-workflow.js';
+import type { Edge, WorkflowGraph } from './workflow-graph.js';
 import type { ItemRecord } from './run-state.js';
 
 /**
@@ -7,7 +7,7 @@ import type { ItemRecord } from './run-state.js';
  * route held); when all have settled and none was taken, it is skipped — so routes prune branches
  * and joins wait only for the branches that ran.
  */
-export function settle(workflow: Workflow<any>, item: ItemRecord): { ready: string[]; skipped: string[] } {
+export function settle(workflow: WorkflowGraph<any>, item: ItemRecord): { ready: string[]; skipped: string[] } {
   const ready: string[] = [];
   const skipped: string[] = [];
   // Skips cascade: settle in topological order by repeating until nothing changes.
@@ -38,7 +38,7 @@ export function settle(workflow: Workflow<any>, item: ItemRecord): { ready: stri
  * values of the edges taken, by upstream task name — except where every edge into the join has a
  * `map` and one was taken (branches of exclusive routes merging), which passes that value as it is.
  */
-export function edgeInput(workflow: Workflow<any>, item: ItemRecord, task: string): unknown {
+export function edgeInput(workflow: WorkflowGraph<any>, item: ItemRecord, task: string): unknown {
   if (task === workflow.start) return item.input;
   const incoming = workflow.incoming(task);
   const edges = incoming.filter((edge) => taken(edge, item));

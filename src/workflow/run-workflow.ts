@@ -12,7 +12,7 @@ import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
 import type { Approver } from '../tools/approval.js';
 import type { Claim } from './claim.js';
-import type { Workflow } from './define-workflow.js';
+import type { WorkflowGraph } from './workflow-graph.js';
 import { getReview, reviewRecords, type ReviewRequest } from './review.js';
 import { approvalKey, runStep, type ReviewDraft, type StepOutcome } from './run-step.js';
 import { RunLease, type RunLeaseHeldError } from './run-lease.js';
@@ -101,7 +101,7 @@ const lostItemState: ItemState = 'failed';
  * that crashes resumes with `resumeRun` from its last recorded step.
  */
 export async function runWorkflow<Input>(
-  workflow: Workflow<Input>,
+  workflow: WorkflowGraph<Input>,
   items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>,
   options: RunWorkflowOptions = {},
 ): Promise<RunSummary> {
@@ -156,7 +156,7 @@ export async function runWorkflow<Input>(
  * done steps are not repeated. Only one process continues a run at a time: while another holds
  * its lease this throws `RunLeaseHeldError` (or waits, with `waitForLease`).
  */
-export async function resumeRun<Input>(workflow: Workflow<Input>, runId: string, options: RunWorkflowOptions = {}): Promise<RunSummary> {
+export async function resumeRun<Input>(workflow: WorkflowGraph<Input>, runId: string, options: RunWorkflowOptions = {}): Promise<RunSummary> {
   const engine = new Engine(workflow, { ...options, runId, store: options.store ?? (await openStateStore()) });
   const run = await loadRun(engine.store, runId);
   if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: 'run' });
@@ -193,7 +193,7 @@ class Engine {
   readonly #corrupt = new Map<string, CorruptRecordError>();
 
   constructor(
-    readonly workflow: Workflow<any>,
+    readonly workflow: WorkflowGraph<any>,
     // The store comes opened (`openStateStore` is async: it loads the Redis store only when chosen).
     readonly options: RunWorkflowOptions & { store: StateStore },
   ) {
@@ -624,7 +624,7 @@ class Engine {
   }
 }
 
-function graphOf(workflow: Workflow<any>): RunGraph {
+function graphOf(workflow: WorkflowGraph<any>): RunGraph {
   return {
     start: workflow.start,
     tasks: [...workflow.tasks.values()].map((task) => ({ name: task.name, kind: task.kind, ...(task.stage ? { stage: task.stage } : {}) })),

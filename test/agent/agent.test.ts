@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent, ConfigurationError, defineTool, FinishValidationError, type ToolMessage } from 'troupe';
 import { collectTrace, reply, scriptedModel, sequentialIds } from 'troupe/testing';
+import { agentWithExits } from '../../src/agent/agent.js';
 
 const add = defineTool({
   name: 'add',
@@ -181,7 +182,6 @@ describe('Agent', () => {
 
 describe('agents with several exits', () => {
   it('reports which finish tool was called, with its validated value', async () => {
-    const { agentWithExits } = await import('troupe');
     const model = scriptedModel([reply.finish({ bad: true }, 'reply'), reply.finish({ message: 'Add tests too.' }, 'reply')]);
     const proxy = agentWithExits({
       name: 'proxy',

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import {
   codeTask,
   ConfigurationError,
-  createHandler,
+  Handler,
   defineConfiguration,
   defineTool,
   FileStore,
@@ -19,6 +19,7 @@ import {
 } from 'troupe';
 import { collectTrace, reply, scriptedModel } from 'troupe/testing';
 import { chatTools, loadChannel, messageTriggers } from '../../crews/merged-reaction/chat-tools.js';
+import { compareCoordinators, loadGoldenTriggers } from '../../src/coordinator/compare.js';
 
 const configPath = 'crews/merged-reaction/merged-reaction.yaml';
 const pullLink = /https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/pull\/(\d+)/g;
@@ -50,7 +51,7 @@ function world(model = reactingModel()) {
   const { tools, reactions } = chatTools(channel);
   const configuration = loadConfiguration(configPath, { tools });
   const trace = collectTrace();
-  return { channel, tools, reactions, configuration, trace, handler: createHandler({ configurations: [configuration], tools, model, trace }) };
+  return { channel, tools, reactions, configuration, trace, handler: new Handler({ configurations: [configuration], tools, model, trace }) };
 }
 
 const toolEvents = (events: TraceEvent[]) =>
@@ -101,7 +102,7 @@ describe('one configuration, both coordinators', () => {
       coordinator_script: 'test/workflow/fixtures/read-log-script.ts',
     });
     const model = scriptedModel([reply.toolCall('read_file', { name: 'log.txt' }), reply.finish({ answer: 'step 3' })]);
-    const handler = createHandler({ configurations: [configuration], tools: [], fileRoot: root, model });
+    const handler = new Handler({ configurations: [configuration], tools: [], fileRoot: root, model });
     const byScript = await handler.handle(trigger);
     const byModel = await handler.handle(trigger, { coordinator: 'llm' });
     expect(byScript.answer).toBe('[{"name":"log.txt"},{"name":"big.bin"}] deploy failed at step 3');
@@ -132,7 +133,7 @@ describe('one configuration, both coordinators', () => {
       { tools: [countLines] },
     );
     const model = scriptedModel([reply.toolCall('count_lines', { name: 'log.txt' }), reply.finish({ answer: '2' })]);
-    const handler = createHandler({ configurations: [configuration], tools: [countLines], fileRoot: root, model });
+    const handler = new Handler({ configurations: [configuration], tools: [countLines], fileRoot: root, model });
     expect((await handler.handle(trigger)).toolCalls[0]).toMatchObject({ tool: 'count_lines', output: '2' });
     expect((await handler.handle(trigger, { coordinator: 'script' })).answer).toBe('2 lines');
   });
@@ -150,7 +151,7 @@ describe('one configuration, both coordinators', () => {
       },
       { tools },
     );
-    const handler = createHandler({ configurations: [configuration], tools });
+    const handler = new Handler({ configurations: [configuration], tools });
     const error = await handler.handle(messageTriggers(loadChannel())[0]!).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnapprovedToolError);
     expect((error as Error).message).toBe(
@@ -162,7 +163,7 @@ describe('one configuration, both coordinators', () => {
     const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-handler-')) });
     const a = defineConfiguration({ name: 'a', trigger: { kind: 'event', match: { 'data.type': 'message' } }, prompt: 'x' });
     const b = defineConfiguration({ name: 'b', trigger: { kind: 'event', match: { 'data.text': { matches: 'deploy' } } }, prompt: 'x' });
-    const handler = createHandler({ configurations: [a, b], tools: [], store });
+    const handler = new Handler({ configurations: [a, b], tools: [], store });
     const none = await handler.handle({ kind: 'schedule', id: 's1', data: {} });
     expect(none).toMatchObject({
       status: 'no-match',
@@ -183,7 +184,7 @@ describe('the llm coordinator is stopped by each limit', () => {
   const run = async (limits: Record<string, number>, model = forever()) => {
     const { tools } = chatTools(loadChannel());
     const configuration = defineConfiguration({ name: 'loop', trigger: {}, prompt: 'x', tools: ['get_pull_request'], limits: limits as never });
-    return createHandler({ configurations: [configuration], tools, model }).handle(messageTriggers(loadChannel())[0]!);
+    return new Handler({ configurations: [configuration], tools, model }).handle(messageTriggers(loadChannel())[0]!);
   };
 
   it.each([
@@ -202,7 +203,7 @@ describe('the llm coordinator is stopped by each limit', () => {
     const { tools } = chatTools(loadChannel());
     const configuration = loadConfiguration(configPath, { tools });
     const strict = { ...configuration, coordinator: 'script' as const, limits: { ...configuration.limits, max_tool_calls: 1 } };
-    const outcome = await createHandler({ configurations: [strict], tools }).handle(messageTriggers(loadChannel())[0]!);
+    const outcome = await new Handler({ configurations: [strict], tools }).handle(messageTriggers(loadChannel())[0]!);
     expect(outcome).toMatchObject({ status: 'stopped', stop: { condition: 'max-tool-calls', detail: { limit: 1 } } });
     expect(outcome.toolCalls.map((c) => c.tool)).toEqual(['get_pull_request']);
   });
@@ -261,7 +262,7 @@ describe('LLM-driven workflows', () => {
       generate: (request: ModelRequest, options?: object) =>
         (request.system?.startsWith('You check pull requests.') ? checker : coordinator).generate(request, options),
     };
-    const outcome = await createHandler({ configurations: [configuration], tools, delegates: { tasks: [summarize] }, model, store }).handle({
+    const outcome = await new Handler({ configurations: [configuration], tools, delegates: { tasks: [summarize] }, model, store }).handle({
       kind: 'manual',
       id: 'm1',
       data: { request: 'status' },
@@ -342,7 +343,6 @@ describe('configuration files: every problem at once', () => {
 
 describe('comparing the coordinators over golden triggers', () => {
   it('reports per-run differences and how often each coordinator was wrong', async () => {
-    const { compareCoordinators, loadGoldenTriggers } = await import('troupe');
     const golden = loadGoldenTriggers('crews/merged-reaction/golden.json');
     // This model also reacts to a message whose pull request is still open.
     const eager = () =>
@@ -361,7 +361,7 @@ describe('comparing the coordinators over golden triggers', () => {
       golden,
       () => {
         const { tools } = chatTools(loadChannel());
-        const handler = createHandler({ configurations: [loadConfiguration(configPath, { tools })], tools, model: eager() });
+        const handler = new Handler({ configurations: [loadConfiguration(configPath, { tools })], tools, model: eager() });
         return { handler, hasSideEffects: (tool) => handler.hasSideEffects(tool) };
       },
       { runs: 2 },
@@ -381,7 +381,7 @@ describe('a redelivered trigger', () => {
     const channel = loadChannel();
     const { tools, reactions } = chatTools(channel);
     const configuration = loadConfiguration(configPath, { tools });
-    const handler = createHandler({ configurations: [configuration], tools, model: reactingModel(), store });
+    const handler = new Handler({ configurations: [configuration], tools, model: reactingModel(), store });
     const merged = messageTriggers(channel)[0]!;
     // A queue redelivers the same job after a worker died: same trigger, a new run.
     const first = await handler.handle(merged, { coordinator });

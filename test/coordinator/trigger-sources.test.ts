@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createHandler, defineConfiguration, defineTool, handleQueue, InProcessQueue, schedule, type HandlerOutcome } from 'troupe';
+import { defineConfiguration, defineTool, Handler, handleQueue, InProcessQueue, schedule, type HandlerOutcome } from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
 import { z } from 'zod';
 
@@ -19,7 +19,7 @@ describe('trigger sources', () => {
         ? reply.toolCall('note', { line: JSON.parse(String(request.messages[0]!.content).split('\n\n')[1]!).title })
         : reply.finish({ answer: 'noted' }),
     );
-    const handler = createHandler({ configurations: [configuration], tools: [note], model });
+    const handler = new Handler({ configurations: [configuration], tools: [note], model });
     const queue = new InProcessQueue({ name: 'tickets' });
     const outcomes: HandlerOutcome[] = [];
     await handleQueue(handler, queue, { source: 'tickets', onOutcome: (outcome) => outcomes.push(outcome) });
@@ -38,7 +38,7 @@ describe('trigger sources', () => {
   it('a schedule calls the handler on every tick, never two runs at once', async () => {
     const configuration = defineConfiguration({ name: 'nightly', trigger: { kind: 'schedule', source: 'nightly' }, prompt: 'Report.' });
     const model = scriptedModel(() => reply.finish({ answer: 'report' }), { latencyMs: 30 });
-    const handler = createHandler({ configurations: [configuration], tools: [], model });
+    const handler = new Handler({ configurations: [configuration], tools: [], model });
     const outcomes: HandlerOutcome[] = [];
     const timer = schedule(handler, { name: 'nightly', everyMs: 10, onOutcome: (outcome) => outcomes.push(outcome) });
     for (let waited = 0; outcomes.length < 2 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, maskRedisUrl } from 'troupe';
+import { ConfigurationError } from 'troupe';
+import { maskRedisUrl } from '../../src/core/redis-url.js';
 
 describe('maskRedisUrl', () => {
   it('hides the password and keeps the rest', () => {

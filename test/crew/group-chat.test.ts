@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent, ConfigurationError, maxTurns, registerPrice, type ModelRequest, type SpeakerSelectEvent, type ToolMessage } from 'troupe';
 import { collectTrace, reply, scriptedModel, sequentialIds, type ScriptedReply } from 'troupe/testing';
-import { groupChat, isPleasantry, type SpeakerSelectionState } from '../../src/crew/group-chat.js';
+import { groupChatCrew, isPleasantry, type SpeakerSelectionState } from '../../src/crew/group-chat.js';
 
 const say = (message: string): ScriptedReply => reply.finish({ message }, 'say');
 const done = (result: string): ScriptedReply => reply.finish({ result }, 'finish');
@@ -20,13 +20,13 @@ const lastUserText = (request: ModelRequest | undefined) => {
 const selections = (events: readonly { type: string }[]) =>
   events.filter((e): e is SpeakerSelectEvent => e.type === 'speaker-select').map((e) => [e.round, e.speaker, e.method]);
 
-describe('groupChat', () => {
+describe('groupChatCrew', () => {
   it('takes turns round-robin, shows each speaker the conversation, and ends when a finisher finishes', async () => {
     const alice = member('alice', 'Writes drafts.', [say('Draft: cats sleep 16 hours a day.')]);
     const bob = member('bob', 'Checks facts.', [say('Checked: 12 to 16 hours.')]);
     const carol = member('carol', 'Edits and publishes.', [done('Cats sleep 12 to 16 hours a day.')]);
     const trace = collectTrace();
-    const chat = groupChat({ name: 'newsroom', agents: [alice.agent, bob.agent, carol.agent], selector: 'round-robin' });
+    const chat = groupChatCrew({ name: 'newsroom', agents: [alice.agent, bob.agent, carol.agent], selector: 'round-robin' });
 
     const result = await chat.run('Write one sentence on how long cats sleep.', { trace, ids: sequentialIds() });
 
@@ -66,7 +66,7 @@ describe('groupChat', () => {
       reply.finish({ speaker: 'bob', reason: 'a refund is needed' }, 'select_speaker'),
     ]);
     const trace = collectTrace();
-    const chat = groupChat({ name: 'support', agents: [alice.agent, bob.agent], selector: { manager } });
+    const chat = groupChatCrew({ name: 'support', agents: [alice.agent, bob.agent], selector: { manager } });
 
     const result = await chat.run('I was charged twice.', { trace });
 
@@ -94,7 +94,7 @@ describe('groupChat', () => {
       reply.finish({ speaker: 'carol', reason: 'test first' }, 'select_speaker'),
     ]);
 
-    const result = await groupChat({ name: 'team', agents: [alice.agent, bob.agent, carol.agent], selector: { manager } }).run('Ship it.');
+    const result = await groupChatCrew({ name: 'team', agents: [alice.agent, bob.agent, carol.agent], selector: { manager } }).run('Ship it.');
 
     expect(result.output).toBe('tested');
     const feedback = manager.calls[1]!.messages.at(-1) as ToolMessage;
@@ -108,7 +108,7 @@ describe('groupChat', () => {
     const bob = member('bob', 'Builds.', [done('built')]);
     const manager = scriptedModel(() => reply.finish({ speaker: 'nobody', reason: '?' }, 'select_speaker'));
     const trace = collectTrace();
-    const chat = groupChat({
+    const chat = groupChatCrew({
       name: 'team',
       agents: [alice.agent, bob.agent],
       selector: { manager: new Agent({ name: 'boss', instructions: 'You run the team.', model: manager }) },
@@ -136,7 +136,7 @@ describe('groupChat', () => {
     };
     const trace = collectTrace();
 
-    const result = await groupChat({ name: 'duo', agents: [alice.agent, bob.agent], selector }).run('Count.', { trace });
+    const result = await groupChatCrew({ name: 'duo', agents: [alice.agent, bob.agent], selector }).run('Count.', { trace });
 
     expect(result.output).toBe('four');
     expect(selections(trace.events)).toEqual([
@@ -157,7 +157,7 @@ describe('groupChat', () => {
     });
     expect(seen[2]!.messages.map((m) => m.message)).toEqual(['one', 'two']);
 
-    const wrong = groupChat({ name: 'duo', agents: [member('alice', 'a', []).agent, member('bob', 'b', []).agent], selector: () => 'zed' });
+    const wrong = groupChatCrew({ name: 'duo', agents: [member('alice', 'a', []).agent, member('bob', 'b', []).agent], selector: () => 'zed' });
     const error = await wrong.run('Count.').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toBe(
@@ -171,7 +171,7 @@ describe('groupChat', () => {
     const carol = member('carol', 'c', [say('c1')]);
     const judge = member('judge', 'j', [done('verdict')]);
     const trace = collectTrace();
-    const chat = groupChat({
+    const chat = groupChatCrew({
       name: 'graph',
       agents: [alice.agent, bob.agent, carol.agent, judge.agent],
       allowedTransitions: { alice: ['carol'], carol: ['bob'], bob: ['judge', 'alice'], judge: [] },
@@ -196,7 +196,7 @@ describe('groupChat', () => {
       reply.finish({ speaker: 'alice', reason: 'start' }, 'select_speaker'),
       reply.finish({ speaker: 'carol', reason: 'c' }, 'select_speaker'),
     ]);
-    const managed = groupChat({
+    const managed = groupChatCrew({
       name: 'graph',
       agents: [member('alice', 'a', [say('a1')]).agent, member('bob', 'b', []).agent, member('carol', 'c', [done('ok')]).agent],
       allowedTransitions: { alice: ['bob', 'carol'] },
@@ -210,7 +210,12 @@ describe('groupChat', () => {
   it('lets a member with no successor only finish', async () => {
     const alice = member('alice', 'a', [say('a1')]);
     const judge = member('judge', 'j', [done('verdict')]);
-    const chat = groupChat({ name: 'graph', agents: [alice.agent, judge.agent], allowedTransitions: { alice: ['judge'], judge: [] }, finishers: ['judge'] });
+    const chat = groupChatCrew({
+      name: 'graph',
+      agents: [alice.agent, judge.agent],
+      allowedTransitions: { alice: ['judge'], judge: [] },
+      finishers: ['judge'],
+    });
     const result = await chat.run('Decide.');
     expect(result.output).toBe('verdict');
     expect(judge.model.calls[0]!.tools?.map((t) => t.name)).toEqual(['finish']);
@@ -219,7 +224,7 @@ describe('groupChat', () => {
 
   it('validates names in the graph, the finishers and the first speaker when it is built', () => {
     const agents = [member('alice', 'a', []).agent, member('bob', 'b', []).agent];
-    const build = (extra: object) => () => groupChat({ name: 'g', agents, ...extra });
+    const build = (extra: object) => () => groupChatCrew({ name: 'g', agents, ...extra });
     expect(build({ allowedTransitions: { alice: ['zed'] } })).toThrow(
       'field "allowedTransitions.alice": Group chat "g" names "zed" in allowedTransitions.alice, who is not a member (members: alice, bob).',
     );
@@ -235,7 +240,7 @@ describe('groupChat', () => {
     const report = z.object({ title: z.string(), score: z.number().int().min(0).max(10) });
     const alice = member('alice', 'a', [say('Looks good.')]);
     const bob = member('bob', 'b', [reply.finish({ title: 'Review', score: 11 }, 'finish'), reply.finish({ title: 'Review', score: 8 }, 'finish')]);
-    const chat = groupChat({ name: 'review', agents: [alice.agent, bob.agent], output: report, firstSpeaker: 'alice' });
+    const chat = groupChatCrew({ name: 'review', agents: [alice.agent, bob.agent], output: report, firstSpeaker: 'alice' });
 
     const result = await chat.run('Review the essay.');
 
@@ -250,7 +255,7 @@ describe('groupChat', () => {
     const bob = member('bob', 'b', (_request, index) => say(`bob idea ${index + 1}`));
     const trace = collectTrace();
 
-    const result = await groupChat({ name: 'brainstorm', agents: [alice.agent, bob.agent], maxRounds: 5 }).run('Ideas?', { trace });
+    const result = await groupChatCrew({ name: 'brainstorm', agents: [alice.agent, bob.agent], maxRounds: 5 }).run('Ideas?', { trace });
 
     expect(result.status).toBe('stopped');
     expect(result.stop).toEqual({
@@ -267,7 +272,7 @@ describe('groupChat', () => {
     const alice = member('alice', 'a', [say('Here is the fix: retry on 503.'), say("You're welcome, Bob. Goodbye!"), say('more')]);
     const bob = member('bob', 'b', [say('Thanks Alice!'), say('unused')]);
 
-    const result = await groupChat({ name: 'pair', agents: [alice.agent, bob.agent] }).run('Fix the bug.');
+    const result = await groupChatCrew({ name: 'pair', agents: [alice.agent, bob.agent] }).run('Fix the bug.');
 
     expect(result.stop).toEqual({
       kind: 'stopped',
@@ -290,7 +295,7 @@ describe('groupChat', () => {
     const bob = member('bob', 'b', [say('I prefer SQLite.'), say('i prefer sqlite')]);
     const carol = member('carol', 'c', [say('Either works.'), say('Either  works')]);
 
-    const result = await groupChat({ name: 'db', agents: [alice.agent, bob.agent, carol.agent] }).run('Pick a database.');
+    const result = await groupChatCrew({ name: 'db', agents: [alice.agent, bob.agent, carol.agent] }).run('Pick a database.');
 
     expect(result.stop).toMatchObject({ condition: 'no-progress', detail: { window: 3, round: 6 } });
     const detail = result.stop.kind === 'stopped' ? (result.stop.detail.messages as Array<{ why: string }>) : [];
@@ -301,7 +306,7 @@ describe('groupChat', () => {
     const alice = member('alice', 'a', () => reply.finish({ message: '' }, 'say'));
     const bob = member('bob', 'b', []);
 
-    const result = await groupChat({ name: 'broken', agents: [alice.agent, bob.agent] }).run('Talk.');
+    const result = await groupChatCrew({ name: 'broken', agents: [alice.agent, bob.agent] }).run('Talk.');
 
     expect(result.status).toBe('failed');
     expect(result.stop).toMatchObject({ kind: 'failed', condition: 'invalid-output', detail: { round: 1, agent: 'alice', attempts: 3 } });
@@ -315,7 +320,7 @@ describe('groupChat', () => {
   it('stops when a member’s own termination stops its turn', async () => {
     const alice = member('alice', 'a', ['Let me think about it...']);
     const limited = alice.agent.with({ termination: maxTurns(1) });
-    const result = await groupChat({ name: 'slow', agents: [limited, member('bob', 'b', []).agent] }).run('Go.');
+    const result = await groupChatCrew({ name: 'slow', agents: [limited, member('bob', 'b', []).agent] }).run('Go.');
     expect(result.stop).toEqual({
       kind: 'stopped',
       condition: 'max-turns',
@@ -330,7 +335,7 @@ describe('groupChat', () => {
       controller.abort();
       return say('one');
     });
-    const result = await groupChat({ name: 'abort', agents: [alice.agent, member('bob', 'b', []).agent] }).run('Go.', { signal: controller.signal });
+    const result = await groupChatCrew({ name: 'abort', agents: [alice.agent, member('bob', 'b', []).agent] }).run('Go.', { signal: controller.signal });
     expect(result.stop).toMatchObject({ kind: 'stopped', condition: 'abort-signal', detail: { round: 2 } });
     expect(result.conversation).toHaveLength(1);
   });
@@ -348,7 +353,7 @@ describe('groupChat', () => {
       const bob = member('bob', 'b', [priced('hi')], 'test:group-chat');
       const trace = collectTrace();
 
-      const result = await groupChat({ name: 'costs', agents: [alice.agent, bob.agent] }).run('Chat.', { trace, runId: 'run-gc' });
+      const result = await groupChatCrew({ name: 'costs', agents: [alice.agent, bob.agent] }).run('Chat.', { trace, runId: 'run-gc' });
 
       expect(result.output).toBe('done');
       expect(result.runId).toBe('run-gc');

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { assistant, terminalHumanInput, twoAgentChat, UserProxy } from 'troupe';
+import { Agent, terminalHumanInput, twoAgentCrew, UserProxy } from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
 
 const code = z.object({ files: z.array(z.string()), testsPass: z.boolean() });
@@ -19,9 +19,9 @@ describe('Assistant and UserProxy in conversation', () => {
       reply.finish({ files: ['quiz.ts', 'quiz.test.ts'], testsPass: false }),
       reply.finish({ files: ['quiz.ts', 'quiz.test.ts'], testsPass: true }),
     ]);
-    const chat = twoAgentChat<z.infer<typeof code>>({
+    const chat = twoAgentCrew<z.infer<typeof code>>({
       name: 'tutor',
-      assistant: assistant({ name: 'coder', model: assistantModel, output: code }),
+      assistant: new Agent({ name: 'coder', model: assistantModel, output: code }),
       userProxy: new UserProxy({ goal: 'A command-line math quiz with passing tests.', model: proxyModel }),
     });
 
@@ -42,18 +42,18 @@ describe('Assistant and UserProxy in conversation', () => {
   });
 
   it('stops after maxRounds when the proxy never accepts, and ends when it declares failure', async () => {
-    const endless = twoAgentChat({
+    const endless = twoAgentCrew({
       name: 'c',
-      assistant: assistant({ name: 'a', model: scriptedModel(() => reply.finish({ result: 'try' })) }),
+      assistant: new Agent({ name: 'a', model: scriptedModel(() => reply.finish({ result: 'try' })) }),
       userProxy: new UserProxy({ goal: 'g', model: scriptedModel(() => reply.finish({ message: 'again' }, 'reply')) }),
       maxRounds: 3,
     });
     const stopped = await endless.run('start');
     expect(stopped.stop).toMatchObject({ kind: 'stopped', condition: 'max-rounds', detail: { limit: 3 } });
 
-    const failing = twoAgentChat({
+    const failing = twoAgentCrew({
       name: 'c',
-      assistant: assistant({ name: 'a', model: scriptedModel([reply.finish({ result: 'cannot' })]) }),
+      assistant: new Agent({ name: 'a', model: scriptedModel([reply.finish({ result: 'cannot' })]) }),
       userProxy: new UserProxy({ goal: 'g', model: scriptedModel([reply.finish({ reason: 'impossible' }, 'fail')]) }),
     });
     const failed = await failing.run('start');
@@ -66,9 +66,9 @@ describe('Assistant and UserProxy in conversation', () => {
     const shown: string[] = [];
     output.on('data', (chunk) => shown.push(String(chunk)));
     const human = terminalHumanInput({ input, output });
-    const chat = twoAgentChat({
+    const chat = twoAgentCrew({
       name: 'c',
-      assistant: assistant({ name: 'a', model: scriptedModel([reply.finish({ result: 'v1' }), reply.finish({ result: 'v2' })]) }),
+      assistant: new Agent({ name: 'a', model: scriptedModel([reply.finish({ result: 'v1' }), reply.finish({ result: 'v2' })]) }),
       userProxy: new UserProxy({ goal: 'g', humanInput: human }),
     });
     const answers = ['Write v1', 'Make it v2', '/accept v2 is right'];

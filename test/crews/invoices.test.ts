@@ -2,22 +2,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  decideReview,
-  evaluateWorkflow,
-  FileStore,
-  listReviews,
-  loadGolden,
-  readTransitions,
-  resumeRun,
-  runWorkflow,
-  type ModelRequest,
-  type StateStore,
-  type WorkItemInput,
-} from 'troupe';
+import { decideReview, evaluateWorkflow, FileStore, listReviews, loadGolden, type ModelRequest, type StateStore, type WorkItemInput } from 'troupe';
 import { scriptedModel } from 'troupe/testing';
 import { documentReader } from '../../crews/invoices/document-reader.js';
 import invoices, { totalMatchesLines, type Document } from '../../crews/invoices/workflow.js';
+import { readTransitions } from '../../src/workflow/run-state.js';
 
 const store = (): StateStore => new FileStore({ root: mkdtempSync(join(tmpdir(), 'invoices-test-')) });
 const documents = JSON.parse(readFileSync('crews/invoices/documents.json', 'utf8')) as WorkItemInput<Document>[];
@@ -39,7 +28,7 @@ function readerExcept(tool: string, answer: (request: ModelRequest, index: numbe
 describe('crews/invoices', () => {
   it('routes documents offline from its cassette: invoices, receipts, the rest rejected, large totals to a person', async () => {
     const states = store();
-    const summary = await runWorkflow(invoices, documents, { store: states, model: cassette });
+    const summary = await invoices.run(documents, { store: states, model: cassette });
     expect(summary.status).toBe('awaiting-review');
     expect(summary.counts).toEqual({ accepted: 3, rejected: 1, 'awaiting-review': 1 });
     const byId = Object.fromEntries(summary.items.map((item) => [item.id, item]));
@@ -78,10 +67,10 @@ describe('crews/invoices', () => {
     for (const approved of [true, false]) {
       const states = store();
       const contoso = documents.filter((d) => d.id === 'contoso-4410');
-      const first = await runWorkflow(invoices, contoso, { store: states, model: cassette });
+      const first = await invoices.run(contoso, { store: states, model: cassette });
       const [review] = await listReviews(states, { runId: first.runId, status: 'pending' });
       await decideReview(states, review!.id, { approved, by: 'alice', note: approved ? 'contract checked' : 'not ordered' });
-      const resumed = await resumeRun(invoices, first.runId, { store: states, model: cassette });
+      const resumed = await invoices.resume(first.runId, { store: states, model: cassette });
       expect(resumed.items[0]).toMatchObject(
         approved
           ? { state: 'accepted', outputs: { 'approve-payment': { total: 48000 } } }
@@ -96,7 +85,7 @@ describe('crews/invoices', () => {
       value: { vendor: 'ACME', invoiceNumber: '1', total: 10, currency: 'EUR', dueDate: '2025-07-02', lines: [] },
       evidence: [],
     }));
-    const summary = await runWorkflow(invoices, [acme], { store: states, model });
+    const summary = await invoices.run([acme], { store: states, model });
     expect(summary.items[0]!.state).toBe('awaiting-review');
     expect((await listReviews(states))[0]).toMatchObject({ task: 'extract-invoice', policy: 'evidence.missing', findings: ['no evidence was given'] });
   });
@@ -107,7 +96,7 @@ describe('crews/invoices', () => {
       value: { vendor: 'ACME', invoiceNumber: '1', total: 1300, currency: 'EUR', dueDate: '2025-07-02', lines: [{ description: 'paper', amount: 1250 }] },
       evidence: [{ source: 'document', quote: 'Total: 1300.00 EUR' }],
     }));
-    const summary = await runWorkflow(invoices, [acme], { store: states, model });
+    const summary = await invoices.run([acme], { store: states, model });
     const policies = (await readTransitions(states, summary.runId)).map((t) => t.policy).filter(Boolean);
     expect(policies).toEqual(['checker.failed', 'checker.retry', 'checker.failed', 'checker.exhausted']);
     expect((await listReviews(states))[0]!.findings).toEqual(['the lines add up to 1250.00 but the total is 1300.00; re-read the lines and the total']);
@@ -119,7 +108,7 @@ describe('crews/invoices', () => {
       value: { vendor: 'ACME', invoiceNumber: '1', total: 10, currency: 'XYZ', dueDate: '2025-07-02', lines: [] },
       evidence: [{ source: 'document', quote: 'Total: 10 XYZ' }],
     }));
-    const summary = await runWorkflow(invoices, [acme], { store: store(), model });
+    const summary = await invoices.run([acme], { store: store(), model });
     expect(summary.items[0]).toMatchObject({ state: 'rejected', reason: expect.stringMatching(/^unknown currency XYZ: we pay in EUR, USD/) });
   });
 

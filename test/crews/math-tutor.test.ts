@@ -2,9 +2,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { approveTools, executeToolCall, ToolSet, manualClock } from 'troupe';
+import { approveTools } from 'troupe';
 import { runMathTutor } from '../../crews/math-tutor/run.js';
 import { summarizeTap, workspaceTools } from '../../tools/workspace.js';
+import { executeToolCall } from '../../src/tools/execute-tool-call.js';
+import { ToolSet } from '../../src/tools/tool-set.js';
+import { manualClock } from 'troupe/testing';
 
 describe('crews/math-tutor', () => {
   afterEach(() => {

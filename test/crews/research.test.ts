@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { executeToolCall, manualClock, ToolSet, type TraceEvent } from 'troupe';
-import { collectTrace } from 'troupe/testing';
+import type { TraceEvent } from 'troupe';
+import { collectTrace, manualClock } from 'troupe/testing';
 import { runResearch } from '../../crews/research/run.js';
 import { loadNotes, researchTools, searchNotes } from '../../crews/research/tools.js';
+import { executeToolCall } from '../../src/tools/execute-tool-call.js';
+import { ToolSet } from '../../src/tools/tool-set.js';
 
 const quiet = () => {
   vi.stubEnv('ANTHROPIC_API_KEY', '');

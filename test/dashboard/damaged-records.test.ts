@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, defineWorkflow, FileStore, runWorkflow } from 'troupe';
+import { claim, codeTask, defineWorkflow, FileStore } from 'troupe';
 import { createDashboard } from 'troupe/dashboard';
 
 // One damaged document must not take a page down, nor vanish from it without a word.
@@ -25,8 +25,7 @@ describe('the dashboard with a damaged record', () => {
       ],
       edges: [],
     });
-    const { runId } = await runWorkflow(
-      workflow,
+    const { runId } = await workflow.run(
       [
         { id: 'a', input: { text: '10 USD' } },
         { id: 'b', input: { text: '20 USD' } },

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, defineWorkflow, FileStore, listReviews, runWorkflow } from 'troupe';
+import { claim, codeTask, defineWorkflow, FileStore, listReviews } from 'troupe';
 import { createDashboard, startDashboard } from 'troupe/dashboard';
 import { redisUrl, useRedis } from '../support/redis.js';
 
@@ -64,7 +64,7 @@ async function pendingRun(store: FileStore): Promise<{ runId: string; reviewId: 
     ],
     edges: [],
   });
-  const { runId } = await runWorkflow(workflow, [{ id: 'invoice-1', input: { text: '48,000 USD' } }], { store });
+  const { runId } = await workflow.run([{ id: 'invoice-1', input: { text: '48,000 USD' } }], { store });
   const [review] = await listReviews(store, { runId });
   return { runId, reviewId: review!.id };
 }

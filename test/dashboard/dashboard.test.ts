@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, defineWorkflow, FileStore, InProcessQueue, listReviews, runWorkflow, WorkGraph } from 'troupe';
+import { claim, codeTask, defineWorkflow, FileStore, InProcessQueue, listReviews, WorkGraph } from 'troupe';
 import { startDashboard } from 'troupe/dashboard';
 import { browserAvailable, chromiumArgs, chromiumPath } from '../support/browser.js';
 import { redisUrl, useRedis } from '../support/redis.js';
@@ -48,8 +48,7 @@ describe('the dashboard in a browser', async () => {
       ],
     });
     runId = (
-      await runWorkflow(
-        workflow,
+      await workflow.run(
         [
           { id: 'a', input: { text: 'URGENT: site down' } },
           { id: 'b', input: { text: 'typo on about page' } },

@@ -6,7 +6,7 @@ import { ConfigurationError } from '../../src/core/errors/configuration-error.js
 import { DefinitionFileError } from '../../src/core/errors/definition-file-error.js';
 import { ReplayMissError } from '../../src/model/errors/index.js';
 import type { ModelRequest } from '../../src/model/model-client.js';
-import { loadCassette, replayModel, requestKey } from '../../src/model/replay.js';
+import { loadCassette, ReplayModel, requestKey } from '../../src/model/replay.js';
 import { reply, scriptedModel } from '../../src/model/scripted.js';
 
 let dir: string;
@@ -30,7 +30,7 @@ describe('replay model', () => {
   it('records calls of a live model and replays them offline, identically', async () => {
     const path = cassettePath();
     const live = scriptedModel([reply.text('Paris.'), reply.toolCall('lookup', { city: 'Rome' }, 'call_a')], { id: 'scripted:geo' });
-    const recorder = replayModel({ cassette: path, mode: 'record', live, env: {} });
+    const recorder = new ReplayModel({ cassette: path, mode: 'record', live, env: {} });
     const tools = [{ name: 'lookup', description: 'Looks a city up.', inputSchema: { type: 'object' } }];
     const first = await recorder.generate(ask('Capital of France?'));
     const second = await recorder.generate(ask('Where is Rome?', { tools, toolChoice: 'auto' }));
@@ -47,7 +47,7 @@ describe('replay model', () => {
       toolChoice: 'auto',
     });
 
-    const player = replayModel({ cassette: path, env: {} });
+    const player = new ReplayModel({ cassette: path, env: {} });
     expect(player.id).toBe('scripted:geo');
     // Sampling settings are not part of the key: a changed temperature still replays.
     expect(await player.generate({ ...ask('Capital of France?'), temperature: 0.9, maxOutputTokens: 10 })).toEqual(first);
@@ -58,9 +58,9 @@ describe('replay model', () => {
   it('reports a request without a recording as ReplayMissError naming the request, never a guess', async () => {
     const path = cassettePath();
     const live = scriptedModel(['Paris.'], { id: 'scripted:geo' });
-    await replayModel({ cassette: path, mode: 'record', live, env: {} }).generate(ask('Capital of France?'));
+    await new ReplayModel({ cassette: path, mode: 'record', live, env: {} }).generate(ask('Capital of France?'));
 
-    const player = replayModel({ cassette: path, env: {} });
+    const player = new ReplayModel({ cassette: path, env: {} });
     const question = `Capital of Spain? ${'Please answer in one word. '.repeat(10)}`;
     const error = await player.generate(ask(question)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ReplayMissError);
@@ -78,22 +78,20 @@ describe('replay model', () => {
 
   it('says so when the cassette file does not exist', async () => {
     const path = join(dir, 'never-recorded.json');
-    const error = await replayModel({ cassette: path, env: {} })
-      .generate(ask('Hello'))
-      .catch((caught: unknown) => caught);
+    const error = await new ReplayModel({ cassette: path, env: {} }).generate(ask('Hello')).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ReplayMissError);
     expect((error as Error).message).toContain('does not exist');
-    expect(replayModel({ cassette: path }).id).toBe(`replay:${path}`);
+    expect(new ReplayModel({ cassette: path }).id).toBe(`replay:${path}`);
   });
 
   it('replays recordings of a request asked twice in the order they were made', async () => {
     const path = cassettePath();
     const live = scriptedModel(['first', 'second'], { id: 'scripted:counter' });
-    const recorder = replayModel({ cassette: path, mode: 'record', live, env: {} });
+    const recorder = new ReplayModel({ cassette: path, mode: 'record', live, env: {} });
     await recorder.generate(ask('Count.'));
     await recorder.generate(ask('Count.'));
 
-    const player = replayModel({ cassette: path, env: {} });
+    const player = new ReplayModel({ cassette: path, env: {} });
     expect((await player.generate(ask('Count.'))).content).toEqual([{ type: 'text', text: 'first' }]);
     expect((await player.generate(ask('Count.'))).content).toEqual([{ type: 'text', text: 'second' }]);
     const error = await player.generate(ask('Count.')).catch((caught: unknown) => caught);
@@ -103,9 +101,9 @@ describe('replay model', () => {
 
   it('in auto mode replays what it has and records what it lacks', async () => {
     const path = cassettePath();
-    await replayModel({ cassette: path, mode: 'record', live: scriptedModel(['old answer'], { id: 'scripted:m' }), env: {} }).generate(ask('Known?'));
+    await new ReplayModel({ cassette: path, mode: 'record', live: scriptedModel(['old answer'], { id: 'scripted:m' }), env: {} }).generate(ask('Known?'));
     const live = scriptedModel(['new answer'], { id: 'scripted:m' });
-    const auto = replayModel({ cassette: path, mode: 'auto', live, env: {} });
+    const auto = new ReplayModel({ cassette: path, mode: 'auto', live, env: {} });
     expect((await auto.generate(ask('Known?'))).content).toEqual([{ type: 'text', text: 'old answer' }]);
     expect((await auto.generate(ask('Unknown?'))).content).toEqual([{ type: 'text', text: 'new answer' }]);
     expect(live.callCount).toBe(1);
@@ -114,8 +112,8 @@ describe('replay model', () => {
 
   it('re-recording a request replaces its old recording', async () => {
     const path = cassettePath();
-    await replayModel({ cassette: path, mode: 'record', live: scriptedModel(['v1'], { id: 'scripted:m' }), env: {} }).generate(ask('Q'));
-    await replayModel({ cassette: path, mode: 'record', live: scriptedModel(['v2'], { id: 'scripted:m' }), env: {} }).generate(ask('Q'));
+    await new ReplayModel({ cassette: path, mode: 'record', live: scriptedModel(['v1'], { id: 'scripted:m' }), env: {} }).generate(ask('Q'));
+    await new ReplayModel({ cassette: path, mode: 'record', live: scriptedModel(['v2'], { id: 'scripted:m' }), env: {} }).generate(ask('Q'));
     const entries = loadCassette(path).entries;
     expect(entries).toHaveLength(1);
     expect(entries[0]?.response.content).toEqual([{ type: 'text', text: 'v2' }]);
@@ -127,7 +125,7 @@ describe('replay model', () => {
     const pasted = 'sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123';
     const env = { ANTHROPIC_API_KEY: envKey, GITHUB_TOKEN: 'ghp_tokenvalue123', HOME: '/home/someone' };
     const live = scriptedModel([`Your key ${envKey} is set; so is ghp_tokenvalue123.`], { id: 'scripted:leaky' });
-    const recorder = replayModel({ cassette: path, mode: 'record', live, env });
+    const recorder = new ReplayModel({ cassette: path, mode: 'record', live, env });
     const request = ask(`My key is ${pasted}, and the env one is ${envKey}.`, { system: `Use ${envKey}.` });
     const answer = await recorder.generate(request);
     // The caller gets the live answer as it was; only the file is scrubbed.
@@ -139,7 +137,7 @@ describe('replay model', () => {
     expect(text).not.toContain('ghp_tokenvalue123');
     expect(text).toContain('[redacted]');
     // The key is computed from the real request, so the scrubbed cassette still replays it.
-    expect(await replayModel({ cassette: path, env }).generate(request)).toEqual({
+    expect(await new ReplayModel({ cassette: path, env }).generate(request)).toEqual({
       ...answer,
       content: [{ type: 'text', text: 'Your key [redacted] is set; so is [redacted].' }],
     });
@@ -148,19 +146,19 @@ describe('replay model', () => {
   it('rejects a cassette with an unknown version or bad JSON with a ConfigurationError naming the file', async () => {
     const future = cassettePath();
     await writeFile(future, JSON.stringify({ version: 2, entries: [] }));
-    expect(() => replayModel({ cassette: future })).toThrow(ConfigurationError);
-    expect(() => replayModel({ cassette: future })).toThrow(future);
-    expect(() => replayModel({ cassette: future })).toThrow(/version 2/);
+    expect(() => new ReplayModel({ cassette: future })).toThrow(ConfigurationError);
+    expect(() => new ReplayModel({ cassette: future })).toThrow(future);
+    expect(() => new ReplayModel({ cassette: future })).toThrow(/version 2/);
 
     const broken = cassettePath();
     await writeFile(broken, '{ "version": 1, "entries": [');
-    expect(() => replayModel({ cassette: broken })).toThrow(ConfigurationError);
-    expect(() => replayModel({ cassette: broken })).toThrow(broken);
-    expect(() => replayModel({ cassette: broken })).toThrow(/not valid JSON/);
+    expect(() => new ReplayModel({ cassette: broken })).toThrow(ConfigurationError);
+    expect(() => new ReplayModel({ cassette: broken })).toThrow(broken);
+    expect(() => new ReplayModel({ cassette: broken })).toThrow(/not valid JSON/);
 
     const malformed = cassettePath();
     await writeFile(malformed, JSON.stringify({ version: 1, entries: [{ key: 'k', request: {}, response: {} }] }));
-    expect(() => replayModel({ cassette: malformed })).toThrow(/malformed/);
+    expect(() => new ReplayModel({ cassette: malformed })).toThrow(/malformed/);
   });
 
   it('names the line and field of every problem in a cassette, and the line and column of a JSON syntax error', async () => {
@@ -171,7 +169,7 @@ describe('replay model', () => {
     );
     let error: unknown;
     try {
-      replayModel({ cassette: bad });
+      new ReplayModel({ cassette: bad });
     } catch (caught) {
       error = caught;
     }
@@ -188,21 +186,21 @@ describe('replay model', () => {
 
     const broken = cassettePath();
     await writeFile(broken, '{\n  "version": 1,\n  "entries": [}\n');
-    expect(() => replayModel({ cassette: broken })).toThrow(`${broken}:3:15: not valid JSON: Unexpected token '}'`);
+    expect(() => new ReplayModel({ cassette: broken })).toThrow(`${broken}:3:15: not valid JSON: Unexpected token '}'`);
   });
 
   it('reads a cassette again when the file changed on disk', async () => {
     const path = cassettePath();
-    await replayModel({ cassette: path, mode: 'record', live: scriptedModel(['one'], { id: 'scripted:m' }), env: {} }).generate(ask('Q'));
-    expect(replayModel({ cassette: path }).entries).toHaveLength(1);
+    await new ReplayModel({ cassette: path, mode: 'record', live: scriptedModel(['one'], { id: 'scripted:m' }), env: {} }).generate(ask('Q'));
+    expect(new ReplayModel({ cassette: path }).entries).toHaveLength(1);
     await writeFile(path, JSON.stringify({ version: 1, entries: [] }));
-    expect(replayModel({ cassette: path }).entries).toHaveLength(0);
+    expect(new ReplayModel({ cassette: path }).entries).toHaveLength(0);
   });
 
   it('keeps every recording when calls run at once', async () => {
     const path = cassettePath();
     const live = scriptedModel((request) => `echo ${request.messages.length}`, { id: 'scripted:echo', latencyMs: 5 });
-    const auto = replayModel({ cassette: path, mode: 'auto', live, env: {} });
+    const auto = new ReplayModel({ cassette: path, mode: 'auto', live, env: {} });
     await Promise.all(['a', 'b', 'c'].map((text) => auto.generate(ask(text))));
     expect(loadCassette(path).entries.map((entry) => entry.request.messages[0])).toEqual(
       expect.arrayContaining([
@@ -216,9 +214,7 @@ describe('replay model', () => {
 
   it('in replay mode never calls the live model, even when one is given', async () => {
     const live = scriptedModel(['live'], { id: 'scripted:m' });
-    const error = await replayModel({ cassette: cassettePath(), mode: 'replay', live, env: {} })
-      .generate(ask('Q'))
-      .catch((caught: unknown) => caught);
+    const error = await new ReplayModel({ cassette: cassettePath(), mode: 'replay', live, env: {} }).generate(ask('Q')).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ReplayMissError);
     expect(live.callCount).toBe(0);
   });
@@ -244,12 +240,12 @@ describe('replay model', () => {
     };
     const path = cassettePath();
     await writeFile(path, JSON.stringify(sample, null, 2));
-    const player = replayModel({ cassette: path, env: {} });
+    const player = new ReplayModel({ cassette: path, env: {} });
     expect(player.id).toBe('anthropic:claude-haiku-4-5');
     expect(await player.generate(request)).toEqual(sample.entries[0]!.response);
   });
 
   it('needs a live model to record', () => {
-    expect(() => replayModel({ cassette: cassettePath(), mode: 'auto' })).toThrow(ConfigurationError);
+    expect(() => new ReplayModel({ cassette: cassettePath(), mode: 'auto' })).toThrow(ConfigurationError);
   });
 });

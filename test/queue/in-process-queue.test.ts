@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/index.js';
-import { InProcessQueue, isSecretKey, openJobQueue, type Journal } from '../../src/queue/index.js';
+import { InProcessQueue, openJobQueue, type Journal } from '../../src/queue/index.js';
 import { BullMqQueue } from 'troupe/redis';
 import { jobQueueContract, sleep, waitFor } from './job-queue-contract.js';
+import { isSecretKey } from '../../src/queue/job-validation.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'troupe-queue-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

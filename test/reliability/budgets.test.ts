@@ -3,7 +3,6 @@ import { z } from 'zod';
 import {
   Agent,
   costBudget,
-  costOf,
   defineTool,
   FinishValidationError,
   maxTurns,
@@ -17,6 +16,7 @@ import {
   type TextPart,
   type ToolCallPart,
 } from 'troupe';
+import { costOf } from '../../src/observe/pricing.js';
 
 /**
  * A budget is a promise: over many seeded random runs against a model that counts tokens the way

@@ -7,9 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { approveTools, AwaitingReviewError, executeToolCall, manualClock, ToolSet, VirtualFiles } from 'troupe';
+import { approveTools, AwaitingReviewError } from 'troupe';
 import { networkIsolationArgs } from '../../tools/sandboxed-node.js';
 import { workspaceTools } from '../../tools/workspace.js';
+import { executeToolCall } from '../../src/tools/execute-tool-call.js';
+import { manualClock } from 'troupe/testing';
+import { ToolSet } from '../../src/tools/tool-set.js';
+import { VirtualFiles } from '../../src/coordinator/virtual-files.js';
 
 const fresh = (name: string) => realpathSync(mkdtempSync(join(tmpdir(), `${name}-`)));
 

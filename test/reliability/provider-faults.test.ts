@@ -6,13 +6,10 @@ import { z } from 'zod';
 import {
   Agent,
   agentTask,
-  anthropicModel,
   defineTool,
   defineWorkflow,
   FileStore,
   maxTurns,
-  openaiModel,
-  runWorkflow,
   type ModelClient,
   type RetryOptions,
   type ToolMessage,
@@ -22,6 +19,8 @@ import { collectTrace } from 'troupe/testing';
 import { anthropicError, anthropicMessage, anthropicText, startFakeAnthropic } from '../model/fake-anthropic-server.js';
 import type { FakeHttpServer, FakeReply } from '../model/fake-http-server.js';
 import { openaiCompletion, openaiError, openaiText, startFakeOpenAI } from '../model/fake-openai-server.js';
+import { anthropicModel } from '../../src/model/anthropic.js';
+import { openaiModel } from '../../src/model/openai.js';
 
 /*
  * Provider faults, through the real vendor SDKs talking HTTP to local fake servers of both wire
@@ -118,7 +117,7 @@ describe.each(vendors)('provider faults on the $name wire format', (vendor) => {
       tasks: [agentTask({ name: 'answer', input: z.object({ request: z.string() }), output, agent, prompt: ({ request }) => request })],
     });
     const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-faults-')) });
-    const summary = await runWorkflow(workflow, [{ id: 'one', input: { request: 'Save "hello".' } }], { store, model: client, trace });
+    const summary = await workflow.run([{ id: 'one', input: { request: 'Save "hello".' } }], { store, model: client, trace });
     return { summary, item: summary.items[0]!, trace };
   }
 

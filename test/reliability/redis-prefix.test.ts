@@ -5,7 +5,7 @@
 // either wrote starts with its prefix. On a Redis of its own, so that every key in it is ours.
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Agent, agentTask, codeTask, defineTool, defineWorkflow, humanTask, runWorkflow } from 'troupe';
+import { Agent, agentTask, codeTask, defineTool, defineWorkflow, humanTask } from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -81,7 +81,7 @@ async function setUp(prefix: string, url: string): Promise<Setup> {
   cleanups.push(() => store.close());
   const runId = `run-${prefix}`;
   const effects: string[] = [];
-  const summary = await runWorkflow(mailer(effects), [{ id: 'ann', input: { to: `ann@${prefix}.example` } }], { store, runId });
+  const summary = await mailer(effects).run([{ id: 'ann', input: { to: `ann@${prefix}.example` } }], { store, runId });
   expect(summary.status).toBe('awaiting-review');
   expect(effects).toHaveLength(1);
 

@@ -16,18 +16,16 @@ import {
   getReview,
   humanTask,
   listReviews,
-  listRuns,
   openStateStore,
-  resumeRun,
   ReviewAlreadyDecidedError,
   RunLeaseHeldError,
   RunLeaseLostError,
-  runWorkflow,
   type ReviewRequest,
   type StateStore,
 } from 'troupe';
 import { RedisStore } from 'troupe/redis';
 import { redisUrl, useRedis } from '../support/redis.js';
+import { listRuns } from '../../src/workflow/run-state.js';
 
 let redis = false;
 const opened: StateStore[] = [];
@@ -83,8 +81,7 @@ function payflow(paid: string[] = []) {
 }
 
 async function pendingReviews(store: StateStore, items = ['inv-1', 'inv-2']): Promise<ReviewRequest[]> {
-  const summary = await runWorkflow(
-    payflow(),
+  const summary = await payflow().run(
     items.map((id, index) => ({ id, input: { amount: 100 * (index + 1) } })),
     { store },
   );
@@ -150,7 +147,7 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     if (skipWithoutRedis(kind, context)) return;
     const [store] = stores(kind);
     await pendingReviews(store, ['x']);
-    const good = await runWorkflow(payflow(), [{ id: 'y', input: { amount: 1 } }], { store });
+    const good = await payflow().run([{ id: 'y', input: { amount: 1 } }], { store });
     const broken = (await listRuns(store)).find((run) => run.id !== good.runId)!;
     await damage(kind, store, 'runs', broken.id, 'shape');
     const corrupt: CorruptRecordError[] = [];
@@ -168,7 +165,7 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     await store.delete('items', `${runId}.inv-1`);
     await damage(kind, store, 'items', `${runId}.inv-2`, 'shape');
 
-    const summary = await resumeRun(payflow(paid), runId, { store });
+    const summary = await payflow(paid).resume(runId, { store });
     expect(summary.status).toBe('failed');
     expect(summary.counts).toEqual({ accepted: 1, failed: 2 });
     expect(summary.items.find((item) => item.id === 'inv-1')).toMatchObject({
@@ -190,21 +187,23 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     const [review] = await pendingReviews(one, ['inv-1']);
     const stop = new AbortController();
     // The first process waits in the run for the decision, holding it.
-    const waiting = resumeRun(payflow(paid), review!.runId, { store: one, waitForReviews: { pollMs: 20 }, signal: stop.signal });
+    const waiting = payflow(paid).resume(review!.runId, { store: one, waitForReviews: { pollMs: 20 }, signal: stop.signal });
     await until(
       async () => (await two.get('leases', review!.runId))?.value && !((await two.get('leases', review!.runId))!.value as { released?: boolean }).released,
     );
 
-    const refused = await resumeRun(payflow(paid), review!.runId, { store: two }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const refused = await payflow(paid)
+      .resume(review!.runId, { store: two })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(refused).toBeInstanceOf(RunLeaseHeldError);
     expect((refused as RunLeaseHeldError).exitCode).toBe(2);
     expect((refused as Error).message).toMatch(new RegExp(`run "${review!.runId}" is being continued by \\S+ \\(pid ${process.pid} on `));
 
     let told = 0;
-    const patient = resumeRun(payflow(paid), review!.runId, { store: two, waitForLease: { pollMs: 20, onWait: () => told++ } });
+    const patient = payflow(paid).resume(review!.runId, { store: two, waitForLease: { pollMs: 20, onWait: () => told++ } });
     await decideReview(two, review!.id, { approved: true, by: 'alice' });
     expect((await waiting).status).toBe('done');
     expect((await patient).status).toBe('done');
@@ -219,7 +218,7 @@ describe.each(['file', 'redis'] as const)('reviews and run records (%s store)', 
     const paid: string[] = [];
     const [review] = await pendingReviews(one, ['inv-1']);
     const runId = review!.runId;
-    const stale = resumeRun(payflow(paid), runId, { store: one, waitForReviews: { pollMs: 20 } });
+    const stale = payflow(paid).resume(runId, { store: one, waitForReviews: { pollMs: 20 } });
     await until(
       async () => !((await two.get('leases', runId))?.value as { released?: boolean } | undefined)?.released && (await two.get('leases', runId)) !== undefined,
     );

@@ -11,22 +11,11 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  codeTask,
-  defineWorkflow,
-  listItems,
-  listReviews,
-  listRuns,
-  openStateStore,
-  readTransitions,
-  resumeRun,
-  runWorkflow,
-  RunLeaseLostError,
-  type StateStore,
-} from 'troupe';
+import { codeTask, defineWorkflow, listReviews, openStateStore, RunLeaseLostError, type StateStore } from 'troupe';
 import { redisServerAvailable, startRedisServer } from '../support/redis-server.js';
 import { transpileForChildren } from '../support/transpile.js';
 import { exactlyOnce, tally, until } from '../support/wait.js';
+import { listItems, listRuns, readTransitions } from '../../src/workflow/run-state.js';
 
 const fixture = pathToFileURL(resolve('test/reliability/fixtures/sidefx.mjs')).href;
 const available = redisServerAvailable();
@@ -230,7 +219,7 @@ describe.runIf(available)('workflow runs on Redis under process and Redis faults
     });
     // In-process holders share a pid, so only the lease's expiry can free the run: a short one here.
     const leaseTtlMs = 1500;
-    const holder = runWorkflow(workflow, [{ id: 'a', input: { amount: 1 } }], { store: env.store, leaseTtlMs }).then(
+    const holder = workflow.run([{ id: 'a', input: { amount: 1 } }], { store: env.store, leaseTtlMs }).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -251,7 +240,7 @@ describe.runIf(available)('workflow runs on Redis under process and Redis faults
     // Another process's store (the old one's connection is left as the outage left it).
     const again = await openStateStore({ env: { REDIS_URL: env.url(), TROUPE_REDIS_PREFIX: env.prefix } });
     cleanups.push(() => again.close());
-    const summary = await resumeRun(workflow, runId, { store: again, leaseTtlMs });
+    const summary = await workflow.resume(runId, { store: again, leaseTtlMs });
     expect(summary).toMatchObject({ status: 'done', counts: { accepted: 1 } });
     expect(effects).toEqual([`${runId}.a.post`]);
     const transitions = await readTransitions(again, runId);

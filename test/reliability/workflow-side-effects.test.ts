@@ -10,10 +10,11 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listItems, listReviews, listRuns, openStateStore, type StateStore } from 'troupe';
+import { listReviews, openStateStore, type StateStore } from 'troupe';
 import { redisUrl, useRedis } from '../support/redis.js';
 import { transpileForChildren } from '../support/transpile.js';
 import { exactlyOnce, tally, until } from '../support/wait.js';
+import { listItems, listRuns } from '../../src/workflow/run-state.js';
 
 const fixture = pathToFileURL(resolve('test/reliability/fixtures/sidefx.mjs')).href;
 let build: string;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigurationError, defineTool, finishTool, ToolSet } from 'troupe';
+import { ConfigurationError, defineTool } from 'troupe';
+import { finishTool } from '../../src/tools/finish-tool.js';
+import { ToolSet } from '../../src/tools/tool-set.js';
 
 const weather = defineTool({
   name: 'get_weather',

@@ -3,8 +3,6 @@ import { z } from 'zod';
 import {
   AwaitingReviewError,
   defineTool,
-  executeToolCall,
-  ToolSet,
   type ApprovalRequest,
   type Approver,
   type ToolCallPart,
@@ -13,6 +11,8 @@ import {
   type TraceEvent,
 } from 'troupe';
 import { collectTrace, manualClock } from 'troupe/testing';
+import { executeToolCall } from '../../src/tools/execute-tool-call.js';
+import { ToolSet } from '../../src/tools/tool-set.js';
 
 function call(name: string, input: unknown, extra: Partial<ToolCallPart> = {}): ToolCallPart {
   return { type: 'tool-call', id: 'call_1', name, input, ...extra };

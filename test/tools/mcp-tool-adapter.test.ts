@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import { executeToolCall, ToolSet } from 'troupe';
+
 import { manualClock } from 'troupe/testing';
 import { inputValidator, mcpResultText, mcpToolName, mcpToolToTool, type McpCall, type McpToolSettings } from '../../src/tools/mcp-tool-adapter.js';
+import { executeToolCall } from '../../src/tools/execute-tool-call.js';
+import { ToolSet } from '../../src/tools/tool-set.js';
 
 const settings: McpToolSettings = { server: 'files', prefix: undefined, timeoutMs: 5_000, sideEffects: undefined, needsApproval: false };
 

@@ -3,10 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError, executeToolCall, ToolSet, type ToolCallPart, type ToolExecution } from 'troupe';
+import { ConfigurationError, type ToolCallPart, type ToolExecution } from 'troupe';
 import { manualClock } from 'troupe/testing';
 // Not yet exported from the package entry point.
 import { connectMcpServer, type McpServerConnection, type McpServerOptions } from '../../src/tools/mcp-tools.js';
+import { executeToolCall } from '../../src/tools/execute-tool-call.js';
+import { ToolSet } from '../../src/tools/tool-set.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/mcp/${name}`, import.meta.url));
 const stdioServer = { command: process.execPath, args: [fixture('stdio-server.mjs')] };

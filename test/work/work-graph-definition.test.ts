@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/errors/configuration-error.js';
-import { DependencyCycleError, defineWorkGraph, lineDiff } from '../../src/work/index.js';
+import { DependencyCycleError, defineWorkGraph } from '../../src/work/index.js';
+import { lineDiff } from '../../src/work/line-diff.js';
 
 const items = (edges: Record<string, string[]>) => Object.entries(edges).map(([id, dependsOn]) => ({ id, dependsOn }));
 

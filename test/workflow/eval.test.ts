@@ -10,14 +10,13 @@ import {
   FileStore,
   GoldenFileError,
   loadGolden,
-  parseGolden,
   promptTask,
   recordExamples,
-  runWorkflow,
   type GoldenFile,
   type StateStore,
 } from 'troupe';
 import { manualClock, scriptedModel } from 'troupe/testing';
+import { parseGolden } from '../../src/workflow/eval/golden.js';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'troupe-eval-test-'));
 const store = (): StateStore => new FileStore({ root: temp() });
@@ -160,7 +159,7 @@ describe('evaluating a workflow on golden examples', () => {
 
   it('records real task inputs and outputs as task-level golden examples', async () => {
     const file = join(temp(), 'recorded', 'examples.jsonl');
-    await runWorkflow(triage(), [{ id: 't1', input: { text: 'It crashed' } }], {
+    await triage().run([{ id: 't1', input: { text: 'It crashed' } }], {
       store: store(),
       model: crashesAreBugs,
       runId: 'run-1',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineWorkflow, FileStore, promptTask, runWorkflow, withRetry, type ModelClient, type TraceEvent } from 'troupe';
+import { defineWorkflow, FileStore, promptTask, withRetry, type ModelClient, type TraceEvent } from 'troupe';
 import { collectTrace, scriptedModel } from 'troupe/testing';
 import { manualClock } from '../../src/core/ids.js';
 import { ProviderUnavailableError } from '../../src/model/errors/provider-error.js';
@@ -33,7 +33,7 @@ describe('workflow model steps trace their calls', () => {
     });
     const trace = collectTrace();
     const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-model-step-')) });
-    const summary = await runWorkflow(workflow, [{ id: 'doc-1', input: { text: 'a long text' } }], { store, trace, clock });
+    const summary = await workflow.run([{ id: 'doc-1', input: { text: 'a long text' } }], { store, trace, clock });
     expect(summary.items[0]!.state).toBe('accepted');
     const runId = summary.runId;
     expect(modelEvents(trace.events)).toEqual([

@@ -13,13 +13,11 @@ import {
   ItemRejectedError,
   listReviews,
   promptTask,
-  readTransitions,
-  resumeRun,
-  runWorkflow,
   type Claim,
   type WorkflowTask,
 } from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
+import { readTransitions } from '../../src/workflow/run-state.js';
 
 const store = () => new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-policy-')) });
 const doc = z.object({ text: z.string() });
@@ -30,7 +28,7 @@ function single(task: WorkflowTask) {
   return defineWorkflow({ name: 'one', input: doc, tasks: [task] });
 }
 async function runOne(task: WorkflowTask, states = store()) {
-  const summary = await runWorkflow(single(task), [{ id: 'i', input: { text: 'ACME invoice. Total: 10' } }], { store: states });
+  const summary = await single(task).run([{ id: 'i', input: { text: 'ACME invoice. Total: 10' } }], { store: states });
   const transitions = await readTransitions(states, summary.runId);
   return { summary, item: summary.items[0]!, transitions, policies: transitions.map((t) => t.policy).filter(Boolean), states };
 }
@@ -159,7 +157,7 @@ describe('policies', () => {
     const [request] = await listReviews(states);
     expect(request).toMatchObject({ policy: 'high-risk.checkpoint', proposal: { amount: 9000 }, evidence: [{ source: 'invoice', quote: '9,000' }] });
     await decideReview(states, request!.id, { approved: true, by: 'cfo', value: { amount: 8500 } });
-    const resumed = await resumeRun(single(pay), first.summary.runId, { store: states });
+    const resumed = await single(pay).resume(first.summary.runId, { store: states });
     expect(resumed.items[0]).toMatchObject({ state: 'accepted', outputs: { pay: { amount: 8500 } } });
   });
 
@@ -191,7 +189,7 @@ describe('policies', () => {
     const first = await runOne(write, states);
     const [request] = await listReviews(states);
     await decideReview(states, request!.id, { approved: false, by: 'ed', note: 'too long' });
-    const second = await resumeRun(single(write), first.summary.runId, { store: states });
+    const second = await single(write).resume(first.summary.runId, { store: states });
     expect(model.calls[1]!.messages[0]!.content).toContain('A reviewer rejected the previous output: too long\n\nYour previous answer:\nDraft one');
     expect(second.items[0]!.state).toBe('awaiting-review');
   });
@@ -223,7 +221,7 @@ describe('loops', () => {
         { from: 'review', to: 'draft', when: (r: { ok: boolean }) => !r.ok, loop: { maxAttempts: 2, feedback: (r: { notes: string }) => r.notes } },
       ],
     });
-    const summary = await runWorkflow(workflow, [{ id: 'i', input: { text: 't' } }], { store: states });
+    const summary = await workflow.run([{ id: 'i', input: { text: 't' } }], { store: states });
     expect(summary.items[0]!.state).toBe('awaiting-review');
     expect(drafts).toBe(3);
     const transitions = await readTransitions(states, summary.runId);

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { codeTask, defineWorkflow, FileStore, readTransitions, runWorkflow, type StateStore } from 'troupe';
+import { codeTask, defineWorkflow, FileStore, type StateStore } from 'troupe';
 import { collectTrace, sequentialIds } from 'troupe/testing';
+import { readTransitions } from '../../src/workflow/run-state.js';
 
 const store = (): StateStore => new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-wf-')) });
 const text = z.object({ text: z.string() });
@@ -21,7 +22,7 @@ describe('running workflows', () => {
     });
     const states = store();
     const trace = collectTrace();
-    const summary = await runWorkflow(workflow, [{ id: 'a', input: { text: 'one two three' } }, { input: { text: 'four' } }], {
+    const summary = await workflow.run([{ id: 'a', input: { text: 'one two three' } }, { input: { text: 'four' } }], {
       store: states,
       ids: sequentialIds(),
       trace,
@@ -62,7 +63,7 @@ describe('running workflows', () => {
       ],
     });
     const states = store();
-    const summary = await runWorkflow(workflow, [{ id: 'x', input: { text: 'INV-1' } }], { store: states });
+    const summary = await workflow.run([{ id: 'x', input: { text: 'INV-1' } }], { store: states });
     // A join receives the outputs of the branches that ran, by task name.
     expect(summary.items[0]!.outputs).toEqual({ classify: 'invoice', invoice: { kind: 'invoice' }, store: { invoice: { kind: 'invoice' } } });
     expect(order).toEqual(['classify', 'invoice', 'store']);
@@ -93,8 +94,7 @@ describe('running workflows', () => {
         { from: 'units', to: 'store', map: (n: number) => ({ amount: n }) },
       ],
     });
-    const summary = await runWorkflow(
-      workflow,
+    const summary = await workflow.run(
       [
         { id: 'a', input: { kind: 'cents', value: 250 } },
         { id: 'b', input: { kind: 'units', value: 3 } },
@@ -141,7 +141,7 @@ describe('running workflows', () => {
       branchConcurrency: 2,
       concurrency: 1,
     });
-    const summary = await runWorkflow(workflow, [{ input: {} }], { store: store() });
+    const summary = await workflow.run([{ input: {} }], { store: store() });
     expect(summary.items[0]!.outputs.join).toBe('bcd');
     expect(most).toBe(2);
   });
@@ -158,7 +158,7 @@ describe('running workflows', () => {
         yield { id: `n${n}`, input: n };
       }
     }
-    const summary = await runWorkflow(workflow, arriving(), { store: store() });
+    const summary = await workflow.run(arriving(), { store: store() });
     expect(summary.items.map((i) => i.outputs.double).sort()).toEqual([10, 2, 4, 6, 8]);
   });
 
@@ -168,8 +168,7 @@ describe('running workflows', () => {
       input: z.number(),
       tasks: [codeTask({ name: 'double', input: z.number(), output: z.number(), run: (n) => n * 2 })],
     });
-    const summary = await runWorkflow(
-      workflow,
+    const summary = await workflow.run(
       [
         { id: 'good', input: 1 },
         { id: 'bad', input: 'one' as unknown as number },

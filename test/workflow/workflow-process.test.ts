@@ -3,8 +3,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decideReview, FileStore, listReviews, readTransitions, type RunSummary } from 'troupe';
+import { decideReview, FileStore, listReviews, type RunSummary } from 'troupe';
 import { transpiledTroupe } from '../support/transpile.js';
+import { readTransitions } from '../../src/workflow/run-state.js';
 
 let troupe: string;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { ExitCode } from '../../core/errors/troupe-error.js';
 import { recordingRequested } from '../../model/resolve-model.js';
 import { compareCoordinators, loadGoldenTriggers } from '../../coordinator/compare.js';
 import { loadConfiguration } from '../../coordinator/configuration.js';
-import { createHandler } from '../../coordinator/handler.js';
+import { Handler } from '../../coordinator/handler.js';
 import { loadToolsModule } from '../user-module.js';
 
 /** `troupe coordinator compare <config> --runs N`: both coordinators over the golden triggers, side by side. */
@@ -35,7 +35,7 @@ export function registerCoordinator(program: Command): void {
         configuration.name,
         golden,
         async () => {
-          const handler = createHandler({ configurations: [configuration], tools: await tools(), ...(model ? { model } : {}) });
+          const handler = new Handler({ configurations: [configuration], tools: await tools(), ...(model ? { model } : {}) });
           return { handler, hasSideEffects: (tool: string) => handler.hasSideEffects(tool) };
         },
         { runs, onProgress: (done, total) => process.stderr.write(`\r[troupe] compared ${done} of ${total}`) },

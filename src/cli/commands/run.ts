@@ -17,7 +17,7 @@ import { listReviews } from '../../workflow/review.js';
 import { loadRun } from '../../workflow/run-state.js';
 import type { RunLeaseHeldError } from '../../workflow/run-lease.js';
 import type { CorruptRecordError } from '../../store/errors/corrupt-record-error.js';
-import { resumeRun, runWorkflow, type RunSummary, type RunWorkflowOptions } from '../../workflow/run-workflow.js';
+import type { RunSummary, RunWorkflowOptions } from '../../workflow/run-workflow.js';
 import { progressPrinter } from '../progress.js';
 import { importUserModule, loadToolsModule } from '../user-module.js';
 import { exitCodeOf, findWorkflow, loadWorkflowModule, offlineModel, readCrewRequest, readWorkItems, workflowCandidates } from '../workflow-module.js';
@@ -117,7 +117,7 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
   // Loaded by path: the run remembers the file, so `--resume` (and `review approve --resume`) find it.
   const source = isWorkflowPath(name) ? resolve(file) : undefined;
   try {
-    const summary = await runWorkflow(module.workflow, items, { ...options, store, ...(source ? { source } : {}) });
+    const summary = await module.workflow.run(items, { ...options, store, ...(source ? { source } : {}) });
     return await report(summary, store, flags);
   } finally {
     await store.close();
@@ -141,7 +141,7 @@ export async function resumeWorkflowRun(runId: string, name: string | undefined,
         pollMs: 1000,
         onWait: once((held: RunLeaseHeldError) => void (flags.quiet || process.stderr.write(`[troupe] waiting: ${held.message}\n`))),
       };
-    const summary = await resumeRun(module.workflow, runId, options);
+    const summary = await module.workflow.resume(runId, options);
     return await report(summary, store, flags);
   } finally {
     await store.close();

@@ -16,7 +16,7 @@ export class ReplayMissError extends TroupeError {
     super(
       `Cassette ${cassette} has no recording for this request (key ${key}): ${description}. ${reason} ` +
         `To record it, run with TROUPE_RECORD=1 and TROUPE_RECORD_MODEL=<provider:model> (for example anthropic:claude-sonnet-4-5), ` +
-        `or use replayModel({ cassette, mode: 'auto', live }) with a live model.`,
+        `or use new ReplayModel({ cassette, mode: 'auto', live }) with a live model.`,
       { ...options, details: { cassette, key, description, ...options.details } },
     );
     this.cassette = cassette;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigurationError, type Location } from '../../core/errors/configuration-error.js';
 import type { TroupeErrorOptions } from '../../core/errors/troupe-error.js';
-import type { Workflow } from '../define-workflow.js';
+import type { WorkflowGraph } from '../workflow-graph.js';
 import type { CheckReport } from '../policy.js';
 import { engineStates } from '../run-state.js';
 
@@ -115,7 +115,7 @@ export function parseGolden(data: unknown, file = 'golden examples'): GoldenFile
 }
 
 /** Checks what a golden file names against the workflow: tasks that exist, checks that are exported. */
-export function checkGolden(golden: GoldenFile, workflow: Workflow<any>, checks: Readonly<Record<string, GoldenCheck>>, file = 'golden examples'): void {
+export function checkGolden(golden: GoldenFile, workflow: WorkflowGraph<any>, checks: Readonly<Record<string, GoldenCheck>>, file = 'golden examples'): void {
   const tasks = [...workflow.tasks.keys()];
   const fail = (field: string, message: string) => {
     throw new GoldenFileError(message, { file, field });
