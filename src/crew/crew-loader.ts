@@ -177,7 +177,7 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
   try {
     switch (spec.process) {
       case 'sequential':
-        return sequentialCrew<Output>({ name: spec.name, agents: members(), tasks });
+        return sequentialCrew({ name: spec.name, agents: members(), tasks }) as Crew<Output>;
       case 'hierarchical':
         return hierarchicalCrew<Output>(
           optional({
