@@ -182,5 +182,8 @@ describe('running workflows', () => {
       reason: "the item's input is invalid: Invalid input: expected number, received string",
     });
     expect(summary.items.find((i) => i.id === 'good')).toMatchObject({ state: 'accepted', outputs: { double: 2 } });
+    const bad = summary.items.find((i) => i.id === 'bad')!;
+    const why: string = bad.state === 'failed' ? bad.reason : 'not failed'; // narrowed on state: a failed item says why
+    expect(why).toMatch(/^the item's input is invalid/);
   });
 });
