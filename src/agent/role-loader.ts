@@ -37,7 +37,8 @@ export const roleFileSchema = z
   .strict();
 
 export type RoleFile = z.infer<typeof roleFileSchema>;
-export type LoadedRole = Agent<any> | UserProxy;
+/** What a role file builds: an assistant (finishing with text) or a user proxy. */
+export type LoadedRole = Agent<string> | UserProxy;
 
 export interface LoadRoleOptions {
   /** Tools the role may name. */
@@ -54,7 +55,7 @@ export function loadRole<Schema extends z.ZodType>(path: string, options: LoadRo
 export function loadRole(path: string, options: LoadRoleOptions & { kind: 'assistant' }): Agent<string>;
 export function loadRole(path: string, options: LoadRoleOptions & { kind: 'user-proxy' }): UserProxy;
 export function loadRole(path: string, options?: LoadRoleOptions): LoadedRole;
-export function loadRole(path: string, options: LoadRoleOptions & { kind?: RoleFile['kind']; output?: z.ZodType } = {}): LoadedRole {
+export function loadRole(path: string, options: LoadRoleOptions & { kind?: RoleFile['kind']; output?: z.ZodType } = {}): Agent<unknown> | UserProxy {
   const file = DefinitionFile.read(path, { what: 'role file', keyCase: 'snake_case' });
   const role = file.validate(roleFileSchema, 'role');
   const expected = options.output ? 'assistant' : options.kind;
