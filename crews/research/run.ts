@@ -2,15 +2,17 @@
 // Prints who delegated what to whom, the brief, and the usage per agent.
 // Run: npm run build && node dist/crews/research/run.js   (or: node dist/bin/troupe.js run research)
 import { liveOrReplay, loadCrew, type CrewResult, type TraceSink } from 'troupe';
+import { z } from 'zod';
 import { researchTools } from './tools.js';
 
-/** The crew's output, as its `output.schema` in crew.yaml validates it. */
-export interface ResearchBrief {
-  title: string;
-  summary: string;
-  recommendations: Array<{ advice: string; sources: string[] }>;
-  sources: string[];
-}
+/** The crew's output, as its `output.schema` in crew.yaml validates it; loadCrew checks the two fit. */
+export const researchBrief = z.object({
+  title: z.string(),
+  summary: z.string(),
+  recommendations: z.array(z.object({ advice: z.string(), sources: z.array(z.string()) })),
+  sources: z.array(z.string()),
+});
+export type ResearchBrief = z.infer<typeof researchBrief>;
 
 export interface RunResearchOptions {
   /** The research question; without one the manager researches the desk's standing question (that is what the cassette holds). */
@@ -19,7 +21,7 @@ export interface RunResearchOptions {
 }
 
 export async function runResearch(options: RunResearchOptions = {}): Promise<CrewResult<ResearchBrief>> {
-  const crew = loadCrew<ResearchBrief>('crews/research/crew.yaml', { tools: Object.values(researchTools()) });
+  const crew = loadCrew('crews/research/crew.yaml', { tools: Object.values(researchTools()), output: researchBrief });
   const model = liveOrReplay('anthropic:claude-sonnet-4-5', 'crews/research/cassette.json');
   const delegations: string[] = [];
   const trace: TraceSink = (event) => {
@@ -30,7 +32,7 @@ export async function runResearch(options: RunResearchOptions = {}): Promise<Cre
 
   console.log(`research ${result.status}: ${result.stop.reason}`);
   for (const line of delegations) console.log(`  ${line}`);
-  if (result.output) {
+  if (result.status === 'finished') {
     console.log(`\n${result.output.title}\n\n${result.output.summary}\n`);
     for (const { advice, sources } of result.output.recommendations) console.log(`- ${advice} [${sources.join(', ')}]`);
   }

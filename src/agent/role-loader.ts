@@ -15,7 +15,10 @@ export type ToolRegistry = Readonly<Record<string, Tool>> | readonly Tool[];
 
 const name = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "_" or "-"');
 
-/** A role file under `agents/`. Unknown fields are errors, so a typo never silently does nothing. */
+/**
+ * A role file under `agents/`. Keys are snake_case, as in configuration files (and as CrewAI users
+ * write them). Unknown fields are errors, so a typo never silently does nothing.
+ */
 export const roleFileSchema = z
   .object({
     name,
@@ -27,20 +30,40 @@ export const roleFileSchema = z
     instructions: z.string().min(1).optional(),
     tools: z.array(z.string()).default([]),
     model: z.string().min(1).optional(),
-    allowDelegation: z.boolean().default(false),
-    maxFinishAttempts: z.number().int().positive().optional(),
-    maxTurns: z.number().int().positive().optional(),
+    allow_delegation: z.boolean().default(false),
+    max_finish_attempts: z.number().int().positive().optional(),
+    max_turns: z.number().int().positive().optional(),
   })
   .strict();
 
 export type RoleFile = z.infer<typeof roleFileSchema>;
-export type LoadedRole = Agent<any> | UserProxy;
+/** What a role file builds: an assistant (finishing with text) or a user proxy. */
+export type LoadedRole = Agent<string> | UserProxy;
 
-/** Loads one role file (YAML or JSON) into an Agent, or a UserProxy for `kind: user-proxy`. */
-export function loadRole(path: string, options: { tools?: ToolRegistry } = {}): LoadedRole {
-  const file = DefinitionFile.read(path, { what: 'role file' });
+export interface LoadRoleOptions {
+  /** Tools the role may name. */
+  tools?: ToolRegistry;
+}
+
+/**
+ * Loads one role file (YAML or JSON) into an Agent, or a UserProxy for `kind: user-proxy`. The
+ * typed forms say which one is expected, checked against the file's `kind`: `{ kind: 'assistant' }`
+ * gives an `Agent<string>`, `{ kind: 'user-proxy' }` a `UserProxy`, and `{ output: schema }` an
+ * agent that finishes with a value of that schema.
+ */
+export function loadRole<Schema extends z.ZodType>(path: string, options: LoadRoleOptions & { output: Schema }): Agent<z.output<Schema>>;
+export function loadRole(path: string, options: LoadRoleOptions & { kind: 'assistant' }): Agent<string>;
+export function loadRole(path: string, options: LoadRoleOptions & { kind: 'user-proxy' }): UserProxy;
+export function loadRole(path: string, options?: LoadRoleOptions): LoadedRole;
+export function loadRole(path: string, options: LoadRoleOptions & { kind?: RoleFile['kind']; output?: z.ZodType } = {}): Agent<unknown> | UserProxy {
+  const file = DefinitionFile.read(path, { what: 'role file', keyCase: 'snake_case' });
   const role = file.validate(roleFileSchema, 'role');
-  return roleFromDefinition(role, file, options.tools ?? {});
+  const expected = options.output ? 'assistant' : options.kind;
+  if (expected && role.kind !== expected) {
+    throw file.error(['kind'], `the role is of kind ${role.kind}, but was loaded as ${expected === 'assistant' ? 'an assistant' : 'a user proxy'}`);
+  }
+  const built = roleFromDefinition(role, file, options.tools ?? {});
+  return options.output && built instanceof Agent ? built.with({ output: options.output }) : built;
 }
 
 /** Loads every `*.yaml`, `*.yml` and `*.json` file of a folder, by role name. */
@@ -69,7 +92,7 @@ export function readRoleFiles(dir: string): Map<string, { file: DefinitionFile; 
   for (const fileName of names) {
     let file: DefinitionFile;
     try {
-      file = DefinitionFile.read(join(dir, fileName), { what: 'role file' });
+      file = DefinitionFile.read(join(dir, fileName), { what: 'role file', keyCase: 'snake_case' });
     } catch (error) {
       if (!(error instanceof DefinitionFileError)) throw error;
       issues.push(...error.issues);
@@ -122,8 +145,8 @@ export function buildRole(
       goal: role.goal!,
       ...(role.instructions ? { instructions: role.instructions } : {}),
       ...(role.model ? { model: role.model } : {}),
-      ...(role.maxTurns ? { termination: maxTurns(role.maxTurns) } : {}),
-      ...(role.maxFinishAttempts ? { maxFinishAttempts: role.maxFinishAttempts } : {}),
+      ...(role.max_turns ? { termination: maxTurns(role.max_turns) } : {}),
+      ...(role.max_finish_attempts ? { maxFinishAttempts: role.max_finish_attempts } : {}),
     });
   }
   if (!role.instructions && !role.role) problem(['role'], 'give either instructions, or a role (with a goal and backstory)');
@@ -139,11 +162,12 @@ export function buildRole(
   }
 
   if (issues.length > before) return undefined;
-  const options: AgentOptions<string> = { name: role.name, tools, allowDelegation: role.allowDelegation };
-  for (const key of ['description', 'role', 'goal', 'backstory', 'instructions', 'model', 'maxFinishAttempts'] as const) {
-    if (role[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = role[key];
+  const options: AgentOptions<string> = { name: role.name, tools, allowDelegation: role.allow_delegation };
+  for (const key of ['description', 'role', 'goal', 'backstory', 'instructions', 'model'] as const) {
+    if (role[key] !== undefined) options[key] = role[key];
   }
-  if (role.maxTurns) options.termination = maxTurns(role.maxTurns);
+  if (role.max_finish_attempts) options.maxFinishAttempts = role.max_finish_attempts;
+  if (role.max_turns) options.termination = maxTurns(role.max_turns);
   return new Agent(options);
 }
 

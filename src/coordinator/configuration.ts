@@ -94,7 +94,7 @@ export function defineConfiguration(spec: z.input<typeof configurationSchema>, o
 
 /** Loads a configuration file (YAML or JSON); every problem names the file, line and field, all at once. */
 export function loadConfiguration(path: string, options: { tools?: ToolRegistry } = {}): Configuration {
-  const file = DefinitionFile.read(path, { what: 'configuration file' });
+  const file = DefinitionFile.read(path, { what: 'configuration file', keyCase: 'snake_case' });
   const spec = file.validate(configurationSchema, 'configuration');
   const problems: Problem[] = [];
   const configuration = check(spec, options.tools, dirname(resolve(path)), problems);

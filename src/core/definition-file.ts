@@ -23,6 +23,11 @@ export interface ReadFileOptions {
   format?: 'yaml' | 'json';
   /** What the file is, for messages ("cassette", "input"). Default "file". */
   what?: string;
+  /**
+   * The case of the file's keys. Role, crew and configuration files are `snake_case`: an unknown
+   * camelCase key there is named with the snake_case key to write instead.
+   */
+  keyCase?: 'snake_case';
 }
 
 /**
@@ -61,6 +66,7 @@ function megabytes(bytes: number): string {
 export class DefinitionFile {
   readonly #lines = new LineCounter();
   readonly #text: string;
+  readonly #keyCase: 'snake_case' | undefined;
   #document: Document | undefined;
   readonly data: unknown;
 
@@ -68,8 +74,10 @@ export class DefinitionFile {
     readonly path: string,
     text: string,
     format: 'yaml' | 'json',
+    keyCase?: 'snake_case',
   ) {
     this.#text = text;
+    this.#keyCase = keyCase;
     if (format === 'json') {
       // Parsed as JSON (not as YAML, of which JSON is nearly a subset), so the error speaks of JSON;
       // the YAML document is built only when a line is asked for.
@@ -89,11 +97,11 @@ export class DefinitionFile {
   }
 
   static read(path: string, options: ReadFileOptions = {}): DefinitionFile {
-    return new DefinitionFile(path, readTextFile(path, options), options.format ?? formatOf(path));
+    return new DefinitionFile(path, readTextFile(path, options), options.format ?? formatOf(path), options.keyCase);
   }
 
-  static parse(path: string, text: string, options: Pick<ReadFileOptions, 'format'> = {}): DefinitionFile {
-    return new DefinitionFile(path, text, options.format ?? formatOf(path));
+  static parse(path: string, text: string, options: Pick<ReadFileOptions, 'format' | 'keyCase'> = {}): DefinitionFile {
+    return new DefinitionFile(path, text, options.format ?? formatOf(path), options.keyCase);
   }
 
   #documentOf(): Document {
@@ -130,11 +138,17 @@ export class DefinitionFile {
     for (const issue of parsed.error.issues) {
       const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
       for (const path of paths) {
-        const message = issue.code === 'unrecognized_keys' ? `unknown field "${String(path.at(-1))}"` : issue.message;
+        const message = issue.code === 'unrecognized_keys' ? this.#unknownKey(String(path.at(-1))) : issue.message;
         issues.push(this.issue([...at, ...path], what ? `${what}: ${message}` : message));
       }
     }
     return undefined;
+  }
+
+  #unknownKey(key: string): string {
+    const snake = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+    if (this.#keyCase !== 'snake_case' || snake === key) return `unknown field "${key}"`;
+    return `unknown field "${key}": keys in this file are snake_case, write "${snake}"`;
   }
 
   /** A problem with the field at `path` (from the file's root). */

@@ -12,8 +12,9 @@ import { consensualCrew } from './consensual.js';
 import { groupChatCrew } from './group-chat.js';
 import { hierarchicalCrew } from './hierarchical.js';
 import { sequentialCrew } from './sequential.js';
-import { defineTask, type Task } from './task.js';
+import { defineTask, outputSchemaOf, type Task } from './task.js';
 import { twoAgentCrew } from './two-agent.js';
+import { alsoMatching, checkOutputFits, type DeclaredOutput, withOutput } from './typed-output.js';
 
 /** An output shape in a file: words describing it, or a JSON Schema it must match. */
 const expectedOutput = z.union([z.string().min(1), z.object({ schema: z.record(z.string(), z.unknown()) }).strict()]);
@@ -22,60 +23,113 @@ const taskSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().min(1),
-    expectedOutput,
+    expected_output: expectedOutput,
     agent: z.string().min(1),
     context: z.array(z.string()).default([]),
   })
   .strict();
 
-/** A crew file, e.g. `crews/research/crew.yaml`. Agents are named (from the agents folder) or defined inline. */
-const crewFileSchema = z
-  .object({
-    name: z.string().min(1),
-    description: z.string().optional(),
-    process: z.enum(['sequential', 'hierarchical', 'group-chat', 'consensual', 'two-agent']),
-    // Inline roles are checked against the role schema on their own, so their problems keep full paths.
-    agents: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).min(1),
-    tasks: z.array(taskSchema).default([]),
-    output: z
-      .object({ schema: z.record(z.string(), z.unknown()) })
-      .strict()
-      .optional(),
-    // hierarchical
+const processes = ['sequential', 'hierarchical', 'group-chat', 'consensual', 'two-agent'] as const;
+type Process = (typeof processes)[number];
+
+const common = {
+  name: z.string().min(1),
+  description: z.string().optional(),
+  // Inline roles are checked against the role schema on their own, so their problems keep full paths.
+  agents: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).min(1),
+};
+const tasks = z.array(taskSchema).default([]);
+const output = z
+  .object({ schema: z.record(z.string(), z.unknown()) })
+  .strict()
+  .optional();
+const maxRounds = z.number().int().positive().optional();
+
+/** The fields each process takes besides the common ones: a field of another process is an error. */
+const fieldsByProcess = {
+  sequential: { tasks },
+  hierarchical: {
+    tasks,
+    output,
     manager: z.object({ name: z.string().optional(), model: z.string().optional(), instructions: z.string().optional() }).strict().optional(),
-    maxDelegations: z.number().int().positive().optional(),
-    maxDepth: z.number().int().positive().optional(),
-    maxIdenticalRepeats: z.number().int().nonnegative().optional(),
-    // group-chat
+    max_delegations: z.number().int().positive().optional(),
+    max_depth: z.number().int().positive().optional(),
+    max_identical_repeats: z.number().int().nonnegative().optional(),
+  },
+  'group-chat': {
+    output,
     selector: z.union([z.literal('round-robin'), z.object({ manager: z.string().min(1) }).strict()]).optional(),
-    allowedTransitions: z.record(z.string(), z.array(z.string())).optional(),
+    allowed_transitions: z.record(z.string(), z.array(z.string())).optional(),
     finishers: z.array(z.string()).optional(),
-    firstSpeaker: z.string().optional(),
-    maxRounds: z.number().int().positive().optional(),
-    // consensual
-    judge: z.string().optional(),
-    // two-agent
-    assistant: z.string().optional(),
-    userProxy: z.string().optional(),
-  })
-  .strict();
+    first_speaker: z.string().optional(),
+    max_rounds: maxRounds,
+  },
+  consensual: { output, max_rounds: maxRounds, judge: z.string().optional() },
+  'two-agent': { assistant: z.string().optional(), user_proxy: z.string().optional(), max_rounds: maxRounds },
+} as const;
+
+const crewOf = <P extends Process>(process: P) => z.object({ ...common, process: z.literal(process), ...fieldsByProcess[process] }).strict();
+
+/** A crew file, e.g. `crews/research/crew.yaml`, by process. Agents are named (from the agents folder) or defined inline. Keys are snake_case. */
+const crewFileSchema = z.discriminatedUnion('process', [
+  crewOf('sequential'),
+  crewOf('hierarchical'),
+  crewOf('group-chat'),
+  crewOf('consensual'),
+  crewOf('two-agent'),
+]);
+
+/** Checks a file whose process is missing or unknown against every field, so its other problems are still reported. */
+const anyCrewSchema = z
+  .object({ ...common, process: z.enum(processes), ...Object.assign({}, ...Object.values(fieldsByProcess)) })
+  .strict() as z.ZodType<unknown>;
+
+/**
+ * Fields of another process, reported as such ("`judge` is for consensual crews") rather than as
+ * unknown, and removed so the schema does not report them again.
+ */
+function misplacedFields(file: DefinitionFile, issues: FileIssue[]): unknown {
+  const data = file.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  const process = (data as { process?: unknown }).process;
+  if (!processes.includes(process as Process)) return data;
+  const own = new Set([...Object.keys(common), 'process', ...Object.keys(fieldsByProcess[process as Process])]);
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    const owners = processes.filter((other) => Object.hasOwn(fieldsByProcess[other], key));
+    if (own.has(key) || owners.length === 0) kept[key] = value;
+    else issues.push(file.issue([key], `crew: field "${key}" does not apply to a ${process} crew (it is for ${owners.join(', ')} crews)`));
+  }
+  return kept;
+}
 
 export interface LoadCrewOptions {
   /** Tools the crew's agents may name. */
   tools?: ToolRegistry;
   /** Where named agents are found (default: `agents/` beside the `crews/` folder holding the file, else `./agents`). */
   agentsDir?: string;
+  /** The output the caller expects (see the typed form of loadCrew). */
+  output?: z.ZodType;
 }
 
 /**
  * Loads a crew definition (YAML or JSON). Every problem names the file, line and full field path;
  * all the problems found before the crew is built are reported at once.
+ *
+ * The typed form `loadCrew(path, { output: schema })` gives a `Crew<z.output<typeof schema>>`:
+ * the schema is checked at load against the file's final output (the last task's expected output,
+ * or the `output` schema), and the crew's output is validated against both when it runs.
  */
-export function loadCrew<Output = unknown>(path: string, options: LoadCrewOptions = {}): Crew<Output> {
-  const file = DefinitionFile.read(path, { what: 'crew file' });
+export function loadCrew<Schema extends z.ZodType>(path: string, options: LoadCrewOptions & { output: Schema }): Crew<z.output<Schema>>;
+export function loadCrew(path: string, options?: LoadCrewOptions): Crew<unknown>;
+export function loadCrew(path: string, options: LoadCrewOptions = {}): Crew<unknown> {
+  const file = DefinitionFile.read(path, { what: 'crew file', keyCase: 'snake_case' });
   const issues: FileIssue[] = [];
   const problem = (field: PropertyKey[], message: string) => void issues.push(file.issue(field, message));
-  const checked = file.check(crewFileSchema, file.data, [], issues, 'crew');
+  const data = misplacedFields(file, issues);
+  const knownProcess = processes.includes((data as { process?: Process } | null)?.process as Process);
+  // Without a known process the file is still checked against every field, so its other problems are reported too.
+  const checked = knownProcess ? file.check(crewFileSchema, data, [], issues, 'crew') : void file.check(anyCrewSchema, data, [], issues, 'crew');
   const inline = new Map<number, RoleFile>();
   const agentsData = (file.data as { agents?: unknown } | null)?.agents;
   if (Array.isArray(agentsData)) {
@@ -137,8 +191,8 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
       problem(field, (error as Error).message.replace(/^field "model": /, ''));
     }
   };
-  checkModel(spec.manager?.model, ['manager', 'model']);
-  if (typeof spec.selector === 'object') checkModel(spec.selector.manager, ['selector', 'manager']);
+  if (spec.process === 'hierarchical') checkModel(spec.manager?.model, ['manager', 'model']);
+  if (spec.process === 'group-chat' && typeof spec.selector === 'object') checkModel(spec.selector.manager, ['selector', 'manager']);
 
   const memberProblem = (roleName: string): string | undefined => {
     const role = roles.get(roleName);
@@ -159,89 +213,129 @@ export function loadCrew<Output = unknown>(path: string, options: LoadCrewOption
       return undefined;
     }
   };
+  const specTasks = 'tasks' in spec ? spec.tasks : [];
   const tasks: Task[] = [];
-  spec.tasks.forEach((task, index) => {
+  specTasks.forEach((task, index) => {
     // A missing agent is reported only when the roles themselves were fine: otherwise it repeats their problem.
     const why = roles.size === spec.agents.length ? memberProblem(task.agent) : undefined;
     if (why) problem(['tasks', index, 'agent'], why);
     const expected =
-      typeof task.expectedOutput === 'string' ? task.expectedOutput : schemaAt(task.expectedOutput.schema, ['tasks', index, 'expectedOutput', 'schema']);
+      typeof task.expected_output === 'string' ? task.expected_output : schemaAt(task.expected_output.schema, ['tasks', index, 'expected_output', 'schema']);
     if (expected !== undefined)
       tasks.push(defineTask({ name: task.name, description: task.description, expectedOutput: expected, agent: task.agent, context: task.context }));
   });
-  const output = spec.output ? schemaAt(spec.output.schema, ['output', 'schema']) : undefined;
+  const fileOutput = 'output' in spec && spec.output ? spec.output : undefined;
+  let output = fileOutput ? schemaAt(fileOutput.schema, ['output', 'schema']) : undefined;
   if (issues.length > 0) throw new DefinitionFileError(issues);
+  if (options.output) {
+    const expected = options.output;
+    checkOutputFits(file, declaredOutput(spec), expected);
+    const last = tasks.at(-1);
+    if (spec.process === 'sequential' && last) {
+      // Words become part of the description: the refined expected output is a schema.
+      const words = typeof last.expectedOutput === 'string' ? `\n\n## Expected output\n${last.expectedOutput.trim()}` : '';
+      tasks[tasks.length - 1] = { ...last, description: last.description + words, expectedOutput: alsoMatching(outputSchemaOf(last), expected) };
+    }
+    if (spec.process !== 'sequential' && spec.process !== 'two-agent') output = alsoMatching(output ?? z.string(), expected);
+  }
   const members = () => [...roles.values()].filter((role): role is Agent<any> => role instanceof Agent);
   const optional = <T extends object>(values: T) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as T;
 
-  try {
-    switch (spec.process) {
-      case 'sequential':
-        return sequentialCrew<Output>({ name: spec.name, agents: members(), tasks });
-      case 'hierarchical':
-        return hierarchicalCrew<Output>(
-          optional({
+  const crew = build();
+  return options.output ? withOutput(crew, options.output) : crew;
+
+  function build(): Crew<unknown> {
+    try {
+      switch (spec.process) {
+        case 'sequential':
+          return sequentialCrew<unknown>({ name: spec.name, agents: members(), tasks });
+        case 'hierarchical':
+          return hierarchicalCrew<unknown>(
+            optional({
+              name: spec.name,
+              agents: members(),
+              tasks,
+              manager: spec.manager && optional(spec.manager),
+              output,
+              maxDelegations: spec.max_delegations,
+              maxDepth: spec.max_depth,
+              maxIdenticalRepeats: spec.max_identical_repeats,
+            }) as Parameters<typeof hierarchicalCrew<unknown>>[0],
+          );
+        case 'group-chat':
+          return groupChatCrew<unknown>(
+            optional({
+              name: spec.name,
+              agents: members(),
+              output,
+              selector: spec.selector === undefined || spec.selector === 'round-robin' ? 'round-robin' : { manager: spec.selector.manager },
+              allowedTransitions: spec.allowed_transitions,
+              finishers: spec.finishers,
+              firstSpeaker: spec.first_speaker,
+              maxRounds: spec.max_rounds,
+            }) as Parameters<typeof groupChatCrew<unknown>>[0],
+          );
+        case 'consensual':
+          return consensualCrew<unknown>(
+            optional({
+              name: spec.name,
+              // The judge is listed with the agents but decides; it does not propose.
+              agents: members().filter((member) => member.name !== spec.judge),
+              output,
+              maxRounds: spec.max_rounds,
+              judge: spec.judge === undefined ? undefined : agent(spec.judge, ['judge']),
+            }) as Parameters<typeof consensualCrew<unknown>>[0],
+          );
+        case 'two-agent': {
+          if (!spec.assistant) throw file.error(['assistant'], 'a two-agent crew names its assistant');
+          if (!spec.user_proxy) throw file.error(['user_proxy'], 'a two-agent crew names its user proxy');
+          const proxy = roles.get(spec.user_proxy);
+          if (!(proxy instanceof UserProxy)) throw file.error(['user_proxy'], `"${spec.user_proxy}" is not a role of kind user-proxy`);
+          const chat = twoAgentCrew({
             name: spec.name,
-            agents: members(),
-            tasks,
-            manager: spec.manager && optional(spec.manager),
-            output: output as z.ZodType<Output> | undefined,
-            maxDelegations: spec.maxDelegations,
-            maxDepth: spec.maxDepth,
-            maxIdenticalRepeats: spec.maxIdenticalRepeats,
-          }) as Parameters<typeof hierarchicalCrew<Output>>[0],
-        );
-      case 'group-chat':
-        return groupChatCrew<Output>(
-          optional({
-            name: spec.name,
-            agents: members(),
-            output: output as z.ZodType<Output> | undefined,
-            selector: spec.selector === undefined || spec.selector === 'round-robin' ? 'round-robin' : { manager: spec.selector.manager },
-            allowedTransitions: spec.allowedTransitions,
-            finishers: spec.finishers,
-            firstSpeaker: spec.firstSpeaker,
-            maxRounds: spec.maxRounds,
-          }) as Parameters<typeof groupChatCrew<Output>>[0],
-        );
-      case 'consensual':
-        return consensualCrew<Output>(
-          optional({
-            name: spec.name,
-            // The judge is listed with the agents but decides; it does not propose.
-            agents: members().filter((member) => member.name !== spec.judge),
-            output: output as z.ZodType<Output> | undefined,
-            maxRounds: spec.maxRounds,
-            judge: spec.judge === undefined ? undefined : agent(spec.judge, ['judge']),
-          }) as Parameters<typeof consensualCrew<Output>>[0],
-        );
-      case 'two-agent': {
-        if (!spec.assistant) throw file.error(['assistant'], 'a two-agent crew names its assistant');
-        if (!spec.userProxy) throw file.error(['userProxy'], 'a two-agent crew names its user proxy');
-        const proxy = roles.get(spec.userProxy);
-        if (!(proxy instanceof UserProxy)) throw file.error(['userProxy'], `"${spec.userProxy}" is not a role of kind user-proxy`);
-        return twoAgentCrew({
-          name: spec.name,
-          assistant: agent(spec.assistant, ['assistant']),
-          userProxy: proxy,
-          ...(spec.maxRounds ? { maxRounds: spec.maxRounds } : {}),
-        }) as unknown as Crew<Output>;
+            assistant: agent(spec.assistant, ['assistant']),
+            userProxy: proxy,
+            ...(spec.max_rounds ? { maxRounds: spec.max_rounds } : {}),
+          });
+          return chat;
+        }
       }
-    }
-  } catch (error) {
-    // Errors from the crew constructors name a field but not the file.
-    if (error instanceof Error && 'where' in error && !(error as { where: { file?: string } }).where.file) {
-      const field = (error as { where: { field?: string } }).where.field;
-      const path: PropertyKey[] = field ? field.split('.') : [];
-      // Constructors name tasks by name (tasks.<name>.context); the file knows them by position.
-      if (path[0] === 'tasks' && typeof path[1] === 'string') {
-        const index = spec.tasks.findIndex((task) => task.name === path[1]);
-        if (index >= 0) path[1] = index;
+    } catch (error) {
+      // Errors from the crew constructors name a field but not the file.
+      if (error instanceof Error && 'where' in error && !(error as { where: { file?: string } }).where.file) {
+        const field = (error as { where: { field?: string } }).where.field;
+        const path: PropertyKey[] = field ? field.split('.') : [];
+        // Constructors name their options (maxDepth); the file spells them in snake_case (max_depth).
+        if (typeof path[0] === 'string') path[0] = path[0].replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+        // Constructors name tasks by name (tasks.<name>.context); the file knows them by position.
+        if (path[0] === 'tasks' && typeof path[1] === 'string') {
+          const index = specTasks.findIndex((task) => task.name === path[1]);
+          if (index >= 0) path[1] = index;
+        }
+        throw file.error(path, error.message.replace(/^field "[^"]*": /, ''));
       }
-      throw file.error(path, error.message.replace(/^field "[^"]*": /, ''));
+      throw error;
     }
-    throw error;
   }
+}
+
+type CrewFile = z.output<typeof crewFileSchema>;
+
+/** The crew's final output as the file declares it. */
+function declaredOutput(spec: CrewFile): DeclaredOutput {
+  if (spec.process === 'sequential') {
+    const index = spec.tasks.length - 1;
+    const last = spec.tasks[index]?.expected_output;
+    if (typeof last === 'object') return { schema: last.schema, field: ['tasks', index, 'expected_output', 'schema'], what: "the last task's expected output" };
+    return { schema: { type: 'string' }, field: index < 0 ? ['tasks'] : ['tasks', index, 'expected_output'], what: "the last task's output (words: a string)" };
+  }
+  if (spec.process === 'two-agent') {
+    // The chat's output; the assistant of a role file finishes with a string.
+    const properties = { summary: { type: 'string' }, result: { type: 'string' }, rounds: { type: 'integer' } };
+    return { schema: { type: 'object', properties, required: Object.keys(properties) }, field: ['process'], what: 'the output of a two-agent chat' };
+  }
+  if (spec.output) return { schema: spec.output.schema, field: ['output', 'schema'], what: "the crew's output schema" };
+  return { schema: { type: 'string' }, field: ['process'], what: `the output of a ${spec.process} crew without an output schema (a string)` };
 }
 
 function defaultAgentsDir(crewFile: string): string {

@@ -22,21 +22,37 @@ export interface TaskResult {
 /** Why a crew ended. `kind: 'finish'` is success; the others name the condition and its numbers. */
 export type CrewStop = { kind: 'finish'; reason: string } | { kind: 'stopped' | 'failed'; condition: string; reason: string; detail: Record<string, unknown> };
 
-export interface CrewResult<Output> {
+interface CrewRecord {
   crew: string;
   process: string;
   runId: string;
-  status: 'finished' | 'stopped' | 'failed';
-  /** The crew's output when it finished. */
-  output: Output | undefined;
   /** Each task's (or delegation's, or proposal's) validated output, in the order they ended. */
   tasks: TaskResult[];
   /** Every message each agent exchanged with its model, by agent name, runs appended in order. */
   transcripts: Record<string, Message[]>;
   usage: { total: AgentUsage; byAgent: Record<string, AgentUsage> };
-  stop: CrewStop;
   durationMs: number;
 }
+
+/** A crew that finished: `output` is its validated result. */
+export interface CrewFinished<Output> extends CrewRecord {
+  status: 'finished';
+  output: Output;
+  stop: { kind: 'finish'; reason: string };
+}
+
+/** A crew that a bound stopped, or that failed (a member's result stayed invalid, the goal was declared failed). */
+export interface CrewEnded extends CrewRecord {
+  status: 'stopped' | 'failed';
+  output: undefined;
+  stop: { kind: 'stopped' | 'failed'; condition: string; reason: string; detail: Record<string, unknown> };
+}
+
+/**
+ * What every process returns. Like `AgentRunResult`, checking `status === 'finished'` narrows
+ * `output` to the crew's output type.
+ */
+export type CrewResult<Output> = CrewFinished<Output> | CrewEnded;
 
 /** Collects what a crew's agents did: usage and cost per agent and in total, transcripts, task outputs. */
 export class CrewRecorder {
@@ -74,15 +90,9 @@ export class CrewRecorder {
   }
 
   result<Output>(base: { crew: string; process: string; runId: string; durationMs: number }, stop: CrewStop, output?: Output): CrewResult<Output> {
-    const status = stop.kind === 'finish' ? 'finished' : stop.kind;
-    return {
-      ...base,
-      status,
-      output: stop.kind === 'finish' ? output : undefined,
-      tasks: this.tasks,
-      transcripts: this.transcripts,
-      usage: { total: this.total, byAgent: this.byAgent },
-      stop,
-    };
+    const records = { tasks: this.tasks, transcripts: this.transcripts, usage: { total: this.total, byAgent: this.byAgent } };
+    // Every process passes its validated output with a finish stop. (Fields in the order results were always printed.)
+    if (stop.kind === 'finish') return { ...base, status: 'finished', output: output as Output, ...records, stop };
+    return { ...base, status: stop.kind, output: undefined, ...records, stop };
   }
 }

@@ -1,5 +1,5 @@
 export type { Crew, CrewRunOptions } from './crew.js';
-export type { CrewResult, CrewStop, TaskResult, AgentUsage } from './crew-result.js';
+export type { CrewResult, CrewFinished, CrewEnded, CrewStop, TaskResult, AgentUsage } from './crew-result.js';
 export { defineTask, type Task } from './task.js';
 export { sequentialCrew, type SequentialCrewOptions } from './sequential.js';
 export { hierarchicalCrew, type HierarchicalCrewOptions } from './hierarchical.js';

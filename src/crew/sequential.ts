@@ -5,18 +5,26 @@ import { CrewContext } from './crew-context.js';
 import type { CrewResult } from './crew-result.js';
 import { agentNameOf, checkTasks, outputSchemaOf, taskPrompt, type Task } from './task.js';
 
-export interface SequentialCrewOptions {
+export interface SequentialCrewOptions<Output = unknown> {
   name: string;
   agents: readonly Agent<any>[];
-  /** Run in order; the crew's output is the last task's output. */
-  tasks: readonly Task[];
+  /**
+   * Run in order; the crew's output is the last task's output, so the crew's output type is the
+   * last task's (a task described in words gives a string).
+   */
+  tasks: readonly [...Task<any>[], Task<Output>] | readonly Task<Output>[];
 }
 
 /**
  * A pipeline: tasks run in order, each given the outputs of the tasks it names as context. A task
  * whose agent stops or returns an invalid result ends the crew there, with the earlier outputs kept.
  */
-export function sequentialCrew<Output = unknown>(options: SequentialCrewOptions): Crew<Output> {
+export function sequentialCrew<Output = string>(
+  options: Omit<SequentialCrewOptions<Output>, 'tasks'> & { tasks: readonly [...Task<any>[], Task<Output>] },
+): Crew<Output>;
+/** Tasks built as a list (e.g. by `map`): the output type is their common one. */
+export function sequentialCrew<Output = string>(options: Omit<SequentialCrewOptions<Output>, 'tasks'> & { tasks: readonly Task<Output>[] }): Crew<Output>;
+export function sequentialCrew<Output>(options: SequentialCrewOptions<Output>): Crew<Output> {
   const members = membersByName(options.name, options.agents);
   if (options.tasks.length === 0) throw new ConfigurationError(`Crew "${options.name}" has no tasks.`, { field: 'tasks' });
   checkTasks(options.name, options.tasks, new Set(members.keys()));

@@ -17,7 +17,8 @@ export interface Task<Output = unknown> {
   context?: readonly string[];
 }
 
-export function defineTask<Output>(task: Task<Output>): Task<Output> {
+/** A checked task; its output type follows from `expectedOutput` (a string when the shape is described in words). */
+export function defineTask<Output = string>(task: Task<Output>): Task<Output> {
   if (!task.name?.trim()) throw new ConfigurationError('A task needs a name.', { field: 'tasks[].name' });
   if (!task.description?.trim()) throw new ConfigurationError(`Task "${task.name}" needs a description.`, { field: `tasks.${task.name}.description` });
   return task;

@@ -6,9 +6,10 @@ import { CrewContext } from './crew-context.js';
 import type { CrewResult } from './crew-result.js';
 import { render } from './task.js';
 
-export interface TwoAgentChatOptions {
+export interface TwoAgentChatOptions<Result = unknown> {
   name: string;
-  assistant: Agent<any>;
+  /** Its output type is the chat's `result`. */
+  assistant: Agent<Result>;
   userProxy: UserProxy;
   /** Assistant answers the proxy may review before the chat stops (default 10). */
   maxRounds?: number;
@@ -27,7 +28,7 @@ export interface TwoAgentOutput<Result> {
  * steers, until the proxy accepts or fails the goal or the round limit stops it. Both keep their
  * own conversation across rounds.
  */
-export function twoAgentCrew<Result = unknown>(options: TwoAgentChatOptions): Crew<TwoAgentOutput<Result>> {
+export function twoAgentCrew<Result = string>(options: TwoAgentChatOptions<Result>): Crew<TwoAgentOutput<Result>> {
   const maxRounds = options.maxRounds ?? 10;
   return {
     name: options.name,
@@ -50,7 +51,7 @@ export function twoAgentCrew<Result = unknown>(options: TwoAgentChatOptions): Cr
       };
 
       let decision = input ? ({ kind: 'reply', message: input } as const) : await decide(undefined);
-      let last: unknown;
+      let last: Result | undefined;
       for (let round = 1; ; round++) {
         if (decision.kind === 'accept') {
           return context.finish(

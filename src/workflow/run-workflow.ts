@@ -76,13 +76,15 @@ export interface RunWorkflowOptions {
   onTaskDone?: (event: { item: string; task: string; input: unknown; output: unknown; claim: Claim }) => void | Promise<void>;
 }
 
-export interface ItemSummary {
-  id: string;
-  state: ItemState;
-  outputs: Record<string, JsonValue | undefined>;
-  reason?: string;
-  review?: string;
-}
+/**
+ * One item of a run's result. Like `AgentRunResult` on `status`, checking `state` narrows it: a
+ * failed or rejected item says why, an item awaiting review names its review.
+ */
+export type ItemSummary = { id: string; outputs: Record<string, JsonValue | undefined> } & (
+  | { state: 'failed' | 'rejected'; reason: string; review?: string }
+  | { state: 'awaiting-review'; review: string; reason?: string }
+  | { state: Exclude<ItemState, 'failed' | 'rejected' | 'awaiting-review'>; reason?: string; review?: string }
+);
 
 export interface RunSummary {
   runId: string;
@@ -93,7 +95,7 @@ export interface RunSummary {
 }
 
 // Reported in place of an item whose document is missing or damaged: the run fails naming it.
-const lostItemState: ItemState = 'failed';
+const lostItemState = 'failed' as const;
 
 /**
  * Runs a workflow over items: a known list (batch) or an async iterable whose items arrive while
@@ -350,17 +352,21 @@ class Engine {
    */
   async finish(): Promise<RunSummary> {
     const corrupt: CorruptRecordError[] = [];
-    const items: ItemSummary[] = (await readItems(this.store, this.runId, corrupt)).map(({ value: item }) => ({
-      id: item.id,
-      state: item.state,
-      outputs: Object.fromEntries(
-        Object.entries(item.tasks)
-          .filter(([, task]) => task.status === 'done' && task.output !== undefined)
-          .map(([name, task]) => [name, task.output]),
-      ),
-      ...(item.reason ? { reason: item.reason } : {}),
-      ...(item.review ? { review: item.review } : {}),
-    }));
+    const items: ItemSummary[] = (await readItems(this.store, this.runId, corrupt)).map(
+      ({ value: item }) =>
+        // An item is failed or rejected only through end(), which records why, and awaits review only with its review recorded.
+        ({
+          id: item.id,
+          state: item.state,
+          outputs: Object.fromEntries(
+            Object.entries(item.tasks)
+              .filter(([, task]) => task.status === 'done' && task.output !== undefined)
+              .map(([name, task]) => [name, task.output]),
+          ),
+          ...(item.reason ? { reason: item.reason } : {}),
+          ...(item.review ? { review: item.review } : {}),
+        }) as ItemSummary,
+    );
     for (const error of corrupt) this.#corrupt.set(itemIdOf(this.runId, error.id), error);
     for (const [id, error] of this.#corrupt)
       if (!items.some((item) => item.id === id)) items.push({ id, state: lostItemState, outputs: {}, reason: error.message });

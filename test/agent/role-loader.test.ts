@@ -18,7 +18,7 @@ describe('role files', () => {
     const researcher = loadRole(
       write(
         'researcher.yaml',
-        'name: researcher\nrole: Senior researcher\ngoal: Find facts\nbackstory: Careful.\ntools: [search]\nmodel: anthropic:claude-sonnet-4-5\nallowDelegation: true\n',
+        'name: researcher\nrole: Senior researcher\ngoal: Find facts\nbackstory: Careful.\ntools: [search]\nmodel: anthropic:claude-sonnet-4-5\nallow_delegation: true\n',
       ),
       { tools: [search] },
     );
@@ -37,8 +37,8 @@ describe('role files', () => {
     ['unknown field', 'name: a\nrole: r\ngaol: typo\n', /bad\.yaml:3, field "gaol": role: unknown field "gaol"/],
     [
       'wrong type',
-      'name: a\nrole: r\nallowDelegation: "yes"\n',
-      /bad\.yaml:3, field "allowDelegation": role: Invalid input: expected boolean, received string/,
+      'name: a\nrole: r\nallow_delegation: "yes"\n',
+      /bad\.yaml:3, field "allow_delegation": role: Invalid input: expected boolean, received string/,
     ],
     ['bad name', 'name: "two words"\nrole: r\n', /bad\.yaml:1, field "name": role: use 1 to 64 letters/],
     ['unknown tool', 'name: a\nrole: r\ntools:\n  - search\n  - browse\n', /bad\.yaml:5, field "tools\.1": unknown tool "browse"; registered tools: search/],
@@ -65,7 +65,7 @@ describe('role files', () => {
   });
 
   it('reports every problem of a role file at once, each with its line and field', () => {
-    const schema = write('many.yaml', 'name: "two words"\nrole: r\nallowDelegation: "yes"\ngaol: typo\nmaxTurns: 0\n');
+    const schema = write('many.yaml', 'name: "two words"\nrole: r\nallow_delegation: "yes"\ngaol: typo\nmax_turns: 0\n');
     let error: unknown;
     try {
       loadRole(schema, { tools: [search] });
@@ -76,8 +76,8 @@ describe('role files', () => {
     expect((error as DefinitionFileError).exitCode).toBe(2);
     expect((error as DefinitionFileError).issues.map((issue) => [issue.line, issue.field])).toEqual([
       [1, 'name'],
-      [3, 'allowDelegation'],
-      [5, 'maxTurns'],
+      [3, 'allow_delegation'],
+      [5, 'max_turns'],
       [4, 'gaol'],
     ]);
     expect((error as Error).message).toMatch(new RegExp(`^4 problems in ${schema}:\n  ${schema}:1, field "name": role: use 1 to 64`));
@@ -98,5 +98,30 @@ describe('role files', () => {
     expect([...loadRoles(folder).keys()]).toEqual(['a', 'b']);
     writeFileSync(join(folder, 'c.yaml'), 'name: a\ninstructions: again\n');
     expect(() => loadRoles(folder)).toThrow(/c\.yaml:1, field "name": a second role is named "a"/);
+  });
+
+  it('typed forms: the kind expected is checked against the file, and an output schema types the agent', () => {
+    const assistant = write('assistant.yaml', 'name: a\ninstructions: Count.\nmax_turns: 3\n');
+    const proxy = write('tester.yaml', 'name: t\nkind: user-proxy\ngoal: A quiz.\n');
+
+    const counter = loadRole(assistant, { output: z.object({ n: z.number() }) });
+    const schema: z.ZodType<{ n: number }> = counter.outputSchema; // Agent<{ n: number }>
+    expect(schema.safeParse({ n: 1 }).success).toBe(true);
+    expect(loadRole(assistant, { kind: 'assistant' }).name).toBe('a');
+    expect(loadRole(proxy, { kind: 'user-proxy' }).goal).toBe('A quiz.');
+
+    expect(() => loadRole(proxy, { kind: 'assistant' })).toThrow(`${proxy}:2, field "kind": the role is of kind user-proxy, but was loaded as an assistant`);
+    expect(() => loadRole(proxy, { output: z.string() })).toThrow(/tester\.yaml:2, field "kind": the role is of kind user-proxy/);
+    expect(() => loadRole(assistant, { kind: 'user-proxy' })).toThrow(
+      `${assistant}:1, field "kind": the role is of kind assistant, but was loaded as a user proxy`,
+    );
+  });
+
+  it('a camelCase key is named with the snake_case key to write', () => {
+    const path = write('camel.yaml', 'name: a\ninstructions: A.\nallowDelegation: true\nmaxTurns: 3\n');
+    expect(() => loadRole(path)).toThrow(
+      `2 problems in ${path}:\n  ${path}:3, field "allowDelegation": role: unknown field "allowDelegation": keys in this file are snake_case, write "allow_delegation"\n` +
+        `  ${path}:4, field "maxTurns": role: unknown field "maxTurns": keys in this file are snake_case, write "max_turns"`,
+    );
   });
 });

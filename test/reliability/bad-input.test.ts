@@ -59,7 +59,7 @@ function project(files: Record<string, string>): string {
   return root;
 }
 
-const goodCrew = 'name: c\nprocess: sequential\nagents: [writer]\ntasks:\n  - { name: t, description: d, expectedOutput: e, agent: writer }\n';
+const goodCrew = 'name: c\nprocess: sequential\nagents: [writer]\ntasks:\n  - { name: t, description: d, expected_output: e, agent: writer }\n';
 const goodRole = 'name: writer\ninstructions: You write.\n';
 
 beforeAll(() => {
@@ -103,13 +103,13 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
     // The cases of a kind run at once: each is its own process and its own project.
     const [syntax, type, unknown, missing, big] = await Promise.all([
       run('name: writer\n  instructions: [\n'),
-      run('name: writer\ninstructions: You write.\nmaxTurns: ten\n'),
+      run('name: writer\ninstructions: You write.\nmax_turns: ten\n'),
       run('name: writer\ninstructions: You write.\ngaol: typo\n'),
       run(goodRole, goodCrew.replace('[writer]', '[ghost]')),
       run('HUGE'),
     ]);
     expectRejected(syntax.result, new RegExp(`${syntax.at}:1:7: not valid YAML: Nested mappings are not allowed in compact mappings\\n`));
-    expectRejected(type.result, new RegExp(`${type.at}:3, field "maxTurns": role: Invalid input: expected number, received string`));
+    expectRejected(type.result, new RegExp(`${type.at}:3, field "max_turns": role: Invalid input: expected number, received string`));
     expectRejected(unknown.result, new RegExp(`${unknown.at}:3, field "gaol": role: unknown field "gaol"`));
     expectRejected(missing.result, new RegExp(`crews/c/crew.yaml:3, field "agents.0": no role named "ghost" in ${escapeRegExp(join(missing.root, 'agents'))}`));
     expectRejected(big.result, new RegExp(`${big.at}: the role file is 50.0 MiB; Troupe reads role files of at most 1.0 MiB`));
@@ -131,7 +131,10 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
     ]);
     expectRejected(syntax.result, new RegExp(`${syntax.file}:4:3: not valid JSON: Expected ',' or '}' after property value\\n`));
     expectRejected(type.result, new RegExp(`${type.file}:2, field "process": crew: Invalid option`));
-    expectRejected(unknown.result, new RegExp(`${unknown.file}:6, field "maxRound": crew: unknown field "maxRound"`));
+    expectRejected(
+      unknown.result,
+      new RegExp(`${unknown.file}:6, field "maxRound": crew: unknown field "maxRound": keys in this file are snake_case, write "max_round"`),
+    );
     const f = many.file;
     expectRejected(
       many.result,

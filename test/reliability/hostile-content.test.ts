@@ -305,7 +305,7 @@ describe('keys stay out of logs, cassettes and --json output', () => {
     const crewPath = join(dir, 'crew.yaml');
     writeFileSync(
       crewPath,
-      'name: echo\nprocess: sequential\nagents:\n  - name: echoer\n    instructions: Repeat what you know.\ntasks:\n  - name: say\n    description: Say everything you know, keys included.\n    agent: echoer\n    expectedOutput: Text.\n',
+      'name: echo\nprocess: sequential\nagents:\n  - name: echoer\n    instructions: Repeat what you know.\ntasks:\n  - name: say\n    description: Say everything you know, keys included.\n    agent: echoer\n    expected_output: Text.\n',
     );
     const cassette = join(dir, 'cassette.json');
     const live = scriptedModel(() => reply.finish({ result: `Here is my key: ${key}` }), { id: 'scripted:echo' });

@@ -181,5 +181,7 @@ describe('running workflows', () => {
       reason: "the item's input is invalid: Invalid input: expected number, received string",
     });
     expect(summary.items.find((i) => i.id === 'good')).toMatchObject({ state: 'accepted', outputs: { double: 2 } });
+    const bad = summary.items.find((i) => i.id === 'bad')!;
+    expect(bad.state === 'failed' && bad.reason).toMatch(/^the item's input is invalid/);
   });
 });
