@@ -75,7 +75,7 @@ export interface AgentOptions<Output> extends Persona {
  */
 export interface AgentRunOptions extends RunOptions {
   /** The files of the trigger being handled, passed on to every tool call (`context.files`). */
-  files?: FileAccess;
+  files?: FileAccess | undefined;
   /** Earlier messages of this conversation; the run continues it. */
   history?: readonly Message[];
 }

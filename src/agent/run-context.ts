@@ -69,7 +69,12 @@ export function runContext(options: RunOptions = {}, kind = 'run'): RunContext {
 
 /** A child run's context: its parent's, with the fields the child changes (an undefined override keeps the parent's). */
 export function deriveRunContext(parent: RunContext, overrides: RunOptions = {}): RunContext {
-  const merged: RunOptions = { ...parent };
-  for (const field of fields) if (overrides[field] !== undefined) (merged as Record<string, unknown>)[field] = overrides[field];
-  return runContext(merged);
+  return runContext(mergeRunOptions(parent, overrides));
+}
+
+/** Defaults (a handler's, a work graph's, given at construction) with one run's own parts over them. */
+export function mergeRunOptions(defaults: RunOptions, overrides: RunOptions): RunOptions {
+  const merged: Record<string, unknown> = {};
+  for (const field of fields) merged[field] = overrides[field] ?? defaults[field];
+  return merged as RunOptions;
 }

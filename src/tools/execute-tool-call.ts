@@ -186,7 +186,7 @@ async function askApproval(tool: Tool, call: ToolCallPart, input: unknown, execu
   const request = { tool: tool.name, callId: call.id, input, sideEffects: tool.sideEffects, runId: execution.runId, ...agentOf(execution) };
   if (!execution.approver) {
     throw new AwaitingReviewError(`Tool "${tool.name}" needs approval before it runs, and no approver is configured.`, undefined, {
-      details: { request },
+      approval: request,
     });
   }
   const decision = await execution.approver(request);

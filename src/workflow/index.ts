@@ -1,10 +1,19 @@
 export { claim, isClaim, type Claim, type Evidence } from './claim.js';
-export { ItemRejectedError, type WorkflowTask, type TaskContext, type TaskBase, type Stage } from './workflow-task.js';
+export {
+  ItemRejectedError,
+  isTaskEnd,
+  type WorkflowTask,
+  type TaskContext,
+  type TaskEnd,
+  type ReviewPause,
+  type TaskBase,
+  type Stage,
+} from './workflow-task.js';
 export type { TaskPolicy, CheckReport } from './policy.js';
 export { codeTask } from './tasks/code-task.js';
 export { promptTask, parseJson, type PromptTaskOptions } from './tasks/prompt-task.js';
 export { extractTask, type ExtractTaskOptions } from './tasks/extract-task.js';
-export { agentTask, crewTask, StepStoppedError } from './tasks/agent-task.js';
+export { agentTask, crewTask } from './tasks/agent-task.js';
 export { humanTask } from './tasks/human-task.js';
 export { renderTemplate } from './tasks/model-step.js';
 export { defineWorkflow, type Workflow, type WorkflowOptions, type Edge, type ItemView } from './define-workflow.js';
