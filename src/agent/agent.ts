@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import type { ValidationIssue } from '../core/errors/input-validation-error.js';
-import { formatIssues } from '../core/errors/input-validation-error.js';
+import type { ValidationIssue } from '../core/validation-issue.js';
+import { formatIssues } from '../core/validation-issue.js';
 import { HaltError } from '../core/errors/halt-error.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
 import {

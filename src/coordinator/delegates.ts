@@ -3,7 +3,7 @@ import { Agent } from '../agent/agent.js';
 import type { RunContext } from '../agent/run-context.js';
 import { maxTurns, type TerminationCondition } from '../agent/termination.js';
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
-import { formatIssues } from '../core/errors/input-validation-error.js';
+import { formatIssues } from '../core/validation-issue.js';
 import type { Crew } from '../crew/crew.js';
 import type { Approver } from '../tools/approval.js';
 import { defineTool, type FileAccess, type Tool } from '../tools/define-tool.js';

@@ -1,8 +1,8 @@
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
 import { HaltError } from '../core/errors/halt-error.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
-import type { ValidationIssue } from '../core/errors/input-validation-error.js';
-import { formatIssues } from '../core/errors/input-validation-error.js';
+import type { ValidationIssue } from '../core/validation-issue.js';
+import { formatIssues } from '../core/validation-issue.js';
 import type { Clock } from '../core/ids.js';
 import type { ToolCallPart, ToolResultPart } from '../model/model-client.js';
 import type { TraceSink } from '../observe/trace-event.js';

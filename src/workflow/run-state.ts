@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JsonValue } from '../core/json.js';
-import { formatIssues, type ValidationIssue } from '../core/errors/input-validation-error.js';
+import { formatIssues, type ValidationIssue } from '../core/validation-issue.js';
 import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import type { StateStore, StoredDocument } from '../store/state-store.js';
 import type { Evidence } from './claim.js';

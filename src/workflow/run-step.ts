@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FinishValidationError } from '../agent/finish-validation-error.js';
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
-import { formatIssues, type ValidationIssue } from '../core/errors/input-validation-error.js';
+import { formatIssues, type ValidationIssue } from '../core/validation-issue.js';
 import { stableStringify, type JsonValue } from '../core/json.js';
 import type { Claim } from './claim.js';
 import type { ReviewRequest } from './review.js';

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { deriveRunContext, runContext, type RunContext, type RunOptions } from '../agent/run-context.js';
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import { formatIssues } from '../core/errors/input-validation-error.js';
+import { formatIssues } from '../core/validation-issue.js';
 import type { Clock, IdGenerator } from '../core/ids.js';
 import type { JsonValue } from '../core/json.js';
 import type { StateStore } from '../store/state-store.js';
