@@ -28,3 +28,4 @@ export { BullMqQueue, type BullMqQueueOptions, type StalledJobSettings } from '.
 export { checkRedis, watchRedis, type RedisWatchOptions } from './redis-liveness.js';
 export { openJobQueue, type OpenJobQueueOptions } from './open-job-queue.js';
 export { journalVersion, type Journal, type JournalJob } from './queue-journal.js';
+export { openRuntime, type Runtime, type OpenRuntimeOptions } from './runtime.js';

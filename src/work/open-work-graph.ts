@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import type { Clock, IdGenerator } from '../core/ids.js';
-import type { ModelClient } from '../model/model-client.js';
+import { mergeRunOptions, type RunOptions } from '../agent/run-context.js';
 import type { Environment } from '../observe/redact-secrets.js';
-import type { TraceSink } from '../observe/trace-event.js';
 import { BullMqQueue, type StalledJobSettings } from '../queue/bullmq-queue.js';
 import { InProcessQueue } from '../queue/in-process-queue.js';
 import type { JobQueue } from '../queue/job-queue.js';
@@ -12,7 +10,8 @@ import type { StateStore } from '../store/state-store.js';
 import { defineWorkGraph, isWorkGraphSpec, type WorkGraphDefinition, type WorkGraphSpec } from './work-graph-definition.js';
 import { WorkGraph } from './work-graph.js';
 
-export interface OpenWorkGraphOptions {
+/** Where the graph's store and queue come from, and its defaults for every agent run (any part of a `RunContext`). */
+export interface OpenWorkGraphOptions extends RunOptions {
   /** Where `REDIS_URL`, `TROUPE_REDIS_PREFIX` and `TROUPE_HOME` are read (default `process.env`). */
   env?: Environment;
   /** Use these instead of choosing by the environment. */
@@ -25,11 +24,7 @@ export interface OpenWorkGraphOptions {
   prefix?: string;
   /** BullMQ stalled-job settings: how soon a job of a killed worker goes to another. */
   stalled?: StalledJobSettings;
-  model?: string | ModelClient;
   jobAttempts?: number;
-  clock?: Clock;
-  ids?: IdGenerator;
-  trace?: TraceSink;
 }
 
 /** The queue a graph's notifications travel through; one per graph. */
@@ -57,14 +52,5 @@ export function openWorkGraph(definition: WorkGraphDefinition | WorkGraphSpec, o
     (redisUrl
       ? new BullMqQueue({ name, url: redisUrl, env, ...(prefix ? { prefix } : {}), ...(options.stalled ? { stalled: options.stalled } : {}) })
       : new InProcessQueue({ name, env, journalPath: join(home, 'queues', `${name}.json`) }));
-  const { model, jobAttempts, clock, ids, trace } = options;
-  return new WorkGraph(spec, {
-    store,
-    queue,
-    ...(model !== undefined ? { model } : {}),
-    ...(jobAttempts !== undefined ? { jobAttempts } : {}),
-    ...(clock ? { clock } : {}),
-    ...(ids ? { ids } : {}),
-    ...(trace ? { trace } : {}),
-  });
+  return new WorkGraph(spec, { ...mergeRunOptions(options, {}), store, queue, jobAttempts: options.jobAttempts });
 }

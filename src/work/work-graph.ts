@@ -26,7 +26,7 @@ export interface WorkGraphOptions extends RunOptions {
   /** The graph's own queue (one per graph: its idleness is the graph's quiet). */
   queue: JobQueue;
   /** Runs allowed per notification, the first included (default 5). A retry never applies a change twice. */
-  jobAttempts?: number;
+  jobAttempts?: number | undefined;
 }
 
 /** What a person gets back from `chat`: the agent's answer, and the item after it. */
