@@ -196,16 +196,8 @@ export class Agent<Output = string> {
     const usage = emptyUsage();
     const progress: RunProgress = { turns: 0, toolCalls: 0, usage, costUsd: 0, startedAt, now: startedAt, lastText: '', next: modelCallStep };
     const cancel = cancellation(termination, startedAt);
-    const execution: ToolExecution = {
-      runId,
-      agent: this.name,
-      clock,
-      trace,
-      signal: cancel?.signal,
-      approver: context.approver,
-      files: options.files,
-      effects: context.effects,
-    };
+    // Tool calls run in this run's context, cancelled with it (its deadline included), with the trigger's files.
+    const execution: ToolExecution = { ...context, agent: this.name, signal: cancel?.signal, files: options.files };
     const request: ModelRequest = this.#request(transcript);
     const callOptions: ModelCallOptions = {};
     if (cancel) callOptions.signal = cancel.signal;

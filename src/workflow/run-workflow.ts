@@ -393,16 +393,17 @@ class Engine {
     inputs.set(name, input);
     const checked = task.input.safeParse(input);
     if (!checked.success) return Promise.resolve({ kind: 'failed', reason: `the input of "${name}" is invalid: ${formatIssues(checked.error.issues)}` });
+    const approver = this.approverFor(item);
     return runStep({
       task,
       input: checked.data,
       record,
       context: {
-        ...deriveRunContext(this.run, { signal: this.signal, approver: this.approverFor(item) }),
+        ...deriveRunContext(this.run, { signal: this.signal, approver }),
+        approver,
         itemId: item.id,
         task: name,
         idempotencyKey: `${this.runId}.${item.id}.${name}`,
-        approver: this.approverFor(item),
         outbox: this.outbox,
       },
       note: (transition) => this.transition(item, { ...transition, task: name, to: item.state }),
