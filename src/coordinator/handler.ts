@@ -20,8 +20,8 @@ import { Worklist, type WorkEntry } from './worklist.js';
 import { EffectScope } from '../tools/outbox.js';
 import { storeOutbox } from '../workflow/store-outbox.js';
 
-/** A handler's defaults for every trigger's run (any part of a `RunContext`), and what it handles triggers with. */
-export interface HandlerOptions extends RunOptions {
+/** A handler's defaults for every trigger's run (any part of a `RunContext` but its id, which is each run's own), and what it handles triggers with. */
+export interface HandlerOptions extends Omit<RunOptions, 'runId'> {
   configurations: readonly Configuration[];
   /** Where approved tools come from, by name. */
   tools: ToolRegistry;

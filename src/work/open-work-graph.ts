@@ -11,7 +11,7 @@ import { defineWorkGraph, isWorkGraphSpec, type WorkGraphDefinition, type WorkGr
 import { WorkGraph } from './work-graph.js';
 
 /** Where the graph's store and queue come from, and its defaults for every agent run (any part of a `RunContext`). */
-export interface OpenWorkGraphOptions extends RunOptions {
+export interface OpenWorkGraphOptions extends Omit<RunOptions, 'runId'> {
   /** Where `REDIS_URL`, `TROUPE_REDIS_PREFIX` and `TROUPE_HOME` are read (default `process.env`). */
   env?: Environment;
   /** Use these instead of choosing by the environment. */

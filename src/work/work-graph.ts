@@ -21,7 +21,7 @@ import {
 } from './work-item.js';
 
 /** The graph's store and queue, and its defaults for every agent run (any part of a `RunContext`; `model` replaces every item agent's model). */
-export interface WorkGraphOptions extends RunOptions {
+export interface WorkGraphOptions extends Omit<RunOptions, 'runId'> {
   store: StateStore;
   /** The graph's own queue (one per graph: its idleness is the graph's quiet). */
   queue: JobQueue;
