@@ -51,7 +51,7 @@ export { AnthropicModel, type AnthropicModelOptions } from './model/anthropic.js
 export { OpenAIModel, type OpenAIModelOptions } from './model/openai.js';
 export { UserProxy, terminalHumanInput, type UserProxyOptions, type ProxyDecision, type HumanInput } from './agent/user-proxy.js';
 export * from './crew/index.js';
-export { loadRole, loadRoles, type ToolRegistry, type LoadedRole, type RoleFile } from './agent/role-loader.js';
+export { loadRole, loadRoles, type ToolRegistry, type LoadedRole, type LoadRoleOptions, type RoleFile } from './agent/role-loader.js';
 export * from './queue/index.js';
 export * from './store/index.js';
 export * from './workflow/index.js';

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import type { ValidationIssue } from '../core/errors/input-validation-error.js';
-import { formatIssues } from '../core/errors/input-validation-error.js';
+import type { ValidationIssue } from '../core/validation-issue.js';
+import { formatIssues } from '../core/validation-issue.js';
 import { HaltError } from '../core/errors/halt-error.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
-import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
 import {
   addUsage,
   emptyUsage,
@@ -24,15 +23,13 @@ import { defaultMaxOutputTokens } from '../model/provider-options.js';
 import { resolveModel } from '../model/resolve-model.js';
 import { withTracing } from '../model/with-tracing.js';
 import { costOf, priceOf } from '../observe/pricing.js';
-import { redactingTrace, type TraceSink } from '../observe/trace-event.js';
-import type { Approver } from '../tools/approval.js';
 import type { FileAccess, Tool } from '../tools/define-tool.js';
 import { executeToolCall, type ToolExecution } from '../tools/execute-tool-call.js';
-import type { EffectScope } from '../tools/outbox.js';
 import { defaultFinishToolName, finishTool } from '../tools/finish-tool.js';
 import { ToolSet } from '../tools/tool-set.js';
 import { CallEstimator } from './call-estimator.js';
 import { FinishValidationError } from './finish-validation-error.js';
+import { runContext, type RunContext, type RunOptions } from './run-context.js';
 import { systemMessage, type Persona } from './instructions.js';
 import { abortSignal, anyOf, maxTurns, type NextStep, type RunProgress, type TerminationCondition, type TerminationVerdict } from './termination.js';
 
@@ -73,27 +70,15 @@ export interface AgentOptions<Output> extends Persona {
   temperature?: number;
 }
 
-export interface AgentRunOptions {
-  /** Replaces the agent's model for this run. */
-  model?: string | ModelClient;
-  /** Added to the agent's own termination condition (either stops the run). */
-  termination?: TerminationCondition;
-  signal?: AbortSignal;
-  trace?: TraceSink;
-  approver?: Approver;
+/**
+ * A run's context (any part of it: `runId`, `clock`, `ids`, `trace`, `signal`, `approver`, `model`,
+ * `effects`, budgets as `termination`; see `RunContext`) and what only an agent run takes.
+ */
+export interface AgentRunOptions extends RunOptions {
   /** The files of the trigger being handled, passed on to every tool call (`context.files`). */
-  files?: FileAccess;
+  files?: FileAccess | undefined;
   /** Earlier messages of this conversation; the run continues it. */
   history?: readonly Message[];
-  /**
-   * Records the results of tool calls with `write` or `external` side effects and answers a
-   * repeated call from the record: give one when this run may be a repeat (a resumed workflow
-   * step, a redelivered job). Workflows and handlers give their own.
-   */
-  effects?: EffectScope;
-  runId?: string;
-  clock?: Clock;
-  ids?: IdGenerator;
 }
 
 interface RunRecord {
@@ -190,11 +175,10 @@ export class Agent<Output = string> {
 
   /** Runs the agent on `input` (a request in words) and returns its typed result or why it stopped. */
   async run(input?: string, options: AgentRunOptions = {}): Promise<AgentRunResult<Output>> {
-    const model = options.model === undefined ? this.#ownModel() : resolveModel(options.model, { where: { field: 'model' } });
-    const clock = options.clock ?? systemClock;
-    const runId = options.runId ?? (options.ids ?? randomIds)('run');
-    const trace = options.trace && redactingTrace(options.trace);
-    const termination = this.#terminationFor(options);
+    const context = runContext(options);
+    const { clock, runId, trace } = context;
+    const model = context.model === undefined ? this.#ownModel() : context.models(context.model, { where: { field: 'model' } });
+    const termination = this.#terminationFor(context);
     const transcript: Message[] = options.history ? [...options.history] : [];
     if (input !== undefined) transcript.push({ role: 'user', content: input });
     if (transcript.length === 0) {
@@ -213,16 +197,8 @@ export class Agent<Output = string> {
     const usage = emptyUsage();
     const progress: RunProgress = { turns: 0, toolCalls: 0, usage, costUsd: 0, startedAt, now: startedAt, lastText: '', next: modelCallStep };
     const cancel = cancellation(termination, startedAt);
-    const execution: ToolExecution = {
-      runId,
-      agent: this.name,
-      clock,
-      trace,
-      signal: cancel?.signal,
-      approver: options.approver,
-      files: options.files,
-      effects: options.effects,
-    };
+    // Tool calls run in this run's context, cancelled with it (its deadline included), with the trigger's files.
+    const execution: ToolExecution = { ...context, agent: this.name, signal: cancel?.signal, files: options.files };
     const request: ModelRequest = this.#request(transcript);
     const callOptions: ModelCallOptions = {};
     if (cancel) callOptions.signal = cancel.signal;
@@ -365,7 +341,7 @@ export class Agent<Output = string> {
       : resolveModel(this.model, { where: { field: `agents.${this.name}.model` } }));
   }
 
-  #terminationFor(options: AgentRunOptions): TerminationCondition {
+  #terminationFor(options: RunContext): TerminationCondition {
     const own = this.#options.termination ?? defaultTermination;
     const extra: TerminationCondition[] = [];
     if (options.termination) extra.push(options.termination);

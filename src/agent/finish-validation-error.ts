@@ -1,5 +1,5 @@
-import type { ValidationIssue } from '../core/errors/input-validation-error.js';
-import { formatIssues } from '../core/errors/input-validation-error.js';
+import type { ValidationIssue } from '../core/validation-issue.js';
+import { formatIssues } from '../core/validation-issue.js';
 import { TroupeError } from '../core/errors/troupe-error.js';
 import type { Message, TokenUsage } from '../model/model-client.js';
 

@@ -26,3 +26,4 @@ export {
   type NextStep,
   type ModelCallStep,
 } from './termination.js';
+export { runContext, deriveRunContext, type RunContext, type RunOptions, type RunServices, type ModelResolver } from './run-context.js';

@@ -16,7 +16,7 @@ export function systemMessage(name: string, persona: Persona, finishTools: strin
     if (persona.backstory) lines.push(persona.backstory.trim());
   }
   lines.push(
-    `When the work is done, call ${finishTools} with the result as its arguments. ` + 'That is the only way to end; a plain text answer does not end the work.',
+    `When the work is done, call ${finishTools} with the result as its arguments. That is the only way to end; a plain text answer does not end the work.`,
   );
   return lines.join('\n\n');
 }

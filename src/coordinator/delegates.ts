@@ -1,26 +1,20 @@
 import { z } from 'zod';
 import { Agent } from '../agent/agent.js';
+import type { RunContext } from '../agent/run-context.js';
 import { maxTurns, type TerminationCondition } from '../agent/termination.js';
-import { formatIssues } from '../core/errors/input-validation-error.js';
+import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
+import { formatIssues } from '../core/validation-issue.js';
 import type { Crew } from '../crew/crew.js';
-import type { ModelClient } from '../model/model-client.js';
-import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
 import { defineTool, type FileAccess, type Tool } from '../tools/define-tool.js';
-import type { EffectScope } from '../tools/outbox.js';
-import type { WorkflowTask } from '../workflow/workflow-task.js';
+import { isTaskEnd, type WorkflowTask } from '../workflow/workflow-task.js';
 
 export interface DelegateContext {
-  runId: string;
-  model: string | ModelClient | undefined;
-  trace?: TraceSink;
-  signal?: AbortSignal;
-  approver: Approver;
+  /** The trigger's run: every delegate's run derives from it; its `effects` is the trigger's record of side-effecting calls. */
+  run: RunContext & { approver: Approver };
   /** Limits for agents the coordinator creates. */
   termination: TerminationCondition;
   files?: FileAccess;
-  /** The trigger's record of side-effecting calls, shared by the coordinator and every delegate. */
-  effects?: EffectScope;
 }
 
 /** A workflow task offered to a coordinator as a tool: its input schema is the tool's, its validated output the result. */
@@ -33,19 +27,24 @@ export function taskTool(task: WorkflowTask, context: DelegateContext): Tool {
     sideEffects: task.sideEffects ?? 'none',
     run: async (args: any) => {
       const input = object ? args : args.input;
-      const claim = await task.execute(input, {
-        runId: context.runId,
+      const { run } = context;
+      const result = await task.execute(input, {
+        ...run,
         itemId: 'coordinator',
         task: task.name,
         attempt: 1,
-        idempotencyKey: `${context.effects?.scope ?? context.runId}.coordinator.${task.name}`,
-        approver: context.approver,
-        ...(context.effects ? { outbox: context.effects.outbox } : {}),
-        ...(context.model !== undefined ? { model: context.model } : {}),
-        ...(context.trace ? { trace: context.trace } : {}),
-        ...(context.signal ? { signal: context.signal } : {}),
+        idempotencyKey: `${run.effects?.scope ?? run.runId}.coordinator.${task.name}`,
+        ...(run.effects ? { outbox: run.effects.outbox } : {}),
       });
-      const parsed = task.output.safeParse(claim.value);
+      // A coordinator has no review queue: a pause stops the trigger's run, a stopped step is a failed call.
+      if (isTaskEnd(result)) {
+        if (result.kind === 'stopped') throw new Error(result.reason);
+        const { pause } = result;
+        throw pause.kind === 'input'
+          ? new AwaitingReviewError(pause.question)
+          : new AwaitingReviewError(`Tool "${pause.approval.tool}" needs approval before it runs.`, undefined, { approval: pause.approval });
+      }
+      const parsed = task.output.safeParse(result.value);
       if (!parsed.success) throw new Error(`task "${task.name}" gave an invalid output: ${formatIssues(parsed.error.issues)}`);
       return parsed.data;
     },
@@ -59,14 +58,7 @@ export function crewTool(crew: Crew<any>, context: DelegateContext): Tool {
     description: `Hands a request to the ${crew.process} crew "${crew.name}" and returns its output.`,
     input: z.object({ request: z.string().min(1) }),
     run: async ({ request }) => {
-      const result = await crew.run(request, {
-        runId: context.runId,
-        approver: context.approver,
-        ...(context.effects ? { effects: context.effects } : {}),
-        ...(context.model !== undefined ? { model: context.model } : {}),
-        ...(context.trace ? { trace: context.trace } : {}),
-        ...(context.signal ? { signal: context.signal } : {}),
-      });
+      const result = await crew.run(request, context.run);
       if (result.status !== 'finished') throw new Error(`crew "${crew.name}" ${result.status}: ${result.stop.reason}`);
       return result.output;
     },
@@ -94,16 +86,9 @@ export function adhocAgentTool(approved: readonly Tool[], context: DelegateConte
         instructions,
         tools: approved.filter((tool) => tools.includes(tool.name)),
         termination: context.termination,
-        ...(context.model !== undefined ? { model: context.model } : {}),
       });
-      const result = await agent.run(task, {
-        runId: context.runId,
-        approver: context.approver,
-        ...(context.effects ? { effects: context.effects } : {}),
-        ...(context.files ? { files: context.files } : {}),
-        ...(context.trace ? { trace: context.trace } : {}),
-        ...(context.signal ? { signal: context.signal } : {}),
-      });
+      // The run's model (the configuration's, or the handler's override) is this agent's model.
+      const result = await agent.run(task, { ...context.run, files: context.files });
       created.push({ name, tools, status: result.status });
       if (result.status !== 'finished') throw new Error(`agent "${name}" stopped: ${result.stop.reason}`);
       return result.output;

@@ -1,14 +1,12 @@
 import { Agent } from '../agent/agent.js';
+import { deriveRunContext, mergeRunOptions, runContext, type RunOptions } from '../agent/run-context.js';
 import { costBudget, maxToolCalls, maxTurns, timeout, tokenBudget, type TerminationCondition } from '../agent/termination.js';
 import { HaltError } from '../core/errors/halt-error.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
-import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
 import type { Crew } from '../crew/crew.js';
-import type { ModelClient } from '../model/model-client.js';
-import { redactingTrace, type TraceEvent, type TraceSink } from '../observe/trace-event.js';
+import type { TraceEvent, TraceSink } from '../observe/trace-event.js';
 import type { StateStore } from '../store/state-store.js';
 import { defineRecord } from '../store/record-schema.js';
-import type { Approver } from '../tools/approval.js';
 import type { Tool } from '../tools/define-tool.js';
 import type { ToolRegistry } from '../agent/role-loader.js';
 import { z } from 'zod';
@@ -22,7 +20,8 @@ import { Worklist, type WorkEntry } from './worklist.js';
 import { EffectScope } from '../tools/outbox.js';
 import { storeOutbox } from '../workflow/store-outbox.js';
 
-export interface HandlerOptions {
+/** A handler's defaults for every trigger's run (any part of a `RunContext` but its id, which is each run's own), and what it handles triggers with. */
+export interface HandlerOptions extends Omit<RunOptions, 'runId'> {
   configurations: readonly Configuration[];
   /** Where approved tools come from, by name. */
   tools: ToolRegistry;
@@ -32,14 +31,13 @@ export interface HandlerOptions {
   fileRoot?: string;
   /** Outcomes, worklists and their changes are recorded here when given. */
   store?: StateStore;
-  /** Replaces every configuration's model (tests pass a scripted model). */
-  model?: string | ModelClient;
-  /** Where `final_answer: post` answers go: back to where the trigger came from. */
+  /** Where `final_answer: post` answers go: back to where the trigger came from. `model` replaces every configuration's model. */
   post?: (answer: string, trigger: Trigger, configuration: Configuration) => void | Promise<void>;
-  approver?: Approver;
-  trace?: TraceSink;
-  clock?: Clock;
-  ids?: IdGenerator;
+}
+
+/** One trigger's run: its context (given parts replace the handler's defaults) and, optionally, the coordinator to use. */
+export interface HandleOptions extends RunOptions {
+  coordinator?: 'llm' | 'script';
 }
 
 export interface ToolCallRecord {
@@ -101,10 +99,10 @@ export class Handler {
     this.#options = options;
   }
 
-  async handle(trigger: Trigger, run: { coordinator?: 'llm' | 'script'; signal?: AbortSignal; runId?: string } = {}): Promise<HandlerOutcome> {
+  async handle(trigger: Trigger, run: HandleOptions = {}): Promise<HandlerOutcome> {
     const options = this.#options;
-    const clock = options.clock ?? systemClock;
-    const runId = run.runId ?? (options.ids ?? randomIds)('handler');
+    const context = runContext(mergeRunOptions(options, run), 'handler');
+    const { runId } = context;
     const base = { runId, trigger: trigger.id, toolCalls: [], files: { listed: (trigger.files ?? []).map((f) => f.name), read: 0 }, costUsd: 0, turns: 0 };
     const matches = options.configurations.map((configuration) => ({ configuration, result: matchTrigger(configuration, trigger) }));
     const chosen = matches.filter((m) => m.result.matches).map((m) => m.configuration);
@@ -121,7 +119,7 @@ export class Handler {
     const approved = this.#approvedTools(configuration);
     const toolCalls: ToolCallRecord[] = [];
     // A script's tool calls do not pass through an agent, whose sink scrubs secrets: scrub here too.
-    const trace = recordToolCalls(toolCalls, options.trace && redactingTrace(options.trace));
+    const trace = recordToolCalls(toolCalls, context.trace);
     const controller = new AbortController();
     const limits = configuration.limits;
     // The llm coordinator's own timeout condition aborts its calls; the script needs this timer.
@@ -129,14 +127,15 @@ export class Handler {
       limits.timeout_ms && coordinator === 'script'
         ? setTimeout(() => controller.abort(new Error(`the configuration's time limit of ${limits.timeout_ms} ms passed`)), limits.timeout_ms)
         : undefined;
-    const signal = run.signal ? AbortSignal.any([run.signal, controller.signal]) : controller.signal;
-    const model = options.model ?? configuration.model;
+    const signal = context.signal ? AbortSignal.any([context.signal, controller.signal]) : controller.signal;
     const spent = { costUsd: 0, turns: 0 };
     // Keyed by the trigger, not the run: a redelivered trigger (a retried queue job) gets a new run
     // id but must not repeat what the first delivery already did.
     const effects = options.store
       ? new EffectScope(storeOutbox(options.store), `trigger.${configuration.name}.${trigger.kind}.${trigger.source ?? ''}.${trigger.id}`)
       : undefined;
+    // The coordinator's run, and through it every delegate's: the configuration's model unless the handler's replaces it.
+    const coordinatorRun = deriveRunContext(context, { trace, signal, effects, model: context.model ?? configuration.model });
     const outcome: HandlerOutcome = { ...base, toolCalls, status: 'done', why: '', configuration: configuration.name, coordinator };
     try {
       if (coordinator === 'script') {
@@ -146,14 +145,9 @@ export class Handler {
           trigger,
           files,
           tools: [...approved, ...fileTools(files)],
-          runId,
-          clock,
-          trace,
+          run: coordinatorRun,
           signal,
-          approver: options.approver,
-          effects,
           maxToolCalls: limits.max_tool_calls,
-          model,
           subagentTermination: termination(configuration, spent),
           onSubagentRun: (result) => {
             spent.costUsd += result.costUsd;
@@ -163,17 +157,12 @@ export class Handler {
         if (answer !== undefined) outcome.answer = answer;
         outcome.why = `the script of ${configuration.name} finished`;
       } else {
-        const context: DelegateContext = {
-          runId,
-          model,
-          signal,
-          approver: options.approver ?? (() => ({ approved: false, note: 'no approver is configured' })),
+        const delegation: DelegateContext = {
+          run: { ...coordinatorRun, approver: coordinatorRun.approver ?? (() => ({ approved: false, note: 'no approver is configured' })) },
           termination: defaultAgentTermination,
-          trace,
           files,
-          ...(effects ? { effects } : {}),
         };
-        const delegates = this.#delegateTools(configuration, context, approved, outcome);
+        const delegates = this.#delegateTools(configuration, delegation, approved, outcome);
         const worklist = configuration.delegates?.worklist ? new Worklist(options.store, runId) : undefined;
         const agent = new Agent({
           name: 'coordinator',
@@ -184,17 +173,8 @@ export class Handler {
             if (open.length) check.addIssue({ code: 'custom', message: `the worklist still has open items: ${open.map((e) => e.id).join(', ')}` });
           }),
           termination: termination(configuration, spent),
-          ...(model !== undefined ? { model } : {}),
         });
-        const result = await agent.run(describeTrigger(trigger, files), {
-          runId,
-          clock,
-          signal,
-          trace,
-          files,
-          ...(effects ? { effects } : {}),
-          ...(options.approver ? { approver: options.approver } : {}),
-        });
+        const result = await agent.run(describeTrigger(trigger, files), { ...coordinatorRun, files });
         spent.costUsd += result.costUsd;
         spent.turns += result.turns;
         if (worklist) outcome.worklist = worklist.sorted();

@@ -3,20 +3,16 @@ import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { Agent } from '../agent/agent.js';
+import type { RunContext } from '../agent/run-context.js';
 import type { TerminationCondition } from '../agent/termination.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { HaltError } from '../core/errors/halt-error.js';
 import { TroupeError } from '../core/errors/troupe-error.js';
-import type { Clock } from '../core/ids.js';
-import type { ModelClient } from '../model/model-client.js';
-import type { TraceSink } from '../observe/trace-event.js';
-import type { Approver } from '../tools/approval.js';
 import type { Tool } from '../tools/define-tool.js';
 import { executeToolCall } from '../tools/execute-tool-call.js';
 import { ToolSet } from '../tools/tool-set.js';
 import type { Trigger } from './trigger.js';
 import type { VirtualFiles } from './virtual-files.js';
-import type { EffectScope } from '../tools/outbox.js';
 
 /** What a coordinator script receives: the same trigger, approved tools and files an llm coordinator gets. */
 export interface ScriptContext {
@@ -62,14 +58,11 @@ export interface ScriptRun {
   trigger: Trigger;
   files: VirtualFiles;
   tools: readonly Tool[];
-  runId: string;
-  clock: Clock;
-  trace: TraceSink | undefined;
+  /** The trigger's run: the script's tool calls and subagents run in it. */
+  run: RunContext;
+  /** Aborts on the run's signal and on the configuration's time limit. */
   signal: AbortSignal;
-  approver: Approver | undefined;
-  effects?: EffectScope | undefined;
   maxToolCalls: number;
-  model: string | ModelClient | undefined;
   subagentTermination: TerminationCondition;
   onSubagentRun: (result: { costUsd: number; turns: number }) => void;
 }
@@ -99,16 +92,7 @@ export async function runScript(run: ScriptRun): Promise<string | undefined> {
     if (calls >= run.maxToolCalls)
       throw new HaltError('max-tool-calls', `the coordinator script made ${calls} tool calls, the limit`, { limit: run.maxToolCalls });
     const callId = `script_${++calls}`;
-    const result = await executeToolCall({ type: 'tool-call', id: callId, name, input }, capturing, {
-      runId: run.runId,
-      agent: 'coordinator',
-      clock: run.clock,
-      trace: run.trace,
-      signal: run.signal,
-      approver: run.approver,
-      files: run.files,
-      effects: run.effects,
-    });
+    const result = await executeToolCall({ type: 'tool-call', id: callId, name, input }, capturing, { ...run.run, agent: 'coordinator', files: run.files });
     if (result.isError) throw new ScriptToolError(name, result.output);
     // A call answered from the outbox (a redelivered trigger) did not run: its recorded result is all there is.
     return outputs.has(callId) ? outputs.get(callId) : parseRecorded(result.output);
@@ -127,16 +111,10 @@ export async function runScript(run: ScriptRun): Promise<string | undefined> {
       tools: run.tools.filter((tool) => (options.tools ?? []).includes(tool.name)),
       termination: run.subagentTermination,
       ...(options.output ? { output: options.output } : {}),
-      ...(run.model !== undefined ? { model: run.model } : {}),
     } as ConstructorParameters<typeof Agent>[0]);
-    const result = await agent.run(options.input, {
-      runId: run.runId,
-      clock: run.clock,
-      signal: run.signal,
-      files: run.files,
-      ...(run.trace ? { trace: run.trace } : {}),
-      ...(run.approver ? { approver: run.approver } : {}),
-    });
+    // As before the run context existed, a subagent's calls are not recorded in the trigger's outbox.
+    const { effects: _notRecorded, ...subagentRun } = run.run;
+    const result = await agent.run(options.input, { ...subagentRun, files: run.files });
     run.onSubagentRun({ costUsd: result.costUsd, turns: result.turns });
     if (result.status !== 'finished') throw new HaltError(result.stop.condition, `subagent "${agent.name}" stopped: ${result.stop.reason}`, result.stop.detail);
     return result.output as never;

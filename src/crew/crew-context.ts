@@ -1,8 +1,9 @@
 import type { Agent, AgentRunOptions, AgentRunResult } from '../agent/agent.js';
 import { FinishValidationError } from '../agent/finish-validation-error.js';
-import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
+import { runContext, type RunContext } from '../agent/run-context.js';
+import type { Clock, IdGenerator } from '../core/ids.js';
 import type { Message } from '../model/model-client.js';
-import { redactingTrace, type TraceEvent, type TraceSink } from '../observe/trace-event.js';
+import type { TraceEvent, TraceSink } from '../observe/trace-event.js';
 import type { CrewRunOptions } from './crew.js';
 import { CrewRecorder, type CrewResult, type CrewStop } from './crew-result.js';
 
@@ -16,6 +17,8 @@ export type MemberOutcome<Output> =
  * one way members are run, so usage, transcripts and model failures are handled the same everywhere.
  */
 export class CrewContext {
+  /** The crew run's context; every member's run is derived from it. */
+  readonly run: RunContext;
   readonly runId: string;
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -26,12 +29,10 @@ export class CrewContext {
   constructor(
     readonly crew: string,
     readonly process: string,
-    readonly options: CrewRunOptions,
+    options: CrewRunOptions,
   ) {
-    this.clock = options.clock ?? systemClock;
-    this.ids = options.ids ?? randomIds;
-    this.runId = options.runId ?? this.ids('run');
-    this.trace = options.trace && redactingTrace(options.trace);
+    this.run = runContext(options);
+    ({ runId: this.runId, clock: this.clock, ids: this.ids, trace: this.trace } = this.run);
     this.startedAt = this.clock.now();
   }
 
@@ -48,14 +49,8 @@ export class CrewContext {
     input: string | undefined,
     extra: Pick<AgentRunOptions, 'history' | 'termination'> = {},
   ): Promise<MemberOutcome<Output>> {
-    const options: AgentRunOptions = { ...extra, runId: this.runId, clock: this.clock, ids: this.ids };
-    if (this.options.model !== undefined) options.model = this.options.model;
-    if (this.trace) options.trace = this.trace;
-    if (this.options.signal) options.signal = this.options.signal;
-    if (this.options.approver) options.approver = this.options.approver;
-    if (this.options.effects) options.effects = this.options.effects;
     try {
-      const run = await agent.run(input, options);
+      const run = await agent.run(input, { ...this.run, ...extra });
       this.recorder.add(run);
       if (run.status === 'finished') return { status: 'finished', output: run.output, reason: run.stop.reason, run };
       return { status: 'stopped', output: undefined, reason: run.stop.reason, condition: run.stop.condition, detail: run.stop.detail, run };

@@ -1,22 +1,8 @@
-import type { Clock, IdGenerator } from '../core/ids.js';
-import type { ModelClient } from '../model/model-client.js';
-import type { TraceSink } from '../observe/trace-event.js';
-import type { Approver } from '../tools/approval.js';
-import type { EffectScope } from '../tools/outbox.js';
+import type { RunOptions } from '../agent/run-context.js';
 import type { CrewResult } from './crew-result.js';
 
-export interface CrewRunOptions {
-  /** Replaces every agent's model for this run (tests pass a scripted model here). */
-  model?: string | ModelClient;
-  signal?: AbortSignal;
-  trace?: TraceSink;
-  approver?: Approver;
-  /** Shared by every member: side-effecting tool calls are recorded and never repeated (see `AgentRunOptions.effects`). */
-  effects?: EffectScope;
-  runId?: string;
-  clock?: Clock;
-  ids?: IdGenerator;
-}
+/** A crew run's context (any part of it; see `RunContext`): every member's run derives from it. */
+export interface CrewRunOptions extends RunOptions {}
 
 /** Agents arranged into a process. Every process returns the same result shape. */
 export interface Crew<Output = unknown> {

@@ -1,4 +1,4 @@
-import type { ValidationIssue } from '../core/errors/input-validation-error.js';
+import type { ValidationIssue } from '../core/validation-issue.js';
 import { knownSecretRedactor, redactSecretsDeep } from './redact-secrets.js';
 
 /**

@@ -25,3 +25,4 @@ export {
 export { InProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';
 export { openJobQueue, type OpenJobQueueOptions } from './open-job-queue.js';
 export type { Journal, JournalJob } from './queue-journal.js';
+export { openRuntime, type Runtime, type OpenRuntimeOptions } from './runtime.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { formatIssues } from '../core/errors/input-validation-error.js';
+import { formatIssues } from '../core/validation-issue.js';
 import type { JsonValue } from '../core/json.js';
 import { CorruptRecordError } from './errors/corrupt-record-error.js';
 import type { AppendOptions, PutOptions, ReadOptions, StateStore, UpdateOptions } from './state-store.js';

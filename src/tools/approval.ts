@@ -36,7 +36,7 @@ export function approveTools(names: readonly string[], by: string, otherwise?: A
     if (allowed.has(request.tool)) return { approved: true, by };
     if (otherwise) return otherwise(request);
     throw new AwaitingReviewError(`Tool "${request.tool}" needs approval before it runs; ${by} approves only ${[...allowed].join(', ')}.`, undefined, {
-      details: { request },
+      approval: request,
     });
   };
 }

@@ -1,8 +1,8 @@
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
 import { HaltError } from '../core/errors/halt-error.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
-import type { ValidationIssue } from '../core/errors/input-validation-error.js';
-import { formatIssues } from '../core/errors/input-validation-error.js';
+import type { ValidationIssue } from '../core/validation-issue.js';
+import { formatIssues } from '../core/validation-issue.js';
 import type { Clock } from '../core/ids.js';
 import type { ToolCallPart, ToolResultPart } from '../model/model-client.js';
 import type { TraceSink } from '../observe/trace-event.js';
@@ -186,7 +186,7 @@ async function askApproval(tool: Tool, call: ToolCallPart, input: unknown, execu
   const request = { tool: tool.name, callId: call.id, input, sideEffects: tool.sideEffects, runId: execution.runId, ...agentOf(execution) };
   if (!execution.approver) {
     throw new AwaitingReviewError(`Tool "${tool.name}" needs approval before it runs, and no approver is configured.`, undefined, {
-      details: { request },
+      approval: request,
     });
   }
   const decision = await execution.approver(request);

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import type { Clock, IdGenerator } from '../core/ids.js';
-import type { ModelClient } from '../model/model-client.js';
+import { mergeRunOptions, type RunOptions } from '../agent/run-context.js';
 import type { Environment } from '../observe/redact-secrets.js';
-import type { TraceSink } from '../observe/trace-event.js';
 import type { StalledJobSettings } from '../queue/bullmq-queue.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { openJobQueue } from '../queue/open-job-queue.js';
@@ -12,7 +10,8 @@ import type { StateStore } from '../store/state-store.js';
 import { defineWorkGraph, isWorkGraphSpec, type WorkGraphDefinition, type WorkGraphSpec } from './work-graph-definition.js';
 import { WorkGraph } from './work-graph.js';
 
-export interface OpenWorkGraphOptions {
+/** Where the graph's store and queue come from, and its defaults for every agent run (any part of a `RunContext`). */
+export interface OpenWorkGraphOptions extends Omit<RunOptions, 'runId'> {
   /** The backend to open the graph on; default the one `env` names (`resolveBackend`). */
   backend?: Backend;
   /** Where `REDIS_URL`, `TROUPE_REDIS_PREFIX` and `TROUPE_HOME` are read (default `process.env`). */
@@ -27,11 +26,7 @@ export interface OpenWorkGraphOptions {
   prefix?: string;
   /** BullMQ stalled-job settings: how soon a job of a killed worker goes to another. */
   stalled?: StalledJobSettings;
-  model?: string | ModelClient;
   jobAttempts?: number;
-  clock?: Clock;
-  ids?: IdGenerator;
-  trace?: TraceSink;
 }
 
 /** The queue a graph's notifications travel through; one per graph. */
@@ -42,7 +37,7 @@ export function workQueueName(graph: string): string {
 /**
  * Opens a graph on the store and queue the backend names: on Redis, a `RedisStore` and a
  * `BullMqQueue` there, shared by every `troupe worker`; otherwise the embedded default, a
- * `FileStore` under `${TROUPE_HOME ?? '.troupe'}/state` and an in-process queue journalled
+ * SQLite store in `${TROUPE_HOME ?? '.troupe'}/state.db` and an in-process queue journalled
  * under `queues/`, so notifications left pending survive a restart.
  */
 export async function openWorkGraph(definition: WorkGraphDefinition | WorkGraphSpec, options: OpenWorkGraphOptions = {}): Promise<WorkGraph> {
@@ -62,14 +57,5 @@ export async function openWorkGraph(definition: WorkGraphDefinition | WorkGraphS
       ...(backend.kind === 'embedded' ? { inProcess: { journalPath: join(backend.home, 'queues', `${name}.json`) } } : {}),
       ...(options.stalled ? { bullmq: { stalled: options.stalled } } : {}),
     }));
-  const { model, jobAttempts, clock, ids, trace } = options;
-  return new WorkGraph(spec, {
-    store,
-    queue,
-    ...(model !== undefined ? { model } : {}),
-    ...(jobAttempts !== undefined ? { jobAttempts } : {}),
-    ...(clock ? { clock } : {}),
-    ...(ids ? { ids } : {}),
-    ...(trace ? { trace } : {}),
-  });
+  return new WorkGraph(spec, { ...mergeRunOptions(options, {}), store, queue, jobAttempts: options.jobAttempts });
 }

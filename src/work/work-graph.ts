@@ -1,7 +1,7 @@
-import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
+import { mergeRunOptions, runContext, type RunContext, type RunOptions } from '../agent/run-context.js';
+import type { Clock, IdGenerator } from '../core/ids.js';
 import type { JsonValue } from '../core/json.js';
 import type { ModelClient } from '../model/model-client.js';
-import type { TraceSink } from '../observe/trace-event.js';
 import type { JobQueue, QueuedJob } from '../queue/job-queue.js';
 import { QueueIdleTimeoutError, UnrecoverableJobError, isUnrecoverable } from '../queue/queue-errors.js';
 import type { ReadOptions, StateStore } from '../store/state-store.js';
@@ -22,17 +22,13 @@ import {
   type WorkItem,
 } from './work-item.js';
 
-export interface WorkGraphOptions {
+/** The graph's store and queue, and its defaults for every agent run (any part of a `RunContext`; `model` replaces every item agent's model). */
+export interface WorkGraphOptions extends Omit<RunOptions, 'runId'> {
   store: StateStore;
   /** The graph's own queue (one per graph: its idleness is the graph's quiet). */
   queue: JobQueue;
-  /** Replaces every item agent's model (tests, `--model`). */
-  model?: string | ModelClient;
   /** Runs allowed per notification, the first included (default 5). A retry never applies a change twice. */
-  jobAttempts?: number;
-  clock?: Clock;
-  ids?: IdGenerator;
-  trace?: TraceSink;
+  jobAttempts?: number | undefined;
 }
 
 /** What a person gets back from `chat`: the agent's answer, and the item after it. */
@@ -75,7 +71,8 @@ export class WorkGraph {
   readonly #attempts: number;
   readonly #clock: Clock;
   readonly #ids: IdGenerator;
-  readonly #trace: TraceSink | undefined;
+  /** Every agent run's defaults; the model is not among them: it is each item agent's own, resolved once. */
+  readonly #defaults: RunOptions;
 
   constructor(definition: WorkGraphDefinition | WorkGraphSpec, options: WorkGraphOptions) {
     this.spec = isWorkGraphSpec(definition) ? definition : defineWorkGraph(definition);
@@ -84,9 +81,8 @@ export class WorkGraph {
     this.queue = options.queue;
     this.#model = options.model;
     this.#attempts = options.jobAttempts ?? 5;
-    this.#clock = options.clock ?? systemClock;
-    this.#ids = options.ids ?? randomIds;
-    this.#trace = options.trace;
+    ({ clock: this.#clock, ids: this.#ids } = runContext(options));
+    this.#defaults = { ...mergeRunOptions(options, {}), model: undefined, runId: undefined };
     this.#items = new WorkItemStore(options.store, this.name, this.#clock);
   }
 
@@ -176,7 +172,7 @@ export class WorkGraph {
    * A person talks to the item's agent. Its answer and any change are recorded (in its
    * conversation and the event stream) and a change notifies the dependents as usual.
    */
-  async chat(id: string, message: string): Promise<ChatAnswer> {
+  async chat(id: string, message: string, run: RunOptions = {}): Promise<ChatAnswer> {
     const chatId = this.#ids('chat');
     const agent = this.#agent(id);
     for (let round = 1; round <= maxRounds; round++) {
@@ -186,7 +182,7 @@ export class WorkGraph {
         agent,
         chatPrompt(message, item),
         historyOf(turns, this.spec.conversationTurns),
-        this.#runOptions(`chat.${chatId}`),
+        this.#run(`chat.${chatId}`, run),
       );
       const turn: ConversationTurn = { id: chatId, basisVersion: item.version, messages, decision };
       if (decision.kind === 'no-change') {
@@ -232,9 +228,9 @@ export class WorkGraph {
   }
 
   /** Starts taking notifications from the queue in this process. */
-  async work(options: { concurrency?: number } = {}): Promise<void> {
+  async work(options: { concurrency?: number } & RunOptions = {}): Promise<void> {
     await this.#resendDirectChanges();
-    await this.queue.process((job) => this.#handle(job), { concurrency: options.concurrency ?? 1 });
+    await this.queue.process((job) => this.#handle(job, options), { concurrency: options.concurrency ?? 1 });
   }
 
   /**
@@ -296,10 +292,10 @@ export class WorkGraph {
     await this.store.close();
   }
 
-  async #handle(job: QueuedJob): Promise<void> {
+  async #handle(job: QueuedJob, run: RunOptions): Promise<void> {
     const notification = parseNotification(job.data);
     try {
-      await this.#process(notification);
+      await this.#process(notification, run);
     } catch (error) {
       const last = isUnrecoverable(error) || job.attempt >= this.#attempts;
       if (last) {
@@ -310,7 +306,7 @@ export class WorkGraph {
     }
   }
 
-  async #process(notification: ItemNotification): Promise<void> {
+  async #process(notification: ItemNotification, run: RunOptions): Promise<void> {
     // Processed before: a duplicate the queue had forgotten, or a retry after the outcome was kept.
     if (await this.#items.outcome(notification.id)) return;
     const id = notification.item;
@@ -325,7 +321,7 @@ export class WorkGraph {
         const note = `"${id}" already took ${updates} updates from this change (limits.maxUpdatesPerItem is ${this.spec.limits.maxUpdatesPerItem})`;
         return void (await this.#record(notification, { outcome: 'bounded', bound: 'update-budget', note, notified: [], notNotified: [] }));
       }
-      const decision = await this.#decide(notification, item);
+      const decision = await this.#decide(notification, item, run);
       if (decision.kind === 'no-change')
         return void (await this.#record(notification, { outcome: 'no-change', note: decision.reason, notified: [], notNotified: [] }));
       const written = await this.#items.write(id, item.version, {
@@ -385,7 +381,7 @@ export class WorkGraph {
   }
 
   /** The item's `react` code first; otherwise its agent, whose decision is kept in its conversation so a retry reuses it. */
-  async #decide(notification: ItemNotification, item: WorkItem): Promise<ItemDecision> {
+  async #decide(notification: ItemNotification, item: WorkItem, run: RunOptions): Promise<ItemDecision> {
     const react = this.spec.items.get(item.id)!.react;
     const coded = react ? await react(notification, item) : undefined;
     if (coded) return coded;
@@ -397,7 +393,7 @@ export class WorkGraph {
       this.#agent(item.id),
       notificationPrompt(notification, item),
       history,
-      this.#runOptions(`notification.${notification.id}`),
+      this.#run(`notification.${notification.id}`, run),
     );
     const kept = await this.#items.addTurn(item.id, { id: notification.id, basisVersion: item.version, messages, decision }, this.spec.conversationTurns);
     return kept.decision;
@@ -508,14 +504,14 @@ export class WorkGraph {
   }
 
   /**
-   * A run's options. Its side-effecting tool calls are recorded under `scope` (the notification,
+   * An agent run's context: the graph's defaults with the caller's parts over them. Its side-effecting tool calls are recorded under `scope` (the notification,
    * or the chat): a redelivered job, or a round asked again after a conflicting write, repeats the
    * calls of the same notification, which are then answered from the record instead of acting
    * twice, and each call's `context.idempotencyKey` is the same on every delivery.
    */
-  #runOptions(scope: string) {
+  #run(scope: string, run: RunOptions): RunContext {
     const effects = new EffectScope(this.#items.outbox(this.spec.retention.outcomesMs), `work.${this.name}.${scope}`);
-    return { clock: this.#clock, ids: this.#ids, effects, ...(this.#trace ? { trace: this.#trace } : {}) };
+    return runContext(mergeRunOptions(this.#defaults, { ...run, effects }));
   }
 }
 

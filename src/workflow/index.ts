@@ -1,5 +1,14 @@
 export { claim, type Claim, type Evidence } from './claim.js';
-export { ItemRejectedError, type WorkflowTask, type TaskContext, type TaskBase, type Stage } from './workflow-task.js';
+export {
+  ItemRejectedError,
+  isTaskEnd,
+  type WorkflowTask,
+  type TaskContext,
+  type TaskEnd,
+  type ReviewPause,
+  type TaskBase,
+  type Stage,
+} from './workflow-task.js';
 export type { TaskPolicy, CheckReport } from './policy.js';
 export { codeTask } from './tasks/code-task.js';
 export { promptTask, type PromptTaskOptions } from './tasks/prompt-task.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JsonValue } from '../core/json.js';
-import type { ValidationIssue } from '../core/errors/input-validation-error.js';
+import type { ValidationIssue } from '../core/validation-issue.js';
 import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import { defineRecord } from '../store/record-schema.js';
 import type { StateStore } from '../store/state-store.js';

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { FinishValidationError } from '../agent/finish-validation-error.js';
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
-import { formatIssues, type ValidationIssue } from '../core/errors/input-validation-error.js';
+import { formatIssues, type ValidationIssue } from '../core/validation-issue.js';
 import { stableStringify, type JsonValue } from '../core/json.js';
-import type { ModelClient } from '../model/model-client.js';
 import type { Claim } from './claim.js';
 import type { ReviewRequest } from './review.js';
 import { toJson, type TaskRecord, type Transition } from './run-state.js';
-import { StepStoppedError } from './tasks/agent-task.js';
-import { ItemRejectedError, type TaskContext, type WorkflowTask } from './workflow-task.js';
+import { isTaskEnd, ItemRejectedError, type ReviewPause, type TaskContext, type TaskEnd, type WorkflowTask } from './workflow-task.js';
 
 /** What a person must look at, before the engine gives it an id and stores it. */
 export type ReviewDraft = Pick<ReviewRequest, 'kind' | 'what' | 'policy' | 'evidence' | 'findings'> & Partial<Pick<ReviewRequest, 'proposal' | 'tool'>>;
@@ -23,11 +21,10 @@ export interface StepEnvironment {
   task: WorkflowTask;
   input: unknown;
   record: TaskRecord;
-  context: Omit<TaskContext, 'attempt' | 'feedback' | 'previous' | 'model'>;
+  /** The step's context; its `model` (the run's override) is used when the task's policy picks none. */
+  context: Omit<TaskContext, 'attempt' | 'feedback' | 'previous'>;
   /** Records a transition that leaves the item's state as it is (a retry, an escalation, a failed validation). */
   note: (transition: Omit<Transition, 'at' | 'item' | 'from' | 'to' | 'task'>) => Promise<void>;
-  /** The run's model for model tasks, when the task's policy does not pick one. */
-  defaultModel?: string | ModelClient;
 }
 
 /** The key an approval is matched by: the tool and a hash of its exact input. */
@@ -53,27 +50,39 @@ export async function runStep(env: StepEnvironment): Promise<StepOutcome> {
 
   for (;;) {
     record.attempts++;
-    const model = models[modelIndex] ?? env.defaultModel;
+    const model = models[modelIndex] ?? env.context.model;
     const context: TaskContext = { ...env.context, attempt: record.attempts };
     if (record.feedback) context.feedback = record.feedback;
     if (record.previous !== undefined) context.previous = record.previous;
     if (model !== undefined) context.model = model;
 
-    let claims: Claim[];
+    const claims: Claim[] = [];
+    let end: TaskEnd | undefined;
     try {
-      claims = [];
-      for (let i = 0; i < (policy.conflict ? (policy.conflict.samples ?? 2) : 1); i++) claims.push(await task.execute(env.input, context));
-    } catch (error) {
-      if (error instanceof AwaitingReviewError) return { kind: 'review', review: reviewFromPause(error) };
-      if (error instanceof ItemRejectedError) return { kind: 'rejected', reason: error.reason };
-      if (error instanceof FinishValidationError || error instanceof StepStoppedError) {
-        // The model could not produce a result at all: the same treatment as an invalid one.
-        const issues: ValidationIssue[] = [{ path: [], message: error.message }];
-        const next = await afterInvalid(issues, undefined);
-        if (next) return next;
-        continue;
+      for (let i = 0; i < (policy.conflict ? (policy.conflict.samples ?? 2) : 1) && !end; i++) {
+        const result = await task.execute(env.input, context);
+        if (isTaskEnd(result)) end = result;
+        else claims.push(result);
       }
-      return { kind: 'failed', reason: `task "${task.name}" failed: ${(error as Error).message}` };
+    } catch (error) {
+      // A tool call waiting for approval is asked deep inside an agent's loop, so it arrives as the
+      // one exception that crosses it; from here on it is a pause like a human step's.
+      if (error instanceof AwaitingReviewError) end = { kind: 'awaiting-review', pause: pauseOf(error) };
+      else if (error instanceof ItemRejectedError) return { kind: 'rejected', reason: error.reason };
+      else if (error instanceof FinishValidationError) end = { kind: 'stopped', reason: error.message };
+      else return { kind: 'failed', reason: `task "${task.name}" failed: ${(error as Error).message}` };
+    }
+    if (end) {
+      switch (end.kind) {
+        case 'awaiting-review':
+          return { kind: 'review', review: reviewFromPause(end.pause) };
+        case 'stopped': {
+          // The model could not produce a result at all: the same treatment as an invalid one.
+          const next = await afterInvalid([{ path: [], message: end.reason }], undefined);
+          if (next) return next;
+          continue;
+        }
+      }
     }
 
     let chosen = claims[0]!;
@@ -172,10 +181,13 @@ export async function runStep(env: StepEnvironment): Promise<StepOutcome> {
   }
 }
 
-function reviewFromPause(error: AwaitingReviewError): ReviewDraft {
-  const details = error.details as { kind?: string; request?: { tool: string; input: unknown; sideEffects?: string }; input?: unknown };
-  if (details.request) {
-    const { tool, input, sideEffects } = details.request;
+function pauseOf(error: AwaitingReviewError): ReviewPause {
+  return error.approval ? { kind: 'approval', approval: error.approval } : { kind: 'input', question: error.message, input: undefined };
+}
+
+function reviewFromPause(pause: ReviewPause): ReviewDraft {
+  if (pause.kind === 'approval') {
+    const { tool, input, sideEffects } = pause.approval;
     return {
       kind: 'approval',
       what: `call ${tool}${sideEffects ? ` (${sideEffects} side effects)` : ''} with ${JSON.stringify(input)}`,
@@ -188,11 +200,11 @@ function reviewFromPause(error: AwaitingReviewError): ReviewDraft {
   }
   return {
     kind: 'input',
-    what: error.message,
+    what: pause.question,
     policy: 'human-step',
     evidence: [],
     findings: [],
-    ...(details.input !== undefined ? { proposal: toJson(details.input) } : {}),
+    ...(pause.input !== undefined ? { proposal: toJson(pause.input) } : {}),
   };
 }
 

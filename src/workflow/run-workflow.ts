@@ -1,11 +1,10 @@
 import { setMaxListeners } from 'node:events';
+import { deriveRunContext, runContext, type RunContext, type RunOptions } from '../agent/run-context.js';
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import { formatIssues } from '../core/errors/input-validation-error.js';
-import { randomIds, systemClock, type Clock, type IdGenerator } from '../core/ids.js';
+import { formatIssues } from '../core/validation-issue.js';
+import type { Clock, IdGenerator } from '../core/ids.js';
 import type { JsonValue } from '../core/json.js';
-import type { ModelClient } from '../model/model-client.js';
-import { redactingTrace, type TraceSink } from '../observe/trace-event.js';
 import type { StateStore } from '../store/state-store.js';
 import { openStateStore } from '../store/open-state-store.js';
 import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
@@ -47,16 +46,14 @@ export interface WorkItemInput<Input> {
   input: Input;
 }
 
-export interface RunWorkflowOptions {
+/**
+ * The run's context (any part of it; see `RunContext`: `model` is used by every model task instead
+ * of its own, tests pass a scripted model) and what only a workflow run takes. Every step's
+ * context derives from the run's.
+ */
+export interface RunWorkflowOptions extends RunOptions {
   /** Where runs, items, transitions and reviews are kept (default: `openStateStore()`, the local store or Redis). */
   store?: StateStore;
-  runId?: string;
-  /** Used by every model task instead of its own model (tests pass a scripted model). */
-  model?: string | ModelClient;
-  trace?: TraceSink;
-  signal?: AbortSignal;
-  clock?: Clock;
-  ids?: IdGenerator;
   /**
    * Keep items that wait for review in this process and check for decisions this often, so a
    * decision made from another terminal (`troupe review approve`) lets the run go on. Without it
@@ -181,6 +178,8 @@ export async function resumeRun<Input>(workflow: WorkflowGraph<Input>, runId: st
 
 class Engine {
   readonly store: StateStore;
+  /** The run's context; each step's derives from it. */
+  readonly run: RunContext;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly runId: string;
@@ -199,15 +198,13 @@ class Engine {
     // The store comes opened (`openStateStore` is async: it loads the Redis store only when chosen).
     readonly options: RunWorkflowOptions & { store: StateStore },
   ) {
-    // Transitions quote what models proposed (a review's "call send_email with {...}"): events are scrubbed of secrets.
-    if (options.trace) this.options = { ...options, trace: redactingTrace(options.trace) };
+    // Transitions quote what models proposed (a review's "call send_email with {...}"): the context's trace scrubs secrets.
+    this.run = runContext(options);
+    ({ clock: this.clock, ids: this.ids, runId: this.runId } = this.run);
     this.store = options.store;
-    this.clock = options.clock ?? systemClock;
-    this.ids = options.ids ?? randomIds;
-    this.runId = options.runId ?? this.ids('run');
     this.outbox = storeOutbox(this.store);
     this.lease = new RunLease(this.store, this.runId, { clock: this.clock, ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}) });
-    this.signal = AbortSignal.any([...(options.signal ? [options.signal] : []), this.lease.signal, this.#stopping.signal]);
+    this.signal = AbortSignal.any([...(this.run.signal ? [this.run.signal] : []), this.lease.signal, this.#stopping.signal]);
     // Every step in flight listens to this one signal (its model calls, retries, tools): up to `concurrency` × branches at once, by design.
     setMaxListeners(0, this.signal);
   }
@@ -223,7 +220,7 @@ class Engine {
   /** Runs `work` holding the run's lease; a lost lease ends it with `RunLeaseLostError`. */
   async holding<T>(work: () => Promise<T>): Promise<T> {
     const wait = this.options.waitForLease;
-    await this.lease.acquire({ ...(wait ? { wait } : {}), ...(this.options.signal ? { signal: this.options.signal } : {}) });
+    await this.lease.acquire({ ...(wait ? { wait } : {}), ...(this.run.signal ? { signal: this.run.signal } : {}) });
     try {
       const result = await work();
       this.lease.check();
@@ -401,23 +398,20 @@ class Engine {
     inputs.set(name, input);
     const checked = task.input.safeParse(input);
     if (!checked.success) return Promise.resolve({ kind: 'failed', reason: `the input of "${name}" is invalid: ${formatIssues(checked.error.issues)}` });
+    const approver = this.approverFor(item);
     return runStep({
       task,
       input: checked.data,
       record,
       context: {
-        runId: this.runId,
+        ...deriveRunContext(this.run, { signal: this.signal, approver }),
+        approver,
         itemId: item.id,
         task: name,
         idempotencyKey: `${this.runId}.${item.id}.${name}`,
-        approver: this.approverFor(item),
         outbox: this.outbox,
-        ...(this.options.trace ? { trace: this.options.trace } : {}),
-        clock: this.clock,
-        signal: this.signal,
       },
       note: (transition) => this.transition(item, { ...transition, task: name, to: item.state }),
-      ...(this.options.model !== undefined ? { defaultModel: this.options.model } : {}),
     });
   }
 
@@ -578,7 +572,7 @@ class Engine {
       const key = approvalKey(request.input);
       const decided = item.approvals.find((approval) => approval.tool === request.tool && approval.inputKey === key);
       if (decided) return { approved: decided.approved, ...(decided.note ? { note: decided.note } : {}), ...(decided.by ? { by: decided.by } : {}) };
-      throw new AwaitingReviewError(`tool "${request.tool}" needs approval`, undefined, { details: { request } });
+      throw new AwaitingReviewError(`tool "${request.tool}" needs approval`, undefined, { approval: request });
     };
   }
 
@@ -594,7 +588,7 @@ class Engine {
     item.state = change.to;
     if (!haltedStates.has(change.to)) item.stage = change.to;
     await transitionRecords.append(this.store, transitionsStream(this.runId), transition);
-    this.options.trace?.({
+    this.run.trace?.({
       type: 'item-transition',
       at: transition.at,
       runId: this.runId,

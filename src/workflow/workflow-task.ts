@@ -1,8 +1,7 @@
 import type { z } from 'zod';
+import type { RunContext } from '../agent/run-context.js';
+import type { PendingApproval } from '../core/errors/awaiting-review-error.js';
 import { TroupeError } from '../core/errors/troupe-error.js';
-import type { Clock } from '../core/ids.js';
-import type { ModelClient } from '../model/model-client.js';
-import type { TraceSink } from '../observe/trace-event.js';
 import type { Approver } from '../tools/approval.js';
 import type { SideEffects } from '../tools/define-tool.js';
 import type { Outbox } from '../tools/outbox.js';
@@ -17,9 +16,11 @@ import type { TaskPolicy } from './policy.js';
  */
 export type Stage = string;
 
-/** What a task's implementation receives besides its input. */
-export interface TaskContext {
-  runId: string;
+/**
+ * What a task's implementation receives besides its input: the run's context (derived for this
+ * step: agents and crews it starts run in it) and the step's own facts.
+ */
+export interface TaskContext extends RunContext {
   itemId: string;
   task: string;
   /** 1 on the first attempt; cycles, retries and escalation raise it. */
@@ -30,12 +31,6 @@ export interface TaskContext {
   previous?: unknown;
   /** Stable across retries and resumes: use it to make external side effects idempotent. */
   idempotencyKey: string;
-  /** The model this attempt should use (escalation may pick a stronger one); undefined: the task's own. */
-  model?: string | ModelClient;
-  trace?: TraceSink;
-  /** Stamps the task's trace events (default: the system clock). */
-  clock?: Clock;
-  signal?: AbortSignal;
   /** Decides tool calls that need approval, from the reviews of this item. */
   approver: Approver;
   /** Where this run records its side-effecting tool calls, so a repeated step does not act twice. */
@@ -55,7 +50,24 @@ export interface WorkflowTask<Input = any, Output = any> {
   /** A completed task with `write` or `external` side effects is never run again for the item, even on resume. */
   readonly sideEffects?: SideEffects;
   readonly policy?: TaskPolicy<Output>;
-  execute(input: Input, context: TaskContext): Promise<Claim>;
+  /** A claim for the engine to check, or an expected end without one (see `TaskEnd`). */
+  execute(input: Input, context: TaskContext): Promise<Claim | TaskEnd>;
+}
+
+/**
+ * A step that ended without a claim, on purpose or by a bound: values the engine switches on,
+ * not exceptions. `stopped`: an agent or crew ended without a result (a termination condition
+ * fired), treated like an invalid answer (retry, escalate, review). `awaiting-review`: the item
+ * waits for a person, to answer a question or to allow a tool call.
+ */
+export type TaskEnd = { kind: 'stopped'; reason: string } | { kind: 'awaiting-review'; pause: ReviewPause };
+
+/** What a paused step waits for. */
+export type ReviewPause = { kind: 'input'; question: string; input: unknown } | { kind: 'approval'; approval: PendingApproval };
+
+/** Tells a task's claim from an expected end without one. */
+export function isTaskEnd(result: Claim | TaskEnd): result is TaskEnd {
+  return 'kind' in result;
 }
 
 /** Common fields of every task constructor. */

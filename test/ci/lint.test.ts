@@ -25,7 +25,7 @@ function project(source: string): string {
 
 async function lint(root: string): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [biome, 'ci', '--colors=off', 'src'], { cwd: root });
+    const { stdout, stderr } = await run(process.execPath, [biome, 'ci', '--error-on-warnings', '--colors=off', 'src'], { cwd: root });
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -47,6 +47,12 @@ describe('npm run lint (biome ci)', () => {
     expect(result.code).not.toBe(0);
     expect(result.output).toContain('src/file.ts');
     expect(result.output).toContain('noDebugger');
+  });
+
+  it('fails on a warning too (an unused import)', async () => {
+    const result = await lint(project("import { join } from 'node:path';\n\nexport const greeting = 'hello';\n"));
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('noUnusedImports');
   });
 
   it('fails on code that is not formatted', async () => {

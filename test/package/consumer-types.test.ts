@@ -41,7 +41,7 @@ async function compile(root: string): Promise<{ code: number; output: string }> 
   }
 }
 
-const crews = `import { Agent, defineTask, groupChat, hierarchicalCrew, loadCrew, sequentialCrew, type CrewResult } from 'troupe';
+const crews = `import { Agent, defineTask, groupChatCrew, hierarchicalCrew, loadCrew, sequentialCrew, type CrewResult } from 'troupe';
 import { z } from 'zod';
 
 const summary = z.object({ title: z.string(), words: z.number() });
@@ -73,7 +73,7 @@ export async function title(): Promise<string> {
 
 // The output type follows from the finish schema.
 export const desk = hierarchicalCrew({ name: 'desk', agents: [writer], output: summary });
-export const chat = groupChat({ name: 'chat', agents: [writer, new Agent({ name: 'critic', instructions: 'You critique.' })] });
+export const chat = groupChatCrew({ name: 'chat', agents: [writer, new Agent({ name: 'critic', instructions: 'You critique.' })] });
 
 export async function typed(): Promise<void> {
   const fromDesk: CrewResult<{ title: string; words: number }> = await desk.run('Queues');

@@ -13,7 +13,7 @@ import type { StateStore } from '../../store/state-store.js';
 import { defineWorkflow, type Workflow } from '../define-workflow.js';
 import { getReview } from '../review.js';
 import { listItems, readTransitions, type ItemRecord, type ItemState } from '../run-state.js';
-import { runWorkflow } from '../run-workflow.js';
+import { runWorkflow, type RunWorkflowOptions } from '../run-workflow.js';
 import {
   checkGolden,
   evalCollection,
@@ -125,7 +125,8 @@ export async function evaluateWorkflow(workflow: Workflow<any>, options: Evaluat
   const clock = options.clock ?? systemClock;
   const scratchDir = options.scratch ? undefined : mkdtempSync(join(tmpdir(), 'troupe-eval-'));
   const scratch = options.scratch ?? new FileStore({ root: scratchDir! });
-  const runOptions = { store: scratch, ...(options.model !== undefined ? { model: options.model } : {}), ...(options.trace ? { trace: options.trace } : {}) };
+  // The examples' runs keep the system clock (the evaluation's own clock only dates its result).
+  const runOptions: RunWorkflowOptions = { store: scratch, model: options.model, trace: options.trace };
   const examples: ExampleResult[] = new Array(options.golden.examples.length);
   try {
     const whole = options.golden.examples.flatMap((example, index) => (isTaskExample(example) ? [] : [{ example, index }]));

@@ -1,9 +1,9 @@
 import type { Agent } from '../../agent/agent.js';
+import { deriveRunContext } from '../../agent/run-context.js';
 import type { Crew } from '../../crew/crew.js';
-import { TroupeError } from '../../core/errors/troupe-error.js';
 import { EffectScope } from '../../tools/outbox.js';
 import { claim } from '../claim.js';
-import type { TaskBase, TaskContext, WorkflowTask } from '../workflow-task.js';
+import type { TaskBase, TaskContext, TaskEnd, WorkflowTask } from '../workflow-task.js';
 import { retryNote } from './model-step.js';
 
 /** A step done by an agent: its finish tool is validated against the task's output schema. */
@@ -15,15 +15,8 @@ export function agentTask<Input, Output>(
     ...options,
     kind: 'agent',
     async execute(input, context) {
-      const result = await agent.run(options.prompt(input, context) + retryNote(context), {
-        runId: context.runId,
-        approver: context.approver,
-        ...effectsOf(context),
-        ...(context.model !== undefined ? { model: context.model } : {}),
-        ...(context.trace ? { trace: context.trace } : {}),
-        ...(context.signal ? { signal: context.signal } : {}),
-      });
-      if (result.status !== 'finished') throw new StepStoppedError(options.name, result.stop.reason);
+      const result = await agent.run(options.prompt(input, context) + retryNote(context), stepRun(context));
+      if (result.status !== 'finished') return stopped(options.name, result.stop.reason);
       return claim(result.output, [], { model: result.model, costUsd: result.costUsd });
     },
   };
@@ -37,31 +30,19 @@ export function crewTask<Input, Output>(
     ...options,
     kind: 'crew',
     async execute(input, context) {
-      const result = await options.crew.run(options.request(input, context) + retryNote(context), {
-        runId: context.runId,
-        approver: context.approver,
-        ...effectsOf(context),
-        ...(context.model !== undefined ? { model: context.model } : {}),
-        ...(context.trace ? { trace: context.trace } : {}),
-        ...(context.signal ? { signal: context.signal } : {}),
-      });
-      if (result.status !== 'finished') throw new StepStoppedError(options.name, result.stop.reason);
+      const result = await options.crew.run(options.request(input, context) + retryNote(context), stepRun(context));
+      if (result.status !== 'finished') return stopped(options.name, result.stop.reason);
       return claim(result.output, [], { costUsd: result.usage.total.costUsd });
     },
   };
 }
 
-/** A step's side-effecting tool calls are keyed by the step's idempotency key, the same on every attempt and resume. */
-function effectsOf(context: TaskContext): { effects?: EffectScope } {
-  return context.outbox ? { effects: new EffectScope(context.outbox, context.idempotencyKey) } : {};
+/** The step's run: its side-effecting tool calls are keyed by the step's idempotency key, the same on every attempt and resume. */
+function stepRun(context: TaskContext) {
+  return deriveRunContext(context, { effects: context.outbox && new EffectScope(context.outbox, context.idempotencyKey) });
 }
 
 /** An agent or crew step ended without a result (a termination condition or bound fired). */
-export class StepStoppedError extends TroupeError {
-  readonly code = 'step_stopped';
-  readonly fault = 'model' as const;
-
-  constructor(task: string, reason: string) {
-    super(`task "${task}" ended without a result: ${reason}`);
-  }
+function stopped(task: string, reason: string): TaskEnd {
+  return { kind: 'stopped', reason: `task "${task}" ended without a result: ${reason}` };
 }

@@ -1,4 +1,3 @@
-import { AwaitingReviewError } from '../../core/errors/awaiting-review-error.js';
 import type { TaskBase, TaskContext, WorkflowTask } from '../workflow-task.js';
 
 /**
@@ -12,7 +11,7 @@ export function humanTask<Input, Output>(
     ...options,
     kind: 'human',
     async execute(input, context) {
-      throw new AwaitingReviewError(options.question(input, context), undefined, { details: { kind: 'input', input } });
+      return { kind: 'awaiting-review', pause: { kind: 'input', question: options.question(input, context), input } };
     },
   };
 }
