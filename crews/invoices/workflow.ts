@@ -94,7 +94,7 @@ const extractInvoice = extractTask({
     'Extract the vendor, invoice number, total, currency, due date and lines of this invoice. Quote the words each value comes from as evidence.\n\nSource: {{source}}\n\n{{text}}',
   policy: {
     evidence: { required: true },
-    invalidOutput: { retries: 1, then: 'review' },
+    invalidOutput: { maxRetries: 1, then: 'review' },
     checker: { check: totalMatchesLines, maxRetries: 1 },
   },
 });

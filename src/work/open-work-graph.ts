@@ -26,7 +26,7 @@ export interface OpenWorkGraphOptions extends Omit<RunOptions, 'runId'> {
   prefix?: string;
   /** BullMQ stalled-job settings: how soon a job of a killed worker goes to another. */
   stalled?: StalledJobSettings;
-  jobAttempts?: number;
+  maxJobAttempts?: number;
 }
 
 /** The queue a graph's notifications travel through; one per graph. */
@@ -57,5 +57,5 @@ export async function openWorkGraph(definition: WorkGraphDefinition | WorkGraphS
       ...(backend.kind === 'embedded' ? { inProcess: { journalPath: join(backend.home, 'queues', `${name}.json`) } } : {}),
       ...(options.stalled ? { bullmq: { stalled: options.stalled } } : {}),
     }));
-  return new WorkGraph(spec, { ...mergeRunOptions(options, {}), store, queue, jobAttempts: options.jobAttempts });
+  return new WorkGraph(spec, { ...mergeRunOptions(options, {}), store, queue, maxJobAttempts: options.maxJobAttempts });
 }

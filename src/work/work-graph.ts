@@ -28,7 +28,7 @@ export interface WorkGraphOptions extends Omit<RunOptions, 'runId'> {
   /** The graph's own queue (one per graph: its idleness is the graph's quiet). */
   queue: JobQueue;
   /** Runs allowed per notification, the first included (default 5). A retry never applies a change twice. */
-  jobAttempts?: number | undefined;
+  maxJobAttempts?: number | undefined;
 }
 
 /** What a person gets back from `chat`: the agent's answer, and the item after it. */
@@ -80,7 +80,7 @@ export class WorkGraph {
     this.store = options.store;
     this.queue = options.queue;
     this.#model = options.model;
-    this.#attempts = options.jobAttempts ?? 5;
+    this.#attempts = options.maxJobAttempts ?? 5;
     ({ clock: this.#clock, ids: this.#ids } = runContext(options));
     this.#defaults = { ...mergeRunOptions(options, {}), model: undefined, runId: undefined };
     this.#items = new WorkItemStore(options.store, this.name, this.#clock);

@@ -13,8 +13,8 @@ export interface CheckReport {
  * `escalation`, `high-risk.checkpoint`, `checker.retry`, ...), so the trace says why.
  */
 export interface TaskPolicy<Output = unknown> {
-  /** Output that fails the schema: retry with the errors this many times (default 1), then `review` (default) or `fail`. */
-  invalidOutput?: { retries?: number; then?: 'review' | 'fail' };
+  /** Output that fails the schema: retry with the errors up to `maxRetries` times (default 1), then `review` (default) or `fail`. */
+  invalidOutput?: { maxRetries?: number; then?: 'review' | 'fail' };
   /** Claims must carry evidence; without it the claim is marked unsupported and the item goes to `review` (default) or is `rejected`. */
   evidence?: { required: true; onMissing?: 'review' | 'reject' };
   /**

@@ -42,7 +42,7 @@ export async function runStep(env: StepEnvironment): Promise<StepOutcome> {
   const { task, record } = env;
   const policy = task.policy ?? {};
   const models = policy.escalate?.models ?? [undefined];
-  const invalidRetries = policy.invalidOutput?.retries ?? 1;
+  const invalidRetries = policy.invalidOutput?.maxRetries ?? 1;
   const checkerRetries = policy.checker?.maxRetries ?? 2;
   let modelIndex = 0;
   let invalidCount = 0;

@@ -77,7 +77,7 @@ function eventStreamTests(label: string, open: OpenSetup, enabled = true): void 
 
     function start(definition: WorkGraphDefinition, wrap: (store: StateStore) => StateStore = (store) => store) {
       const setup = open();
-      const graph = new WorkGraph(definition, { store: wrap(setup.store), queue: setup.queue, model: trackingModel(), jobAttempts: 5 });
+      const graph = new WorkGraph(definition, { store: wrap(setup.store), queue: setup.queue, model: trackingModel(), maxJobAttempts: 5 });
       opened.push({ setup, graph });
       return graph;
     }

@@ -62,7 +62,7 @@ function itemEffectTests(label: string, open: OpenSetup, enabled = true): void {
       const definition: WorkGraphDefinition = { name: 'mail', items: [{ id: 'order' }, { id: 'mail', dependsOn: ['order'], tools: [sendEmail] }] };
       const setup = open();
       const dying = diesBeforeDecision(setup.store);
-      const graph = new WorkGraph(definition, { store: dying.store, queue: setup.queue, model, jobAttempts: 3 });
+      const graph = new WorkGraph(definition, { store: dying.store, queue: setup.queue, model, maxJobAttempts: 3 });
       opened.push({ setup, graph });
       await graph.seed();
       await graph.work();

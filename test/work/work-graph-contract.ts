@@ -41,7 +41,7 @@ export function workGraphContract(label: string, open: OpenSetup, enabled = true
       const setup = open();
       const model = trackingModel();
       const store = options.store ? options.store(setup.store) : setup.store;
-      const graph = new WorkGraph(definition, { store, queue: setup.queue, model, jobAttempts: 3 });
+      const graph = new WorkGraph(definition, { store, queue: setup.queue, model, maxJobAttempts: 3 });
       opened.push({ setup, graph });
       await graph.seed();
       await graph.work({ concurrency: options.concurrency ?? 4 });
@@ -157,12 +157,12 @@ export function workGraphContract(label: string, open: OpenSetup, enabled = true
           return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
       });
-      const before = new WorkGraph(chain, { store: setup.store, queue: lossy, model: trackingModel(), jobAttempts: 3 });
+      const before = new WorkGraph(chain, { store: setup.store, queue: lossy, model: trackingModel(), maxJobAttempts: 3 });
       await before.seed();
       await expect(before.change('a', { content: '1', summary: 'set a' })).rejects.toThrow('process died');
       expect((await before.item('a')).version).toBe(2);
 
-      const after = new WorkGraph(chain, { store: setup.store, queue: setup.queue, model: trackingModel(), jobAttempts: 3 });
+      const after = new WorkGraph(chain, { store: setup.store, queue: setup.queue, model: trackingModel(), maxJobAttempts: 3 });
       opened.push({ setup, graph: after });
       await after.work({ concurrency: 2 });
       await after.waitUntilQuiet({ timeoutMs: 15_000 });

@@ -78,7 +78,7 @@ describe('policies', () => {
   it('invalid output with then: fail fails the item, naming the errors', async () => {
     const model = scriptedModel(() => record({ vendor: 'ACME' }));
     const { item } = await runOne(
-      extractTask({ name: 'extract', input: doc, output: invoice, model, prompt: '{{text}}', policy: { invalidOutput: { retries: 0, then: 'fail' } } }),
+      extractTask({ name: 'extract', input: doc, output: invoice, model, prompt: '{{text}}', policy: { invalidOutput: { maxRetries: 0, then: 'fail' } } }),
     );
     expect(item).toMatchObject({ state: 'failed', reason: '"extract" gave no valid output: total: Invalid input: expected number, received undefined' });
   });
