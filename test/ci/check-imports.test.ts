@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCommand } from '../support/run-command.js';
 
-const run = promisify(execFile);
 const script = join(import.meta.dirname, '../../.ci/check-imports.mjs');
 const roots: string[] = [];
 
@@ -20,14 +18,9 @@ function project(files: Record<string, string>): string {
   return root;
 }
 
-async function check(root: string): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [script, root]);
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, output: failed.stdout + failed.stderr };
-  }
+async function check(root: string): Promise<{ code: number | null; output: string }> {
+  const result = await runCommand(process.execPath, [script, root]);
+  return { code: result.status, output: result.stdout + result.stderr };
 }
 
 afterEach(() => {

@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCommand } from '../support/run-command.js';
 
-const run = promisify(execFile);
 const repo = join(import.meta.dirname, '../..');
 const biome = join(repo, 'node_modules/@biomejs/biome/bin/biome');
 const roots: string[] = [];
@@ -23,14 +21,9 @@ function project(source: string): string {
   return root;
 }
 
-async function lint(root: string): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [biome, 'ci', '--error-on-warnings', '--colors=off', 'src'], { cwd: root });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, output: failed.stdout + failed.stderr };
-  }
+async function lint(root: string): Promise<{ code: number | null; output: string }> {
+  const result = await runCommand(process.execPath, [biome, 'ci', '--error-on-warnings', '--colors=off', 'src'], { cwd: root });
+  return { code: result.status, output: result.stdout + result.stderr };
 }
 
 afterEach(() => {

@@ -1,12 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FileStore, LockTimeoutError, openStateStore, SqliteStore } from '../../src/store/index.js';
 import { RedisStore } from 'troupe/redis';
-import { transpileForChildren } from '../support/transpile.js';
+import { countsAcrossProcesses } from './across-processes.js';
 import { stateStoreContract } from './state-store-contract.js';
 
 const temporaryRoots: string[] = [];
@@ -96,48 +95,11 @@ describe('FileStore on disk', () => {
   });
 });
 
-describe('FileStore across processes', () => {
-  let modulePath: string;
-
-  // The children import the store without a build step, so this does not race tests that build dist/.
-  beforeAll(async () => {
-    modulePath = join(await transpileForChildren(['src/core', 'src/store', 'src/observe']), 'src', 'store', 'file-store.js');
-  }, 120_000);
-
-  it('counts and numbers exactly when several processes update one document and append to one stream', async () => {
-    const root = temporaryRoot();
-    const workers = 3;
-    const count = 30;
-    const children = Array.from({ length: workers }, (_, index) =>
-      spawn(process.execPath, ['test/store/fixtures/file-store-worker.mjs', modulePath, root, `w${index}`, String(count)], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      }),
-    );
-    const outputs = children.map((child) => {
-      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-      const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      return { child, lines, exit };
-    });
-    // Start them together, once every one has loaded.
-    for (const { lines } of outputs) expect((await lines.next()).value).toBe('ready');
-    for (const { child } of outputs) child.stdin.end('go\n');
-    const results = await Promise.all(
-      outputs.map(async ({ lines, exit }) => {
-        const line = (await lines.next()).value as string;
-        expect(await exit).toBe(0);
-        return JSON.parse(line) as { worker: string; seqs: number[] };
-      }),
-    );
-
-    const total = workers * count;
-    const store = new FileStore({ root });
-    expect(await store.get('counters', 'shared')).toEqual({ id: 'shared', version: total, value: total });
-    const numbers = Array.from({ length: total }, (_, index) => index + 1);
-    expect(results.flatMap((result) => result.seqs).sort((a, b) => a - b)).toEqual(numbers);
-    const entries = await store.read<{ worker: string; i: number }>('events', { limit: total + 10 });
-    expect(entries.map((entry) => entry.seq)).toEqual(numbers);
-    expect(new Set(entries.map(({ entry }) => `${entry.worker}/${entry.i}`)).size).toBe(total);
-  }, 120_000);
+countsAcrossProcesses('FileStore', {
+  module: 'file-store',
+  className: 'FileStore',
+  freshOptions: () => ({ root: temporaryRoot() }),
+  open: (options) => new FileStore(options),
 });
 
 describe('openStateStore', () => {

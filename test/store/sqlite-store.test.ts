@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CorruptRecordError, FileStore, importFileStore, SqliteStore, StoreCorruptError } from '../../src/store/index.js';
-import { transpileForChildren } from '../support/transpile.js';
+import { countsAcrossProcesses } from './across-processes.js';
 import { stateStoreContract } from './state-store-contract.js';
 
 const temporaryRoots: string[] = [];
@@ -128,45 +126,9 @@ describe('importFileStore', () => {
   });
 });
 
-describe('SqliteStore across processes', () => {
-  let modulePath: string;
-
-  beforeAll(async () => {
-    modulePath = join(await transpileForChildren(['src/core', 'src/store', 'src/observe']), 'src', 'store', 'sqlite-store.js');
-  }, 120_000);
-
-  it('counts and numbers exactly when several processes update one document and append to one stream', async () => {
-    const path = temporaryPath();
-    const workers = 3;
-    const count = 30;
-    const children = Array.from({ length: workers }, (_, index) =>
-      spawn(process.execPath, ['test/store/fixtures/sqlite-store-worker.mjs', modulePath, path, `w${index}`, String(count)], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      }),
-    );
-    const outputs = children.map((child) => {
-      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-      const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      return { child, lines, exit };
-    });
-    for (const { lines } of outputs) expect((await lines.next()).value).toBe('ready');
-    for (const { child } of outputs) child.stdin.end('go\n');
-    const results = await Promise.all(
-      outputs.map(async ({ lines, exit }) => {
-        const line = (await lines.next()).value as string;
-        expect(await exit).toBe(0);
-        return JSON.parse(line) as { worker: string; seqs: number[] };
-      }),
-    );
-
-    const total = workers * count;
-    const store = new SqliteStore({ path });
-    expect(await store.get('counters', 'shared')).toEqual({ id: 'shared', version: total, value: total });
-    const numbers = Array.from({ length: total }, (_, index) => index + 1);
-    expect(results.flatMap((result) => result.seqs).sort((a, b) => a - b)).toEqual(numbers);
-    const entries = await store.read<{ worker: string; i: number }>('events', { limit: total + 10 });
-    expect(entries.map((entry) => entry.seq)).toEqual(numbers);
-    expect(new Set(entries.map(({ entry }) => `${entry.worker}/${entry.i}`)).size).toBe(total);
-    await store.close();
-  }, 120_000);
+countsAcrossProcesses('SqliteStore', {
+  module: 'sqlite-store',
+  className: 'SqliteStore',
+  freshOptions: () => ({ path: temporaryPath() }),
+  open: (options) => new SqliteStore(options),
 });
