@@ -4,3 +4,4 @@
 export { RedisStore, type RedisStoreOptions } from './store/redis-store.js';
 export { BullMqQueue, type BullMqQueueOptions, type StalledJobSettings } from './queue/bullmq-queue.js';
 export { checkRedis, watchRedis, type RedisWatchOptions } from './queue/redis-liveness.js';
+export { RedisUnreachableError, RedisLostError } from './queue/queue-errors.js';

@@ -17,9 +17,6 @@ export {
   QueueUnavailableError,
   QueueClosedError,
   QueueIdleTimeoutError,
-  RedisUnreachableError,
-  RedisLostError,
-  isUnrecoverable,
   type JobDataProblem,
 } from './queue-errors.js';
 export { InProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';

@@ -13,6 +13,5 @@ export type {
 } from './state-store.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';
 export { SqliteStore, type SqliteStoreOptions, type SqliteDriver } from './sqlite-store.js';
-export { importFileStore, type ImportReport } from './import-file-store.js';
 export { openStateStore, type OpenStateStoreOptions } from './open-state-store.js';
 export * from './errors/index.js';

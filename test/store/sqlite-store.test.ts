@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CorruptRecordError, FileStore, importFileStore, SqliteStore, StoreCorruptError } from '../../src/store/index.js';
+import { importFileStore } from '../../src/store/import-file-store.js';
+import { CorruptRecordError, FileStore, SqliteStore, StoreCorruptError } from '../../src/store/index.js';
 import { countsAcrossProcesses } from './across-processes.js';
 import { stateStoreContract } from './state-store-contract.js';
 
