@@ -77,19 +77,35 @@ export interface RunWorkflowOptions extends RunOptions {
  * One item of a run's result. Like `AgentRunResult` on `status`, checking `state` narrows it: a
  * failed or rejected item says why, an item awaiting review names its review.
  */
-export type ItemSummary = { id: string; outputs: Record<string, JsonValue | undefined> } & (
-  | { state: 'failed' | 'rejected'; reason: string; review?: string }
-  | { state: 'awaiting-review'; review: string; reason?: string }
-  | { state: Exclude<ItemState, 'failed' | 'rejected' | 'awaiting-review'>; reason?: string; review?: string }
-);
+/** An item at the end of a run: its state, each finished task's output, and why it failed, was rejected or waits. */
+export interface ItemSummary {
+  id: string;
+  state: ItemState;
+  outputs: Record<string, JsonValue | undefined>;
+  /** Why a failed or rejected item ended so (always set for those). */
+  reason?: string;
+  /** The pending review of an item awaiting review (always set for those). */
+  review?: string;
+}
 
-export interface RunSummary {
+interface RunSummaryBase {
   runId: string;
   workflow: string;
-  status: RunStatus;
   items: ItemSummary[];
   counts: Partial<Record<ItemState, number>>;
 }
+
+/**
+ * How a run ended, narrowed on `status` like an agent's or a crew's result: a run waiting for
+ * review lists the pending review ids, a failed run each failed item with its reason.
+ */
+export type RunSummary = RunSummaryBase &
+  (
+    | { status: 'done' }
+    | { status: 'awaiting-review'; reviews: string[] }
+    | { status: 'failed'; failures: Array<{ id: string; reason: string }> }
+    | { status: 'running' }
+  );
 
 // Reported in place of an item whose document is missing or damaged: the run fails naming it.
 const lostItemState = 'failed' as const;
@@ -349,20 +365,19 @@ class Engine {
    */
   async finish(): Promise<RunSummary> {
     const corrupt: CorruptRecordError[] = [];
-    const items: ItemSummary[] = (await readItems(this.store, this.runId, corrupt)).map(
-      ({ value: item }) =>
-        // An item is failed or rejected only through end(), which records why, and awaits review only with its review recorded.
-        ({
-          id: item.id,
-          state: item.state,
-          outputs: Object.fromEntries(
-            Object.entries(item.tasks)
-              .filter(([, task]) => task.status === 'done' && task.output !== undefined)
-              .map(([name, task]) => [name, task.output]),
-          ),
-          ...(item.reason ? { reason: item.reason } : {}),
-          ...(item.review ? { review: item.review } : {}),
-        }) as ItemSummary,
+    const items: ItemSummary[] = (await readItems(this.store, this.runId, corrupt)).map(({ value: item }) =>
+      // An item is failed or rejected only through end(), which records why, and awaits review only with its review recorded.
+      ({
+        id: item.id,
+        state: item.state,
+        outputs: Object.fromEntries(
+          Object.entries(item.tasks)
+            .filter(([, task]) => task.status === 'done' && task.output !== undefined)
+            .map(([name, task]) => [name, task.output]),
+        ),
+        ...(item.reason ? { reason: item.reason } : {}),
+        ...(item.review ? { review: item.review } : {}),
+      }),
     );
     for (const error of corrupt) this.#corrupt.set(itemIdOf(this.runId, error.id), error);
     for (const [id, error] of this.#corrupt)
@@ -388,7 +403,16 @@ class Engine {
           : 'done';
     this.lease.check();
     await updateRun(this.store, this.runId, () => ({ status, counts, updatedAt: this.clock.now() }));
-    return { runId: this.runId, workflow: this.workflow.name, status, counts, items };
+    const base = { runId: this.runId, workflow: this.workflow.name, counts, items };
+    if (status === 'awaiting-review')
+      return { ...base, status, reviews: items.flatMap((item) => (item.state === 'awaiting-review' && item.review ? [item.review] : [])) };
+    if (status === 'failed')
+      return {
+        ...base,
+        status,
+        failures: items.flatMap((item) => (item.state === 'failed' ? [{ id: item.id, reason: item.reason ?? 'no reason recorded' }] : [])),
+      };
+    return { ...base, status };
   }
 
   private step(item: ItemRecord, name: string, inputs: Map<string, unknown>): Promise<StepOutcome> {

@@ -41,7 +41,7 @@ async function compile(root: string): Promise<{ code: number; output: string }> 
   }
 }
 
-const crews = `import { Agent, defineTask, groupChatCrew, hierarchicalCrew, loadCrew, sequentialCrew, type CrewResult } from 'troupe';
+const crews = `import { Agent, defineTask, groupChatCrew, hierarchicalCrew, loadCrew, sequentialCrew, type CrewResult, type RunSummary } from 'troupe';
 import { z } from 'zod';
 
 const summary = z.object({ title: z.string(), words: z.number() });
@@ -93,6 +93,15 @@ export async function typed(): Promise<void> {
   // @ts-expect-error the typed form's result is not a string crew's
   const asText: CrewResult<string> = result;
   void [fromDesk, asText];
+}
+
+// A workflow run's summary narrows on status too.
+export function whyFailed(run: RunSummary): string[] {
+  // @ts-expect-error only a failed run has failures
+  void run.failures;
+  if (run.status === 'failed') return run.failures.map((failure) => failure.id + ': ' + failure.reason);
+  if (run.status === 'awaiting-review') return run.reviews;
+  return [];
 }
 `;
 

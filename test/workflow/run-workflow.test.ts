@@ -183,5 +183,8 @@ describe('running workflows', () => {
     expect(summary.items.find((i) => i.id === 'good')).toMatchObject({ state: 'accepted', outputs: { double: 2 } });
     const bad = summary.items.find((i) => i.id === 'bad')!;
     expect(bad.state === 'failed' && bad.reason).toMatch(/^the item's input is invalid/);
+    // The summary narrows on status: a failed run lists its failed items with their reasons.
+    if (summary.status !== 'failed') throw new Error(`expected a failed run, got ${summary.status}`);
+    expect(summary.failures).toEqual([{ id: 'bad', reason: expect.stringMatching(/^the item's input is invalid/) }]);
   });
 });
