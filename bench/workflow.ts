@@ -1,14 +1,15 @@
 // Workflow engine throughput: a 3-task DAG (code → model → code) per item, the model a
-// zero-latency scripted one, over many items on the embedded FileStore (a temp directory) and on
-// Redis (its own key prefix, removed afterwards). Prints items per second, framework time per task
+// zero-latency scripted one, over many items on the embedded SQLite store, the file store it
+// replaced (both in a temp directory) and Redis (its own key prefix, removed afterwards). Prints items per second, framework time per task
 // step and peak memory. Every state change is persisted before the next step, so the store's
-// write cost is most of a step: the FileStore fsyncs each document and stream append.
+// write cost is most of a step: the FileStore fsyncs each document and stream append. Ends with
+// one JSON line of its figures.
 // Run: npm run bench:workflow   (builds, then runs with --expose-gc)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { codeTask, defineWorkflow, FileStore, promptTask, type StateStore } from 'troupe';
+import { codeTask, defineWorkflow, FileStore, promptTask, SqliteStore, type StateStore } from 'troupe';
 import { RedisStore } from 'troupe/redis';
 import { scriptedModel } from 'troupe/testing';
 
@@ -47,6 +48,8 @@ async function measure(store: StateStore, count: number, offset: number): Promis
   return { ms, heapDelta: process.memoryUsage().heapUsed - heapBefore };
 }
 
+const rates: Record<string, { items: number; items_per_s: number }> = {};
+
 async function bench(name: string, store: StateStore): Promise<void> {
   await measure(store, 50, 0); // warm-up: JIT, directories, Redis scripts
   const probe = await measure(store, probeItems, 1_000_000);
@@ -56,6 +59,7 @@ async function bench(name: string, store: StateStore): Promise<void> {
     console.log(`${name}: ${target} items would take about ${(projectedMs / 1000).toFixed(0)} s (from ${probeItems} items); measuring ${count} items instead.`);
   peakRss = 0;
   const { ms, heapDelta } = await measure(store, count, 2_000_000);
+  rates[name] = { items: count, items_per_s: Math.round(count / (ms / 1000)) };
   console.log(
     `${name.padEnd(10)} ${String(count).padStart(6)} items  ${(count / (ms / 1000)).toFixed(0).padStart(6)} items/s  ` +
       `${((ms * 1000) / (count * steps)).toFixed(0).padStart(6)} µs per task step  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB  heap growth ${(heapDelta / 2 ** 20).toFixed(1)} MiB`,
@@ -67,7 +71,10 @@ console.log(
 );
 const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
 try {
-  await bench('FileStore', new FileStore({ root: dir }));
+  const sqlite = new SqliteStore({ path: join(dir, 'state.db') });
+  await bench('SQLite', sqlite);
+  await sqlite.close();
+  await bench('FileStore', new FileStore({ root: join(dir, 'files') }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -88,6 +95,17 @@ try {
   await redis.close();
   clearInterval(sampler);
 }
+const rateOf = (name: string) => rates[name]?.items_per_s ?? null;
+console.log(
+  JSON.stringify({
+    bench: 'workflow',
+    items: target,
+    sqlite_items_per_s: rateOf('SQLite'),
+    redis_items_per_s: rateOf('Redis'),
+    file_store_items_per_s: rateOf('FileStore'),
+    measured: rates,
+  }),
+);
 
 async function cleanRedis(keyPrefix: string): Promise<void> {
   const { Redis } = await import('ioredis');
