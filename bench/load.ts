@@ -12,7 +12,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore, ProviderUnavailableError, withRetry, type ModelClient, type ModelRequest, type ModelResponse, type StateStore } from 'troupe';
+import { ProviderUnavailableError, SqliteStore, withRetry, type ModelClient, type ModelRequest, type ModelResponse, type StateStore } from 'troupe';
 import { RedisStore } from 'troupe/redis';
 import { loadCassette, requestKey } from 'troupe/testing';
 import invoices from '../crews/invoices/workflow.js';
@@ -137,7 +137,10 @@ const results: Figures[] = [];
 for (const faults of [0, faultRate]) {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-load-'));
   try {
-    const figures = await measure('embedded', new FileStore({ root: dir }), faults);
+    // The embedded default: the SQLite store.
+    const sqlite = new SqliteStore({ path: join(dir, 'state.db') });
+    const figures = await measure('embedded', sqlite, faults);
+    await sqlite.close();
     print(figures);
     results.push(figures);
   } finally {

@@ -109,8 +109,13 @@ export function defineWorkflow<Input>(options: WorkflowOptions<Input>): Workflow
       if (!found) downstreamCache.set(task, (found = reach(task, outgoingOf)));
       return found;
     },
-    run: (items, runOptions) => runWorkflow(workflow, items, runOptions),
-    resume: (runId, runOptions) => resumeRun(workflow, runId, runOptions),
+    // `this`, not the workflow built here: a copy with a field changed (`{ ...workflow, concurrency: 100 }`) runs as changed.
+    run(items, runOptions) {
+      return runWorkflow(this, items, runOptions);
+    },
+    resume(runId, runOptions) {
+      return resumeRun(this, runId, runOptions);
+    },
   };
   return workflow;
 }

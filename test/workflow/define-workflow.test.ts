@@ -123,3 +123,36 @@ describe('defineWorkflow checks the graph when it is built', () => {
     expect(defineWorkflow({ name: 'j', input: text, tasks: [a, b, c, optional], edges }).incoming('join')).toHaveLength(2);
   });
 });
+
+describe('workflow.run', () => {
+  it('runs the workflow it is called on: a copy with a changed concurrency runs that many items at once', async () => {
+    const { FileStore } = await import('troupe');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    let running = 0;
+    let most = 0;
+    const release: Array<() => void> = [];
+    const wait = codeTask({
+      name: 'wait',
+      input: text,
+      output: text,
+      run: async (input) => {
+        running++;
+        most = Math.max(most, running);
+        // Each item waits until six have started or none more can: counts overlap, not time.
+        if (running >= 6) for (const go of release.splice(0)) go();
+        else await new Promise<void>((resolve) => release.push(resolve));
+        running--;
+        return input;
+      },
+    });
+    const one = defineWorkflow({ name: 'waits', input: text, tasks: [wait], concurrency: 1 });
+    const six = { ...one, concurrency: 6 };
+    const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-define-')) });
+    const items = Array.from({ length: 6 }, (_, i) => ({ id: `i${i}`, input: { text: `t${i}` } }));
+    const summary = await six.run(items, { store });
+    expect(summary.status).toBe('done');
+    expect(most).toBe(6);
+  });
+});
