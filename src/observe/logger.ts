@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Level, type Logger as PinoLogger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { redactSecretsDeep, secretRedactor, redactedText, type Environment } from './redact-secrets.js';
 import type { TraceEvent, TraceSink } from './trace-event.js';
@@ -72,7 +73,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   const stream: DestinationStream =
     format === 'pretty'
-      ? pinoPretty({ destination, colorize: isTerminal, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      ? loadPinoPretty()({ destination, colorize: isTerminal, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
       : (destination as DestinationStream);
 
   return pino(
@@ -172,4 +173,11 @@ function describe(event: TraceEvent): [Level, string] {
     case 'crew-end':
       return [event.status === 'finished' ? 'info' : 'warn', `${event.crew}: ${event.process} crew ${event.status} (${event.condition}): ${event.reason}`];
   }
+}
+
+const require = createRequire(import.meta.url);
+
+/** pino-pretty is loaded only when a logger prints for people: a program that never does skips its 30 files. */
+function loadPinoPretty(): typeof PinoPretty {
+  return require('pino-pretty') as typeof PinoPretty;
 }

@@ -54,6 +54,8 @@ describe("import 'troupe'", () => {
     expect(packages).not.toContain('bullmq');
     expect(packages).not.toContain('ioredis');
     expect([...packages].filter((name) => name.startsWith('@bull-board/'))).toEqual([]);
+    // Loaded only when used: pretty logs for people, the SQLite driver, the provider SDKs, MCP.
+    for (const lazy of ['pino-pretty', 'libsql', '@anthropic-ai/sdk', 'openai', '@modelcontextprotocol/sdk']) expect(packages).not.toContain(lazy);
   });
 
   it('troupe/redis is where they are (the same walk finds them there)', () => {
