@@ -98,6 +98,8 @@ export class HttpProvider<Sdk extends SdkErrorClasses, Client, Params> implement
   readonly #redact: (text: string) => string;
   #sdk: Sdk | undefined;
   #client: Client | undefined;
+  /** Given `retry` options, calls go through `withRetry`; without them, one attempt per call. */
+  readonly #retrying: ModelClient | undefined;
 
   constructor(vendor: VendorMapping<Sdk, Client, Params>, options: ProviderOptions) {
     const env = options.env ?? process.env;
@@ -118,9 +120,15 @@ export class HttpProvider<Sdk extends SdkErrorClasses, Client, Params> implement
     // A key given in code is scrubbed everywhere (logs, stored runs), as one from the environment is.
     registerSecret(apiKey);
     this.#redact = secretRedactor({ ...env, [this.#keyVariable]: apiKey });
+    const once: ModelClient = { id: this.id, generate: (request, callOptions) => this.#generateOnce(request, callOptions) };
+    this.#retrying = options.retry ? withRetry(once, options.retry) : undefined;
   }
 
-  async generate(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
+  generate(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
+    return this.#retrying ? this.#retrying.generate(request, options) : this.#generateOnce(request, options);
+  }
+
+  async #generateOnce(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
     const { signal } = options;
     if (signal?.aborted) throw abortedCall(this.id, signal);
     const client = await this.#connect();
@@ -179,12 +187,9 @@ export class HttpProvider<Sdk extends SdkErrorClasses, Client, Params> implement
   }
 }
 
-/** A provider's factory: the model wrapped by `withRetry`, unless its options say `retry: false`. */
+/** A provider's factory (what model strings use): retries by default, unless its options say `retry: false`. */
 export function retryingFactory<Options extends ProviderOptions>(Model: new (options: Options) => ModelClient): (options: Options) => ModelClient {
-  return (options) => {
-    const model = new Model(options);
-    return options.retry === false ? model : withRetry(model, options.retry);
-  };
+  return (options) => new Model(options.retry === false ? options : { ...options, retry: options.retry ?? {} });
 }
 
 function connectionDetail(error: Error): string {

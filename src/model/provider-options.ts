@@ -15,7 +15,10 @@ export interface ProviderOptions {
   timeoutMs?: number;
   /** Used when the request does not say (default `defaultMaxOutputTokens`, 4096). */
   maxOutputTokens?: number;
-  /** Options of the retry wrapper the factory adds, or `false` for none. */
+  /**
+   * Retries of failed calls (`withRetry`'s options), or `false` for none. Model strings retry by
+   * default; a provider built with `new` retries only when given this.
+   */
   retry?: RetryOptions | false;
   /** Where the variables above are read (default `process.env`). */
   env?: Record<string, string | undefined>;

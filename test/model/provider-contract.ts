@@ -88,7 +88,7 @@ export interface ProviderFixture {
   path: string;
   /** The factory users call (`anthropicModel`), retries included unless `retry: false`. */
   factory(options: ProviderOptions): ModelClient;
-  /** The class, without the retry wrapper. */
+  /** The class: one attempt per call unless given `retry`. */
   construct(options: ProviderOptions): ModelClient;
   /** The key the request carried. */
   credentialSent(headers: Record<string, string | string[] | undefined>): string | undefined;
@@ -215,6 +215,16 @@ export function providerContract(fixture: ProviderFixture): void {
     expect(notices[0]!.error).toBeInstanceOf(ProviderRateLimitError);
     expect(notices[0]!.error.message).toBe(`${provider} is rate limiting requests: Too many requests per minute.`);
     expect((notices[0]!.error as ProviderRateLimitError).retryAfterMs).toBe(2000);
+  });
+
+  it('built with new, makes one attempt per call, and retries when given retry', async () => {
+    const settings = { model: 'test-model', apiKey: key, baseURL: fixture.baseURL(fake.server), env: {} };
+    fake.server.reply(fixture.error(fixture.overloadedStatus, 'Busy.'), fixture.error(fixture.overloadedStatus, 'Busy.'), fixture.text('done'));
+    await expect(fixture.construct(settings).generate(hello)).rejects.toBeInstanceOf(ProviderUnavailableError);
+    expect(fake.server.requests).toHaveLength(1);
+    const retrying = fixture.construct({ ...settings, retry: { random: () => 0.5, sleep: async (ms) => void fake.waits.push(ms) } });
+    expect((await retrying.generate(hello)).content).toEqual([{ type: 'text', text: 'done' }]);
+    expect(fake.server.requests).toHaveLength(3);
   });
 
   it('prefers retry-after-ms to retry-after', async () => {
