@@ -117,3 +117,18 @@ console.log(
 );
 console.log(`heap per waiting run: ${troupeHeap.toFixed(2)} KiB (aim: < 16 KiB)${Number.isNaN(troupeHeap) ? ' — run with --expose-gc' : ''}`);
 console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
+const round = (value: number) => (Number.isNaN(value) ? null : Number(value.toFixed(2)));
+console.log(
+  JSON.stringify({
+    bench: 'agent-loop',
+    runs,
+    us_per_call: {
+      troupe_sequential: round(troupeSequential),
+      bare_sequential: round(bareSequential),
+      troupe_concurrent: round(troupeConcurrent),
+      bare_concurrent: round(bareConcurrent),
+    },
+    ratio: { sequential: round(troupeSequential / bareSequential), concurrent: round(troupeConcurrent / bareConcurrent) },
+    kib_per_waiting_run: { troupe: round(troupeHeap), bare: round(bareHeap) },
+  }),
+);

@@ -142,3 +142,15 @@ for (const { label, turnsPerRun, microsPerTurn } of results) {
   console.log(`${label.padEnd(48)} ${cells.map((cell, i) => cell.padStart(i === 3 ? 10 : 9)).join(' ')}`);
 }
 console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
+console.log(
+  JSON.stringify({
+    bench: 'crew',
+    runs,
+    results: results.map(({ label, turnsPerRun, microsPerTurn }) => ({
+      label,
+      turns_per_run: turnsPerRun,
+      us_per_turn: Number(microsPerTurn.toFixed(2)),
+      vs_single: Number((microsPerTurn / baseline).toFixed(2)),
+    })),
+  }),
+);

@@ -126,18 +126,19 @@ console.log(
 );
 const fanOut = (name: string) => fanOutGraph(name, jobs);
 const fanOutEnv = { BENCH_SHAPE: 'fan-out', BENCH_SIZE: String(jobs) };
-// The embedded FileStore fsyncs every write and every append to the graph's one event stream (which
-// a lock serializes), so it runs far fewer notifications a second: measured on fewer jobs.
+// The embedded path (the in-process queue on the SQLite store) is measured on fewer jobs.
 const embeddedJobs = Math.min(jobs, Number(process.env.BENCH_EMBEDDED_JOBS ?? 500));
 const inProcess = await timeGraph(fanOutGraph('bench-inprocess', embeddedJobs), fanOutEnv, 0, 'hub');
-console.log(`in-process queue, FileStore:        ${rate(embeddedJobs, inProcess)} (${embeddedJobs} notifications, ${Math.round(inProcess)} ms)`);
+console.log(`in-process queue, SQLite store:     ${rate(embeddedJobs, inProcess)} (${embeddedJobs} notifications, ${Math.round(inProcess)} ms)`);
 
+const ratios: Record<string, number> = {};
 const redis = await redisAnswers();
 if (!redis) console.log(`Redis does not answer at ${redisUrl}: BullMQ runs skipped.`);
 else {
   for (const workers of [1, 2, 4]) {
     const troupe = await timeGraph(fanOut(`bench-w${workers}`), fanOutEnv, workers, 'hub');
     const bare = await timeBare(workers);
+    ratios[String(workers)] = Number((bare / troupe).toFixed(2));
     console.log(
       `BullMQ + RedisStore, ${workers} worker${workers > 1 ? 's' : ' '}:  Troupe ${rate(jobs, troupe)}, bare BullMQ ${rate(jobs, bare)}, Troupe/bare ${(bare / troupe).toFixed(2)}`,
     );
@@ -148,7 +149,7 @@ const treeEnv = { BENCH_SHAPE: 'tree', BENCH_SIZE: '10000', BENCH_DEPTH: '5' };
 const tree = (name: string) => treeGraph(name, 10_000, 5);
 if (process.env.BENCH_TREE_EMBEDDED === '1') {
   const treeInProcess = await timeGraph(tree('bench-tree'), treeEnv, 0, 'n0');
-  console.log(`10,000 items, depth 5, every item updated: quiet after ${(treeInProcess / 1000).toFixed(2)} s in process (FileStore)`);
+  console.log(`10,000 items, depth 5, every item updated: quiet after ${(treeInProcess / 1000).toFixed(2)} s in process (SQLite store)`);
 }
 if (redis) {
   const treeRedis = await timeGraph(tree('bench-tree-w4'), treeEnv, 4, 'n0');
@@ -156,3 +157,4 @@ if (redis) {
 }
 clearInterval(sampler);
 console.log(`peak memory of this process: RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB, heap ${Math.round(peakHeap / 1024 / 1024)} MiB`);
+console.log(JSON.stringify({ bench: 'propagation', jobs, ratio: ratios, embedded_per_s: Math.round(embeddedJobs / (inProcess / 1000)) }));

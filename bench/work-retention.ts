@@ -47,6 +47,7 @@ async function run(label: string, retention: WorkGraphDefinition['retention']): 
     }
     const kinds = await usage(admin, prefix);
     const total = [...kinds.values()].reduce((sum, kind) => sum + kind.bytes, 0);
+    figures.push({ label, notifications, seconds: Number(((Date.now() - started) / 1000).toFixed(1)), redis_mb: Number((total / 1e6).toFixed(1)) });
     console.log(
       `${label}: ${notifications.toLocaleString('en')} notifications in ${((Date.now() - started) / 1000).toFixed(1)} s, ${(total / 1e6).toFixed(1)} MB in Redis`,
     );
@@ -64,5 +65,7 @@ async function run(label: string, retention: WorkGraphDefinition['retention']): 
   }
 }
 
+const figures: Array<{ label: string; notifications: number; seconds: number; redis_mb: number }> = [];
 await run('defaults (outcomes 7 days, last 10,000 events)', undefined);
 await run('outcomes 1 hour, last 1,000 events', { outcomesMs: 3600_000, events: 1000 });
+console.log(JSON.stringify({ bench: 'work-retention', results: figures }));
