@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import { startDashboard } from './dashboard.js';
+import type { startDashboard as StartDashboard } from './dashboard.js';
 import { isLoopback, newDashboardToken } from './guard.js';
 import { resolveBackend } from '../store/backend.js';
 import { openStateStore } from '../store/open-state-store.js';
@@ -49,6 +49,8 @@ export function registerDashboard(program: Command): void {
         await Promise.all(graphs.map((graph) => within(graph.close({ graceMs: 1000 }), stopStepMs)));
         await within(store.close(), stopStepMs);
       };
+      // Loaded here, not at start: bull-board and BullMQ are most of what every other `troupe` command would load.
+      const { startDashboard }: { startDashboard: typeof StartDashboard } = await import('./dashboard.js');
       const dashboard = await startDashboard({
         store,
         port,

@@ -58,6 +58,20 @@ describe("import 'troupe'", () => {
     for (const lazy of ['pino-pretty', 'libsql', '@anthropic-ai/sdk', 'openai', '@modelcontextprotocol/sdk']) expect(packages).not.toContain(lazy);
   });
 
+  it('the troupe command loads the dashboard (bull-board, BullMQ) only for `troupe dashboard`', () => {
+    const { packages, files } = staticPackages(join(root, 'dist', 'bin', 'troupe.js'));
+    expect(files).toBeGreaterThan(50);
+    expect(packages).toContain('commander');
+    expect(packages).not.toContain('bullmq');
+    expect(packages).not.toContain('ioredis');
+    expect([...packages].filter((name) => name.startsWith('@bull-board/'))).toEqual([]);
+  });
+
+  it('the dashboard module itself still reaches bull-board (the walk follows it when it is imported)', () => {
+    const { packages } = staticPackages(join(dist, 'dashboard', 'dashboard.js'));
+    expect([...packages].some((name) => name.startsWith('@bull-board/'))).toBe(true);
+  });
+
   it('troupe/redis is where they are (the same walk finds them there)', () => {
     const { packages } = staticPackages(join(dist, 'redis.js'));
     expect(packages).toContain('bullmq');
