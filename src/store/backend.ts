@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { defaultRedisUrl, maskRedisUrl } from '../core/redis-url.js';
 import type { Environment } from '../observe/redact-secrets.js';
@@ -52,6 +53,11 @@ export function resolveHome(env: Environment = process.env): string {
   if (!home) return defaultTroupeHome;
   if (home.includes('\0')) throw new ConfigurationError('TROUPE_HOME must be a directory path; it holds a NUL character.', { field: 'TROUPE_HOME' });
   return home;
+}
+
+/** Where the embedded store lives under a home: the SQLite database, and the file store earlier versions wrote. */
+export function embeddedStorePaths(home: string = resolveHome()): { database: string; fileStore: string } {
+  return { database: join(home, 'state.db'), fileStore: join(home, 'state') };
 }
 
 /** The Redis URL the environment names, else the local default: for Redis classes built without a `url`. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveHome } from './backend.js';
+import { embeddedStorePaths } from './backend.js';
 import type { JsonValue } from '../core/json.js';
 import { CorruptRecordError } from './errors/corrupt-record-error.js';
 import { StoreCorruptError } from './errors/store-corrupt-error.js';
@@ -91,7 +91,7 @@ export class FileStore implements StateStore {
   readonly #keyIndexes = new Map<string, KeyIndex>();
 
   constructor(options: FileStoreOptions = {}) {
-    this.root = options.root ?? join(resolveHome(), 'state');
+    this.root = options.root ?? embeddedStorePaths().fileStore;
     this.#lockOptions = {
       timeoutMs: validatePositiveLimit('lockTimeoutMs', options.lockTimeoutMs, 10_000),
       staleMs: validatePositiveLimit('staleLockMs', options.staleLockMs, 30_000),

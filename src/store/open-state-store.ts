@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Environment } from '../observe/redact-secrets.js';
-import { type Backend, resolveBackend } from './backend.js';
+import { type Backend, embeddedStorePaths, resolveBackend } from './backend.js';
 import { FileStore } from './file-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { StateStore } from './state-store.js';
@@ -32,9 +31,4 @@ export async function openStateStore(options: OpenStateStoreOptions = {}): Promi
   }
   const { RedisStore } = await import('./redis-store.js');
   return new RedisStore({ url: backend.url, ...(backend.prefix ? { prefix: `${backend.prefix}:` } : {}) });
-}
-
-/** Where the embedded store lives under a home: the SQLite database, and the file store earlier versions wrote. */
-export function embeddedStorePaths(home: string): { database: string; fileStore: string } {
-  return { database: join(home, 'state.db'), fileStore: join(home, 'state') };
 }

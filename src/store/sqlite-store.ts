@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { JsonValue } from '../core/json.js';
-import { resolveHome } from './backend.js';
+import { embeddedStorePaths } from './backend.js';
 import { CorruptRecordError } from './errors/corrupt-record-error.js';
 import { StoreCorruptError } from './errors/store-corrupt-error.js';
 import { VersionConflictError } from './errors/version-conflict-error.js';
@@ -108,7 +108,7 @@ export class SqliteStore implements StateStore {
   #closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
-    this.path = options.path ?? join(resolveHome(), 'state.db');
+    this.path = options.path ?? embeddedStorePaths().database;
     this.#driver = options.driver ?? 'libsql';
     this.#busyTimeoutMs = validatePositiveLimit('busyTimeoutMs', options.busyTimeoutMs, 10_000);
   }

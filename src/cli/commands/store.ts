@@ -1,10 +1,9 @@
 import { existsSync, renameSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
-import { resolveBackend } from '../../store/backend.js';
+import { embeddedStorePaths, resolveBackend } from '../../store/backend.js';
 import { FileStore } from '../../store/file-store.js';
 import { importFileStore } from '../../store/import-file-store.js';
-import { embeddedStorePaths } from '../../store/open-state-store.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 
 /** `troupe store import`: moves the file store of an earlier Troupe into the SQLite store. */
