@@ -17,6 +17,7 @@ import { RedisStore } from 'troupe/redis';
 import { loadCassette, requestKey } from 'troupe/testing';
 import invoices from '../crews/invoices/workflow.js';
 import { listItems } from '../src/workflow/run-state.js';
+import { deleteKeys } from './redis-keys.js';
 
 const itemCount = Number(process.env.BENCH_LOAD_ITEMS ?? 1000);
 const latencyMs = Number(process.env.BENCH_LOAD_LATENCY_MS ?? 200);
@@ -157,26 +158,8 @@ for (const faults of [0, faultRate]) {
     if ((error as { code?: string }).code !== 'store_unavailable') throw error;
     console.log(`redis: skipped, nothing answers at ${redis.target}.`);
   } finally {
-    await removeKeys(prefix);
+    await deleteKeys(prefix);
     await redis.close();
   }
 }
 console.log(JSON.stringify({ bench: 'load', latency_ms: latencyMs, results }));
-
-async function removeKeys(prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await client.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await client.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } catch {
-    // nothing to clean when Redis was not there
-  } finally {
-    client.disconnect();
-  }
-}

@@ -15,6 +15,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openWorkGraph, type WorkGraphDefinition } from '../src/work/index.js';
 import { fanOutGraph, treeGraph } from './propagation-graph.js';
+import { deleteKeys } from './redis-keys.js';
 
 const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
 const jobs = Number(process.env.BENCH_JOBS ?? 5000);
@@ -39,17 +40,6 @@ async function redisAnswers(): Promise<boolean> {
   } finally {
     client.disconnect();
   }
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const admin = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
-    if (keys.length) await admin.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  admin.disconnect();
 }
 
 function startProcess(args: string[], env: Record<string, string>): Promise<ChildProcess> {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { openWorkGraph, type WorkGraphDefinition } from '../src/work/index.js';
 import { fanOutGraph } from './propagation-graph.js';
+import { deleteKeys } from './redis-keys.js';
 
 const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
 const notifications = Number(process.env.BENCH_NOTIFICATIONS ?? 20_000);
@@ -55,12 +56,7 @@ async function run(label: string, retention: WorkGraphDefinition['retention']): 
       console.log(`  ${kind.padEnd(28)} ${String(keys).padStart(8)} keys ${(bytes / 1e6).toFixed(2).padStart(8)} MB`);
   } finally {
     await graph.close({ graceMs: 1000 });
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
-      if (keys.length) await admin.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeys(prefix);
     admin.disconnect();
   }
 }

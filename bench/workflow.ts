@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { codeTask, defineWorkflow, FileStore, promptTask, SqliteStore, type StateStore } from 'troupe';
 import { RedisStore } from 'troupe/redis';
 import { scriptedModel } from 'troupe/testing';
+import { deleteKeys } from './redis-keys.js';
 
 const target = Number(process.env.BENCH_ITEMS ?? 10_000);
 /** A store whose projected time for `target` items passes this runs a smaller count instead, and says so. */
@@ -86,7 +87,7 @@ try {
   try {
     await bench('Redis', redis);
   } finally {
-    await cleanRedis(prefix);
+    await deleteKeys(prefix);
   }
 } catch (error) {
   if ((error as { code?: string }).code !== 'store_unavailable') throw error;
@@ -106,15 +107,3 @@ console.log(
     measured: rates,
   }),
 );
-
-async function cleanRedis(keyPrefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-    if (keys.length) await client.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  client.disconnect();
-}
