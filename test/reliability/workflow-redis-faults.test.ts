@@ -5,19 +5,18 @@
 // writes (never a fixed sleep). Afterwards every item is final, every side effect happened once,
 // and the transitions tell what happened.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { codeTask, defineWorkflow, listReviews, openStateStore, RunLeaseLostError, type StateStore } from 'troupe';
 import { redisServerAvailable, startRedisServer } from '../support/redis-server.js';
 import { transpileForChildren } from '../support/transpile.js';
 import { exactlyOnce, tally, until } from '../support/wait.js';
+import { sidefxProject } from './sidefx-project.js';
 import { listItems, listRuns, readTransitions } from '../../src/workflow/run-state.js';
 
-const fixture = pathToFileURL(resolve('test/reliability/fixtures/sidefx.mjs')).href;
 const available = redisServerAvailable();
 let build: string;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -46,23 +45,12 @@ async function setup() {
     () => rmSync(dir, { recursive: true, force: true }),
     () => rmSync(redisDir, { recursive: true, force: true }),
   );
-  for (const name of ['ledger', 'slowpay']) {
-    mkdirSync(join(dir, 'crews', name), { recursive: true });
-    writeFileSync(join(dir, 'crews', name, 'workflow.js'), `export { default } from '${fixture}?workflow=${name}';\n`);
-  }
   const server = { current: (await startRedisServer({ dir: redisDir })) as OwnRedis };
   cleanups.push(() => server.current.stop());
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    ANTHROPIC_API_KEY: '',
-    OPENAI_API_KEY: '',
-    USER: 'tester',
-    SIDEFX_TROUPE: pathToFileURL(join(build, 'src', 'index.js')).href,
-    SIDEFX_DIR: dir,
-    TROUPE_HOME: join(dir, 'home'),
-    REDIS_URL: server.current.url,
-    TROUPE_REDIS_PREFIX: `test-wfredis-${Math.random().toString(36).slice(2)}`,
-  };
+  const env = sidefxProject(dir, build, ['ledger', 'slowpay'], {
+    url: server.current.url,
+    prefix: `test-wfredis-${Math.random().toString(36).slice(2)}`,
+  });
   const store: StateStore = await openStateStore({ env });
   cleanups.push(() => store.close());
   return {

@@ -14,6 +14,7 @@ import { listReviews, openStateStore, type StateStore } from 'troupe';
 import { redisUrl, useRedis } from '../support/redis.js';
 import { transpileForChildren } from '../support/transpile.js';
 import { exactlyOnce, tally, until } from '../support/wait.js';
+import { sidefxProject } from './sidefx-project.js';
 import { listItems, listRuns } from '../../src/workflow/run-state.js';
 
 const fixture = pathToFileURL(resolve('test/reliability/fixtures/sidefx.mjs')).href;
@@ -55,21 +56,12 @@ interface Setup {
 /** A project directory with crews/branches and crews/payflow (unless `crews` is false), and a store of `kind`. */
 async function setup(kind: 'embedded' | 'redis', { crews = true } = {}): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-sidefx-'));
-  for (const name of crews ? ['branches', 'payflow'] : []) {
-    mkdirSync(join(dir, 'crews', name), { recursive: true });
-    writeFileSync(join(dir, 'crews', name, 'workflow.js'), `export { default } from '${fixture}?workflow=${name}';\n`);
-  }
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    ANTHROPIC_API_KEY: '',
-    OPENAI_API_KEY: '',
-    USER: 'tester',
-    SIDEFX_TROUPE: pathToFileURL(join(build, 'src', 'index.js')).href,
-    SIDEFX_DIR: dir,
-    TROUPE_HOME: join(dir, 'home'),
-    REDIS_URL: kind === 'redis' ? redisUrl : '',
-    TROUPE_REDIS_PREFIX: kind === 'redis' ? `test-sidefx-${Math.random().toString(36).slice(2)}` : '',
-  };
+  const env = sidefxProject(
+    dir,
+    build,
+    crews ? ['branches', 'payflow'] : [],
+    kind === 'redis' ? { url: redisUrl, prefix: `test-sidefx-${Math.random().toString(36).slice(2)}` } : undefined,
+  );
   const store = await openStateStore({ env });
   stores.push(store);
   if (env.TROUPE_REDIS_PREFIX) prefixes.push(env.TROUPE_REDIS_PREFIX);
