@@ -171,6 +171,12 @@ class Scenario {
     return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
   }
 
+  /** The side effects made: one `<idempotency id> <notice key>` per file of the outbox folder. */
+  outbox(): string[] {
+    const folder = join(this.dir, 'outbox');
+    return existsSync(folder) ? readdirSync(folder).map((file) => readFileSync(join(folder, file), 'utf8')) : [];
+  }
+
   async open(): Promise<WorkGraph> {
     this.graph = await openWorkGraph(faultGraph(this.name, this.dir), { env: { REDIS_URL: this.url }, prefix: this.prefix });
     return this.graph;
@@ -196,7 +202,7 @@ class Scenario {
 
     // One line per notice, each under its own idempotency key.
     const expectedKeys = [...mids.map((mid) => noticeKey(mid, 'root', 2)), ...mids.map((mid) => noticeKey('sink', mid, 2))].sort();
-    const outbox = this.lines('outbox.log').map((line) => line.split(' '));
+    const outbox = this.outbox().map((line) => line.split(' '));
     expect(outbox.map(([, key]) => key).sort()).toEqual(expectedKeys);
     expect(new Set(outbox.map(([id]) => id)).size).toBe(expectedKeys.length);
     expect(outbox.every(([id]) => /^effect-[0-9a-f]{32}$/.test(id!))).toBe(true);
@@ -270,7 +276,7 @@ describe.runIf(redis)('work items under process faults (troupe worker on Redis)'
 
     // A tool has made its side effect and not returned yet: kill its worker there.
     const inTool = await waitFor(() => scenario.markers('tool')[0], 60_000, 'a tool call to make its side effect');
-    expect(scenario.lines('outbox.log').some((line) => line.endsWith(` ${inTool.key}`))).toBe(true);
+    expect(scenario.outbox().some((line) => line.endsWith(` ${inTool.key}`))).toBe(true);
     expect(await scenario.kill(inTool.pid)).toBe(null);
     scenario.startWorker();
     scenario.release('tool');
