@@ -59,7 +59,13 @@ export function printRun(
     }
     write('  transitions:');
     for (const t of transitions.filter((transition) => transition.item === item.id)) {
-      const tags = [t.task && `task ${t.task}`, t.route && `route ${t.route}`, t.policy && `policy ${t.policy}`, t.review && `review ${t.review}`]
+      const tags = [
+        t.task && `task ${t.task}`,
+        t.route && `route ${t.route}`,
+        t.policy && `policy ${t.policy}`,
+        t.review && `review ${t.review}`,
+        run.queued && t.worker && `by ${t.worker}`,
+      ]
         .filter(Boolean)
         .join(', ');
       write(`    ${t.from === t.to ? t.to : `${t.from} → ${t.to}`}: ${t.why}${tags ? ` [${tags}]` : ''}`);

@@ -4,6 +4,7 @@ import type { JsonSchema } from '../core/json.js';
 import type { WorkflowTask } from './workflow-task.js';
 import { haltedStates } from './run-state.js';
 import type { Edge, WorkflowGraph } from './workflow-graph.js';
+import { startRun, type StartedRun, type StartRunOptions } from './queued-run.js';
 import { resumeRun, runWorkflow, type RunSummary, type RunWorkflowOptions, type WorkItemInput } from './run-workflow.js';
 
 export type { Edge, ItemView } from './workflow-graph.js';
@@ -32,6 +33,12 @@ export interface Workflow<Input = unknown> extends WorkflowGraph<Input> {
   run(items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>, options?: RunWorkflowOptions): Promise<RunSummary>;
   /** Continues a run after a crash, a restart or a review decision; done steps are not repeated. */
   resume(runId: string, options?: RunWorkflowOptions): Promise<RunSummary>;
+  /**
+   * Starts a run on workers instead of in this process: records the run and its items, queues
+   * their steps on `options.queue` (the backend's `workflowRunsQueue`) and returns the run id.
+   * `serveWorkflowRuns` (or `troupe worker`) processes them, any number of workers at once.
+   */
+  enqueue(items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>, options: StartRunOptions): Promise<StartedRun>;
 }
 
 /**
@@ -115,6 +122,9 @@ export function defineWorkflow<Input>(options: WorkflowOptions<Input>): Workflow
     },
     resume(runId, runOptions) {
       return resumeRun(this, runId, runOptions);
+    },
+    enqueue(items, startOptions) {
+      return startRun(this, items, startOptions);
     },
   };
   return workflow;

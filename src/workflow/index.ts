@@ -17,6 +17,7 @@ export { agentTask, crewTask } from './tasks/agent-task.js';
 export { humanTask } from './tasks/human-task.js';
 export { defineWorkflow, type Workflow, type WorkflowOptions, type Edge, type ItemView } from './define-workflow.js';
 export type { RunWorkflowOptions, RunSummary, ItemSummary, WorkItemInput } from './run-workflow.js';
+export { serveWorkflowRuns, requeueRun, workflowRunsQueue, type StartRunOptions, type StartedRun, type ServeWorkflowRunsOptions } from './queued-run.js';
 export { RunLeaseHeldError, RunLeaseLostError, type LeaseRecord } from './run-lease.js';
 export { listReviews, getReview, decideReview, ReviewAlreadyDecidedError, type ReviewRequest, type ReviewDecision } from './review.js';
 export type {

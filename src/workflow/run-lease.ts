@@ -80,6 +80,8 @@ export interface RunLeaseOptions {
   /** How long the lease lasts without renewal. Default 30 s; it is renewed every third of that. */
   ttlMs?: number;
   clock: Clock;
+  /** The lease document's id: the run id (the whole run), or an item's key when workers continue a run's items one by one. */
+  key?: string;
 }
 
 export interface AcquireOptions {
@@ -99,6 +101,7 @@ export class RunLease {
   readonly holder = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   readonly #ttlMs: number;
   readonly #clock: Clock;
+  readonly #key: string;
   readonly #lost = new AbortController();
   /** The lease as this holder last wrote it, with its store version (for compare-and-set). */
   #doc: { value: LeaseRecord; version: number } | undefined;
@@ -114,6 +117,7 @@ export class RunLease {
   ) {
     this.#ttlMs = options.ttlMs ?? 30_000;
     this.#clock = options.clock;
+    this.#key = options.key ?? runId;
   }
 
   /** Aborted when the lease is lost; its reason is the `RunLeaseLostError`. */
@@ -181,7 +185,7 @@ export class RunLease {
   }
 
   async #tryAcquire(): Promise<void> {
-    const doc = await leaseRecords.get(this.store, leaseCollection, this.runId);
+    const doc = await leaseRecords.get(this.store, leaseCollection, this.#key);
     const current = doc?.value;
     if (current && !current.released && current.expiresAt > this.#clock.now() && !holderIsDead(current)) throw new RunLeaseHeldError(this.runId, current);
     const now = this.#clock.now();
@@ -199,13 +203,13 @@ export class RunLease {
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       // Another process took it between our read and our write: it holds the lease now.
-      const winner = (await leaseRecords.get(this.store, leaseCollection, this.runId))?.value;
+      const winner = (await leaseRecords.get(this.store, leaseCollection, this.#key))?.value;
       throw new RunLeaseHeldError(this.runId, winner ?? next, { cause: error });
     }
   }
 
   async #put(value: LeaseRecord, expectedVersion: number): Promise<{ value: LeaseRecord; version: number }> {
-    return { value, version: await leaseRecords.put(this.store, leaseCollection, this.runId, value, { expectedVersion }) };
+    return { value, version: await leaseRecords.put(this.store, leaseCollection, this.#key, value, { expectedVersion }) };
   }
 
   async #renewInBackground(): Promise<void> {

@@ -91,6 +91,11 @@ export interface RunRecord {
   items?: string[];
   /** The workflow module's file when it was loaded by path, so `--resume` finds it again. */
   source?: string;
+  /**
+   * Set when the run's items are queued for workers (`workflow.enqueue`, `troupe run --detach`)
+   * instead of run by the process that started it; `model` is the model string every worker uses.
+   */
+  queued?: { model?: string };
 }
 
 /** One recorded decision about an item: which task, which route and why, what the model claimed, what validation said. */
@@ -108,6 +113,8 @@ export interface Transition {
   claim?: { value: JsonValue; status: string; evidence: Evidence[]; model?: string };
   validation?: ValidationIssue[];
   review?: string;
+  /** The process that made the transition (`host/pid`, or a worker's name): on workers, which one did what. */
+  worker?: string;
 }
 
 export const collections = { runs: 'runs', items: 'items', reviews: 'reviews' } as const;
@@ -146,6 +153,7 @@ export const runRecords = defineRecord<RunRecord>({
     counts: z.record(z.string(), z.number()),
     items: z.array(z.string()).optional(),
     source: z.string().optional(),
+    queued: z.looseObject({ model: z.string().optional() }).optional(),
   }),
 });
 

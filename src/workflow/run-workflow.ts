@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { hostname } from 'node:os';
 import { deriveRunContext, runContext, type RunContext, type RunOptions } from '../agent/run-context.js';
 import { AwaitingReviewError } from '../core/errors/awaiting-review-error.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
@@ -7,7 +8,7 @@ import type { Clock, IdGenerator } from '../core/ids.js';
 import type { JsonValue } from '../core/json.js';
 import type { StateStore } from '../store/state-store.js';
 import { openStateStore } from '../store/open-state-store.js';
-import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
+import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
 import type { Approver } from '../tools/approval.js';
 import type { Claim } from './claim.js';
@@ -23,6 +24,7 @@ import {
   itemRecords,
   itemKey,
   readItems,
+  loadItem,
   loadRun,
   runRecords,
   toJson,
@@ -69,6 +71,8 @@ export interface RunWorkflowOptions extends RunOptions {
   leaseTtlMs?: number;
   /** The workflow module's file when it was loaded by path: kept in the run record so a resume finds it. */
   source?: string;
+  /** Who makes this run's transitions, recorded on each (default `host/pid` of this process). */
+  worker?: string;
   /** Called after each task's output is accepted: to record real inputs and outputs as examples, or to watch. */
   onTaskDone?: (event: { item: string; task: string; input: unknown; output: unknown; claim: Claim }) => void | Promise<void>;
 }
@@ -177,6 +181,11 @@ export async function resumeRun<Input>(workflow: WorkflowGraph<Input>, runId: st
   if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: 'run' });
   if (run.workflow !== workflow.name)
     throw new ConfigurationError(`run "${runId}" belongs to workflow "${run.workflow}", not "${workflow.name}"`, { field: 'run' });
+  if (run.queued)
+    throw new ConfigurationError(
+      `run "${runId}" runs on workers (it was started with workflow.enqueue or troupe run --detach): queue its items again with requeueRun (troupe run --resume ${runId} does)`,
+      { field: 'run' },
+    );
   return engine.holding(async () => {
     const items = (await engine.load()).filter((item) => !finalStates.has(item.state));
     await pool(
@@ -192,7 +201,18 @@ export async function resumeRun<Input>(workflow: WorkflowGraph<Input>, runId: st
   });
 }
 
-class Engine {
+/** What the engine is built with: a run's options, its opened store, and the lease it holds (the run's, or one item's on a worker). */
+export interface EngineOptions extends RunWorkflowOptions {
+  store: StateStore;
+  /** The lease document to hold: the run id by default; an item's key when a worker continues one item. */
+  leaseKey?: string;
+}
+
+/** This process as it signs transitions when no worker name is given. */
+const thisProcess = `${hostname()}/${process.pid}`;
+
+/** Runs a workflow's items and records every step; shared by in-process runs and queued runs on workers (queued-run.ts). */
+export class Engine {
   readonly store: StateStore;
   /** The run's context; each step's derives from it. */
   readonly run: RunContext;
@@ -209,17 +229,24 @@ class Engine {
   /** Items whose documents are damaged: reported by `finish` instead of being dropped. */
   readonly #corrupt = new Map<string, CorruptRecordError>();
 
+  readonly worker: string;
+
   constructor(
     readonly workflow: WorkflowGraph<any>,
     // The store comes opened (`openStateStore` is async: it loads the Redis store only when chosen).
-    readonly options: RunWorkflowOptions & { store: StateStore },
+    readonly options: EngineOptions,
   ) {
     // Transitions quote what models proposed (a review's "call send_email with {...}"): the context's trace scrubs secrets.
     this.run = runContext(options);
     ({ clock: this.clock, ids: this.ids, runId: this.runId } = this.run);
     this.store = options.store;
     this.outbox = storeOutbox(this.store);
-    this.lease = new RunLease(this.store, this.runId, { clock: this.clock, ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}) });
+    this.worker = options.worker ?? thisProcess;
+    this.lease = new RunLease(this.store, this.runId, {
+      clock: this.clock,
+      ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}),
+      ...(options.leaseKey ? { key: options.leaseKey } : {}),
+    });
     this.signal = AbortSignal.any([...(this.run.signal ? [this.run.signal] : []), this.lease.signal, this.#stopping.signal]);
     // Every step in flight listens to this one signal (its model calls, retries, tools): up to `concurrency` × branches at once, by design.
     setMaxListeners(0, this.signal);
@@ -268,6 +295,29 @@ class Engine {
     return items;
   }
 
+  /**
+   * Reads one item for a worker's step, writing it back at once when it is not final (fencing, as
+   * `load` does). Undefined when its document is missing or damaged: `finish` reports it.
+   */
+  async loadOne(itemId: string): Promise<ItemRecord | undefined> {
+    const corrupt: CorruptRecordError[] = [];
+    const doc = await loadItem(this.store, this.runId, itemId).catch((error: unknown) => {
+      if (!(error instanceof CorruptRecordError)) throw error;
+      corrupt.push(error);
+      return undefined;
+    });
+    for (const error of corrupt) this.#corrupt.set(itemId, error);
+    if (!doc) return undefined;
+    this.#versions.set(itemId, doc.version);
+    if (!finalStates.has(doc.value.state)) await this.save(doc.value);
+    return doc.value;
+  }
+
+  /** The version of an item's document as this process last wrote or read it. */
+  versionOf(itemId: string): number {
+    return this.#versions.get(itemId) ?? 0;
+  }
+
   async receive(id: string, input: unknown): Promise<ItemRecord> {
     const item: ItemRecord = {
       runId: this.runId,
@@ -309,9 +359,10 @@ class Engine {
     }
   }
 
-  private async advance(item: ItemRecord): Promise<void> {
+  /** Runs the item's ready steps, batch after batch, until it ends or waits (or for `rounds` batches: a worker's one step). */
+  async advance(item: ItemRecord, rounds = Number.POSITIVE_INFINITY): Promise<void> {
     if (item.state === 'awaiting-review' && !(await this.applyReview(item))) return;
-    while (!finalStates.has(item.state) && item.state !== 'awaiting-review') {
+    for (let round = 0; !finalStates.has(item.state) && item.state !== 'awaiting-review' && round < rounds; round++) {
       if (this.signal.aborted) return;
       const { ready, skipped } = settle(this.workflow, item);
       for (const name of skipped) item.tasks[name]!.status = 'skipped';
@@ -363,7 +414,40 @@ class Engine {
    * document is missing or damaged counts as failed, named with why: the run never ends "done"
    * without one of its items.
    */
-  async finish(): Promise<RunSummary> {
+  async finish(options: { queued?: boolean } = {}): Promise<RunSummary> {
+    // The run record is read before the items and written with compare-and-set on that read: when
+    // workers end items at once, a write from an older view of the items fails and is redone.
+    for (;;) {
+      const runDoc = await runRecords.get(this.store, collections.runs, this.runId);
+      if (!runDoc)
+        throw new CorruptRecordError(
+          collections.runs,
+          this.runId,
+          'the run record is missing while its run goes on',
+          this.store.where(collections.runs, this.runId),
+        );
+      const summary = await this.summarize(runDoc.value, options);
+      this.lease.check();
+      try {
+        await runRecords.put(
+          this.store,
+          collections.runs,
+          this.runId,
+          { ...runDoc.value, status: summary.status, counts: summary.counts, updatedAt: this.clock.now() },
+          { expectedVersion: runDoc.version },
+        );
+        return summary;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+      }
+    }
+  }
+
+  /**
+   * The run as its items say now. A queued run is "running" while any item is still to be worked
+   * on, even when another already waits for review; a run in one process ends its work first.
+   */
+  private async summarize(run: RunRecord, options: { queued?: boolean }): Promise<RunSummary> {
     const corrupt: CorruptRecordError[] = [];
     const items: ItemSummary[] = (await readItems(this.store, this.runId, corrupt)).map(({ value: item }) =>
       // An item is failed or rejected only through end(), which records why, and awaits review only with its review recorded.
@@ -382,9 +466,9 @@ class Engine {
     for (const error of corrupt) this.#corrupt.set(itemIdOf(this.runId, error.id), error);
     for (const [id, error] of this.#corrupt)
       if (!items.some((item) => item.id === id)) items.push({ id, state: lostItemState, outputs: {}, reason: error.message });
-    const run = await loadRun(this.store, this.runId);
-    for (const id of run?.items ?? []) {
-      if (!items.some((item) => item.id === id))
+    const known = new Set(items.map((item) => item.id));
+    for (const id of run.items ?? []) {
+      if (!known.has(id))
         items.push({
           id,
           state: lostItemState,
@@ -394,15 +478,9 @@ class Engine {
     }
     const counts: Partial<Record<ItemState, number>> = {};
     for (const item of items) counts[item.state] = (counts[item.state] ?? 0) + 1;
-    const status: RunStatus = counts['awaiting-review']
-      ? 'awaiting-review'
-      : items.some((item) => !finalStates.has(item.state))
-        ? 'running'
-        : counts.failed
-          ? 'failed'
-          : 'done';
-    this.lease.check();
-    await updateRun(this.store, this.runId, () => ({ status, counts, updatedAt: this.clock.now() }));
+    const inProgress = items.some((item) => !finalStates.has(item.state) && item.state !== 'awaiting-review');
+    const status: RunStatus =
+      options.queued && inProgress ? 'running' : counts['awaiting-review'] ? 'awaiting-review' : inProgress ? 'running' : counts.failed ? 'failed' : 'done';
     const base = { runId: this.runId, workflow: this.workflow.name, counts, items };
     if (status === 'awaiting-review')
       return { ...base, status, reviews: items.flatMap((item) => (item.state === 'awaiting-review' && item.review ? [item.review] : [])) };
@@ -608,7 +686,7 @@ class Engine {
 
   private async transition(item: ItemRecord, change: Omit<Transition, 'at' | 'item' | 'from'>): Promise<void> {
     this.lease.check(); // a process that lost the run records nothing more about it
-    const transition: Transition = { at: this.clock.now(), item: item.id, from: item.state, ...change };
+    const transition: Transition = { at: this.clock.now(), item: item.id, from: item.state, ...change, worker: this.worker };
     item.state = change.to;
     if (!haltedStates.has(change.to)) item.stage = change.to;
     await transitionRecords.append(this.store, transitionsStream(this.runId), transition);
@@ -648,7 +726,7 @@ class Engine {
   }
 }
 
-function graphOf(workflow: WorkflowGraph<any>): RunGraph {
+export function graphOf(workflow: WorkflowGraph<any>): RunGraph {
   return {
     start: workflow.start,
     tasks: [...workflow.tasks.values()].map((task) => ({ name: task.name, kind: task.kind, ...(task.stage ? { stage: task.stage } : {}) })),

@@ -34,3 +34,19 @@ export async function useRedis(): Promise<boolean> {
   console.warn(`Redis does not answer at ${redisUrl}: skipping Redis-backed tests (set TROUPE_REQUIRE_REDIS=1 to fail instead).`);
   return false;
 }
+
+/** Deletes every key under `prefix` (a test's own keys) in the Redis at `url`. */
+export async function deleteKeysUnder(prefix: string, url = redisUrl): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await client.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+}

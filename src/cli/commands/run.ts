@@ -11,6 +11,10 @@ import { randomIds } from '../../core/ids.js';
 import { redactSecretsDeep } from '../../observe/redact-secrets.js';
 import { checkModelString } from '../../model/check-model-string.js';
 import { openStateStore } from '../../store/open-state-store.js';
+import { resolveBackend, type Backend } from '../../store/backend.js';
+import { openJobQueue } from '../../queue/open-job-queue.js';
+import { maskRedisUrl } from '../../core/redis-url.js';
+import { requeueRun, workflowRunsQueue } from '../../workflow/queued-run.js';
 import type { StateStore } from '../../store/state-store.js';
 import { recordExamples } from '../../workflow/eval/record-examples.js';
 import { listReviews } from '../../workflow/review.js';
@@ -48,16 +52,23 @@ export function registerRun(program: Command): void {
       '--wait',
       'keep items that wait for review in this process and go on when someone decides (workflows); with --resume, also wait while another process holds the run',
     )
+    .option(
+      '--detach',
+      'workflows on Redis (REDIS_URL): queue the items for `troupe worker` processes, print the run id and return (follow it: troupe runs show <id> --wait)',
+    )
     .option('--record-examples <file>', "append each accepted task's input and output to this file, as golden examples (workflows)")
     .option('--json', 'print the whole result as JSON on stdout')
     .option('--quiet', 'no progress lines on stderr')
     .action(async (name: string | undefined, flags: RunFlags) => {
+      if (flags.detach && flags.wait)
+        throw new ConfigurationError('--detach returns at once; follow the run with troupe runs show <id> --wait instead of --wait', { field: '--wait' });
       if (flags.resume !== undefined) {
         process.exitCode = await resumeWorkflowRun(flags.resume, name, flags);
         return;
       }
       if (name === undefined) throw new ConfigurationError('name a crew or a workflow to run, or pass --resume <run-id>', { field: 'crew' });
       const crew = findCrewFile(name);
+      if (crew && flags.detach) throw new ConfigurationError('--detach queues workflow runs for workers; a crew runs in this process', { field: '--detach' });
       if (crew) return runCrew(crew, flags);
       const workflow = findWorkflow(name);
       if (!workflow) {
@@ -76,6 +87,7 @@ export interface RunFlags {
   model?: string;
   resume?: string;
   wait?: boolean;
+  detach?: boolean;
   recordExamples?: string;
   json?: boolean;
   quiet?: boolean;
@@ -113,10 +125,26 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
   const runId = randomIds('run');
   // Options (the model string, its cassette) are checked before the store is opened: a run rejected at load leaves no trace.
   const options = workflowOptions(module.home, flags, runId);
+  const backend = detachableBackend(flags);
   const store = await openStateStore();
   // Loaded by path: the run remembers the file, so `--resume` (and `review approve --resume`) find it.
   const source = isWorkflowPath(name) ? resolve(file) : undefined;
   try {
+    if (backend) {
+      const queue = await openJobQueue({ name: workflowRunsQueue, backend });
+      try {
+        const started = await module.workflow.enqueue(items, { ...options, store, queue, ...(source ? { source } : {}) });
+        if (flags.json) process.stdout.write(`${JSON.stringify(started)}\n`);
+        else process.stdout.write(`${started.runId}\n`);
+        if (!flags.quiet)
+          process.stderr.write(
+            `[troupe] queued ${started.queued} of ${items.length} items of ${module.workflow.name} for troupe worker processes on ${maskRedisUrl(backend.url)}; follow the run with: troupe runs show ${started.runId} --wait\n`,
+          );
+        return ExitCode.done;
+      } finally {
+        await queue.close({ graceMs: 0 });
+      }
+    }
     const summary = await module.workflow.run(items, { ...options, store, ...(source ? { source } : {}) });
     return await report(summary, store, flags);
   } finally {
@@ -133,6 +161,7 @@ export async function resumeWorkflowRun(runId: string, name: string | undefined,
   try {
     const run = await loadRun(store, runId);
     if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: '--resume' });
+    if (run.queued) return await requeueOnWorkers(store, runId, flags);
     const module = await loadWorkflowModule(name ?? run.source ?? run.workflow);
     if (!flags.quiet) process.stderr.write(`[troupe] resuming run ${runId} of ${run.workflow} (${run.status})\n`);
     const options: RunWorkflowOptions = { ...workflowOptions(module.home, flags, runId), store };
@@ -145,6 +174,42 @@ export async function resumeWorkflowRun(runId: string, name: string | undefined,
     return await report(summary, store, flags);
   } finally {
     await store.close();
+  }
+}
+
+/** The Redis backend a `--detach` run is queued on; undefined without `--detach`. Workers share queued runs only through Redis. */
+function detachableBackend(flags: RunFlags): Extract<Backend, { kind: 'redis' }> | undefined {
+  if (!flags.detach) return undefined;
+  const backend = resolveBackend();
+  if (backend.kind !== 'redis')
+    throw new ConfigurationError(
+      'needs REDIS_URL: a detached run is processed by troupe worker processes, which share its queue through Redis. Without REDIS_URL, run without --detach and this process does the work',
+      { field: '--detach' },
+    );
+  if (flags.recordExamples)
+    throw new ConfigurationError('examples are recorded by the process that runs the steps: run without --detach to record them', {
+      field: '--record-examples',
+    });
+  return backend;
+}
+
+/** `--resume` of a run on workers: its unfinished items go back on the queue (a review decided meanwhile is applied by the worker). */
+async function requeueOnWorkers(store: StateStore, runId: string, flags: RunFlags): Promise<number> {
+  const backend = resolveBackend();
+  if (backend.kind !== 'redis')
+    throw new ConfigurationError(`run "${runId}" runs on troupe worker processes: set REDIS_URL to the Redis they share to continue it`, { field: '--resume' });
+  const queue = await openJobQueue({ name: workflowRunsQueue, backend });
+  try {
+    const count = await requeueRun(store, queue, runId);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ runId, queued: count })}\n`);
+    else process.stdout.write(`${runId}\n`);
+    if (!flags.quiet)
+      process.stderr.write(
+        `[troupe] queued the next step of ${count} items of run ${runId} for the workers; follow it with: troupe runs show ${runId} --wait\n`,
+      );
+    return ExitCode.done;
+  } finally {
+    await queue.close({ graceMs: 0 });
   }
 }
 

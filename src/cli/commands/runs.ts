@@ -4,7 +4,17 @@ import type { CorruptRecordError } from '../../store/errors/corrupt-record-error
 import { openStateStore } from '../../store/open-state-store.js';
 import type { StateStore } from '../../store/state-store.js';
 import { listReviews } from '../../workflow/review.js';
-import { listItems, listRuns, loadRun, readTransitions } from '../../workflow/run-state.js';
+import { ExitCode } from '../../core/errors/troupe-error.js';
+import {
+  listItems,
+  listRuns,
+  loadRun,
+  readTransitions,
+  transitionRecords,
+  transitionsStream,
+  type RunRecord,
+  type RunStatus,
+} from '../../workflow/run-state.js';
 import { printRun, reportCorrupt } from '../workflow-report.js';
 
 /** `troupe runs list` and `troupe runs show <id>`: workflow runs in the store (TROUPE_HOME or REDIS_URL). */
@@ -35,9 +45,11 @@ export function registerRuns(program: Command): void {
     .description('A run: each item with its state, outputs and reason, pending reviews, and every transition (task, route, policy, why)')
     .argument('<id>', 'run id')
     .option('--json', 'print the run, items, reviews and transitions as JSON')
-    .action(async (id: string, flags: { json?: boolean }) => {
+    .option('--wait', 'follow a running run: print its transitions as they happen, then show it and exit 0 done, 1 failed, 3 waiting for review')
+    .option('--quiet', 'with --wait: no transition lines on stderr')
+    .action(async (id: string, flags: { json?: boolean; wait?: boolean; quiet?: boolean }) => {
       await withStore(async (store) => {
-        const run = await loadRun(store, id);
+        const run = flags.wait ? await follow(store, id, flags.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`)) : await loadRun(store, id);
         if (!run) throw new ConfigurationError(`no run "${id}" in the store (troupe runs list shows them)`, { field: 'run' });
         // Damaged items of this run are named and make the command exit 1. A damaged review cannot
         // be told apart by run, so it is named as a warning. Either way the rest of the run is shown.
@@ -57,9 +69,42 @@ export function registerRuns(program: Command): void {
             `troupe: the document of item "${item}" of run ${id} is missing from the store (${store.where('items', `${id}.${item}`)}); its state is lost\n`,
           );
         reportCorrupt(corrupt);
+        if (flags.wait) process.exitCode = exitCodes[run.status];
         if (missing.length) process.exitCode = 1;
       });
     });
+}
+
+const exitCodes: Record<RunStatus, number> = {
+  done: ExitCode.done,
+  failed: ExitCode.failed,
+  'awaiting-review': ExitCode.awaitingReview,
+  running: ExitCode.failed,
+};
+
+/**
+ * Follows a run until it is no longer running, writing each transition as it is recorded (which
+ * worker made it too). Undefined when there is no such run.
+ */
+async function follow(store: StateStore, id: string, write: (line: string) => void, pollMs = 500): Promise<RunRecord | undefined> {
+  let after = 0;
+  for (;;) {
+    // The run before its transitions: once it reads as ended, every transition before that is printed.
+    const run = await loadRun(store, id);
+    if (!run) return undefined;
+    for (;;) {
+      const page = await transitionRecords.readStream(store, transitionsStream(id), { after, limit: 1000 });
+      for (const { seq, entry: t } of page) {
+        after = seq;
+        write(
+          `[troupe] ${new Date(t.at).toISOString()} ${t.item}: ${t.from === t.to ? t.to : `${t.from} → ${t.to}`}: ${t.why}${t.worker ? ` (by ${t.worker})` : ''}`,
+        );
+      }
+      if (page.length < 1000) break;
+    }
+    if (run.status !== 'running') return run;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 export async function withStore<T>(work: (store: StateStore) => Promise<T>): Promise<T> {

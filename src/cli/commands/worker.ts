@@ -3,13 +3,20 @@ import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import { maskRedisUrl } from '../../core/redis-url.js';
 import { parseModelString } from '../../model/resolve-model.js';
 import { RedisLostError } from '../../queue/queue-errors.js';
-import { resolveBackend } from '../../store/backend.js';
+import { resolveBackend, type Backend } from '../../store/backend.js';
+import { openStateStore } from '../../store/open-state-store.js';
+import { openJobQueue } from '../../queue/open-job-queue.js';
+import type { BullMqQueueOptions } from '../../queue/bullmq-queue.js';
+import { serveWorkflowRuns, workflowRunsQueue } from '../../workflow/queued-run.js';
+import type { RunRecord } from '../../workflow/run-state.js';
+import { loadWorkflowModule, type WorkflowModule } from '../workflow-module.js';
+import { progressPrinter } from '../progress.js';
 import { loadWorkGraph } from '../../work/load-work-graph.js';
 import { openWorkGraph } from '../../work/open-work-graph.js';
 import { describeWorkEvent } from '../../work/describe-work-event.js';
 
 interface WorkerFlags {
-  graph: string;
+  graph?: string;
   concurrency: string;
   model?: string;
   lockDurationMs?: string;
@@ -19,9 +26,11 @@ interface WorkerFlags {
 }
 
 /**
- * `troupe worker --graph <module>`: takes the graph's notifications from the queue until stopped
- * (SIGINT or SIGTERM: running jobs get 10 s to finish). With `REDIS_URL`, any number of workers
- * on any machines share the work; items and conversations are in Redis, so any worker serves any item.
+ * `troupe worker [--graph <module>]`: with `REDIS_URL`, takes the steps of queued workflow runs
+ * (`troupe run --detach`) and, with `--graph`, a work graph's notifications, until stopped (SIGINT
+ * or SIGTERM: running jobs get 10 s to finish). Any number of workers on any machines share the
+ * work; runs, items and conversations are in Redis, so any worker serves any of them. Each
+ * transition a worker makes names it (`host/pid`).
  *
  * Redis down never leaves a worker hanging: unreachable at start, it exits at once with code 2
  * (a configuration to fix); lost later, it says so, keeps retrying for `--redis-timeout-ms`
@@ -31,10 +40,10 @@ interface WorkerFlags {
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description("Process a work graph's change notifications (share the work across machines with REDIS_URL)")
-    .requiredOption('--graph <module>', 'the graph module: a crew name (crews/<name>/graph.js) or a path to a .js module')
-    .option('--concurrency <n>', 'notifications handled at once by this process', '4')
-    .option('--model <provider:model>', "use this model for every item's agent")
+    .description("Process queued workflow runs (troupe run --detach) and a work graph's change notifications; share the work across machines with REDIS_URL")
+    .option('--graph <module>', 'also serve this work graph: a crew name (crews/<name>/graph.js) or a path to a .js module')
+    .option('--concurrency <n>', 'jobs (item steps, notifications) handled at once by this process, per queue', '4')
+    .option('--model <provider:model>', "use this model for every item's agent and every workflow step, instead of the run's")
     .option('--lock-duration-ms <ms>', "BullMQ job lock: how long before a dead worker's job goes to another (default 30000)")
     .option('--stalled-interval-ms <ms>', 'how often stalled jobs are looked for (default 30000)')
     .option('--redis-timeout-ms <ms>', 'how long Redis may stay unreachable before the worker exits with code 1', '60000')
@@ -43,13 +52,18 @@ export function registerWorker(program: Command): void {
       const concurrency = positive(flags.concurrency, '--concurrency');
       const redisTimeoutMs = positive(flags.redisTimeoutMs, '--redis-timeout-ms');
       if (flags.model) parseModelString(flags.model, { field: '--model' });
-      const spec = await loadWorkGraph(flags.graph);
+      const spec = flags.graph ? await loadWorkGraph(flags.graph) : undefined;
       const stalled = {
         ...(flags.lockDurationMs ? { lockDurationMs: positive(flags.lockDurationMs, '--lock-duration-ms') } : {}),
         ...(flags.stalledIntervalMs ? { stalledIntervalMs: positive(flags.stalledIntervalMs, '--stalled-interval-ms') } : {}),
       };
       const backend = resolveBackend();
       const redisUrl = backend.kind === 'redis' ? backend.url : undefined;
+      if (backend.kind === 'embedded' && !spec)
+        throw new ConfigurationError(
+          'nothing to serve: queued workflow runs are shared through Redis (set REDIS_URL), and no work graph was given (--graph <module>)',
+          { field: '--graph' },
+        );
       if (backend.kind === 'embedded') {
         process.stderr.write(
           `[troupe] REDIS_URL is not set: this worker serves only the notifications queued on this machine (${backend.home}/queues). Set REDIS_URL to share the work.\n`,
@@ -60,18 +74,25 @@ export function registerWorker(program: Command): void {
       // Before anything opens a BullMQ connection, whose reconnect loop would keep the process alive.
       if (redisUrl) await liveness?.checkRedis(redisUrl);
       const where = redisUrl ? maskRedisUrl(redisUrl) : 'the embedded store';
-      const graph = await openWorkGraph(spec, { backend, stalled, ...(flags.model ? { model: flags.model } : {}) });
+      const graph = spec ? await openWorkGraph(spec, { backend, stalled, ...(flags.model ? { model: flags.model } : {}) }) : undefined;
+      const runs =
+        backend.kind === 'redis'
+          ? await serveQueuedRuns({ backend, stalled, concurrency, ...(flags.model ? { model: flags.model } : {}), ...(flags.quiet ? { quiet: true } : {}) })
+          : undefined;
       let stop: (reason: string) => void = () => {};
       const stopped = new Promise<string>((resolve) => (stop = resolve));
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
       let lost: RedisLostError | undefined;
+      const closeAll = (graceMs: number) => Promise.all([graph?.close({ graceMs }), runs?.close(graceMs)]);
       try {
-        await graph.seed();
-        if (!flags.quiet) graph.onEvent((event) => process.stdout.write(`${describeWorkEvent(event)}\n`));
-        await graph.work({ concurrency });
+        if (graph) {
+          await graph.seed();
+          if (!flags.quiet) graph.onEvent((event) => process.stdout.write(`${describeWorkEvent(event)}\n`));
+          await graph.work({ concurrency });
+        }
       } catch (error) {
-        await graph.close({ graceMs: 0 }).catch(() => {});
+        await closeAll(0).catch(() => {});
         throw error;
       }
       const watch = redisUrl
@@ -88,9 +109,8 @@ export function registerWorker(program: Command): void {
             },
           })
         : undefined;
-      process.stderr.write(
-        `[troupe] worker ${process.pid} serving work graph "${graph.name}" (${spec.items.size} items) on ${where}, concurrency ${concurrency}\n`,
-      );
+      const served = [...(runs ? ['queued workflow runs'] : []), ...(graph && spec ? [`work graph "${graph.name}" (${spec.items.size} items)`] : [])];
+      process.stderr.write(`[troupe] worker ${process.pid} serving ${served.join(' and ')} on ${where}, concurrency ${concurrency}\n`);
       const reason = await stopped;
       watch?.stop();
       const now = (signal: NodeJS.Signals) => {
@@ -100,9 +120,44 @@ export function registerWorker(program: Command): void {
       process.on('SIGINT', now);
       process.on('SIGTERM', now);
       process.stderr.write(`[troupe] worker ${process.pid}: ${reason}, finishing running jobs\n`);
-      await graph.close({ graceMs: lost ? 1000 : 10_000 });
+      await closeAll(lost ? 1000 : 10_000);
       if (lost) throw lost;
     });
+}
+
+/**
+ * Serves queued workflow runs: each job's run names its workflow (a name under crews/, or the
+ * file it was loaded from), loaded once per process; its model is the run's unless `--model` says otherwise.
+ */
+async function serveQueuedRuns(options: {
+  backend: Extract<Backend, { kind: 'redis' }>;
+  stalled: BullMqQueueOptions['stalled'];
+  concurrency: number;
+  model?: string;
+  quiet?: boolean;
+}): Promise<{ close(graceMs: number): Promise<void> }> {
+  const store = await openStateStore({ backend: options.backend });
+  const queue = await openJobQueue({ name: workflowRunsQueue, backend: options.backend, ...(options.stalled ? { bullmq: { stalled: options.stalled } } : {}) });
+  const modules = new Map<string, Promise<WorkflowModule>>();
+  const load = (run: RunRecord) => {
+    const key = run.source ?? run.workflow;
+    let module = modules.get(key);
+    if (!module) modules.set(key, (module = loadWorkflowModule(key)));
+    return module.then((loaded) => loaded.workflow);
+  };
+  await serveWorkflowRuns(queue, {
+    store,
+    workflow: load,
+    concurrency: options.concurrency,
+    ...(options.model ? { model: options.model } : {}),
+    ...(options.quiet ? {} : { trace: progressPrinter() }),
+  });
+  return {
+    async close(graceMs) {
+      await queue.close({ graceMs });
+      await store.close();
+    },
+  };
 }
 
 function positive(text: string, field: string): number {

@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import { ConfigurationError } from '../core/errors/configuration-error.js';
+import { formatIssues } from '../core/validation-issue.js';
+import { UnrecoverableJobError } from '../queue/queue-errors.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import { openStateStore } from '../store/open-state-store.js';
+import type { StateStore } from '../store/state-store.js';
+import { Engine, graphOf, type RunWorkflowOptions, type WorkItemInput } from './run-workflow.js';
+import { collections, finalStates, itemKey, listItems, loadRun, runRecords, type RunRecord } from './run-state.js';
+import type { WorkflowGraph } from './workflow-graph.js';
+
+// A queued run: the process that starts it records the run and its items and queues one job per
+// item; `troupe worker` processes (any number, on any machine that reaches the store and queue)
+// take the jobs. A job runs one batch of its item's ready steps under the item's lease, then
+// queues the item's next step, so one item's steps may be made by different workers. Exactly once
+// in effect holds as for a run in one process: each step's outcome is recorded when it ends,
+// steps that were running when a worker died run again (their side effects keyed by the step's
+// idempotency key and the outbox), and item writes are compare-and-set.
+
+/** The queue of queued runs' item steps, shared by every workflow on a backend: a job names its run. */
+export const workflowRunsQueue = 'workflow-runs';
+
+const itemJob = z.object({ runId: z.string().min(1), item: z.string().min(1), version: z.number().int().nonnegative() });
+type ItemJob = z.infer<typeof itemJob>;
+
+// A job fails only when the engine itself did (the store unreachable, the lease lost): a task that
+// fails is an outcome, recorded on its item. Such a job is tried again, the step left where it was.
+const jobAttempts = 5;
+const jobBackoff = { type: 'exponential', delayMs: 1000 } as const;
+
+export interface StartRunOptions extends RunWorkflowOptions {
+  /** Where the item steps go: the `workflowRunsQueue` of the backend the workers serve. */
+  queue: JobQueue;
+}
+
+/** What `workflow.enqueue` returns: the run's id, to follow it (`troupe runs show <id> --wait`). */
+export interface StartedRun {
+  runId: string;
+  /** Items queued for workers (items whose input is invalid end failed at once and are not queued). */
+  queued: number;
+}
+
+/**
+ * Starts a run whose items workers process (`serveWorkflowRuns`, `troupe worker`): records the
+ * run and its items, queues their first steps and returns. The model, when given, must be a model
+ * string (`provider:model`, `replay:<cassette>`): workers resolve it themselves.
+ */
+export async function startRun<Input>(
+  workflow: WorkflowGraph<Input>,
+  items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>,
+  options: StartRunOptions,
+): Promise<StartedRun> {
+  if (options.model !== undefined && typeof options.model !== 'string')
+    throw new ConfigurationError('a queued run takes its model as a string (e.g. "anthropic:claude-sonnet-4-5"): each worker resolves it', {
+      field: 'model',
+    });
+  const engine = new Engine(workflow, { ...options, store: options.store ?? (await openStateStore()) });
+  if (await engine.store.get(collections.runs, engine.runId))
+    throw new ConfigurationError(`run "${engine.runId}" already exists; pick a new run id`, { field: 'runId' });
+  return engine.holding(async () => {
+    let count = 0;
+    let queued = 0;
+    const named = (item: WorkItemInput<Input>) => ({ id: item.id ?? `item-${++count}`, input: item.input });
+    const known = Symbol.iterator in items ? [...(items as Iterable<WorkItemInput<Input>>)].map(named) : undefined;
+    const now = engine.clock.now();
+    const run: RunRecord = {
+      id: engine.runId,
+      workflow: workflow.name,
+      graph: graphOf(workflow),
+      status: 'running',
+      startedAt: now,
+      updatedAt: now,
+      counts: {},
+      items: known?.map((item) => item.id) ?? [],
+      ...(options.source ? { source: options.source } : {}),
+      queued: typeof options.model === 'string' ? { model: options.model } : {},
+    };
+    await runRecords.put(engine.store, collections.runs, run.id, run, { expectedVersion: 0 });
+    const receive = async (id: string, input: unknown) => {
+      const item = await engine.receive(id, input);
+      if (finalStates.has(item.state)) return;
+      await queueStep(options.queue, { runId: engine.runId, item: id, version: engine.versionOf(id) });
+      queued++;
+    };
+    if (known) for (const item of known) await receive(item.id, item.input);
+    else
+      for await (const item of items as AsyncIterable<WorkItemInput<Input>>) {
+        const { id, input } = named(item);
+        await runRecords.update(engine.store, collections.runs, engine.runId, (current) => ({ ...current!, items: [...(current!.items ?? []), id] }));
+        await receive(id, input);
+      }
+    await engine.finish({ queued: true });
+    return { runId: engine.runId, queued };
+  });
+}
+
+/**
+ * Queues again the next step of every item of a queued run that is not final: after a review
+ * decision, or when the process that started the run died before it queued every item. Steps
+ * already queued are not doubled (a job's id names the item's version). Returns how many were queued.
+ */
+export async function requeueRun(store: StateStore, queue: JobQueue, runId: string): Promise<number> {
+  const run = await loadRun(store, runId);
+  if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: 'run' });
+  if (!run.queued)
+    throw new ConfigurationError(`run "${runId}" runs in one process, not on workers: continue it with troupe run --resume ${runId}`, { field: 'run' });
+  let count = 0;
+  for (const item of await listItems(store, runId)) {
+    if (finalStates.has(item.state)) continue;
+    const doc = await store.get(collections.items, itemKey(runId, item.id));
+    if (!doc) continue;
+    await queueStep(queue, { runId, item: item.id, version: doc.version });
+    count++;
+  }
+  return count;
+}
+
+export interface ServeWorkflowRunsOptions extends Omit<RunWorkflowOptions, 'runId' | 'waitForReviews' | 'waitForLease'> {
+  /** The workflow of a run: looked up by the run's workflow name or its `source` file. */
+  workflow: (run: RunRecord) => WorkflowGraph<unknown> | Promise<WorkflowGraph<unknown>>;
+  store: StateStore;
+  /** Item steps run at once by this process (default 1). */
+  concurrency?: number;
+}
+
+/**
+ * Takes queued runs' item steps from `queue` until the queue is closed. Each job holds its item's
+ * lease (waiting while another process holds it), recovers steps a dead worker left running, runs
+ * one batch of ready steps, and queues the next; when the item ends or waits for review, the
+ * run's status is brought up to date.
+ */
+export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowRunsOptions): Promise<void> {
+  const { workflow: workflowOf, concurrency = 1, ...runOptions } = options;
+  const settle = coalescing((engine: Engine) => engine.finish({ queued: true }).then(() => undefined));
+  await queue.process(
+    async (job) => {
+      const parsed = itemJob.safeParse(job.data);
+      if (!parsed.success) throw new UnrecoverableJobError(`job ${job.id} is not a workflow item step: ${formatIssues(parsed.error.issues)}`);
+      const { runId, item } = parsed.data;
+      const run = await loadRun(options.store, runId);
+      if (!run) return; // the run was deleted: nothing is left to do
+      const workflow = await workflowOf(run);
+      const model = runOptions.model ?? run.queued?.model;
+      const engine = new Engine(workflow, {
+        ...runOptions,
+        ...(model !== undefined ? { model } : {}),
+        runId,
+        leaseKey: itemKey(runId, item),
+        waitForLease: { pollMs: 250 },
+      });
+      const next = await engine.holding(async () => {
+        const record = await engine.loadOne(item);
+        if (!record || finalStates.has(record.state)) return undefined;
+        await engine.recover(record);
+        await engine.advance(record, 1);
+        const goesOn = !finalStates.has(record.state) && record.state !== 'awaiting-review';
+        return goesOn ? { runId, item, version: engine.versionOf(item) } : undefined;
+      });
+      if (next) await queueStep(queue, next);
+      else await settle(runId, engine);
+    },
+    { concurrency },
+  );
+}
+
+function queueStep(queue: JobQueue, job: ItemJob): Promise<unknown> {
+  return queue.add('item-step', job, { jobId: `${job.runId}.${job.item}.v${job.version}`, attempts: jobAttempts, backoff: jobBackoff });
+}
+
+/**
+ * Runs `work` for a key at most once at a time: a call made while it runs waits for one more run
+ * that starts after it asked (shared by every such call). Bringing a run's status up to date reads
+ * all its items; when many end at once, this keeps that to a few reads instead of one per item.
+ */
+function coalescing<A>(work: (argument: A) => Promise<void>): (key: string, argument: A) => Promise<void> {
+  const running = new Map<string, Promise<void>>();
+  const waiting = new Map<string, Promise<void>>();
+  const start = (key: string, argument: A): Promise<void> => {
+    const run: Promise<void> = work(argument).finally(() => {
+      if (running.get(key) === run) running.delete(key);
+    });
+    running.set(key, run);
+    return run;
+  };
+  return (key, argument) => {
+    const queued = waiting.get(key);
+    if (queued) return queued;
+    const current = running.get(key);
+    if (!current) return start(key, argument);
+    const after = current
+      .catch(() => {})
+      .then(() => {
+        waiting.delete(key);
+        return start(key, argument);
+      });
+    waiting.set(key, after);
+    return after;
+  };
+}
