@@ -7,9 +7,11 @@ import { resolveBackend } from '../../store/backend.js';
 import { loadWorkGraph } from '../../work/load-work-graph.js';
 import { openWorkGraph } from '../../work/open-work-graph.js';
 import { describeWorkEvent } from '../../work/describe-work-event.js';
+import { serveHandlerModules } from '../serve-handlers.js';
 
 interface WorkerFlags {
-  graph: string;
+  graph?: string;
+  handler: string[];
   concurrency: string;
   model?: string;
   lockDurationMs?: string;
@@ -19,7 +21,8 @@ interface WorkerFlags {
 }
 
 /**
- * `troupe worker --graph <module>`: takes the graph's notifications from the queue until stopped
+ * `troupe worker --graph <module> --handler <module>`: takes the graph's notifications and the
+ * handlers' queue triggers (serve-handlers.ts) from their queues until stopped
  * (SIGINT or SIGTERM: running jobs get 10 s to finish). With `REDIS_URL`, any number of workers
  * on any machines share the work; items and conversations are in Redis, so any worker serves any item.
  *
@@ -31,8 +34,14 @@ interface WorkerFlags {
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description("Process a work graph's change notifications (share the work across machines with REDIS_URL)")
-    .requiredOption('--graph <module>', 'the graph module: a crew name (crews/<name>/graph.js) or a path to a .js module')
+    .description("Process a work graph's change notifications and handlers' queue triggers (share the work across machines with REDIS_URL)")
+    .option('--graph <module>', 'the graph module: a crew name (crews/<name>/graph.js) or a path to a .js module')
+    .option(
+      '--handler <module>',
+      "serve a handler's queue triggers: crews/<name>/handler.js or a .js module (repeatable)",
+      (m: string, all: string[]) => [...all, m],
+      [],
+    )
     .option('--concurrency <n>', 'notifications handled at once by this process', '4')
     .option('--model <provider:model>', "use this model for every item's agent")
     .option('--lock-duration-ms <ms>', "BullMQ job lock: how long before a dead worker's job goes to another (default 30000)")
@@ -43,7 +52,9 @@ export function registerWorker(program: Command): void {
       const concurrency = positive(flags.concurrency, '--concurrency');
       const redisTimeoutMs = positive(flags.redisTimeoutMs, '--redis-timeout-ms');
       if (flags.model) parseModelString(flags.model, { field: '--model' });
-      const spec = await loadWorkGraph(flags.graph);
+      if (!flags.graph && flags.handler.length === 0)
+        throw new ConfigurationError('nothing to serve: give --graph <module> or --handler <module>', { field: '--graph' });
+      const spec = flags.graph ? await loadWorkGraph(flags.graph) : undefined;
       const stalled = {
         ...(flags.lockDurationMs ? { lockDurationMs: positive(flags.lockDurationMs, '--lock-duration-ms') } : {}),
         ...(flags.stalledIntervalMs ? { stalledIntervalMs: positive(flags.stalledIntervalMs, '--stalled-interval-ms') } : {}),
@@ -60,18 +71,27 @@ export function registerWorker(program: Command): void {
       // Before anything opens a BullMQ connection, whose reconnect loop would keep the process alive.
       if (redisUrl) await liveness?.checkRedis(redisUrl);
       const where = redisUrl ? maskRedisUrl(redisUrl) : 'the embedded store';
-      const graph = await openWorkGraph(spec, { backend, stalled, ...(flags.model ? { model: flags.model } : {}) });
+      const handlers = await serveHandlerModules(flags.handler, {
+        backend,
+        concurrency,
+        stalled,
+        required: !spec,
+        ...(flags.model ? { model: flags.model } : {}),
+        ...(flags.quiet ? { quiet: true } : {}),
+      });
+      const graph = spec ? await openWorkGraph(spec, { backend, stalled, ...(flags.model ? { model: flags.model } : {}) }) : undefined;
       let stop: (reason: string) => void = () => {};
       const stopped = new Promise<string>((resolve) => (stop = resolve));
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
       let lost: RedisLostError | undefined;
       try {
-        await graph.seed();
-        if (!flags.quiet) graph.onEvent((event) => process.stdout.write(`${describeWorkEvent(event)}\n`));
-        await graph.work({ concurrency });
+        await graph?.seed();
+        if (!flags.quiet) graph?.onEvent((event) => process.stdout.write(`${describeWorkEvent(event)}\n`));
+        await graph?.work({ concurrency });
       } catch (error) {
-        await graph.close({ graceMs: 0 }).catch(() => {});
+        await graph?.close({ graceMs: 0 }).catch(() => {});
+        await handlers?.close({ graceMs: 0 }).catch(() => {});
         throw error;
       }
       const watch = redisUrl
@@ -88,9 +108,10 @@ export function registerWorker(program: Command): void {
             },
           })
         : undefined;
-      process.stderr.write(
-        `[troupe] worker ${process.pid} serving work graph "${graph.name}" (${spec.items.size} items) on ${where}, concurrency ${concurrency}\n`,
-      );
+      if (graph && spec)
+        process.stderr.write(
+          `[troupe] worker ${process.pid} serving work graph "${graph.name}" (${spec.items.size} items) on ${where}, concurrency ${concurrency}\n`,
+        );
       const reason = await stopped;
       watch?.stop();
       const now = (signal: NodeJS.Signals) => {
@@ -100,7 +121,7 @@ export function registerWorker(program: Command): void {
       process.on('SIGINT', now);
       process.on('SIGTERM', now);
       process.stderr.write(`[troupe] worker ${process.pid}: ${reason}, finishing running jobs\n`);
-      await graph.close({ graceMs: lost ? 1000 : 10_000 });
+      await Promise.all([graph?.close({ graceMs: lost ? 1000 : 10_000 }), handlers?.close({ graceMs: lost ? 1000 : 10_000 })]);
       if (lost) throw lost;
     });
 }
