@@ -119,7 +119,7 @@ const troupe = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     env: { ...process.env, REDIS_URL: '', TROUPE_LOG_LEVEL: 'silent', ...env },
   });
 
-describe('troupe worker --handler with a bad module', { timeout: 120_000 }, () => {
+describe('troupe worker --handler with a bad module, troupe trigger without Redis', { timeout: 120_000 }, () => {
   it('exits with code 2 and names the file: a wrong export, a function that throws, no queue trigger, no module', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'troupe-bad-handler-'));
     try {
@@ -137,14 +137,17 @@ describe('troupe worker --handler with a bad module', { timeout: 120_000 }, () =
           'export default () => new Handler({ configurations: [byHand], tools: [] });\n',
       );
       const home = { TROUPE_HOME: join(dir, 'home') };
-      const [a, b, c, d, e] = await Promise.all([
+      const message = write('message.json', '{"title":"x"}');
+      const [a, b, c, d, e, f] = await Promise.all([
         troupe(['worker', '--handler', wrong], home),
         troupe(['worker', '--handler', throws], home),
         troupe(['worker', '--handler', join(dir, 'missing.js')], home),
         troupe(['worker'], home),
         troupe(['worker', '--handler', manualOnly], home),
+        troupe(['trigger', 'tickets', '--data', message], home),
       ]);
-      expect([a.status, b.status, c.status, d.status, e.status]).toEqual([2, 2, 2, 2, 2]);
+      expect([a.status, b.status, c.status, d.status, e.status, f.status]).toEqual([2, 2, 2, 2, 2, 2]);
+      expect(f.stderr).toMatch(/REDIS_URL is not set: without Redis a queue lives inside one process/);
       expect(a.stderr).toContain(`${wrong}: the default export must be a Handler or a function (env) => Handler`);
       expect(b.stderr).toContain(`${throws}: the default function of the handler module threw: no tracker token`);
       expect(c.stderr).toMatch(/no handler module ".*missing\.js"/);
@@ -275,6 +278,19 @@ describe.runIf(redis)('troupe worker --handler on Redis', () => {
     scenario.hold();
     const workers = await scenario.startWorkers(2);
     const titles = await scenario.enqueue(10);
+    // One more from the command line, and the same one again: added once.
+    const message = join(scenario.dir, 'message.json');
+    writeFileSync(message, JSON.stringify({ title: 'ticket 11' }));
+    const env = { REDIS_URL: redisUrl, TROUPE_REDIS_PREFIX: scenario.prefix };
+    const sent = await Promise.all([
+      troupe(['trigger', 'tickets', '--data', message, '--id', 't-11'], env),
+      troupe(['trigger', 'tickets', '--data', message, '--id', 't-11'], env),
+    ]);
+    expect(sent.map((result) => [result.status, result.stdout.trim()])).toEqual([
+      [0, 't-11'],
+      [0, 't-11'],
+    ]);
+    titles.push('ticket 11');
     // One message each in hand at once (concurrency 1): both workers have work before any finishes.
     await waitFor(() => new Set(toolMarkers(scenario.dir).map((marker) => marker.pid)).size === 2, 60_000, 'both workers to hold a message');
     scenario.release();
