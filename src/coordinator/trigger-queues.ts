@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { stableStringify, type JsonValue } from '../core/json.js';
+import { InProcessQueue } from '../queue/in-process-queue.js';
 import type { AddJobOptions, CloseOptions, JobQueue, JobRef } from '../queue/job-queue.js';
 import type { Configuration } from './configuration.js';
 import type { HandleOptions, Handler, HandlerOutcome } from './handler.js';
@@ -47,7 +48,7 @@ export interface EnqueueTriggerOptions extends Omit<AddJobOptions, 'jobId'> {
 /**
  * Puts a message on the queue of a queue trigger's source, for a handler served by
  * `serveTriggerQueues` (or `troupe worker --handler`). A queue opened here from a runtime is
- * closed again once the message is added.
+ * closed again once the message is added; an in-process one is refused, as it would reach no handler.
  */
 export async function enqueueTrigger(target: TriggerTarget, source: string, data: JsonValue, options: EnqueueTriggerOptions = {}): Promise<JobRef> {
   const name = triggerQueueName(source);
@@ -63,6 +64,14 @@ export async function enqueueTrigger(target: TriggerTarget, source: string, data
     return target.add(source, data, { ...add, jobId });
   }
   const queue = await target.queue(name);
+  if (queue instanceof InProcessQueue) {
+    // Closed right after the add, it would drop the message: no handler is served from a queue opened here.
+    await queue.close({ graceMs: 0 });
+    throw new ConfigurationError(
+      `an in-process queue opened for "${source}" reaches no handler: set REDIS_URL, or add to the queue the handler is served from (served.queues.get(source))`,
+      { field: 'queue' },
+    );
+  }
   try {
     return await queue.add(source, data, { ...add, jobId });
   } finally {

@@ -98,6 +98,10 @@ describe('handler queue triggers in process (embedded backend)', () => {
       expect([...effects.keys()].every((key) => /^effect-[0-9a-f]{32}$/.test(key))).toBe(true);
       await expect(enqueueTrigger(queue, 'alerts', { title: 'x' })).rejects.toThrow(/messages from "alerts" go on queue troupe-trigger-alerts/);
       expect(() => triggerQueueName('a:b')).toThrow(/cannot name a queue/);
+      // A runtime on the embedded backend opens a queue of its own, which no handler is served from.
+      await expect(enqueueTrigger({ queue: async (name) => new InProcessQueue({ name }) }, 'tickets', { title: 'lost' })).rejects.toThrow(
+        /an in-process queue opened for "tickets" reaches no handler/,
+      );
     } finally {
       await store.close();
       rmSync(home, { recursive: true, force: true });
