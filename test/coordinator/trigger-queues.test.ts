@@ -124,7 +124,7 @@ const troupe = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   });
 
 describe('troupe worker --handler with a bad module, troupe trigger without Redis', { timeout: 120_000 }, () => {
-  it('exits with code 2 and names the file: a wrong export, a function that throws, no queue trigger, no module', async () => {
+  it('exits with code 2 and names the file: a wrong export, a function that throws, no queue trigger, no module of that crew', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'troupe-bad-handler-'));
     try {
       const write = (name: string, text: string) => {
@@ -145,7 +145,7 @@ describe('troupe worker --handler with a bad module, troupe trigger without Redi
       const [a, b, c, d, e, f] = await Promise.all([
         troupe(['worker', '--handler', wrong], home),
         troupe(['worker', '--handler', throws], home),
-        troupe(['worker', '--handler', join(dir, 'missing.js')], home),
+        troupe(['worker', '--handler', 'no-such-crew'], home),
         troupe(['worker'], home),
         troupe(['worker', '--handler', manualOnly], home),
         troupe(['trigger', 'tickets', '--data', message], home),
@@ -154,7 +154,7 @@ describe('troupe worker --handler with a bad module, troupe trigger without Redi
       expect(f.stderr).toMatch(/REDIS_URL is not set: without Redis a queue lives inside one process/);
       expect(a.stderr).toContain(`${wrong}: the default export must be a Handler or a function (env) => Handler`);
       expect(b.stderr).toContain(`${throws}: the default function of the handler module threw: no tracker token`);
-      expect(c.stderr).toMatch(/no handler module ".*missing\.js"/);
+      expect(c.stderr).toMatch(/no handler module "no-such-crew": looked for \S*crews\/no-such-crew\/handler\.js, .*dist\/crews\/no-such-crew\/handler\.js/);
       expect(d.stderr).toMatch(/nothing to serve: give --graph <module> or --handler <module>/);
       expect(e.stderr).toContain(`by-hand in ${manualOnly}: not queue triggers, not served by a worker`);
       expect(e.stderr).toContain(`no queue triggers in ${manualOnly}: nothing to serve`);
