@@ -99,6 +99,20 @@ export class Handler {
     this.#options = options;
   }
 
+  /** The configurations it chooses among: a worker reads their queue triggers to know which queues to serve. */
+  get configurations(): readonly Configuration[] {
+    return this.#options.configurations;
+  }
+
+  /**
+   * This handler with `defaults` for whatever its own options leave unset: how a worker gives a
+   * module's handler the backend's store and its progress trace without overriding the module's choices.
+   */
+  withDefaults(defaults: Partial<HandlerOptions>): Handler {
+    const own = Object.fromEntries(Object.entries(this.#options).filter(([, value]) => value !== undefined));
+    return new Handler({ ...defaults, ...own } as HandlerOptions);
+  }
+
   async handle(trigger: Trigger, run: HandleOptions = {}): Promise<HandlerOutcome> {
     const options = this.#options;
     const context = runContext(mergeRunOptions(options, run), 'handler');

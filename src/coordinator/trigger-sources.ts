@@ -2,21 +2,24 @@ import type { Clock } from '../core/ids.js';
 import { systemClock } from '../core/ids.js';
 import type { JsonValue } from '../core/json.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import type { Handler, HandlerOutcome } from './handler.js';
+import type { HandleOptions, Handler, HandlerOutcome } from './handler.js';
 
 /**
  * Hands every message of a queue to the handler as a `queue` trigger (source: the queue's name,
  * data: the message). A handler failure fails the job, so the queue's retries and backoff apply;
  * `no-match` and `ambiguous` outcomes are recorded, not retried: retrying cannot change them.
+ * `run` is every trigger's run context (a worker's model override and trace).
  */
 export async function handleQueue(
   handler: Handler,
   queue: JobQueue,
-  options: { source: string; concurrency?: number; onOutcome?: (outcome: HandlerOutcome) => void },
+  options: { source: string; concurrency?: number; onOutcome?: (outcome: HandlerOutcome) => void; run?: HandleOptions },
 ): Promise<void> {
   await queue.process(
     async (job) => {
-      const outcome = await handler.handle({ kind: 'queue', id: job.id, source: options.source, data: job.data, receivedAt: Date.now() });
+      // The job id is the trigger id: a redelivered job keys its side effects as the first delivery did.
+      const trigger = { kind: 'queue', id: job.id, source: options.source, data: job.data, receivedAt: Date.now() } as const;
+      const outcome = await handler.handle(trigger, options.run);
       options.onOutcome?.(outcome);
       if (outcome.status === 'failed') throw new Error(outcome.why);
     },

@@ -7,6 +7,7 @@ import { registerRuns } from './runs.js';
 import { registerWorker } from './worker.js';
 import { registerChat } from './chat.js';
 import { registerStore } from './store.js';
+import { registerTrigger } from './trigger.js';
 
 /** Adds one subcommand (with its options and action) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -18,6 +19,7 @@ export const commands: RegisterCommand[] = [
   registerReview,
   registerEval,
   registerWorker,
+  registerTrigger,
   registerChat,
   registerCoordinator,
   registerStore,

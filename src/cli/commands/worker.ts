@@ -14,9 +14,11 @@ import { progressPrinter } from '../progress.js';
 import { loadWorkGraph } from '../../work/load-work-graph.js';
 import { openWorkGraph } from '../../work/open-work-graph.js';
 import { describeWorkEvent } from '../../work/describe-work-event.js';
+import { serveHandlerModules } from '../serve-handlers.js';
 
 interface WorkerFlags {
   graph?: string;
+  handler: string[];
   concurrency: string;
   model?: string;
   lockDurationMs?: string;
@@ -26,11 +28,12 @@ interface WorkerFlags {
 }
 
 /**
- * `troupe worker [--graph <module>]`: with `REDIS_URL`, takes the steps of queued workflow runs
- * (`troupe run --detach`) and, with `--graph`, a work graph's notifications, until stopped (SIGINT
- * or SIGTERM: running jobs get 10 s to finish). Any number of workers on any machines share the
- * work; runs, items and conversations are in Redis, so any worker serves any of them. Each
- * transition a worker makes names it (`host/pid`).
+ * `troupe worker [--graph <module>] [--handler <module>]`: with `REDIS_URL`, takes the steps of
+ * queued workflow runs (`troupe run --detach`); with `--graph`, a work graph's notifications; with
+ * `--handler`, the handlers' queue triggers (serve-handlers.ts); until stopped (SIGINT or SIGTERM:
+ * running jobs get 10 s to finish). Any number of workers on any machines share the work; runs,
+ * items and conversations are in Redis, so any worker serves any of them. Each transition a
+ * worker makes names it (`host/pid`).
  *
  * Redis down never leaves a worker hanging: unreachable at start, it exits at once with code 2
  * (a configuration to fix); lost later, it says so, keeps retrying for `--redis-timeout-ms`
@@ -40,10 +43,18 @@ interface WorkerFlags {
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description("Process queued workflow runs (troupe run --detach) and a work graph's change notifications; share the work across machines with REDIS_URL")
+    .description(
+      "Process queued workflow runs (troupe run --detach), a work graph's change notifications and handlers' queue triggers; share the work across machines with REDIS_URL",
+    )
     .option('--graph <module>', 'also serve this work graph: a crew name (crews/<name>/graph.js) or a path to a .js module')
-    .option('--concurrency <n>', 'jobs (item steps, notifications) handled at once by this process, per queue', '4')
-    .option('--model <provider:model>', "use this model for every item's agent and every workflow step, instead of the run's")
+    .option(
+      '--handler <module>',
+      "also serve a handler's queue triggers: crews/<name>/handler.js or a .js module (repeatable)",
+      (m: string, all: string[]) => [...all, m],
+      [],
+    )
+    .option('--concurrency <n>', 'jobs (item steps, notifications, messages) handled at once by this process, per queue', '4')
+    .option('--model <provider:model>', "use this model for every item's agent, workflow step and handler, instead of their own")
     .option('--lock-duration-ms <ms>', "BullMQ job lock: how long before a dead worker's job goes to another (default 30000)")
     .option('--stalled-interval-ms <ms>', 'how often stalled jobs are looked for (default 30000)')
     .option('--redis-timeout-ms <ms>', 'how long Redis may stay unreachable before the worker exits with code 1', '60000')
@@ -59,9 +70,9 @@ export function registerWorker(program: Command): void {
       };
       const backend = resolveBackend();
       const redisUrl = backend.kind === 'redis' ? backend.url : undefined;
-      if (backend.kind === 'embedded' && !spec)
+      if (backend.kind === 'embedded' && !spec && flags.handler.length === 0)
         throw new ConfigurationError(
-          'nothing to serve: queued workflow runs are shared through Redis (set REDIS_URL), and no work graph was given (--graph <module>)',
+          'nothing to serve: give --graph <module> or --handler <module>, or set REDIS_URL to serve queued workflow runs (workers share them through Redis)',
           { field: '--graph' },
         );
       if (backend.kind === 'embedded') {
@@ -74,6 +85,14 @@ export function registerWorker(program: Command): void {
       // Before anything opens a BullMQ connection, whose reconnect loop would keep the process alive.
       if (redisUrl) await liveness?.checkRedis(redisUrl);
       const where = redisUrl ? maskRedisUrl(redisUrl) : 'the embedded store';
+      const handlers = await serveHandlerModules(flags.handler, {
+        backend,
+        concurrency,
+        stalled,
+        required: !spec && backend.kind === 'embedded',
+        ...(flags.model ? { model: flags.model } : {}),
+        ...(flags.quiet ? { quiet: true } : {}),
+      });
       const graph = spec ? await openWorkGraph(spec, { backend, stalled, ...(flags.model ? { model: flags.model } : {}) }) : undefined;
       const runs =
         backend.kind === 'redis'
@@ -84,7 +103,7 @@ export function registerWorker(program: Command): void {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
       let lost: RedisLostError | undefined;
-      const closeAll = (graceMs: number) => Promise.all([graph?.close({ graceMs }), runs?.close(graceMs)]);
+      const closeAll = (graceMs: number) => Promise.all([graph?.close({ graceMs }), runs?.close(graceMs), handlers?.close({ graceMs })]);
       try {
         if (graph) {
           await graph.seed();
@@ -109,7 +128,11 @@ export function registerWorker(program: Command): void {
             },
           })
         : undefined;
-      const served = [...(runs ? ['queued workflow runs'] : []), ...(graph && spec ? [`work graph "${graph.name}" (${spec.items.size} items)`] : [])];
+      const served = [
+        ...(graph && spec ? [`work graph "${graph.name}" (${spec.items.size} items)`] : []),
+        ...(handlers ? [`handler queue triggers (${handlers.sources.join(', ')})`] : []),
+        ...(runs ? ['queued workflow runs'] : []),
+      ];
       process.stderr.write(`[troupe] worker ${process.pid} serving ${served.join(' and ')} on ${where}, concurrency ${concurrency}\n`);
       const reason = await stopped;
       watch?.stop();
