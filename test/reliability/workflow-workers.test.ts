@@ -109,6 +109,35 @@ describe.runIf(redis)('a workflow run on troupe worker processes (Redis)', () =>
   }, 180_000);
 });
 
+describe.runIf(redis)('a review in a run on workers (Redis)', () => {
+  it('waits for a person: runs show --wait exits 3; review approve --resume queues the item again and a worker pays once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-workers-'));
+    const env = sidefxProject(dir, build, ['payflow'], { url: redisUrl, prefix });
+    const worker = troupe(dir, env, ['worker', '--quiet']);
+    await until('the worker to serve queued runs', () => worker.stderr().includes('serving queued workflow runs'), 60_000);
+    writeFileSync(join(dir, 'items.json'), JSON.stringify([{ id: 'p1', input: { amount: 120 } }]));
+    const started = await troupe(dir, env, ['run', 'payflow', '--input', 'items.json', '--detach', '--quiet']).done;
+    expect(started.code, started.stderr).toBe(0);
+    const runId = started.stdout.trim();
+
+    const waiting = await troupe(dir, env, ['runs', 'show', runId, '--wait', '--json', '--quiet']).done;
+    expect(waiting.code, waiting.stderr).toBe(3);
+    const shown = JSON.parse(waiting.stdout) as { run: { status: string }; reviews: Array<{ id: string; status: string }> };
+    expect(shown.run.status).toBe('awaiting-review');
+    const review = shown.reviews.find((one) => one.status === 'pending')!;
+
+    const approved = await troupe(dir, env, ['review', 'approve', review.id, '--by', 'tester', '--resume', '--quiet']).done;
+    expect(approved.code, approved.stderr).toBe(0);
+    const done = await troupe(dir, env, ['runs', 'show', runId, '--wait', '--json', '--quiet']).done;
+    expect(done.code, done.stderr).toBe(0);
+    expect((JSON.parse(done.stdout) as { items: Array<{ state: string }> }).items.map((item) => item.state)).toEqual(['accepted']);
+    const effects = readFileSync(join(dir, 'effects.log'), 'utf8').split('\n').filter(Boolean);
+    expect(tally(effects)).toEqual(exactlyOnce([`${runId}.p1.prep`, `${runId}.p1.pay`]));
+    worker.child.kill('SIGTERM');
+    expect((await worker.done).code).toBe(0);
+  }, 120_000);
+});
+
 describe('troupe run --detach and troupe worker without Redis', () => {
   it('refuses --detach without REDIS_URL, naming what to do (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'troupe-workers-'));
