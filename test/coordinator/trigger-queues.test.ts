@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handlerRunRecords, handlerRunsCollection, type HandlerOutcome } from '../../src/coordinator/handler.js';
 import { enqueueTrigger, serveTriggerQueues, triggerQueueName } from '../../src/coordinator/trigger-queues.js';
@@ -13,7 +12,7 @@ import { openJobQueue } from '../../src/queue/open-job-queue.js';
 import type { RedisBackend } from '../../src/store/backend.js';
 import { openStateStore } from '../../src/store/open-state-store.js';
 import type { StateStore } from '../../src/store/state-store.js';
-import { redisUrl, useRedis } from '../support/redis.js';
+import { deleteKeysUnder, redisUrl, useRedis } from '../support/redis.js';
 import { runCommand } from '../support/run-command.js';
 import { transpileForChildren } from '../support/transpile.js';
 import ticketHandler from './fixtures/ticket-handler.js';
@@ -112,7 +111,7 @@ describe('handler queue triggers in process (embedded backend)', () => {
 
 let build: string;
 beforeAll(async () => {
-  build = await transpileForChildren(['src', 'test/coordinator/fixtures/ticket-handler.ts']);
+  build = await transpileForChildren(['src', 'test/coordinator/fixtures/ticket-handler.ts', 'test/support/outbox-folder.ts']);
 }, 120_000);
 afterAll(() => {
   if (build) rmSync(join(build, '..'), { recursive: true, force: true });
@@ -246,18 +245,7 @@ class Scenario {
     await this.queue?.close({ graceMs: 0 }).catch(() => {});
     await this.store?.close().catch(() => {});
     rmSync(this.dir, { recursive: true, force: true });
-    const admin = new Redis(redisUrl);
-    admin.on('error', () => {});
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await admin.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
-        if (keys.length) await admin.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      admin.disconnect();
-    }
+    await deleteKeysUnder(this.prefix);
   }
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkGraph, type WorkEvent, type WorkGraph } from '../../src/work/index.js';
-import { redisUrl, useRedis } from '../support/redis.js';
+import { deleteKeysUnder, redisUrl, useRedis } from '../support/redis.js';
 import { transpileForChildren } from '../support/transpile.js';
 import { faultGraph, mids, noticeKey } from './fixtures/fault-graph.js';
 import { redisAnswersAt } from '../support/redis.js';
@@ -91,7 +91,7 @@ class OwnRedis {
 
 let build: string;
 beforeAll(async () => {
-  build = await transpileForChildren(['src', 'test/work/tracking-model.ts', 'test/reliability/fixtures/fault-graph.ts']);
+  build = await transpileForChildren(['src', 'test/work/tracking-model.ts', 'test/reliability/fixtures/fault-graph.ts', 'test/support/outbox-folder.ts']);
 }, 120_000);
 
 /** One scenario: its own graph name, key prefix, marker directory and workers. */
@@ -237,18 +237,7 @@ class Scenario {
 
   async cleanup(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true });
-    const admin = new Redis(this.url);
-    admin.on('error', () => {});
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await admin.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
-        if (keys.length) await admin.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      admin.disconnect();
-    }
+    await deleteKeysUnder(this.prefix, this.url);
   }
 }
 

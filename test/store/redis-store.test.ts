@@ -3,28 +3,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/errors/configuration-error.js';
 import { StoreUnavailableError } from '../../src/store/index.js';
 import { RedisStore } from 'troupe/redis';
-import { redisUrl, useRedis } from '../support/redis.js';
+import { deleteKeysUnder, redisUrl, useRedis } from '../support/redis.js';
 import { stateStoreContract } from './state-store-contract.js';
 
 // Every test gets its own key prefix under this one, deleted afterwards.
 const filePrefix = `troupe-test:store:${process.pid}:${Date.now()}:`;
 let opened = 0;
 
-async function deleteKeys(client: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length) await client.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
 describe('RedisStore', async () => {
   const available = await useRedis();
   const admin = available ? new Redis(redisUrl) : undefined;
   afterAll(async () => {
     if (!admin) return;
-    await deleteKeys(admin, filePrefix);
+    await deleteKeysUnder(filePrefix);
     admin.disconnect();
   });
 
@@ -35,7 +26,7 @@ describe('RedisStore', async () => {
       return {
         store: new RedisStore({ url: redisUrl, prefix }),
         sibling: () => new RedisStore({ url: redisUrl, prefix }),
-        cleanup: () => deleteKeys(admin as Redis, prefix),
+        cleanup: () => deleteKeysUnder(prefix),
       };
     },
     available,

@@ -35,18 +35,5 @@ export async function useRedis(): Promise<boolean> {
   return false;
 }
 
-/** Deletes every key under `prefix` (a test's own keys) in the Redis at `url`. */
-export async function deleteKeysUnder(prefix: string, url = redisUrl): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await client.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await client.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
-}
+/** Deletes every key under a test's own prefix: the benches' helper, with the Redis URL to use. */
+export { deleteKeys as deleteKeysUnder } from '../../bench/redis-keys.js';

@@ -1,12 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { InProcessQueue, type JobQueue } from '../../src/queue/index.js';
 import { FileStore, type StateStore } from '../../src/store/index.js';
 import { BullMqQueue, RedisStore } from 'troupe/redis';
-import { redisUrl } from '../support/redis.js';
+import { deleteKeysUnder, redisUrl } from '../support/redis.js';
 import { uniqueName } from '../queue/job-queue-contract.js';
 
 export * from './tracking-model.js';
@@ -45,15 +44,5 @@ export async function cleanupRedis(queueName: string, storePrefix: string, bullP
   } finally {
     await queue.close();
   }
-  const admin = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${storePrefix}*`, 'COUNT', 500);
-      if (keys.length) await admin.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    admin.disconnect();
-  }
+  await deleteKeysUnder(storePrefix);
 }
