@@ -15,6 +15,7 @@ import type { StateStore } from '../../src/store/state-store.js';
 import { deleteKeysUnder, redisUrl, useRedis } from '../support/redis.js';
 import { runCommand } from '../support/run-command.js';
 import { transpileForChildren } from '../support/transpile.js';
+import { until } from '../support/wait.js';
 import ticketHandler from './fixtures/ticket-handler.js';
 
 // Handler queue triggers served by workers: in process on the embedded backend, and by real
@@ -24,15 +25,8 @@ import ticketHandler from './fixtures/ticket-handler.js';
 
 const redis = await useRedis();
 
-async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const waitFor = <T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> =>
+  until(what, check, timeoutMs);
 
 /** The side effects made: `<idempotency key>` → `<title> <pid>`, one file per key. */
 function outbox(dir: string): Map<string, string> {

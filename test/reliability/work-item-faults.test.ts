@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkGraph, type WorkEvent, type WorkGraph } from '../../src/work/index.js';
 import { deleteKeysUnder, redisUrl, useRedis } from '../support/redis.js';
 import { transpileForChildren } from '../support/transpile.js';
+import { until } from '../support/wait.js';
 import { faultGraph, mids, noticeKey } from './fixtures/fault-graph.js';
 import { redisAnswersAt } from '../support/redis.js';
 
@@ -29,15 +30,8 @@ interface Worker {
   exited: Promise<number | null>;
 }
 
-async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const waitFor = <T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> =>
+  until(what, check, timeoutMs);
 
 async function sparePort(): Promise<number> {
   return new Promise((resolve, reject) => {
