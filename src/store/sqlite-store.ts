@@ -332,15 +332,34 @@ export class SqliteStore implements StateStore {
     }
   }
 
-  /** Writes a document inside the open transaction; returns its new version. */
+  /**
+   * Writes a document inside the open transaction; returns its new version. One statement, its
+   * compare-and-set in its WHERE clause (an expired document counts as version 0); only a refused
+   * write reads the version, for the error.
+   */
   #putNow(collection: string, id: string, text: string, expectedVersion: number | undefined, ttl: number | undefined): number {
-    const version = this.#currentVersion(collection, id);
-    if (expectedVersion !== undefined && expectedVersion !== version) throw new VersionConflictError(collection, id, expectedVersion, version);
-    this.#statement(
-      'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at, value = excluded.value',
-    ).run(collection, id, version + 1, ttl === undefined ? null : Date.now() + ttl, text);
-    return version + 1;
+    const now = Date.now();
+    const expiresAt = ttl === undefined ? null : now + ttl;
+    const written = (
+      expectedVersion === undefined
+        ? this.#statement(
+            'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
+              'ON CONFLICT (collection, id) DO UPDATE SET version = CASE WHEN documents.expires_at IS NOT NULL AND documents.expires_at <= ? THEN 1 ' +
+              'ELSE documents.version + 1 END, expires_at = excluded.expires_at, value = excluded.value RETURNING version',
+          ).get(collection, id, expiresAt, text, now)
+        : expectedVersion === 0
+          ? this.#statement(
+              'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
+                'ON CONFLICT (collection, id) DO UPDATE SET version = 1, expires_at = excluded.expires_at, value = excluded.value ' +
+                'WHERE documents.expires_at IS NOT NULL AND documents.expires_at <= ? RETURNING version',
+            ).get(collection, id, expiresAt, text, now)
+          : this.#statement(
+              'UPDATE documents SET version = version + 1, expires_at = ?, value = ? ' +
+                'WHERE collection = ? AND id = ? AND version = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING version',
+            ).get(expiresAt, text, collection, id, expectedVersion, now)
+    ) as { version: number } | undefined;
+    if (!written) throw new VersionConflictError(collection, id, expectedVersion ?? 0, this.#currentVersion(collection, id));
+    return written.version;
   }
 
   /** Appends an entry inside the open transaction; returns its sequence number (the earlier entry's for a key already there). */
