@@ -11,6 +11,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { parseJsonText, toJsonText, validateEntryKey, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
 import type {
   AppendOptions,
+  BatchWrite,
   DeleteOptions,
   ListOptions,
   ListPage,
@@ -116,10 +117,58 @@ export class FileStore implements StateStore {
       const version = (await this.#readDocument(path, collection, id))?.version ?? 0;
       if (options.expectedVersion !== undefined && options.expectedVersion !== version)
         throw new VersionConflictError(collection, id, options.expectedVersion, version);
-      const expires = ttl === undefined ? '' : `"expiresAt":${Date.now() + ttl},`;
-      await writeAtomically(path, `{"format":${formatVersion},"version":${version + 1},${expires}"value":${text}}`);
+      await this.#writeDocument(path, version + 1, text, ttl);
       return { id, version: version + 1, value };
     });
+  }
+
+  /**
+   * Holds the locks of every document the batch puts (in path order, so two batches never wait on
+   * each other crosswise), checks every compare-and-set, then writes in order. All or nothing
+   * against a conflicting writer; not against a crash in the middle, which can leave the first
+   * writes done (each file is still whole): this store has no transaction across files.
+   */
+  async batch(writes: readonly BatchWrite[]): Promise<number[]> {
+    const prepared = writes.map((write) => {
+      if (write.kind === 'append') {
+        this.#streamBase(write.stream);
+        toJsonText(`The entry appended to stream "${write.stream}"`, write.entry);
+        validateEntryKey(write.options?.key);
+        if (write.options?.keepLast !== undefined) validatePositiveLimit('keepLast', write.options.keepLast, 1);
+        return { write };
+      }
+      const { collection, id, value, options = {} } = write;
+      const path = this.#documentPath(collection, id);
+      const text = toJsonText(`The value of "${collection}/${id}"`, value);
+      validateVersion('expectedVersion', options.expectedVersion);
+      const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
+      return { write, put: { path, text, ttl } };
+    });
+    const paths = [...new Set(prepared.flatMap((item) => (item.put ? [item.put.path] : [])))].sort();
+    const section = async () => {
+      const versions = new Map<string, number>();
+      for (const { write, put } of prepared) {
+        if (!put || write.kind !== 'put') continue;
+        const current = versions.get(put.path) ?? (await this.#readDocument(put.path, write.collection, write.id))?.version ?? 0;
+        const expected = write.options?.expectedVersion;
+        if (expected !== undefined && expected !== current) throw new VersionConflictError(write.collection, write.id, expected, current);
+        versions.set(put.path, current + 1);
+      }
+      const results: number[] = [];
+      const written = new Map<string, number>();
+      for (const { write, put } of prepared) {
+        if (write.kind === 'append') {
+          results.push(await this.append(write.stream, write.entry, write.options));
+          continue;
+        }
+        const version = (written.get(put!.path) ?? (await this.#readDocument(put!.path, write.collection, write.id))?.version ?? 0) + 1;
+        await this.#writeDocument(put!.path, version, put!.text, put!.ttl);
+        written.set(put!.path, version);
+        results.push(version);
+      }
+      return results;
+    };
+    return paths.reduceRight<() => Promise<number[]>>((inner, path) => () => this.#locked(path, inner), section)();
   }
 
   update<T extends JsonValue>(collection: string, id: string, fn: Updater<T>, options?: UpdateOptions): Promise<StoredDocument<T>> {
@@ -425,6 +474,11 @@ export class FileStore implements StateStore {
     }
     const lockPath = `${path.replace(/\.json$/, '')}.lock`;
     return this.#mutex.run(lockPath, () => withFileLock(lockPath, this.#lockOptions, section));
+  }
+
+  async #writeDocument(path: string, version: number, text: string, ttl: number | undefined): Promise<void> {
+    const expires = ttl === undefined ? '' : `"expiresAt":${Date.now() + ttl},`;
+    await writeAtomically(path, `{"format":${formatVersion},"version":${version},${expires}"value":${text}}`);
   }
 
   /** The document, unless it does not exist or has expired. */

@@ -9,6 +9,7 @@ export type {
   ListPage,
   StreamEntry,
   AppendOptions,
+  BatchWrite,
   ReadOptions,
 } from './state-store.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';

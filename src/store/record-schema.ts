@@ -170,12 +170,31 @@ export class RecordSchema<T extends object> {
   }
 }
 
+/** The value without `undefined` properties; the same object when it has none (no copy of a clean record). */
 function withoutUndefined(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutUndefined);
-  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) if (inner !== undefined) out[key] = withoutUndefined(inner);
-  return out;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const inner = withoutUndefined(value[index]);
+      if (inner !== value[index]) (out ??= value.slice())[index] = inner;
+    }
+    return out ?? value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  let out: Record<string, unknown> | undefined;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const inner = record[key];
+    if (inner === undefined) {
+      out ??= { ...record };
+      delete out[key];
+      continue;
+    }
+    const cleaned = withoutUndefined(inner);
+    if (cleaned !== inner) (out ??= { ...record })[key] = cleaned;
+  }
+  return out ?? value;
 }
 
 /** Defines a kind of persisted record; see `RecordSchema`. */

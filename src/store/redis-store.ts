@@ -11,6 +11,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { parseJsonText, toJsonText, validateEntryKey, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
 import type {
   AppendOptions,
+  BatchWrite,
   DeleteOptions,
   ListOptions,
   ListPage,
@@ -45,35 +46,96 @@ function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
+// The write of a document, shared by the put and batch scripts: the document hash, its id in the
+// collection index, and its expiry. A document with a TTL also gets a score (when it expires) in
+// the expiry index; each such write drops up to 100 ids that have expired since from both
+// indexes, so the id index does not keep growing with documents Redis has already removed.
+const putFunction = `
+local function put(doc, index, expiry, id, value, current, ttl)
+  redis.call('HSET', doc, 'value', value, 'version', current + 1)
+  redis.call('ZADD', index, 0, id)
+  if ttl then
+    redis.call('PEXPIRE', doc, ttl)
+    local time = redis.call('TIME')
+    local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+    local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 100)
+    for _, other in ipairs(expired) do
+      if other ~= id then
+        redis.call('ZREM', expiry, other)
+        redis.call('ZREM', index, other)
+      end
+    end
+    redis.call('ZADD', expiry, now + ttl, id)
+  else
+    redis.call('PERSIST', doc)
+    redis.call('ZREM', expiry, id)
+  end
+  return current + 1
+end
+`;
+
+// The append of a stream entry, shared by the append and batch scripts: the stream's list, the
+// sorted set of its kept entries' keys (key -> seq) and its trimmed count; the entry text, its key
+// ('' = none) and how many to keep (nil = all). Returns the entry's sequence number (the earlier
+// entry's for a key already there). Entry n sits at list index n - 1 - trimmed.
+const appendFunction = `
+local function append(list, keys, trim, text, key, keep)
+  local trimmed = tonumber(redis.call('GET', trim)) or 0
+  if key ~= '' then
+    local seen = redis.call('ZSCORE', keys, key)
+    if seen then return tonumber(seen) end
+  end
+  local seq = trimmed + redis.call('RPUSH', list, text)
+  if key ~= '' then redis.call('ZADD', keys, seq, key) end
+  if keep and seq - trimmed > keep then
+    local excess = seq - trimmed - keep
+    redis.call('LTRIM', list, excess, -1)
+    redis.call('INCRBY', trim, excess)
+    redis.call('ZREMRANGEBYSCORE', keys, '-inf', trimmed + excess)
+  end
+  return seq
+end
+`;
+
 // KEYS: document hash, collection index, collection expiry index. ARGV: id, value, expected
 // version ('' = any), time to live in ms ('' = none).
 // Returns {written (1|0), version after the write or current version on conflict}.
-// A document with a TTL also gets a score (when it expires) in the expiry index; each such write
-// drops up to 100 ids that have expired since from both indexes, so the id index does not keep
-// growing with documents Redis has already removed.
-const putScript = script(`
+const putScript = script(`${putFunction}
 local current = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
 if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= current then return {0, current} end
-redis.call('HSET', KEYS[1], 'value', ARGV[2], 'version', current + 1)
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
-local ttl = tonumber(ARGV[4])
-if ttl then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
-  for _, id in ipairs(expired) do
-    if id ~= ARGV[1] then
-      redis.call('ZREM', KEYS[3], id)
-      redis.call('ZREM', KEYS[2], id)
-    end
+return {1, put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], current, tonumber(ARGV[4]))}
+`);
+
+// Several puts and appends as one (StateStore.batch). Per write, three KEYS (a put's document
+// hash, collection index and expiry index; an append's list, keys and trimmed count) and five
+// ARGV: 'p', id, value, expected version ('' = any), TTL ('' = none); or 'a', entry text, key
+// ('' = none), keep last ('' = all), ''. Every compare-and-set is checked before anything is
+// written (a document put twice is checked against the version the first put gives it).
+// Returns {1, result per write} or, on a conflict, {0, index of the write (1-based), its current version}.
+const batchScript = script(`${putFunction}${appendFunction}
+local versions = {}
+local count = #KEYS / 3
+for i = 1, count do
+  local a = (i - 1) * 5
+  if ARGV[a + 1] == 'p' then
+    local doc = KEYS[(i - 1) * 3 + 1]
+    local current = versions[doc] or tonumber(redis.call('HGET', doc, 'version')) or 0
+    if ARGV[a + 4] ~= '' and tonumber(ARGV[a + 4]) ~= current then return {0, i, current} end
+    versions[doc] = current + 1
   end
-  redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
-else
-  redis.call('PERSIST', KEYS[1])
-  redis.call('ZREM', KEYS[3], ARGV[1])
 end
-return {1, current + 1}
+local results = {}
+for i = 1, count do
+  local a = (i - 1) * 5
+  local k = (i - 1) * 3
+  if ARGV[a + 1] == 'p' then
+    local current = tonumber(redis.call('HGET', KEYS[k + 1], 'version')) or 0
+    results[i] = put(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 2], ARGV[a + 3], current, tonumber(ARGV[a + 5]))
+  else
+    results[i] = append(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4]))
+  end
+end
+return {1, results}
 `);
 
 // KEYS: document hash, collection index, collection expiry index. ARGV: id, expected version ('' = any).
@@ -90,24 +152,9 @@ return {1, current}
 `);
 
 // KEYS: stream list, stream keys (sorted set: key -> seq), trimmed count. ARGV: entry text, key
-// ('' = none), keep last ('' = all). Returns the entry's sequence number (the earlier entry's
-// for a key already there). Entry n sits at list index n - 1 - trimmed.
-const appendScript = script(`
-local trimmed = tonumber(redis.call('GET', KEYS[3])) or 0
-if ARGV[2] ~= '' then
-  local seen = redis.call('ZSCORE', KEYS[2], ARGV[2])
-  if seen then return tonumber(seen) end
-end
-local seq = trimmed + redis.call('RPUSH', KEYS[1], ARGV[1])
-if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], seq, ARGV[2]) end
-local keep = tonumber(ARGV[3])
-if keep and seq - trimmed > keep then
-  local excess = seq - trimmed - keep
-  redis.call('LTRIM', KEYS[1], excess, -1)
-  redis.call('INCRBY', KEYS[3], excess)
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', trimmed + excess)
-end
-return seq
+// ('' = none), keep last ('' = all). Returns the entry's sequence number (see appendFunction).
+const appendScript = script(`${appendFunction}
+return append(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 `);
 
 // KEYS: stream list, trimmed count. ARGV: after, limit. Returns {seq before the first entry, entries}.
@@ -199,6 +246,33 @@ export class RedisStore implements StateStore {
     ];
     if (!written) throw new VersionConflictError(collection, id, options.expectedVersion ?? 0, version);
     return { id, version, value };
+  }
+
+  async batch(writes: readonly BatchWrite[]): Promise<number[]> {
+    if (writes.length === 0) return [];
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const write of writes) {
+      if (write.kind === 'put') {
+        const { collection, id, value, options = {} } = write;
+        keys.push(this.#documentKey(collection, id), this.#indexKey(collection), this.#expiryKey(collection));
+        validateVersion('expectedVersion', options.expectedVersion);
+        const ttl = options.ttlMs === undefined ? '' : String(validatePositiveLimit('ttlMs', options.ttlMs, 1));
+        const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
+        args.push('p', id, toJsonText(`The value of "${collection}/${id}"`, value), expected, ttl);
+      } else {
+        const { stream, entry, options = {} } = write;
+        keys.push(this.#streamKey(stream), `${this.prefix}streamkeys:${stream}`, `${this.prefix}streamtrim:${stream}`);
+        const entryKey = validateEntryKey(options.key) ?? '';
+        const keep = options.keepLast === undefined ? '' : String(validatePositiveLimit('keepLast', options.keepLast, 1));
+        args.push('a', toJsonText(`The entry appended to stream "${stream}"`, entry), entryKey, keep, '');
+      }
+    }
+    const [applied, ...rest] = (await this.#eval(batchScript, keys, args)) as [number, ...unknown[]];
+    if (applied) return (rest[0] as number[]).map(Number);
+    const [position, version] = rest as [number, number];
+    const failed = writes[position - 1] as Extract<BatchWrite, { kind: 'put' }>;
+    throw new VersionConflictError(failed.collection, failed.id, failed.options?.expectedVersion ?? 0, version);
   }
 
   update<T extends JsonValue>(collection: string, id: string, fn: Updater<T>, options?: UpdateOptions): Promise<StoredDocument<T>> {

@@ -11,6 +11,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { parseJsonText, toJsonText, validateEntryKey, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
 import type {
   AppendOptions,
+  BatchWrite,
   DeleteOptions,
   ListOptions,
   ListPage,
@@ -87,8 +88,9 @@ interface DocumentRow {
  * once (a run in one terminal, a review approved from another) — SQLite's own locks order the
  * writers, and a writer waits up to `busyTimeoutMs` for another's transaction.
  *
- * Every write is one transaction, and the writes that arrive in one turn of the event loop are
- * committed together (`#write` batches them), so a run's many concurrent items cost one commit.
+ * Every write (and every `batch` of writes) is atomic, and the writes that arrive in one turn of
+ * the event loop are committed together (`#write` groups them), so a run's many concurrent items
+ * cost one commit.
  * `synchronous = NORMAL`: a commit is durable against a crash of the process at once, and
  * against a power cut from the next WAL checkpoint on; a power cut can lose the last commits
  * before it, never corrupt the database or half-apply one.
@@ -130,16 +132,30 @@ export class SqliteStore implements StateStore {
     const text = toJsonText(`The value of "${collection}/${id}"`, value);
     validateVersion('expectedVersion', options.expectedVersion);
     const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
-    return this.#write(() => {
-      const version = this.#currentVersion(collection, id);
-      if (options.expectedVersion !== undefined && options.expectedVersion !== version)
-        throw new VersionConflictError(collection, id, options.expectedVersion, version);
-      this.#statement(
-        'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, ?, ?, ?) ' +
-          'ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at, value = excluded.value',
-      ).run(collection, id, version + 1, ttl === undefined ? null : Date.now() + ttl, text);
-      return { id, version: version + 1, value };
+    return this.#write(() => ({ id, version: this.#putNow(collection, id, text, options.expectedVersion, ttl), value }));
+  }
+
+  async batch(writes: readonly BatchWrite[]): Promise<number[]> {
+    // Every write is checked before any is queued: a bad one (not JSON, a bad name) fails the batch with nothing written.
+    const steps = writes.map((write): (() => number) => {
+      if (write.kind === 'put') {
+        const { collection, id, value, options = {} } = write;
+        validateName('collection', collection);
+        validateName('id', id);
+        const text = toJsonText(`The value of "${collection}/${id}"`, value);
+        validateVersion('expectedVersion', options.expectedVersion);
+        const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
+        return () => this.#putNow(collection, id, text, options.expectedVersion, ttl);
+      }
+      const { stream, entry, options = {} } = write;
+      validateName('stream', stream);
+      const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
+      const key = validateEntryKey(options.key);
+      const keepLast = options.keepLast === undefined ? undefined : validatePositiveLimit('keepLast', options.keepLast, 1);
+      return () => this.#appendNow(stream, text, key, keepLast);
     });
+    // One savepoint for the whole batch (see #flush): a conflict in any put rolls back all of it.
+    return this.#write(() => steps.map((step) => step()));
   }
 
   update<T extends JsonValue>(collection: string, id: string, fn: Updater<T>, options?: UpdateOptions): Promise<StoredDocument<T>> {
@@ -201,20 +217,7 @@ export class SqliteStore implements StateStore {
     const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
     const key = validateEntryKey(options.key);
     const keepLast = options.keepLast === undefined ? undefined : validatePositiveLimit('keepLast', options.keepLast, 1);
-    return this.#write(() => {
-      if (key !== undefined) {
-        const earlier = this.#statement('SELECT seq FROM entries WHERE stream = ? AND key = ?').get(stream, key) as { seq: number } | undefined;
-        if (earlier) return earlier.seq;
-      }
-      const row = this.#statement('INSERT INTO streams (stream, seq) VALUES (?, 1) ON CONFLICT (stream) DO UPDATE SET seq = seq + 1 RETURNING seq').get(
-        stream,
-      ) as {
-        seq: number;
-      };
-      this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)').run(stream, row.seq, key ?? null, text);
-      if (keepLast !== undefined) this.#statement('DELETE FROM entries WHERE stream = ? AND seq <= ?').run(stream, row.seq - keepLast);
-      return row.seq;
-    });
+    return this.#write(() => this.#appendNow(stream, text, key, keepLast));
   }
 
   async read<T extends JsonValue = JsonValue>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {
@@ -279,13 +282,16 @@ export class SqliteStore implements StateStore {
 
   /**
    * Queues a write: every write queued in one turn of the event loop commits in one transaction
-   * (one WAL append and, at most, one fsync for all of them). Each write's own errors reject
+   * (one WAL append and, at most, one fsync for all of them). The commit waits for the turn's
+   * end (`setImmediate`), not for the microtask queue to reach it: concurrent items continue one
+   * after another in one turn's microtasks, so waiting for the turn gathers all their next writes
+   * (16 items at once: about 5 writes per commit instead of 2). Each write's own errors reject
    * only its own promise: it runs under a savepoint that is rolled back alone.
    */
   #write<R>(work: () => R): Promise<R> {
     if (this.#closed) return Promise.reject(new ConfigurationError('The SQLite store is closed.', { field: 'store' }));
     return new Promise<R>((resolve, reject) => {
-      if (this.#pending.length === 0) queueMicrotask(() => this.#flush());
+      if (this.#pending.length === 0) setImmediate(() => this.#flush());
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
     });
   }
@@ -326,14 +332,63 @@ export class SqliteStore implements StateStore {
     }
   }
 
+  /**
+   * Writes a document inside the open transaction; returns its new version. One statement, its
+   * compare-and-set in its WHERE clause (an expired document counts as version 0); only a refused
+   * write reads the version, for the error.
+   */
+  #putNow(collection: string, id: string, text: string, expectedVersion: number | undefined, ttl: number | undefined): number {
+    const now = Date.now();
+    const expiresAt = ttl === undefined ? null : now + ttl;
+    const written = (
+      expectedVersion === undefined
+        ? this.#statement(
+            'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
+              'ON CONFLICT (collection, id) DO UPDATE SET version = CASE WHEN documents.expires_at IS NOT NULL AND documents.expires_at <= ? THEN 1 ' +
+              'ELSE documents.version + 1 END, expires_at = excluded.expires_at, value = excluded.value RETURNING version',
+          ).get(collection, id, expiresAt, text, now)
+        : expectedVersion === 0
+          ? this.#statement(
+              'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
+                'ON CONFLICT (collection, id) DO UPDATE SET version = 1, expires_at = excluded.expires_at, value = excluded.value ' +
+                'WHERE documents.expires_at IS NOT NULL AND documents.expires_at <= ? RETURNING version',
+            ).get(collection, id, expiresAt, text, now)
+          : this.#statement(
+              'UPDATE documents SET version = version + 1, expires_at = ?, value = ? ' +
+                'WHERE collection = ? AND id = ? AND version = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING version',
+            ).get(expiresAt, text, collection, id, expectedVersion, now)
+    ) as { version: number } | undefined;
+    if (!written) throw new VersionConflictError(collection, id, expectedVersion ?? 0, this.#currentVersion(collection, id));
+    return written.version;
+  }
+
+  /** Appends an entry inside the open transaction; returns its sequence number (the earlier entry's for a key already there). */
+  #appendNow(stream: string, text: string, key: string | undefined, keepLast: number | undefined): number {
+    if (key !== undefined) {
+      const earlier = this.#statement('SELECT seq FROM entries WHERE stream = ? AND key = ?').get(stream, key) as { seq: number } | undefined;
+      if (earlier) return earlier.seq;
+    }
+    const row = this.#statement('INSERT INTO streams (stream, seq) VALUES (?, 1) ON CONFLICT (stream) DO UPDATE SET seq = seq + 1 RETURNING seq').get(
+      stream,
+    ) as {
+      seq: number;
+    };
+    this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)').run(stream, row.seq, key ?? null, text);
+    if (keepLast !== undefined) this.#statement('DELETE FROM entries WHERE stream = ? AND seq <= ?').run(stream, row.seq - keepLast);
+    return row.seq;
+  }
+
   #currentVersion(collection: string, id: string): number {
-    const row = this.#live(this.#statement('SELECT version, expires_at, value FROM documents WHERE collection = ? AND id = ?').get(collection, id));
+    // Not the value: a compare-and-set needs only the version, and a large value costs a copy into JS.
+    const row = this.#live<Omit<DocumentRow, 'value'>>(
+      this.#statement('SELECT version, expires_at FROM documents WHERE collection = ? AND id = ?').get(collection, id),
+    );
     return row?.version ?? 0;
   }
 
   /** The row unless it is missing or has expired. */
-  #live(row: unknown): DocumentRow | undefined {
-    const document = row as DocumentRow | undefined;
+  #live<R extends Pick<DocumentRow, 'expires_at'> = DocumentRow>(row: unknown): R | undefined {
+    const document = row as R | undefined;
     if (!document) return undefined;
     return document.expires_at !== null && Date.now() >= document.expires_at ? undefined : document;
   }

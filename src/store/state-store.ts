@@ -94,11 +94,16 @@ export interface ReadOptions {
   limit?: number;
 }
 
+/** One write of a `StateStore.batch`: a document put or a stream append, with the options the single call takes. */
+export type BatchWrite =
+  | { kind: 'put'; collection: string; id: string; value: JsonValue; options?: PutOptions }
+  | { kind: 'append'; stream: string; entry: JsonValue; options?: AppendOptions };
+
 /**
  * Where Troupe keeps state that must outlive a process and be shared between processes: run and
  * work-item state (documents with versions, for compare-and-set) and their append-only
- * transition records (streams). Two implementations pass the same contract tests: `FileStore`,
- * the embedded default under `.troupe/state`, and `RedisStore`. Choose one with
+ * transition records (streams). The implementations pass the same contract tests: `SqliteStore`,
+ * the embedded default (`.troupe/state.db`), `RedisStore`, and the `FileStore` it replaced. Choose one with
  * `openStateStore()`; code above this layer only sees this interface.
  *
  * Names of collections, documents and streams are 1–100 characters of `A-Z a-z 0-9 _ . - @ + =`,
@@ -138,6 +143,17 @@ export interface StateStore {
    * `AppendOptions.keepLast`); empty for a stream that does not exist.
    */
   read<T extends JsonValue = JsonValue>(stream: string, options?: ReadOptions): Promise<StreamEntry<T>[]>;
+
+  /**
+   * Writes several documents and stream entries as one: either every write happens or none does.
+   * A put whose `expectedVersion` does not hold fails the whole batch with `VersionConflictError`
+   * (nothing written); an append whose key is already there writes nothing and gives the earlier
+   * entry's number, as `append` does. Writes apply in order (a later put of the same document
+   * expects the version the earlier one gave it). Returns, per write, the document's new version
+   * or the entry's sequence number. One step of a workflow (its transitions and its item) is one
+   * batch: one SQLite transaction, one Redis script call.
+   */
+  batch(writes: readonly BatchWrite[]): Promise<number[]>;
 
   /** Where a document lives (a file path, a Redis key), for messages that point at it. */
   where(collection: string, id: string): string;

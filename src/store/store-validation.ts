@@ -53,11 +53,29 @@ export function validateVersion(what: string, value: number | undefined): void {
  * (one scan of the serialized text); only text with one is serialized again, scrubbed.
  */
 export function toJsonText(what: string, value: unknown): string {
-  assertJson(what, value, '$', new Set());
+  // The common case, JSON all the way down, is checked without building a path per property;
+  // only a value that fails is walked again to say where.
+  if (!isJson(value, new Set())) assertJson(what, value, '$', new Set());
   const text = JSON.stringify(value as JsonValue);
   const redact = knownSecretRedactor();
   if (!jsonHoldsSecret(text, redact)) return text;
   return JSON.stringify(redactSecretsDeep(value as JsonValue, redact));
+}
+
+function isJson(value: unknown, ancestors: Set<object>): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || ancestors.has(value)) return false;
+  ancestors.add(value);
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isJson(item, ancestors)) return false;
+  } else {
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) return false;
+    for (const key in value) if (Object.hasOwn(value, key) && !isJson((value as Record<string, unknown>)[key], ancestors)) return false;
+  }
+  ancestors.delete(value);
+  return true;
 }
 
 function assertJson(what: string, value: unknown, path: string, ancestors: Set<object>): void {

@@ -6,7 +6,7 @@ import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { formatIssues } from '../core/validation-issue.js';
 import type { Clock, IdGenerator } from '../core/ids.js';
 import type { JsonValue } from '../core/json.js';
-import type { StateStore } from '../store/state-store.js';
+import type { BatchWrite, StateStore } from '../store/state-store.js';
 import { openStateStore } from '../store/open-state-store.js';
 import { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import { VersionConflictError } from '../store/errors/version-conflict-error.js';
@@ -111,6 +111,9 @@ export type RunSummary = RunSummaryBase &
     | { status: 'running' }
   );
 
+// How many items of a known list are received at once (see Engine.receiveAll).
+const receiveChunk = 1000;
+
 // Reported in place of an item whose document is missing or damaged: the run fails naming it.
 const lostItemState = 'failed' as const;
 
@@ -151,8 +154,7 @@ export async function runWorkflow<Input>(
     await runRecords.put(engine.store, collections.runs, run.id, run, { expectedVersion: 0 });
     if (known) {
       // A known list is recorded whole before any work, so a crash loses none of it.
-      const received: ItemRecord[] = [];
-      for (const item of known) received.push(await engine.receive(item.id, item.input));
+      const received = await engine.receiveAll(known);
       await pool(received, workflow.concurrency, (item) => engine.process(item), engine.stop);
     } else {
       await pool(
@@ -228,6 +230,8 @@ export class Engine {
   readonly #versions = new Map<string, number>();
   /** Items whose documents are damaged: reported by `finish` instead of being dropped. */
   readonly #corrupt = new Map<string, CorruptRecordError>();
+  /** Each item's transitions not yet in the store: `save` writes them with the item, in one batch. */
+  readonly #unsaved = new Map<string, Transition[]>();
 
   readonly worker: string;
 
@@ -330,17 +334,37 @@ export class Engine {
     };
     for (const name of this.workflow.tasks.keys()) item.tasks[name] = { status: 'pending', attempts: 0 };
     const parsed = this.workflow.input.safeParse(input);
-    await this.save(item);
     await this.transition(item, { to: 'received', why: 'received' });
+    await this.save(item);
     if (!parsed.success) await this.end(item, 'failed', `the item's input is invalid: ${formatIssues(parsed.error.issues)}`);
     return item;
   }
 
+  /**
+   * Receives a known list of items many at a time, so their writes share commits (one SQLite
+   * transaction, one Redis pipeline per turn) instead of costing one round trip each. Returns
+   * them in the list's order once every one is recorded; the first failure is thrown after the
+   * others have ended, so nothing is still writing when the caller gives up the run.
+   */
+  async receiveAll(items: ReadonlyArray<{ id: string; input: unknown }>): Promise<ItemRecord[]> {
+    const received: ItemRecord[] = [];
+    for (let start = 0; start < items.length; start += receiveChunk) {
+      const outcomes = await Promise.allSettled(items.slice(start, start + receiveChunk).map((item) => this.receive(item.id, item.input)));
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') throw outcome.reason;
+        received.push(outcome.value);
+      }
+    }
+    return received;
+  }
+
   /** Steps that were running when the process died run again (done ones never do). */
   async recover(item: ItemRecord): Promise<void> {
+    let interrupted = false;
     for (const [name, record] of Object.entries(item.tasks)) {
       if (record.status !== 'running') continue;
       record.status = 'pending';
+      interrupted = true;
       await this.transition(item, {
         to: item.state,
         task: name,
@@ -348,6 +372,7 @@ export class Engine {
         why: `"${name}" was interrupted (the run stopped during it) and runs again`,
       });
     }
+    if (interrupted) await this.save(item);
   }
 
   async process(item: ItemRecord): Promise<void> {
@@ -513,7 +538,11 @@ export class Engine {
         idempotencyKey: `${this.runId}.${item.id}.${name}`,
         outbox: this.outbox,
       },
-      note: (transition) => this.transition(item, { ...transition, task: name, to: item.state }),
+      // A note made during the step (a retry, an escalation) is written at once, not with the step's end.
+      note: async (transition) => {
+        await this.transition(item, { ...transition, task: name, to: item.state });
+        await this.store.batch(this.#takeUnsaved(item));
+      },
     });
   }
 
@@ -689,7 +718,10 @@ export class Engine {
     const transition: Transition = { at: this.clock.now(), item: item.id, from: item.state, ...change, worker: this.worker };
     item.state = change.to;
     if (!haltedStates.has(change.to)) item.stage = change.to;
-    await transitionRecords.append(this.store, transitionsStream(this.runId), transition);
+    // Written by the next `save` of the item, in the same batch: a step's record is one commit.
+    const unsaved = this.#unsaved.get(item.id);
+    if (unsaved) unsaved.push(transition);
+    else this.#unsaved.set(item.id, [transition]);
     this.run.trace?.({
       type: 'item-transition',
       at: transition.at,
@@ -712,7 +744,12 @@ export class Engine {
     this.lease.check();
     const expectedVersion = this.#versions.get(item.id) ?? 0;
     try {
-      this.#versions.set(item.id, await itemRecords.put(this.store, collections.items, itemKey(this.runId, item.id), item, { expectedVersion }));
+      // The item's transitions since its last save, and the item: all written or none.
+      const writes: BatchWrite[] = [
+        ...this.#takeUnsaved(item),
+        { kind: 'put', collection: collections.items, id: itemKey(this.runId, item.id), value: itemRecords.write(item), options: { expectedVersion } },
+      ];
+      this.#versions.set(item.id, (await this.store.batch(writes)).at(-1)!);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       if (expectedVersion === 0)
@@ -723,6 +760,14 @@ export class Engine {
         );
       this.lease.lose(`another process wrote item "${item.id}" (version ${error.actualVersion}, this process expected ${expectedVersion})`, error);
     }
+  }
+
+  /** The appends of the item's transitions not yet written; taken, so each is written once. */
+  #takeUnsaved(item: ItemRecord): BatchWrite[] {
+    const unsaved = this.#unsaved.get(item.id) ?? [];
+    this.#unsaved.delete(item.id);
+    const stream = transitionsStream(this.runId);
+    return unsaved.map((transition) => ({ kind: 'append', stream, entry: transitionRecords.write(transition) }));
   }
 }
 

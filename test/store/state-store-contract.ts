@@ -231,6 +231,83 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
       });
     });
 
+    describe('batch', () => {
+      it('writes puts and appends as one, in order, returning each version and sequence number', async () => {
+        await store.put('runs', 'run_1', 'before');
+        const results = await store.batch([
+          { kind: 'append', stream: 'run_1.transitions', entry: { to: 'started' } },
+          { kind: 'put', collection: 'runs', id: 'run_1', value: { status: 'running' }, options: { expectedVersion: 1 } },
+          { kind: 'put', collection: 'items', id: 'run_1.a', value: 'new', options: { expectedVersion: 0 } },
+          // The same document again: its compare-and-set sees the version the earlier put gave it.
+          { kind: 'put', collection: 'runs', id: 'run_1', value: { status: 'done' }, options: { expectedVersion: 2 } },
+          { kind: 'append', stream: 'run_1.transitions', entry: { to: 'done' } },
+        ]);
+        expect(results).toEqual([1, 2, 1, 3, 2]);
+        expect(await store.get('runs', 'run_1')).toEqual({ id: 'run_1', version: 3, value: { status: 'done' } });
+        expect(await store.get('items', 'run_1.a')).toMatchObject({ version: 1, value: 'new' });
+        expect((await store.read('run_1.transitions')).map((entry) => entry.entry)).toEqual([{ to: 'started' }, { to: 'done' }]);
+        expect(await store.batch([])).toEqual([]);
+      });
+
+      it('writes nothing at all when one compare-and-set fails, and says which document', async () => {
+        await store.put('runs', 'run_1', 'one');
+        await store.put('runs', 'run_1', 'two');
+        const error = await store
+          .batch([
+            { kind: 'append', stream: 'log', entry: 'never' },
+            { kind: 'put', collection: 'items', id: 'fresh', value: 'never' },
+            { kind: 'put', collection: 'runs', id: 'run_1', value: 'stale', options: { expectedVersion: 1 } },
+          ])
+          .catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(VersionConflictError);
+        expect(error).toMatchObject({ collection: 'runs', id: 'run_1', expectedVersion: 1, actualVersion: 2 });
+        expect(await store.read('log')).toEqual([]);
+        expect(await store.get('items', 'fresh')).toBeUndefined();
+        expect(await store.get('runs', 'run_1')).toMatchObject({ version: 2, value: 'two' });
+        // A later append numbers from 1: the refused batch took no sequence number.
+        expect(await store.append('log', 'first')).toBe(1);
+      });
+
+      it('writes nothing when one value is not JSON', async () => {
+        const error = await store
+          .batch([
+            { kind: 'put', collection: 'items', id: 'a', value: 'fine' },
+            { kind: 'append', stream: 'log', entry: { bad: undefined } as unknown as JsonValue },
+          ])
+          .catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(NotJsonError);
+        expect(await store.get('items', 'a')).toBeUndefined();
+        expect(await store.read('log')).toEqual([]);
+      });
+
+      it('keeps keyed appends idempotent inside a batch', async () => {
+        expect(await store.append('keyed', 'first', { key: 'k' })).toBe(1);
+        const results = await store.batch([
+          { kind: 'append', stream: 'keyed', entry: 'again', options: { key: 'k' } },
+          { kind: 'append', stream: 'keyed', entry: 'second', options: { key: 'l' } },
+          { kind: 'put', collection: 'items', id: 'a', value: 1 },
+        ]);
+        expect(results).toEqual([1, 2, 1]);
+        expect((await store.read('keyed')).map((entry) => entry.entry)).toEqual(['first', 'second']);
+      });
+
+      it('lets exactly one of racing batches that create the same document win, from two store instances', async () => {
+        const other = sibling();
+        const attempts = Array.from({ length: 8 }, (_, index) =>
+          (index % 2 ? other : store).batch([
+            { kind: 'append', stream: 'claims', entry: { index } },
+            { kind: 'put', collection: 'locks', id: 'owner', value: { index }, options: { expectedVersion: 0 } },
+          ]),
+        );
+        const results = await Promise.allSettled(attempts);
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        for (const result of results) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(VersionConflictError);
+        const owner = (await store.get<{ index: number }>('locks', 'owner'))!.value.index;
+        // Only the winner's entry was appended.
+        expect((await store.read<{ index: number }>('claims')).map((entry) => entry.entry.index)).toEqual([owner]);
+      });
+    });
+
     describe('idempotent appends and retention', () => {
       it("appends an entry with a key once: a repeat returns the first one's number, also from another instance", async () => {
         const other = sibling();
