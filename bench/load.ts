@@ -12,70 +12,23 @@
 // Answers come from the invoices cassette (by request, ignoring how often it was asked), so the
 // model's work is the recorded one; only the latency and the faults are simulated.
 // Run: npm run bench:load   (BENCH_LOAD_ITEMS, BENCH_LOAD_LATENCY_MS, BENCH_LOAD_FAULT_RATE to change)
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProviderUnavailableError, SqliteStore, withRetry, type ModelClient, type ModelRequest, type ModelResponse, type StateStore } from 'troupe';
-import { RedisStore } from 'troupe/redis';
-import { loadCassette, requestKey } from 'troupe/testing';
+import { fileURLToPath } from 'node:url';
+import { SqliteStore, workflowRunsQueue, type StateStore } from 'troupe';
+import { BullMqQueue, RedisStore } from 'troupe/redis';
 import invoices from '../crews/invoices/workflow.js';
-import { listItems } from '../src/workflow/run-state.js';
+import { listItems, loadRun } from '../src/workflow/run-state.js';
+import { documents, loadModel, longestChain } from './load-model.js';
 import { deleteKeys } from './redis-keys.js';
 
 const itemCount = Number(process.env.BENCH_LOAD_ITEMS ?? 1000);
+const workerCount = Number(process.env.BENCH_LOAD_WORKERS ?? 4);
 const latencyMs = Number(process.env.BENCH_LOAD_LATENCY_MS ?? 200);
 const faultRate = Number(process.env.BENCH_LOAD_FAULT_RATE ?? 0.05);
-const root = new URL('../../', import.meta.url); // dist/bench/ → the package root
-const documents = JSON.parse(readFileSync(new URL('crews/invoices/documents.json', root), 'utf8')) as Array<{
-  id: string;
-  input: { source: string; text: string };
-}>;
-const cassette = loadCassette(new URL('crews/invoices/cassette.json', root).pathname);
 const workflow = { ...invoices, concurrency: itemCount };
-/**
- * The most calls one item makes one after another without faults: its classification, then its
- * extraction and each retry of it (the cassette holds every call the documents need). A call is
- * the item's when the request quotes the document's text.
- */
-const longestChain = Math.max(
-  ...documents.map(
-    (document) => cassette.entries.filter((entry) => JSON.stringify(entry.request).includes(JSON.stringify(document.input.text).slice(1, 41))).length,
-  ),
-);
-
-/** A seeded generator (mulberry32), so a run's faults repeat. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Answers from the cassette after `latencyMs`; fails a `faultRate` share of calls with a 503. */
-function loadModel(faults: number, latency = latencyMs): { model: ModelClient; stats: { calls: number; faults: number } } {
-  const modelId = cassette.entries[0]!.request.model;
-  const answers = new Map<string, ModelResponse>();
-  for (const entry of cassette.entries) if (!answers.has(entry.key)) answers.set(entry.key, entry.response);
-  const random = seeded(42);
-  const stats = { calls: 0, faults: 0 };
-  const slow: ModelClient = {
-    id: modelId,
-    async generate(request: ModelRequest): Promise<ModelResponse> {
-      stats.calls++;
-      await new Promise((resolve) => setTimeout(resolve, latency));
-      if (random() < faults) {
-        stats.faults++;
-        throw new ProviderUnavailableError('bench', 'HTTP 503 (injected)', undefined, { status: 503 });
-      }
-      const answer = answers.get(requestKey(modelId, request));
-      if (!answer) throw new Error('the bench asked the model something the cassette has no answer for');
-      return structuredClone(answer);
-    },
-  };
-  return { model: withRetry(slow, { baseDelayMs: 50, maxDelayMs: 400 }), stats };
-}
 
 interface Figures {
   store: string;
@@ -96,12 +49,13 @@ interface Figures {
   errors: number;
 }
 
+const items = Array.from({ length: itemCount }, (_, i) => {
+  const document = documents[i % documents.length]!;
+  return { id: `${document.id}-${Math.floor(i / documents.length)}`, input: document.input };
+});
+
 async function measure(storeName: string, store: StateStore, faults: number): Promise<Figures> {
-  const { model, stats } = loadModel(faults);
-  const items = Array.from({ length: itemCount }, (_, i) => {
-    const document = documents[i % documents.length]!;
-    return { id: `${document.id}-${Math.floor(i / documents.length)}`, input: document.input };
-  });
+  const { model, stats } = loadModel(faults, latencyMs);
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
   let errors = 0;
@@ -117,6 +71,19 @@ async function measure(storeName: string, store: StateStore, faults: number): Pr
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
+  return tally(storeName, store, runId, faults, { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRss, errors, ...stats });
+}
+
+/** The figures of a finished run, from what its items' records say. */
+async function tally(
+  storeName: string,
+  store: StateStore,
+  runId: string,
+  faults: number,
+  run: { wallMs: number; cpuMs: number; peakRss: number; errors: number; calls: number; faults: number },
+): Promise<Figures> {
+  const { wallMs, peakRss, errors } = run;
+  const stats = run;
   const recorded = runId ? await listItems(store, runId) : [];
   const final = recorded.filter((item) => ['accepted', 'rejected', 'failed'].includes(item.state)).length;
   const awaitingReview = recorded.filter((item) => item.state === 'awaiting-review').length;
@@ -131,7 +98,7 @@ async function measure(storeName: string, store: StateStore, faults: number): Pr
     wallMs: Math.round(wallMs),
     idealMs: Math.round(idealMs),
     ratio: Number((wallMs / idealMs).toFixed(2)),
-    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    cpuMs: Math.round(run.cpuMs),
     calls: stats.calls,
     faults: stats.faults,
     peakRssMiB: Math.round(peakRss / 2 ** 20),
@@ -143,9 +110,72 @@ async function measure(storeName: string, store: StateStore, faults: number): Pr
   };
 }
 
+/**
+ * The same run on `workerCount` worker processes (bench/load-worker.ts) sharing the items through
+ * BullMQ: this process queues the run (workflow.enqueue) and waits for its status to leave
+ * "running". CPU time and model calls are the workers' (and RSS the largest worker's is not
+ * sampled: peak RSS is this process's).
+ */
+async function measureOnWorkers(faults: number): Promise<Figures | undefined> {
+  const prefix = `troupe-load-workers-${process.pid}-${faults}`;
+  const store = new RedisStore({ prefix, connectTimeoutMs: 1000 });
+  const queue = new BullMqQueue({ name: workflowRunsQueue, prefix });
+  const workers: Array<{ child: ChildProcess; report: Promise<{ calls: number; faults: number; cpuMs: number }> }> = [];
+  try {
+    await store.get('runs', 'probe');
+    const script = fileURLToPath(new URL('./load-worker.js', import.meta.url));
+    for (let n = 0; n < workerCount; n++) {
+      const child = spawn(process.execPath, [script, prefix, String(faults), String(latencyMs), String(Math.ceil(itemCount / workerCount))], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout!.on('data', (chunk) => (stdout += chunk));
+      const ready = new Promise<void>((resolve, reject) => {
+        child.stderr!.on('data', (chunk: Buffer) => chunk.toString().includes('serving') && resolve());
+        child.once('exit', (code) => reject(new Error(`a load worker exited with ${code}`)));
+      });
+      const report = new Promise<{ calls: number; faults: number; cpuMs: number }>((resolve) =>
+        child.once('exit', () => resolve(JSON.parse(stdout.trim() || '{}'))),
+      );
+      workers.push({ child, report });
+      await ready;
+    }
+    let peakRss = process.memoryUsage().rss;
+    const started = performance.now();
+    const { runId } = await invoices.enqueue(items, { store, queue, model: 'scripted:load' });
+    for (;;) {
+      const run = await loadRun(store, runId);
+      if (run && run.status !== 'running') break;
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const wallMs = performance.now() - started;
+    for (const worker of workers) worker.child.kill('SIGTERM');
+    const reports = await Promise.all(workers.map((worker) => worker.report));
+    const sum = (key: 'calls' | 'faults' | 'cpuMs') => reports.reduce((total, report) => total + (report[key] ?? 0), 0);
+    return await tally(`redis×${workerCount}`, store, runId, faults, {
+      wallMs,
+      cpuMs: sum('cpuMs'),
+      peakRss,
+      errors: 0,
+      calls: sum('calls'),
+      faults: sum('faults'),
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'store_unavailable') throw error;
+    console.log(`redis with workers: skipped, nothing answers at ${store.target}.`);
+    return undefined;
+  } finally {
+    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    await queue.close({ graceMs: 0 });
+    await store.close();
+    await deleteKeys(prefix);
+  }
+}
+
 function print(figures: Figures): void {
   console.log(
-    `${figures.store.padEnd(9)} faults ${String(figures.faultRate * 100).padStart(2)} %  ${figures.items} items  wall ${(figures.wallMs / 1000).toFixed(2)} s  ` +
+    `${figures.store.padEnd(10)} faults ${String(figures.faultRate * 100).padStart(2)} %  ${figures.items} items  wall ${(figures.wallMs / 1000).toFixed(2)} s  ` +
       `ideal ${(figures.idealMs / 1000).toFixed(2)} s  ratio ${figures.ratio.toFixed(2)}  CPU ${(figures.cpuMs / 1000).toFixed(2)} s  calls ${figures.calls} (${figures.faults} failed)  ` +
       `peak RSS ${figures.peakRssMiB} MiB  final ${figures.final}, awaiting review ${figures.awaitingReview}, failed with a reason ${figures.failedWithReason}, lost ${figures.lost}, errors ${figures.errors}`,
   );
@@ -193,6 +223,11 @@ for (const faults of [0, faultRate]) {
   } finally {
     await deleteKeys(prefix);
     await redis.close();
+  }
+  const onWorkers = await measureOnWorkers(faults);
+  if (onWorkers) {
+    print(onWorkers);
+    results.push(onWorkers);
   }
 }
 console.log(JSON.stringify({ bench: 'load', latency_ms: latencyMs, results }));
