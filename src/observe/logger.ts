@@ -1,4 +1,5 @@
-import { pino, type DestinationStream, type Level, type Logger as PinoLogger } from 'pino';
+import type * as Pino from 'pino';
+import type { DestinationStream, Level, Logger as PinoLogger } from 'pino';
 import { createRequire } from 'node:module';
 import type PinoPretty from 'pino-pretty';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
@@ -49,6 +50,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const isTerminal = (destination as { isTTY?: boolean }).isTTY === true;
   const format = options.format ?? (isTerminal ? 'pretty' : 'json');
   const scrub = secretRedactor(env);
+  const { pino } = loadPino();
   const errorToJson = pino.stdSerializers.err as (error: Error) => object;
   const scrubDeep = <T>(value: T): T => redactSecretsDeep(value, scrub, { toPlainError: errorToJson, censorField: isCredentialField });
   const extraPaths = options.redact ?? [];
@@ -183,6 +185,14 @@ function describe(event: TraceEvent): string {
 }
 
 const require = createRequire(import.meta.url);
+
+/**
+ * pino (about 35 files with its dependencies) is loaded by the first createLogger, not by
+ * `import 'troupe'`. It is CommonJS, so createLogger stays synchronous.
+ */
+function loadPino(): typeof Pino {
+  return require('pino') as typeof Pino;
+}
 
 /** pino-pretty is loaded only when a logger prints for people: a program that never does skips its 30 files. */
 function loadPinoPretty(): typeof PinoPretty {
