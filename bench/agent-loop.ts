@@ -21,7 +21,6 @@ const toolCallsPerRun = 10;
 const callsPerRun = toolCallsPerRun + 1;
 const runs = 300;
 const warmupRuns = 100;
-const rounds = 5;
 
 /** Answers with 10 `add` calls then `finish`, reading the turn from the conversation so it needs no state. */
 function zeroLatencyModel(): ModelClient & { release?: () => void } {
@@ -87,25 +86,21 @@ async function bareRun(model: ModelClient): Promise<void> {
 
 type Loop = (model: ModelClient) => Promise<void>;
 
-/**
- * Time per model call of each loop: warmed up, then the best of `rounds` rounds of `runs` runs,
- * the loops taking turns, so a pause of a busy machine lands in one round of one loop and is dropped.
- */
-async function perCallMicros<Name extends string>(loops: Record<Name, Loop>, concurrent: boolean): Promise<Record<Name, number>> {
+// CPU time per call too (this process, all its threads): on a loaded machine the wall time of a
+// sequential loop is mostly time spent waiting for a core, and its ratios swing tenfold.
+const cpuMicros = new Map<Loop, number>();
+
+async function perCallMicros(loop: Loop, concurrent: boolean): Promise<number> {
   const model = zeroLatencyModel();
-  const entries = Object.entries(loops) as Array<[Name, Loop]>;
-  for (const [, loop] of entries) for (let i = 0; i < warmupRuns; i++) await loop(model);
-  const best = {} as Record<Name, number>;
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, loop] of entries) {
-      const started = process.hrtime.bigint();
-      if (concurrent) await Promise.all(Array.from({ length: runs }, () => loop(model)));
-      else for (let i = 0; i < runs; i++) await loop(model);
-      const micros = Number(process.hrtime.bigint() - started) / 1000 / (runs * callsPerRun);
-      best[name] = Math.min(best[name] ?? Number.POSITIVE_INFINITY, micros);
-    }
-  }
-  return best;
+  for (let i = 0; i < warmupRuns; i++) await loop(model);
+  const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  if (concurrent) await Promise.all(Array.from({ length: runs }, () => loop(model)));
+  else for (let i = 0; i < runs; i++) await loop(model);
+  const elapsedNs = Number(process.hrtime.bigint() - started);
+  const used = process.cpuUsage(cpu);
+  if (!concurrent) cpuMicros.set(loop, (used.user + used.system) / (runs * callsPerRun));
+  return elapsedNs / 1000 / (runs * callsPerRun);
 }
 
 /** Heap held by each run while it waits on its model: start many runs whose model never answers, then measure. */
@@ -143,16 +138,15 @@ function row(label: string, troupe: number, bare: number, unit: string, digits =
   return `${label.padEnd(44)} ${troupe.toFixed(digits).padStart(9)} ${bare.toFixed(digits).padStart(9)} ${unit.padEnd(5)} ${(troupe / bare).toFixed(1).padStart(6)}x`;
 }
 
-const sequential = await perCallMicros({ troupe: troupeRun, logged: troupeLoggedRun, bare: bareRun }, false);
-const concurrent = await perCallMicros({ troupe: troupeRun, bare: bareRun }, true);
-const [troupeSequential, loggedSequential, bareSequential] = [sequential.troupe, sequential.logged, sequential.bare];
-const [troupeConcurrent, bareConcurrent] = [concurrent.troupe, concurrent.bare];
+const troupeSequential = await perCallMicros(troupeRun, false);
+const loggedSequential = await perCallMicros(troupeLoggedRun, false);
+const bareSequential = await perCallMicros(bareRun, false);
+const troupeConcurrent = await perCallMicros(troupeRun, true);
+const bareConcurrent = await perCallMicros(bareRun, true);
 const troupeHeap = await heapPerWaitingRun(troupeRun);
 const bareHeap = await heapPerWaitingRun(bareRun);
 
-console.log(
-  `agent-loop: ${runs} runs of ${toolCallsPerRun} tool calls + finish, best of ${rounds} rounds taken in turn, after ${warmupRuns} warm-up runs; node ${process.version}`,
-);
+console.log(`agent-loop: ${runs} runs of ${toolCallsPerRun} tool calls + finish, after ${warmupRuns} warm-up runs; node ${process.version}`);
 console.log(`troupe runs validate tool input and the finish result, check a token budget before each call and emitted ${traced} trace events`);
 console.log(`${''.padEnd(44)} ${'troupe'.padStart(9)} ${'bare'.padStart(9)} ${''.padEnd(5)} ${'ratio'.padStart(7)}`);
 console.log(row('time per model call, sequential', troupeSequential, bareSequential, 'µs'));
@@ -162,7 +156,13 @@ console.log(row('heap per run waiting on its model', troupeHeap, bareHeap, 'KiB'
 console.log(
   `framework overhead per model call (troupe - bare): ${(troupeSequential - bareSequential).toFixed(2)} µs sequential, ${(troupeConcurrent - bareConcurrent).toFixed(2)} µs concurrent (aim: < 20 µs)`,
 );
-console.log(`debug logging: ${(loggedSequential / bareSequential).toFixed(1)}x the hand loop, ${logged} lines written (aim: < 10x)`);
+console.log(
+  `debug logging: ${(loggedSequential / bareSequential).toFixed(1)}x the hand loop (aim: < 10x), ${(loggedSequential / troupeSequential).toFixed(1)}x the same run traced without a logger; ${logged} lines written`,
+);
+const [troupeCpu, loggedCpu, bareCpu] = [troupeRun, troupeLoggedRun, bareRun].map((loop) => cpuMicros.get(loop)!) as [number, number, number];
+console.log(
+  `CPU per model call, sequential: troupe ${troupeCpu.toFixed(2)} µs, debug logging ${loggedCpu.toFixed(2)} µs, bare ${bareCpu.toFixed(2)} µs (debug logging ${(loggedCpu / troupeCpu).toFixed(1)}x the traced run)`,
+);
 console.log(`heap per waiting run: ${troupeHeap.toFixed(2)} KiB (aim: < 16 KiB)${Number.isNaN(troupeHeap) ? ' — run with --expose-gc' : ''}`);
 console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
 const round = (value: number) => (Number.isNaN(value) ? null : Number(value.toFixed(2)));
@@ -170,7 +170,6 @@ console.log(
   JSON.stringify({
     bench: 'agent-loop',
     runs,
-    rounds,
     us_per_call: {
       troupe_sequential: round(troupeSequential),
       bare_sequential: round(bareSequential),
@@ -181,8 +180,10 @@ console.log(
     ratio: {
       sequential: round(troupeSequential / bareSequential),
       debug_logging: round(loggedSequential / bareSequential),
+      debug_logging_vs_traced: round(loggedSequential / troupeSequential),
       concurrent: round(troupeConcurrent / bareConcurrent),
     },
+    cpu_us_per_call: { troupe_sequential: round(troupeCpu), troupe_debug_logging: round(loggedCpu), bare_sequential: round(bareCpu) },
     kib_per_waiting_run: { troupe: round(troupeHeap), bare: round(bareHeap) },
   }),
 );
