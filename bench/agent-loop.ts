@@ -3,7 +3,19 @@
 // scenario in the same process, so the ratio is meaningful on a noisy machine.
 // Run: npm run bench:agent-loop   (builds, then runs with --expose-gc for the heap figures)
 import { z } from 'zod';
-import { Agent, defineTool, maxTurns, tokenBudget, type TraceEvent, type ModelClient, type ModelRequest, type ModelResponse, type ToolCallPart } from 'troupe';
+import {
+  Agent,
+  createLogger,
+  defineTool,
+  maxTurns,
+  tokenBudget,
+  traceToLogger,
+  type TraceEvent,
+  type ModelClient,
+  type ModelRequest,
+  type ModelResponse,
+  type ToolCallPart,
+} from 'troupe';
 
 const toolCallsPerRun = 10;
 const callsPerRun = toolCallsPerRun + 1;
@@ -39,6 +51,26 @@ async function troupeRun(model: ModelClient): Promise<void> {
   if (result.status !== 'finished') throw new Error('bench run did not finish');
 }
 
+// The same run logged at debug: every trace event becomes a pino line (written to a stream that
+// drops it, so the figure is Troupe's and pino's cost, not the disk's).
+let logged = 0;
+const debugLogger = createLogger({
+  level: 'debug',
+  format: 'json',
+  env: process.env,
+  destination: {
+    write: () => {
+      logged++;
+    },
+  },
+});
+const logTrace = traceToLogger(debugLogger);
+
+async function troupeLoggedRun(model: ModelClient): Promise<void> {
+  const result = await agent.run('Add some numbers.', { model, runId: 'bench', trace: logTrace });
+  if (result.status !== 'finished') throw new Error('bench run did not finish');
+}
+
 /** The least a loop can do: call the model, run the tools it names, stop on finish. No validation, no budgets, no traces. */
 async function bareRun(model: ModelClient): Promise<void> {
   const messages: ModelRequest['messages'][number][] = [{ role: 'user', content: 'Add some numbers.' }];
@@ -54,13 +86,20 @@ async function bareRun(model: ModelClient): Promise<void> {
 
 type Loop = (model: ModelClient) => Promise<void>;
 
+// CPU time per call too (this process, all its threads): on a loaded machine the wall time of a
+// sequential loop is mostly time spent waiting for a core, and its ratios swing tenfold.
+const cpuMicros = new Map<Loop, number>();
+
 async function perCallMicros(loop: Loop, concurrent: boolean): Promise<number> {
   const model = zeroLatencyModel();
   for (let i = 0; i < warmupRuns; i++) await loop(model);
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   if (concurrent) await Promise.all(Array.from({ length: runs }, () => loop(model)));
   else for (let i = 0; i < runs; i++) await loop(model);
   const elapsedNs = Number(process.hrtime.bigint() - started);
+  const used = process.cpuUsage(cpu);
+  if (!concurrent) cpuMicros.set(loop, (used.user + used.system) / (runs * callsPerRun));
   return elapsedNs / 1000 / (runs * callsPerRun);
 }
 
@@ -100,6 +139,7 @@ function row(label: string, troupe: number, bare: number, unit: string, digits =
 }
 
 const troupeSequential = await perCallMicros(troupeRun, false);
+const loggedSequential = await perCallMicros(troupeLoggedRun, false);
 const bareSequential = await perCallMicros(bareRun, false);
 const troupeConcurrent = await perCallMicros(troupeRun, true);
 const bareConcurrent = await perCallMicros(bareRun, true);
@@ -110,10 +150,18 @@ console.log(`agent-loop: ${runs} runs of ${toolCallsPerRun} tool calls + finish,
 console.log(`troupe runs validate tool input and the finish result, check a token budget before each call and emitted ${traced} trace events`);
 console.log(`${''.padEnd(44)} ${'troupe'.padStart(9)} ${'bare'.padStart(9)} ${''.padEnd(5)} ${'ratio'.padStart(7)}`);
 console.log(row('time per model call, sequential', troupeSequential, bareSequential, 'µs'));
+console.log(row('time per model call, debug logging (pino)', loggedSequential, bareSequential, 'µs'));
 console.log(row('time per model call, 300 concurrent', troupeConcurrent, bareConcurrent, 'µs'));
 console.log(row('heap per run waiting on its model', troupeHeap, bareHeap, 'KiB'));
 console.log(
   `framework overhead per model call (troupe - bare): ${(troupeSequential - bareSequential).toFixed(2)} µs sequential, ${(troupeConcurrent - bareConcurrent).toFixed(2)} µs concurrent (aim: < 20 µs)`,
+);
+console.log(
+  `debug logging: ${(loggedSequential / bareSequential).toFixed(1)}x the hand loop (aim: < 10x), ${(loggedSequential / troupeSequential).toFixed(1)}x the same run traced without a logger; ${logged} lines written`,
+);
+const [troupeCpu, loggedCpu, bareCpu] = [troupeRun, troupeLoggedRun, bareRun].map((loop) => cpuMicros.get(loop)!) as [number, number, number];
+console.log(
+  `CPU per model call, sequential: troupe ${troupeCpu.toFixed(2)} µs, debug logging ${loggedCpu.toFixed(2)} µs, bare ${bareCpu.toFixed(2)} µs (debug logging ${(loggedCpu / troupeCpu).toFixed(1)}x the traced run)`,
 );
 console.log(`heap per waiting run: ${troupeHeap.toFixed(2)} KiB (aim: < 16 KiB)${Number.isNaN(troupeHeap) ? ' — run with --expose-gc' : ''}`);
 console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
@@ -125,10 +173,17 @@ console.log(
     us_per_call: {
       troupe_sequential: round(troupeSequential),
       bare_sequential: round(bareSequential),
+      troupe_debug_logging: round(loggedSequential),
       troupe_concurrent: round(troupeConcurrent),
       bare_concurrent: round(bareConcurrent),
     },
-    ratio: { sequential: round(troupeSequential / bareSequential), concurrent: round(troupeConcurrent / bareConcurrent) },
+    ratio: {
+      sequential: round(troupeSequential / bareSequential),
+      debug_logging: round(loggedSequential / bareSequential),
+      debug_logging_vs_traced: round(loggedSequential / troupeSequential),
+      concurrent: round(troupeConcurrent / bareConcurrent),
+    },
+    cpu_us_per_call: { troupe_sequential: round(troupeCpu), troupe_debug_logging: round(loggedCpu), bare_sequential: round(bareCpu) },
     kib_per_waiting_run: { troupe: round(troupeHeap), bare: round(bareHeap) },
   }),
 );

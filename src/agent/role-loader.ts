@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DefinitionFile } from '../core/definition-file.js';
+import { lazy } from '../core/lazy.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { DefinitionFileError, type FileIssue } from '../core/errors/definition-file-error.js';
 import { checkModelString } from '../model/check-model-string.js';
@@ -13,30 +14,33 @@ import { UserProxy } from './user-proxy.js';
 /** Tools a definition file may name, by name. */
 export type ToolRegistry = Readonly<Record<string, Tool>> | readonly Tool[];
 
-const name = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "_" or "-"');
-
 /**
  * A role file under `agents/`. Keys are snake_case, as in configuration files (and as CrewAI users
  * write them). Unknown fields are errors, so a typo never silently does nothing.
  */
-export const roleFileSchema = z
-  .object({
-    name,
-    kind: z.enum(['assistant', 'user-proxy']).default('assistant'),
-    description: z.string().min(1).optional(),
-    role: z.string().min(1).optional(),
-    goal: z.string().min(1).optional(),
-    backstory: z.string().min(1).optional(),
-    instructions: z.string().min(1).optional(),
-    tools: z.array(z.string()).default([]),
-    model: z.string().min(1).optional(),
-    allow_delegation: z.boolean().default(false),
-    max_finish_attempts: z.number().int().positive().optional(),
-    max_turns: z.number().int().positive().optional(),
-  })
-  .strict();
+const buildRoleFileSchema = () =>
+  z
+    .object({
+      name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "_" or "-"'),
+      kind: z.enum(['assistant', 'user-proxy']).default('assistant'),
+      description: z.string().min(1).optional(),
+      role: z.string().min(1).optional(),
+      goal: z.string().min(1).optional(),
+      backstory: z.string().min(1).optional(),
+      instructions: z.string().min(1).optional(),
+      tools: z.array(z.string()).default([]),
+      model: z.string().min(1).optional(),
+      allow_delegation: z.boolean().default(false),
+      max_finish_attempts: z.number().int().positive().optional(),
+      max_turns: z.number().int().positive().optional(),
+    })
+    .strict();
 
-export type RoleFile = z.infer<typeof roleFileSchema>;
+/** The role file schema, built on first use (see lazy). */
+export const roleFileSchema = lazy(buildRoleFileSchema);
+
+export type RoleFile = z.infer<ReturnType<typeof buildRoleFileSchema>>;
+
 /** What a role file builds: an assistant (finishing with text) or a user proxy. */
 export type LoadedRole = Agent<string> | UserProxy;
 
@@ -57,7 +61,7 @@ export function loadRole(path: string, options: LoadRoleOptions & { kind: 'user-
 export function loadRole(path: string, options?: LoadRoleOptions): LoadedRole;
 export function loadRole(path: string, options: LoadRoleOptions & { kind?: RoleFile['kind']; output?: z.ZodType } = {}): Agent<unknown> | UserProxy {
   const file = DefinitionFile.read(path, { what: 'role file', keyCase: 'snake_case' });
-  const role = file.validate(roleFileSchema, 'role');
+  const role = file.validate(roleFileSchema(), 'role');
   const expected = options.output ? 'assistant' : options.kind;
   if (expected && role.kind !== expected) {
     throw file.error(['kind'], `the role is of kind ${role.kind}, but was loaded as ${expected === 'assistant' ? 'an assistant' : 'a user proxy'}`);
@@ -98,7 +102,7 @@ export function readRoleFiles(dir: string): Map<string, { file: DefinitionFile; 
       issues.push(...error.issues);
       continue;
     }
-    const role = file.check(roleFileSchema, file.data, [], issues, 'role');
+    const role = file.check(roleFileSchema(), file.data, [], issues, 'role');
     if (!role) continue;
     if (roles.has(role.value.name)) issues.push(file.issue(['name'], `a second role is named "${role.value.name}"`));
     else roles.set(role.value.name, { file, role: role.value });

@@ -3,75 +3,83 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ToolRegistry } from '../agent/role-loader.js';
 import { DefinitionFile } from '../core/definition-file.js';
+import { lazy } from '../core/lazy.js';
 import { DefinitionFileError } from '../core/errors/definition-file-error.js';
 import { checkModelString } from '../model/check-model-string.js';
 import { fieldOf, type Trigger } from './trigger.js';
 
-const condition = z.union([
-  z.string(),
-  z.number(),
-  z.boolean(),
-  z
-    .object({
-      equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
-      matches: z.string().optional(),
-      exists: z.boolean().optional(),
-      in: z.array(z.union([z.string(), z.number()])).optional(),
-    })
-    .strict(),
-]);
+const buildCondition = () =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z
+      .object({
+        equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+        matches: z.string().optional(),
+        exists: z.boolean().optional(),
+        in: z.array(z.union([z.string(), z.number()])).optional(),
+      })
+      .strict(),
+  ]);
 
 /**
  * A configuration: which triggers it handles, its prompt, the tools it approves, its limits, its
  * model, what happens to the final answer, and which coordinator runs it. Keys are snake_case as
  * they appear in YAML files; unknown keys are errors.
  */
-export const configurationSchema = z
-  .object({
-    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "_" or "-"'),
-    description: z.string().optional(),
-    trigger: z
-      .object({
-        kind: z.enum(['manual', 'event', 'schedule', 'queue']).optional(),
-        source: z.string().optional(),
-        /** Dotted paths of the trigger (`data.type`) and what they must be. */
-        match: z.record(z.string(), condition).default({}),
-      })
-      .strict(),
-    prompt: z.string().min(1),
-    /** The approved tools, by name; nothing else is reachable, by the model or by a script. */
-    tools: z.array(z.string()).default([]),
-    /** Workflow tasks and crews offered to an llm coordinator as tools, ad-hoc agents, and a worklist. */
-    delegates: z
-      .object({
-        tasks: z.array(z.string()).default([]),
-        crews: z.array(z.string()).default([]),
-        adhoc_agents: z.boolean().default(false),
-        worklist: z.boolean().default(false),
-      })
-      .strict()
-      .optional(),
-    limits: z
-      .object({
-        max_tool_calls: z.number().int().positive().default(20),
-        max_turns: z.number().int().positive().default(20),
-        token_budget: z.number().int().positive().optional(),
-        cost_budget: z.number().positive().optional(),
-        timeout_ms: z.number().int().positive().optional(),
-      })
-      .strict()
-      .default({ max_tool_calls: 20, max_turns: 20 }),
-    model: z.string().optional(),
-    /** `used`: returned to the caller; `post`: posted back where the trigger came from; `discard`: only the tool calls matter. */
-    final_answer: z.enum(['used', 'post', 'discard']).default('used'),
-    coordinator: z.enum(['llm', 'script']).default('llm'),
-    coordinator_script: z.string().optional(),
-    /** Golden triggers and their expectations, for `troupe coordinator compare`. */
-    golden: z.string().optional(),
-  })
-  .strict();
+function buildConfigurationSchema() {
+  const condition = buildCondition();
+  return z
+    .object({
+      name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "_" or "-"'),
+      description: z.string().optional(),
+      trigger: z
+        .object({
+          kind: z.enum(['manual', 'event', 'schedule', 'queue']).optional(),
+          source: z.string().optional(),
+          /** Dotted paths of the trigger (`data.type`) and what they must be. */
+          match: z.record(z.string(), condition).default({}),
+        })
+        .strict(),
+      prompt: z.string().min(1),
+      /** The approved tools, by name; nothing else is reachable, by the model or by a script. */
+      tools: z.array(z.string()).default([]),
+      /** Workflow tasks and crews offered to an llm coordinator as tools, ad-hoc agents, and a worklist. */
+      delegates: z
+        .object({
+          tasks: z.array(z.string()).default([]),
+          crews: z.array(z.string()).default([]),
+          adhoc_agents: z.boolean().default(false),
+          worklist: z.boolean().default(false),
+        })
+        .strict()
+        .optional(),
+      limits: z
+        .object({
+          max_tool_calls: z.number().int().positive().default(20),
+          max_turns: z.number().int().positive().default(20),
+          token_budget: z.number().int().positive().optional(),
+          cost_budget: z.number().positive().optional(),
+          timeout_ms: z.number().int().positive().optional(),
+        })
+        .strict()
+        .default({ max_tool_calls: 20, max_turns: 20 }),
+      model: z.string().optional(),
+      /** `used`: returned to the caller; `post`: posted back where the trigger came from; `discard`: only the tool calls matter. */
+      final_answer: z.enum(['used', 'post', 'discard']).default('used'),
+      coordinator: z.enum(['llm', 'script']).default('llm'),
+      coordinator_script: z.string().optional(),
+      /** Golden triggers and their expectations, for `troupe coordinator compare`. */
+      golden: z.string().optional(),
+    })
+    .strict();
+}
 
-export type ConfigurationSpec = z.infer<typeof configurationSchema>;
+/** Built on first use (see lazy): a program that defines no configuration does not build it. */
+export const configurationSchema = lazy(buildConfigurationSchema);
+
+export type ConfigurationSpec = z.infer<ReturnType<typeof buildConfigurationSchema>>;
 
 export interface Configuration extends ConfigurationSpec {
   /** The file it came from, when it came from one; relative paths in it are resolved against its folder. */
@@ -81,8 +89,11 @@ export interface Configuration extends ConfigurationSpec {
 }
 
 /** Defines a configuration in TypeScript, checked like a file; every problem is reported at once. */
-export function defineConfiguration(spec: z.input<typeof configurationSchema>, options: { tools?: ToolRegistry; dir?: string } = {}): Configuration {
-  const parsed = configurationSchema.safeParse(spec);
+export function defineConfiguration(
+  spec: z.input<ReturnType<typeof buildConfigurationSchema>>,
+  options: { tools?: ToolRegistry; dir?: string } = {},
+): Configuration {
+  const parsed = configurationSchema().safeParse(spec);
   const where = (path: readonly PropertyKey[]) => (path.length ? { field: path.map(String).join('.') } : {});
   if (!parsed.success)
     throw new DefinitionFileError(parsed.error.issues.map((issue) => ({ ...where(issue.path), message: `configuration: ${issue.message}` })));
@@ -95,7 +106,7 @@ export function defineConfiguration(spec: z.input<typeof configurationSchema>, o
 /** Loads a configuration file (YAML or JSON); every problem names the file, line and field, all at once. */
 export function loadConfiguration(path: string, options: { tools?: ToolRegistry } = {}): Configuration {
   const file = DefinitionFile.read(path, { what: 'configuration file', keyCase: 'snake_case' });
-  const spec = file.validate(configurationSchema, 'configuration');
+  const spec = file.validate(configurationSchema(), 'configuration');
   const problems: Problem[] = [];
   const configuration = check(spec, options.tools, dirname(resolve(path)), problems);
   if (problems.length > 0) throw new DefinitionFileError(problems.map(({ path: at, message }) => file.issue(at, message)));

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { z } from 'zod';
 import { DefinitionFileError, type FileIssue } from './errors/definition-file-error.js';
 import { jsonErrorOffset } from './json-syntax.js';
@@ -64,10 +65,10 @@ function megabytes(bytes: number): string {
 
 /** A parsed YAML (or JSON) definition file that can say on which line a field stands. */
 export class DefinitionFile {
-  readonly #lines = new LineCounter();
+  #lines: Yaml.LineCounter | undefined;
   readonly #text: string;
   readonly #keyCase: 'snake_case' | undefined;
-  #document: Document | undefined;
+  #document: Yaml.Document | undefined;
   readonly data: unknown;
 
   private constructor(
@@ -104,8 +105,12 @@ export class DefinitionFile {
     return new DefinitionFile(path, text, options.format ?? formatOf(path), options.keyCase);
   }
 
-  #documentOf(): Document {
-    this.#document ??= parseDocument(this.#text, { lineCounter: this.#lines, prettyErrors: true });
+  #documentOf(): Yaml.Document {
+    if (!this.#document) {
+      const { LineCounter, parseDocument } = loadYaml();
+      this.#lines = new LineCounter();
+      this.#document = parseDocument(this.#text, { lineCounter: this.#lines, prettyErrors: true });
+    }
     return this.#document;
   }
 
@@ -114,7 +119,7 @@ export class DefinitionFile {
     const document = this.#documentOf();
     for (let depth = path.length; depth >= 0; depth--) {
       const node = document.getIn(path.slice(0, depth) as unknown[], true) as { range?: [number, number, number] } | undefined;
-      if (node?.range) return this.#lines.linePos(node.range[0]).line;
+      if (node?.range) return this.#lines!.linePos(node.range[0]).line;
     }
     return undefined;
   }
@@ -182,4 +187,15 @@ export function parseJson(path: string, text: string): unknown {
     const message = raw.replace(/^(Unexpected token '.+?'), .* is not valid JSON$/s, '$1').replace(/\s*in JSON at position \d+.*$/s, '');
     throw new DefinitionFileError([{ file: path, line, column, message: `not valid JSON: ${message}` }], { cause: error });
   }
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The YAML parser (73 files) is loaded when the first YAML file is parsed or a line is asked for,
+ * not by `import 'troupe'`: a program that builds its agents in code never needs it. Its Node
+ * build is CommonJS, so a synchronous require keeps DefinitionFile's API synchronous.
+ */
+function loadYaml(): typeof Yaml {
+  return require('yaml') as typeof Yaml;
 }

@@ -4,6 +4,7 @@ import { Agent } from '../agent/agent.js';
 import { buildRole, readRoleFiles, roleFileSchema, type LoadedRole, type RoleFile, type ToolRegistry } from '../agent/role-loader.js';
 import { UserProxy } from '../agent/user-proxy.js';
 import { DefinitionFile } from '../core/definition-file.js';
+import { lazy } from '../core/lazy.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { DefinitionFileError, type FileIssue } from '../core/errors/definition-file-error.js';
 import { checkModelString } from '../model/check-model-string.js';
@@ -16,73 +17,83 @@ import { defineTask, outputSchemaOf, type Task } from './task.js';
 import { twoAgentCrew } from './two-agent.js';
 import { alsoMatching, checkOutputFits, type DeclaredOutput, withOutput } from './typed-output.js';
 
-/** An output shape in a file: words describing it, or a JSON Schema it must match. */
-const expectedOutput = z.union([z.string().min(1), z.object({ schema: z.record(z.string(), z.unknown()) }).strict()]);
-
-const taskSchema = z
-  .object({
-    name: z.string().min(1),
-    description: z.string().min(1),
-    expected_output: expectedOutput,
-    agent: z.string().min(1),
-    context: z.array(z.string()).default([]),
-  })
-  .strict();
-
 const processes = ['sequential', 'hierarchical', 'group-chat', 'consensual', 'two-agent'] as const;
 type Process = (typeof processes)[number];
 
-const common = {
-  name: z.string().min(1),
-  description: z.string().optional(),
-  // Inline roles are checked against the role schema on their own, so their problems keep full paths.
-  agents: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).min(1),
-};
-const tasks = z.array(taskSchema).default([]);
-const output = z
-  .object({ schema: z.record(z.string(), z.unknown()) })
-  .strict()
-  .optional();
-const maxRounds = z.number().int().positive().optional();
+/**
+ * The crew file schemas, built on first use (see lazy): a program that never reads a crew file
+ * does not build them when it imports Troupe.
+ */
+function buildCrewSchemas() {
+  /** An output shape in a file: words describing it, or a JSON Schema it must match. */
+  const expectedOutput = z.union([z.string().min(1), z.object({ schema: z.record(z.string(), z.unknown()) }).strict()]);
 
-/** The fields each process takes besides the common ones: a field of another process is an error. */
-const fieldsByProcess = {
-  sequential: { tasks },
-  hierarchical: {
-    tasks,
-    output,
-    manager: z.object({ name: z.string().optional(), model: z.string().optional(), instructions: z.string().optional() }).strict().optional(),
-    max_delegations: z.number().int().positive().optional(),
-    max_depth: z.number().int().positive().optional(),
-    max_identical_repeats: z.number().int().nonnegative().optional(),
-  },
-  'group-chat': {
-    output,
-    selector: z.union([z.literal('round-robin'), z.object({ manager: z.string().min(1) }).strict()]).optional(),
-    allowed_transitions: z.record(z.string(), z.array(z.string())).optional(),
-    finishers: z.array(z.string()).optional(),
-    first_speaker: z.string().optional(),
-    max_rounds: maxRounds,
-  },
-  consensual: { output, max_rounds: maxRounds, judge: z.string().optional() },
-  'two-agent': { assistant: z.string().optional(), user_proxy: z.string().optional(), max_rounds: maxRounds },
-} as const;
+  const taskSchema = z
+    .object({
+      name: z.string().min(1),
+      description: z.string().min(1),
+      expected_output: expectedOutput,
+      agent: z.string().min(1),
+      context: z.array(z.string()).default([]),
+    })
+    .strict();
 
-const crewOf = <P extends Process>(process: P) => z.object({ ...common, process: z.literal(process), ...fieldsByProcess[process] }).strict();
+  const common = {
+    name: z.string().min(1),
+    description: z.string().optional(),
+    // Inline roles are checked against the role schema on their own, so their problems keep full paths.
+    agents: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).min(1),
+  };
+  const tasks = z.array(taskSchema).default([]);
+  const output = z
+    .object({ schema: z.record(z.string(), z.unknown()) })
+    .strict()
+    .optional();
+  const maxRounds = z.number().int().positive().optional();
 
-/** A crew file, e.g. `crews/research/crew.yaml`, by process. Agents are named (from the agents folder) or defined inline. Keys are snake_case. */
-const crewFileSchema = z.discriminatedUnion('process', [
-  crewOf('sequential'),
-  crewOf('hierarchical'),
-  crewOf('group-chat'),
-  crewOf('consensual'),
-  crewOf('two-agent'),
-]);
+  /** The fields each process takes besides the common ones: a field of another process is an error. */
+  const fieldsByProcess = {
+    sequential: { tasks },
+    hierarchical: {
+      tasks,
+      output,
+      manager: z.object({ name: z.string().optional(), model: z.string().optional(), instructions: z.string().optional() }).strict().optional(),
+      max_delegations: z.number().int().positive().optional(),
+      max_depth: z.number().int().positive().optional(),
+      max_identical_repeats: z.number().int().nonnegative().optional(),
+    },
+    'group-chat': {
+      output,
+      selector: z.union([z.literal('round-robin'), z.object({ manager: z.string().min(1) }).strict()]).optional(),
+      allowed_transitions: z.record(z.string(), z.array(z.string())).optional(),
+      finishers: z.array(z.string()).optional(),
+      first_speaker: z.string().optional(),
+      max_rounds: maxRounds,
+    },
+    consensual: { output, max_rounds: maxRounds, judge: z.string().optional() },
+    'two-agent': { assistant: z.string().optional(), user_proxy: z.string().optional(), max_rounds: maxRounds },
+  } as const;
 
-/** Checks a file whose process is missing or unknown against every field, so its other problems are still reported. */
-const anyCrewSchema = z
-  .object({ ...common, process: z.enum(processes), ...Object.assign({}, ...Object.values(fieldsByProcess)) })
-  .strict() as z.ZodType<unknown>;
+  const crewOf = <P extends Process>(process: P) => z.object({ ...common, process: z.literal(process), ...fieldsByProcess[process] }).strict();
+
+  /** A crew file, e.g. `crews/research/crew.yaml`, by process. Agents are named (from the agents folder) or defined inline. Keys are snake_case. */
+  const crewFileSchema = z.discriminatedUnion('process', [
+    crewOf('sequential'),
+    crewOf('hierarchical'),
+    crewOf('group-chat'),
+    crewOf('consensual'),
+    crewOf('two-agent'),
+  ]);
+
+  /** Checks a file whose process is missing or unknown against every field, so its other problems are still reported. */
+  const anyCrewSchema = z
+    .object({ ...common, process: z.enum(processes), ...Object.assign({}, ...Object.values(fieldsByProcess)) })
+    .strict() as z.ZodType<unknown>;
+
+  return { common, fieldsByProcess, crewFileSchema, anyCrewSchema };
+}
+
+const crewSchemas = lazy(buildCrewSchemas);
 
 /**
  * Fields of another process, reported as such ("`judge` is for consensual crews") rather than as
@@ -93,6 +104,7 @@ function misplacedFields(file: DefinitionFile, issues: FileIssue[]): unknown {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
   const process = (data as { process?: unknown }).process;
   if (!processes.includes(process as Process)) return data;
+  const { common, fieldsByProcess } = crewSchemas();
   const own = new Set([...Object.keys(common), 'process', ...Object.keys(fieldsByProcess[process as Process])]);
   const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) {
@@ -129,13 +141,14 @@ export function loadCrew(path: string, options: LoadCrewOptions = {}): Crew<unkn
   const data = misplacedFields(file, issues);
   const knownProcess = processes.includes((data as { process?: Process } | null)?.process as Process);
   // Without a known process the file is still checked against every field, so its other problems are reported too.
+  const { crewFileSchema, anyCrewSchema } = crewSchemas();
   const checked = knownProcess ? file.check(crewFileSchema, data, [], issues, 'crew') : void file.check(anyCrewSchema, data, [], issues, 'crew');
   const inline = new Map<number, RoleFile>();
   const agentsData = (file.data as { agents?: unknown } | null)?.agents;
   if (Array.isArray(agentsData)) {
     agentsData.forEach((entry: unknown, index) => {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
-      const role = file.check(roleFileSchema, entry, ['agents', index], issues, 'crew');
+      const role = file.check(roleFileSchema(), entry, ['agents', index], issues, 'crew');
       if (role) inline.set(index, role.value);
     });
   }
@@ -319,7 +332,7 @@ export function loadCrew(path: string, options: LoadCrewOptions = {}): Crew<unkn
   }
 }
 
-type CrewFile = z.output<typeof crewFileSchema>;
+type CrewFile = z.output<ReturnType<typeof buildCrewSchemas>['crewFileSchema']>;
 
 /** The crew's final output as the file declares it. */
 function declaredOutput(spec: CrewFile): DeclaredOutput {

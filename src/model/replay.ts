@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { DefinitionFile, fileSizeLimits } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
+import { lazy } from '../core/lazy.js';
 import { stableStringify } from '../core/json.js';
 import { redactSecretsDeep, secretRedactor, type Environment } from '../observe/redact-secrets.js';
 import { ReplayMissError } from './errors/replay-miss-error.js';
@@ -67,22 +68,24 @@ export function requestKey(modelId: string, request: ModelRequest): string {
 
 // Entries are strict at their top so a misspelt field is caught; their request and response stay
 // loose so fields a newer version writes survive a rewrite by this one.
-const entrySchema = z
-  .object({
-    key: z.string().min(1),
-    request: z.object({ model: z.string(), messages: z.array(z.unknown()) }).loose(),
-    response: z
-      .object({
-        content: z.array(z.object({ type: z.enum(['text', 'tool-call']) }).loose()),
-        stopReason: z.string(),
-        usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).loose(),
-        model: z.string(),
-      })
-      .loose(),
-  })
-  .strict();
+const entrySchema = () =>
+  z
+    .object({
+      key: z.string().min(1),
+      request: z.object({ model: z.string(), messages: z.array(z.unknown()) }).loose(),
+      response: z
+        .object({
+          content: z.array(z.object({ type: z.enum(['text', 'tool-call']) }).loose()),
+          stopReason: z.string(),
+          usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).loose(),
+          model: z.string(),
+        })
+        .loose(),
+    })
+    .strict();
 
-const cassetteSchema = z.object({ version: z.literal(cassetteVersion), entries: z.array(entrySchema) }).strict();
+// Built on first use (see lazy): a program that never replays does not build them.
+const cassetteSchema = lazy(() => z.object({ version: z.literal(cassetteVersion), entries: z.array(entrySchema()) }).strict());
 
 /**
  * Reads a cassette. A missing file is an empty cassette; a file over `fileSizeLimits.data`, bad
@@ -100,7 +103,7 @@ export function loadCassette(path: string): Cassette {
     );
   }
   // Validated here; the original objects are kept so fields this version does not know survive a rewrite.
-  file.validate(cassetteSchema, 'malformed cassette (record it again)');
+  file.validate(cassetteSchema(), 'malformed cassette (record it again)');
   return { version: cassetteVersion, entries: (data as { entries: CassetteEntry[] }).entries };
 }
 

@@ -1,8 +1,9 @@
-import { pino, type DestinationStream, type Level, type Logger as PinoLogger } from 'pino';
+import type * as Pino from 'pino';
+import type { DestinationStream, Level, Logger as PinoLogger } from 'pino';
 import { createRequire } from 'node:module';
 import type PinoPretty from 'pino-pretty';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import { redactSecretsDeep, secretRedactor, redactedText, type Environment } from './redact-secrets.js';
+import { isCredentialField, redactSecretsDeep, secretRedactor, redactedText, type Environment } from './redact-secrets.js';
 import type { TraceEvent, TraceSink } from './trace-event.js';
 
 export type Logger = PinoLogger;
@@ -15,7 +16,11 @@ export interface LoggerOptions {
   format?: 'pretty' | 'json';
   /** Where lines go (default stdout). Tests pass a stream to read what was written. */
   destination?: DestinationStream | NodeJS.WritableStream;
-  /** More field paths to redact, in pino's path syntax (`user.ssn`, `*.cookie`, `headers["x-token"]`). */
+  /**
+   * More field paths to redact, in pino's path syntax (`user.ssn`, `*.cookie`, `headers["x-token"]`).
+   * Credential fields (`apiKey`, `authorization`, `password`, `token`…) are redacted at any depth
+   * without being listed here.
+   */
   redact?: readonly string[];
   /** Added to every line, e.g. `{ runId }`. */
   bindings?: Record<string, unknown>;
@@ -26,40 +31,17 @@ export interface LoggerOptions {
 const levels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
- * Field paths whose values are never written. pino matches paths exactly, with `*` standing for
- * one level, so each credential name is listed at the top level and one level down (`req.apiKey`,
- * `options.headers.authorization`). Deeper copies are not caught by path: do not log whole
- * client configurations.
- */
-const credentialFields = [
-  'apiKey',
-  'api_key',
-  'authorization',
-  'password',
-  'token',
-  'accessToken',
-  'access_token',
-  'secret',
-  'clientSecret',
-  '["x-api-key"]',
-  'ANTHROPIC_API_KEY',
-  'OPENAI_API_KEY',
-];
-const credentialHeaders = ['authorization', 'Authorization', '["x-api-key"]', 'cookie'];
-
-export const defaultRedactPaths: readonly string[] = [
-  ...credentialFields.flatMap((field) => [field, `*.${field}`]),
-  ...credentialHeaders.map((header) => (header.startsWith('[') ? `headers${header}` : `headers.${header}`)),
-  ...credentialHeaders.map((header) => (header.startsWith('[') ? `*.headers${header}` : `*.headers.${header}`)),
-  'env.ANTHROPIC_API_KEY',
-  'env.OPENAI_API_KEY',
-];
-
-/**
- * A pino logger: readable lines on a terminal, JSON lines otherwise, credentials redacted by path,
- * and every string scrubbed of secret values (env values, registered keys, key-shaped strings):
- * the message, and every field at any depth of a logged object, errors included (their message,
- * stack, causes and fields such as a provider's `rawBody`, which can echo a key).
+ * A pino logger: readable lines on a terminal, JSON lines otherwise. Before a line is written,
+ * every string in it is scrubbed of secret values (env values, registered keys, key-shaped
+ * strings): the message, and every field at any depth of a logged object, errors included (their
+ * message, stack, causes and fields such as a provider's `rawBody`, which can echo a key); and
+ * credential fields (`apiKey`, `headers.authorization`, `password`…, see isCredentialField) are
+ * replaced whole at any depth.
+ *
+ * Both happen in one walk of what is logged, which copies only what it changes: a debug line of
+ * a trace event costs a scan of its strings, not a copy and a pass per redaction path (pino's
+ * path-based `redact`, which cost more than the rest of a logged agent run; it is used only for
+ * the extra paths a caller gives).
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const env = options.env ?? process.env;
@@ -68,8 +50,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const isTerminal = (destination as { isTTY?: boolean }).isTTY === true;
   const format = options.format ?? (isTerminal ? 'pretty' : 'json');
   const scrub = secretRedactor(env);
+  const { pino } = loadPino();
   const errorToJson = pino.stdSerializers.err as (error: Error) => object;
-  const scrubDeep = <T>(value: T): T => redactSecretsDeep(value, scrub, errorToJson);
+  const scrubDeep = <T>(value: T): T => redactSecretsDeep(value, scrub, { toPlainError: errorToJson, censorField: isCredentialField });
+  const extraPaths = options.redact ?? [];
 
   const stream: DestinationStream =
     format === 'pretty'
@@ -80,20 +64,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       level,
       base: options.bindings ? { ...options.bindings } : null,
-      redact: { paths: [...defaultRedactPaths, ...(options.redact ?? [])], censor: redactedText },
+      ...(extraPaths.length > 0 ? { redact: { paths: [...extraPaths], censor: redactedText } } : {}),
       // Errors are turned into scrubbed plain objects before pino sees them; the `err` serializer
       // then keeps them as they are (pino's own would retype a plain object as "Object").
       serializers: { err: (value: unknown) => (value instanceof Error ? scrubDeep(value) : value) },
       formatters: { bindings: (bindings) => scrubDeep(bindings) },
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((arg, index) => {
-            if (typeof arg === 'string') return scrub(arg);
+          // In place: pino hands the hook its own array of arguments.
+          for (let index = 0; index < args.length; index++) {
+            const arg: unknown = args[index];
+            if (typeof arg === 'string') args[index] = scrub(arg);
             // logger.error(err): keep pino's shape ({ err }, message taken from the error's).
-            if (index === 0 && arg instanceof Error) return { err: scrubDeep(arg) };
-            return arg && typeof arg === 'object' ? scrubDeep(arg) : arg;
-          });
-          method.apply(this, scrubbed as Parameters<typeof method>);
+            else if (index === 0 && arg instanceof Error) args[index] = { err: scrubDeep(arg) };
+            else if (arg && typeof arg === 'object') args[index] = scrubDeep(arg);
+          }
+          method.apply(this, args);
         },
       },
     },
@@ -116,66 +102,97 @@ function levelFromEnv(env: Environment): LogLevel {
 export function traceToLogger(logger: Logger): TraceSink {
   return (event) => {
     try {
-      const [level, message] = describe(event);
-      const { type, ...fields } = event;
-      logger[level]({ event: type, ...fields }, message);
+      const level = levelOf(event);
+      // A debug event under an info logger costs one comparison, not a message and a copy.
+      if (!logger.isLevelEnabled(level)) return;
+      // `event` first and `type` left out (pino skips undefined fields): the line reads as before,
+      // without a rest-destructuring copy, which cost more than the spread.
+      const fields = { event: event.type, ...event, type: undefined };
+      logger[level](fields, describe(event));
     } catch {
       // Swallowed on purpose (see above).
     }
   };
 }
 
-function describe(event: TraceEvent): [Level, string] {
+/** The level an event is logged at (see traceToLogger). */
+function levelOf(event: TraceEvent): Level {
+  switch (event.type) {
+    case 'model-call-start':
+    case 'model-call-end':
+    case 'tool-call-start':
+    case 'speaker-select':
+      return 'debug';
+    case 'tool-call-end':
+      return event.isError ? 'info' : 'debug';
+    case 'delegation-end':
+      return event.status === 'finished' ? 'debug' : 'warn';
+    case 'agent-finish':
+    case 'termination':
+    case 'task-start':
+    case 'delegation-start':
+      return 'info';
+    case 'task-end':
+    case 'crew-end':
+      return event.status === 'finished' ? 'info' : 'warn';
+    case 'item-transition':
+      return event.to === 'failed' ? 'warn' : 'info';
+    case 'model-call-retry':
+    case 'validation-failure':
+      return 'warn';
+    case 'model-call-error':
+      return 'error';
+  }
+}
+
+/** The line's message: what happened, in words. */
+function describe(event: TraceEvent): string {
   const who = event.agent ? `${event.agent}: ` : '';
   switch (event.type) {
     case 'model-call-start':
-      return ['debug', `${who}model call ${event.turn} to ${event.model}`];
+      return `${who}model call ${event.turn} to ${event.model}`;
     case 'model-call-end':
-      return [
-        'debug',
-        `${who}model call ${event.turn} done in ${event.durationMs} ms (${event.stopReason}, ${event.usage.inputTokens}+${event.usage.outputTokens} tokens, $${event.costUsd.toFixed(4)})`,
-      ];
+      return `${who}model call ${event.turn} done in ${event.durationMs} ms (${event.stopReason}, ${event.usage.inputTokens}+${event.usage.outputTokens} tokens, $${event.costUsd.toFixed(4)})`;
     case 'model-call-retry':
-      return ['warn', `${who}retrying ${event.model} (attempt ${event.attempt}) in ${event.delayMs} ms: ${event.message}`];
+      return `${who}retrying ${event.model} (attempt ${event.attempt}) in ${event.delayMs} ms: ${event.message}`;
     case 'model-call-error':
-      return ['error', `${who}${event.model} failed (${event.errorCode}): ${event.message}`];
+      return `${who}${event.model} failed (${event.errorCode}): ${event.message}`;
     case 'tool-call-start':
-      return ['debug', `${who}tool ${event.tool} called`];
+      return `${who}tool ${event.tool} called`;
     case 'tool-call-end':
-      return [event.isError ? 'info' : 'debug', `${who}tool ${event.tool} ${event.isError ? 'failed' : 'done'} in ${event.durationMs} ms`];
+      return `${who}tool ${event.tool} ${event.isError ? 'failed' : 'done'} in ${event.durationMs} ms`;
     case 'validation-failure':
-      return ['warn', `${who}${event.target} of ${event.tool} did not validate (${event.issues.length} issue(s))`];
+      return `${who}${event.target} of ${event.tool} did not validate (${event.issues.length} issue(s))`;
     case 'agent-finish':
-      return ['info', `${who}finished`];
+      return `${who}finished`;
     case 'termination':
-      return ['info', `${who}stopped by ${event.condition}: ${event.reason}`];
+      return `${who}stopped by ${event.condition}: ${event.reason}`;
     case 'task-start':
-      return ['info', `${event.crew}: task ${event.task} started${event.agent ? ` by ${event.agent}` : ''}`];
+      return `${event.crew}: task ${event.task} started${event.agent ? ` by ${event.agent}` : ''}`;
     case 'task-end':
-      return [
-        event.status === 'finished' ? 'info' : 'warn',
-        `${event.crew}: task ${event.task} ${event.status} in ${event.durationMs} ms${event.reason ? `: ${event.reason}` : ''}`,
-      ];
+      return `${event.crew}: task ${event.task} ${event.status} in ${event.durationMs} ms${event.reason ? `: ${event.reason}` : ''}`;
     case 'delegation-start':
-      return ['info', `${event.crew}: ${who}delegated "${event.task.slice(0, 80)}" to ${event.member} (depth ${event.depth})`];
+      return `${event.crew}: ${who}delegated "${event.task.slice(0, 80)}" to ${event.member} (depth ${event.depth})`;
     case 'delegation-end':
-      return [
-        event.status === 'finished' ? 'debug' : 'warn',
-        `${event.crew}: delegation to ${event.member} ${event.status}${event.reason ? `: ${event.reason}` : ''}`,
-      ];
+      return `${event.crew}: delegation to ${event.member} ${event.status}${event.reason ? `: ${event.reason}` : ''}`;
     case 'speaker-select':
-      return ['debug', `${event.crew}: round ${event.round}, ${event.speaker} speaks (${event.method})`];
+      return `${event.crew}: round ${event.round}, ${event.speaker} speaks (${event.method})`;
     case 'item-transition':
-      return [
-        event.to === 'failed' ? 'warn' : 'info',
-        `${event.workflow}/${event.item}: ${event.from} → ${event.to}${event.policy ? ` [${event.policy}]` : ''}: ${event.why}`,
-      ];
+      return `${event.workflow}/${event.item}: ${event.from} → ${event.to}${event.policy ? ` [${event.policy}]` : ''}: ${event.why}`;
     case 'crew-end':
-      return [event.status === 'finished' ? 'info' : 'warn', `${event.crew}: ${event.process} crew ${event.status} (${event.condition}): ${event.reason}`];
+      return `${event.crew}: ${event.process} crew ${event.status} (${event.condition}): ${event.reason}`;
   }
 }
 
 const require = createRequire(import.meta.url);
+
+/**
+ * pino (about 35 files with its dependencies) is loaded by the first createLogger, not by
+ * `import 'troupe'`. It is CommonJS, so createLogger stays synchronous.
+ */
+function loadPino(): typeof Pino {
+  return require('pino') as typeof Pino;
+}
 
 /** pino-pretty is loaded only when a logger prints for people: a program that never does skips its 30 files. */
 function loadPinoPretty(): typeof PinoPretty {

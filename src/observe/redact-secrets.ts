@@ -98,9 +98,12 @@ export function secretRedactor(env: Environment = process.env): SecretRedactor {
     return list;
   };
   const redact = (text: string) => {
+    // Most strings scrubbed (field names, ids, event types) are shorter than any secret: the
+    // logger and trace sinks call this for every string of every event, so they return at once.
+    if (text.length < minimumSecretLength) return text;
     let out = text;
     for (const value of values()) if (out.includes(value)) out = out.split(value).join(redactedText);
-    return out.replace(keyShapedPattern, redactedText);
+    return out.includes('sk-') ? out.replace(keyShapedPattern, redactedText) : out;
   };
   return Object.assign(redact, { values });
 }
@@ -136,18 +139,67 @@ export function redactSecrets(text: string, env?: Environment): string {
 }
 
 /**
- * A deep copy of a value with every string (object keys included) scrubbed. Used before
- * serializing, because a secret that contains a quote or backslash no longer matches once escaped.
- * Errors become plain objects (`toPlainError`, default: their toJSON, else name, message, stack, own fields and cause)
- * so that their message, stack and fields such as a provider's `rawBody` are scrubbed too.
- * Cycles are cut (`[circular]`), and nesting deeper than 20 levels is dropped (`[too deep]`).
+ * Field names whose values are never written, matched at any depth and in any case: credentials
+ * that a configuration, a request or its headers carry under a well-known name, whatever their
+ * value looks like (`password: "hunter2"` is neither registered nor key-shaped).
+ */
+const credentialFieldNames = new Set(
+  [
+    'apiKey',
+    'api_key',
+    'authorization',
+    'password',
+    'token',
+    'accessToken',
+    'access_token',
+    'secret',
+    'clientSecret',
+    'client_secret',
+    'x-api-key',
+    'cookie',
+    ...knownSecretNames,
+  ].map((name) => name.toLowerCase()),
+);
+
+/** Whether a field of this name holds a credential, whatever its value (`apiKey`, `authorization`, `ANTHROPIC_API_KEY`…). */
+export function isCredentialField(name: string): boolean {
+  let verdict = credentialVerdicts.get(name);
+  if (verdict === undefined) {
+    verdict = credentialFieldNames.has(name.toLowerCase());
+    // Field names are few in practice; the bound keeps a program that logs generated keys from growing it forever.
+    if (credentialVerdicts.size >= 10_000) credentialVerdicts.clear();
+    credentialVerdicts.set(name, verdict);
+  }
+  return verdict;
+}
+
+// Lower-casing every field name of every logged object showed in profiles: each name is judged once.
+const credentialVerdicts = new Map<string, boolean>();
+
+export interface RedactDeepOptions {
+  /** How an error becomes a plain object (default: its toJSON, else name, message, stack, own fields and cause). */
+  toPlainError?: (error: Error) => object;
+  /** Replace the value of fields this accepts by `[redacted]`, whatever it is (the logger passes isCredentialField). */
+  censorField?: (name: string) => boolean;
+}
+
+/**
+ * The value with every string (object keys included) scrubbed, copied only where something
+ * changed: a value that holds no secret comes back as the same object, so scrubbing what is
+ * almost always clean (a trace event, a log line's fields) walks it once and allocates nothing.
+ * Used before serializing, because a secret that contains a quote or backslash no longer matches
+ * once escaped. Errors always become plain objects (`toPlainError`) so that their message, stack
+ * and fields such as a provider's `rawBody` are scrubbed too; anything else with a toJSON (a
+ * Date, a TroupeError) is scrubbed as what it serializes to. Cycles are cut (`[circular]`), and
+ * nesting deeper than 20 levels is dropped (`[too deep]`). Callers must not mutate the result.
  */
 export function redactSecretsDeep<T>(
   value: T,
   redact: (text: string) => string = knownSecretRedactor(),
-  toPlainError: (error: Error) => object = plainError,
+  options: RedactDeepOptions | ((error: Error) => object) = {},
 ): T {
-  return scrub(value, redact, toPlainError, new Set(), 0) as T;
+  const { toPlainError = plainError, censorField } = typeof options === 'function' ? { toPlainError: options } : options;
+  return scrub(value, { redact, toPlainError, censorField, path: [] }, 0) as T;
 }
 
 function plainError(error: Error): object {
@@ -159,23 +211,66 @@ function plainError(error: Error): object {
   return out;
 }
 
-function scrub(value: unknown, redact: (text: string) => string, toPlainError: (error: Error) => object, ancestors: Set<object>, depth: number): unknown {
-  if (typeof value === 'string') return redact(value);
+interface Walk {
+  redact: (text: string) => string;
+  toPlainError: (error: Error) => object;
+  censorField: ((name: string) => boolean) | undefined;
+  /** The objects from the root down to the one being walked, to cut cycles (an array: paths are short, and a Set per call cost more than the walk). */
+  path: object[];
+}
+
+function scrub(value: unknown, walk: Walk, depth: number): unknown {
+  if (typeof value === 'string') return walk.redact(value);
   if (!value || typeof value !== 'object') return value;
-  if (ancestors.has(value)) return '[circular]';
+  if (walk.path.includes(value)) return '[circular]';
   if (depth > 20) return '[too deep]';
-  ancestors.add(value);
+  walk.path.push(value);
   try {
-    if (Array.isArray(value)) return value.map((item) => scrub(item, redact, toPlainError, ancestors, depth + 1));
-    const source = value instanceof Error ? toPlainError(value) : value;
-    // Anything else with a toJSON (a Date, a TroupeError) is scrubbed as what it serializes to.
+    if (Array.isArray(value)) return scrubArray(value, walk, depth);
     const plain =
-      source !== value || typeof (value as { toJSON?: unknown }).toJSON !== 'function' ? source : ((value as { toJSON(): unknown }).toJSON() as object);
-    if (typeof plain !== 'object' || plain === null) return scrub(plain, redact, toPlainError, ancestors, depth + 1);
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(plain)) out[redact(key)] = scrub(inner, redact, toPlainError, ancestors, depth + 1);
-    return out;
+      value instanceof Error
+        ? walk.toPlainError(value)
+        : typeof (value as { toJSON?: unknown }).toJSON === 'function'
+          ? (value as { toJSON(): unknown }).toJSON()
+          : value;
+    // What an error or a toJSON gave is a new value: scrubbed as one level further down.
+    if (plain !== value) return scrub(plain, walk, depth + 1);
+    return scrubObject(value as Record<string, unknown>, walk, depth);
   } finally {
-    ancestors.delete(value);
+    walk.path.pop();
   }
+}
+
+function scrubArray(value: readonly unknown[], walk: Walk, depth: number): unknown[] {
+  let out: unknown[] | undefined;
+  for (let index = 0; index < value.length; index++) {
+    const item = value[index];
+    const clean = scrub(item, walk, depth + 1);
+    if (clean !== item && !out) out = value.slice(0, index);
+    out?.push(clean);
+  }
+  return out ?? (value as unknown[]);
+}
+
+function scrubObject(value: Record<string, unknown>, walk: Walk, depth: number): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const inner = value[key];
+    const cleanKey = walk.redact(key);
+    const clean = inner !== undefined && inner !== null && walk.censorField?.(key) ? redactedText : scrub(inner, walk, depth + 1);
+    if (!out && (clean !== inner || cleanKey !== key)) out = copyUntil(value, key);
+    if (out) out[cleanKey] = clean;
+  }
+  return out ?? value;
+}
+
+/** The own fields of `value` that come before `stop`, for a copy started where the first change is. */
+function copyUntil(value: Record<string, unknown>, stop: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    if (key === stop) break;
+    if (Object.hasOwn(value, key)) out[key] = value[key];
+  }
+  return out;
 }
