@@ -18,6 +18,7 @@ import type {
   ReadOptions,
   StateStore,
   StoredDocument,
+  StoreWrite,
   StreamEntry,
   UpdateOptions,
   Updater,
@@ -120,6 +121,24 @@ export class FileStore implements StateStore {
       await writeAtomically(path, `{"format":${formatVersion},"version":${version + 1},${expires}"value":${text}}`);
       return { id, version: version + 1, value };
     });
+  }
+
+  /** Not atomic here: the writes are made one by one, in order, and a conflict stops the rest (see `StateStore.writeAll`). */
+  async writeAll(writes: readonly StoreWrite[]): Promise<number[]> {
+    // Validated first, so a value that is not JSON writes nothing.
+    for (const write of writes) {
+      if (write.kind === 'put') toJsonText(`The value of "${write.collection}/${write.id}"`, write.value);
+      else toJsonText(`The entry appended to stream "${write.stream}"`, write.entry);
+    }
+    const results: number[] = [];
+    for (const write of writes) {
+      results.push(
+        write.kind === 'put'
+          ? (await this.put(write.collection, write.id, write.value, write.options)).version
+          : await this.append(write.stream, write.entry, write.options),
+      );
+    }
+    return results;
   }
 
   update<T extends JsonValue>(collection: string, id: string, fn: Updater<T>, options?: UpdateOptions): Promise<StoredDocument<T>> {

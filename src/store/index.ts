@@ -10,6 +10,7 @@ export type {
   StreamEntry,
   AppendOptions,
   ReadOptions,
+  StoreWrite,
 } from './state-store.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';
 export { SqliteStore, type SqliteStoreOptions, type SqliteDriver } from './sqlite-store.js';

@@ -18,6 +18,7 @@ import type {
   ReadOptions,
   StateStore,
   StoredDocument,
+  StoreWrite,
   StreamEntry,
   UpdateOptions,
   Updater,
@@ -45,35 +46,68 @@ function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-// KEYS: document hash, collection index, collection expiry index. ARGV: id, value, expected
-// version ('' = any), time to live in ms ('' = none).
-// Returns {written (1|0), version after the write or current version on conflict}.
+// Writes a document: doc = its hash, index = the collection's id index, expiry = the collection's
+// expiry index; ttl in ms ('' = none). Returns the version after the write.
 // A document with a TTL also gets a score (when it expires) in the expiry index; each such write
 // drops up to 100 ids that have expired since from both indexes, so the id index does not keep
 // growing with documents Redis has already removed.
-const putScript = script(`
+const luaPut = `
+local function put(doc, index, expiry, id, value, ttlArg)
+  local version = (tonumber(redis.call('HGET', doc, 'version')) or 0) + 1
+  redis.call('HSET', doc, 'value', value, 'version', version)
+  redis.call('ZADD', index, 0, id)
+  local ttl = tonumber(ttlArg)
+  if ttl then
+    redis.call('PEXPIRE', doc, ttl)
+    local time = redis.call('TIME')
+    local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+    local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 100)
+    for _, other in ipairs(expired) do
+      if other ~= id then
+        redis.call('ZREM', expiry, other)
+        redis.call('ZREM', index, other)
+      end
+    end
+    redis.call('ZADD', expiry, now + ttl, id)
+  else
+    redis.call('PERSIST', doc)
+    redis.call('ZREM', expiry, id)
+  end
+  return version
+end
+`;
+
+// Appends to a stream: list = its entries, keys = its idempotency keys (sorted set: key -> seq),
+// trim = how many entries were trimmed from its head; key '' = none, keep '' = all. Returns the
+// entry's sequence number (the earlier entry's for a key already there). Entry n sits at list
+// index n - 1 - trimmed.
+const luaAppend = `
+local function append(list, keys, trim, text, key, keepArg)
+  local trimmed = tonumber(redis.call('GET', trim)) or 0
+  if key ~= '' then
+    local seen = redis.call('ZSCORE', keys, key)
+    if seen then return tonumber(seen) end
+  end
+  local seq = trimmed + redis.call('RPUSH', list, text)
+  if key ~= '' then redis.call('ZADD', keys, seq, key) end
+  local keep = tonumber(keepArg)
+  if keep and seq - trimmed > keep then
+    local excess = seq - trimmed - keep
+    redis.call('LTRIM', list, excess, -1)
+    redis.call('INCRBY', trim, excess)
+    redis.call('ZREMRANGEBYSCORE', keys, '-inf', trimmed + excess)
+  end
+  return seq
+end
+`;
+
+// KEYS: document hash, collection index, collection expiry index. ARGV: id, value, expected
+// version ('' = any), time to live in ms ('' = none).
+// Returns {written (1|0), version after the write or current version on conflict}.
+const putScript = script(`${luaPut}
 local current = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
 if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= current then return {0, current} end
-redis.call('HSET', KEYS[1], 'value', ARGV[2], 'version', current + 1)
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
-local ttl = tonumber(ARGV[4])
-if ttl then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
-  for _, id in ipairs(expired) do
-    if id ~= ARGV[1] then
-      redis.call('ZREM', KEYS[3], id)
-      redis.call('ZREM', KEYS[2], id)
-    end
-  end
-  redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
-else
-  redis.call('PERSIST', KEYS[1])
-  redis.call('ZREM', KEYS[3], ARGV[1])
-end
-return {1, current + 1}
+return {1, put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[4])}
 `);
 
 // KEYS: document hash, collection index, collection expiry index. ARGV: id, expected version ('' = any).
@@ -89,25 +123,40 @@ end
 return {1, current}
 `);
 
-// KEYS: stream list, stream keys (sorted set: key -> seq), trimmed count. ARGV: entry text, key
-// ('' = none), keep last ('' = all). Returns the entry's sequence number (the earlier entry's
-// for a key already there). Entry n sits at list index n - 1 - trimmed.
-const appendScript = script(`
-local trimmed = tonumber(redis.call('GET', KEYS[3])) or 0
-if ARGV[2] ~= '' then
-  local seen = redis.call('ZSCORE', KEYS[2], ARGV[2])
-  if seen then return tonumber(seen) end
+// KEYS: stream list, stream keys, trimmed count. ARGV: entry text, key ('' = none), keep last
+// ('' = all). Returns the entry's sequence number.
+const appendScript = script(`${luaAppend}
+return append(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
+`);
+
+// A batch of puts and appends (StateStore.writeAll), all or none. Each write takes three KEYS
+// (a put's as putScript's, an append's as appendScript's) and five ARGV: its kind ('put' or
+// 'append'), then a put's id, value, expected version and TTL, or an append's text, key, keep
+// and ''. Every put's expected version is checked first (counting the batch's earlier puts of
+// the same document); on a mismatch nothing is written and it returns {0, the write's number,
+// current version}. Otherwise {1, {each write's version or sequence number}}.
+const writeAllScript = script(`${luaPut}${luaAppend}
+local count = #KEYS / 3
+local versions = {}
+for i = 0, count - 1 do
+  local a = i * 5
+  if ARGV[a + 1] == 'put' then
+    local doc = KEYS[i * 3 + 1]
+    local current = versions[doc] or tonumber(redis.call('HGET', doc, 'version')) or 0
+    if ARGV[a + 4] ~= '' and tonumber(ARGV[a + 4]) ~= current then return {0, i + 1, current} end
+    versions[doc] = current + 1
+  end
 end
-local seq = trimmed + redis.call('RPUSH', KEYS[1], ARGV[1])
-if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], seq, ARGV[2]) end
-local keep = tonumber(ARGV[3])
-if keep and seq - trimmed > keep then
-  local excess = seq - trimmed - keep
-  redis.call('LTRIM', KEYS[1], excess, -1)
-  redis.call('INCRBY', KEYS[3], excess)
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', trimmed + excess)
+local results = {}
+for i = 0, count - 1 do
+  local k, a = i * 3, i * 5
+  if ARGV[a + 1] == 'put' then
+    results[i + 1] = put(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 2], ARGV[a + 3], ARGV[a + 5])
+  else
+    results[i + 1] = append(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+  end
 end
-return seq
+return {1, results}
 `);
 
 // KEYS: stream list, trimmed count. ARGV: after, limit. Returns {seq before the first entry, entries}.
@@ -188,15 +237,8 @@ export class RedisStore implements StateStore {
   }
 
   async put<T extends JsonValue>(collection: string, id: string, value: T, options: PutOptions = {}): Promise<StoredDocument<T>> {
-    const key = this.#documentKey(collection, id);
-    const text = toJsonText(`The value of "${collection}/${id}"`, value);
-    validateVersion('expectedVersion', options.expectedVersion);
-    const ttl = options.ttlMs === undefined ? '' : String(validatePositiveLimit('ttlMs', options.ttlMs, 1));
-    const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
-    const [written, version] = (await this.#eval(putScript, [key, this.#indexKey(collection), this.#expiryKey(collection)], [id, text, expected, ttl])) as [
-      number,
-      number,
-    ];
+    const { keys, args } = this.#putArgs(collection, id, value, options);
+    const [written, version] = (await this.#eval(putScript, keys, args)) as [number, number];
     if (!written) throw new VersionConflictError(collection, id, options.expectedVersion ?? 0, version);
     return { id, version, value };
   }
@@ -251,12 +293,45 @@ export class RedisStore implements StateStore {
   }
 
   async append<T extends JsonValue>(stream: string, entry: T, options: AppendOptions = {}): Promise<number> {
+    const { keys, args } = this.#appendArgs(stream, entry, options);
+    return Number(await this.#eval(appendScript, keys, args));
+  }
+
+  async writeAll(writes: readonly StoreWrite[]): Promise<number[]> {
+    if (writes.length === 0) return [];
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const write of writes) {
+      const part =
+        write.kind === 'put'
+          ? this.#putArgs(write.collection, write.id, write.value, write.options)
+          : this.#appendArgs(write.stream, write.entry, write.options);
+      keys.push(...part.keys);
+      args.push(write.kind, ...part.args, ...(write.kind === 'append' ? [''] : []));
+    }
+    const [applied, detail, current] = (await this.#eval(writeAllScript, keys, args)) as [number, number | number[], number];
+    if (applied) return (detail as number[]).map(Number);
+    const refused = writes[(detail as number) - 1] as Extract<StoreWrite, { kind: 'put' }>;
+    throw new VersionConflictError(refused.collection, refused.id, refused.options?.expectedVersion ?? 0, current);
+  }
+
+  /** A put's keys and arguments, as putScript and writeAllScript take them, validated. */
+  #putArgs(collection: string, id: string, value: JsonValue, options: PutOptions = {}): { keys: string[]; args: string[] } {
+    const key = this.#documentKey(collection, id);
+    const text = toJsonText(`The value of "${collection}/${id}"`, value);
+    validateVersion('expectedVersion', options.expectedVersion);
+    const ttl = options.ttlMs === undefined ? '' : String(validatePositiveLimit('ttlMs', options.ttlMs, 1));
+    const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
+    return { keys: [key, this.#indexKey(collection), this.#expiryKey(collection)], args: [id, text, expected, ttl] };
+  }
+
+  /** An append's keys and arguments, as appendScript and writeAllScript take them, validated. */
+  #appendArgs(stream: string, entry: JsonValue, options: AppendOptions = {}): { keys: string[]; args: string[] } {
     const key = this.#streamKey(stream);
     const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
     const entryKey = validateEntryKey(options.key) ?? '';
     const keep = options.keepLast === undefined ? '' : String(validatePositiveLimit('keepLast', options.keepLast, 1));
-    const keys = [key, `${this.prefix}streamkeys:${stream}`, `${this.prefix}streamtrim:${stream}`];
-    return Number(await this.#eval(appendScript, keys, [text, entryKey, keep]));
+    return { keys: [key, `${this.prefix}streamkeys:${stream}`, `${this.prefix}streamtrim:${stream}`], args: [text, entryKey, keep] };
   }
 
   async read<T extends JsonValue = JsonValue>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {

@@ -18,6 +18,7 @@ import type {
   ReadOptions,
   StateStore,
   StoredDocument,
+  StoreWrite,
   StreamEntry,
   UpdateOptions,
   Updater,
@@ -130,16 +131,18 @@ export class SqliteStore implements StateStore {
     const text = toJsonText(`The value of "${collection}/${id}"`, value);
     validateVersion('expectedVersion', options.expectedVersion);
     const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
-    return this.#write(() => {
-      const version = this.#currentVersion(collection, id);
-      if (options.expectedVersion !== undefined && options.expectedVersion !== version)
-        throw new VersionConflictError(collection, id, options.expectedVersion, version);
-      this.#statement(
-        'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, ?, ?, ?) ' +
-          'ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at, value = excluded.value',
-      ).run(collection, id, version + 1, ttl === undefined ? null : Date.now() + ttl, text);
-      return { id, version: version + 1, value };
-    });
+    return this.#write(() => ({ id, version: this.#putNow(collection, id, text, options.expectedVersion, ttl), value }));
+  }
+
+  /** Inside a write: compare-and-set, then the row; returns the new version. */
+  #putNow(collection: string, id: string, text: string, expectedVersion: number | undefined, ttl: number | undefined): number {
+    const version = this.#currentVersion(collection, id);
+    if (expectedVersion !== undefined && expectedVersion !== version) throw new VersionConflictError(collection, id, expectedVersion, version);
+    this.#statement(
+      'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (collection, id) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at, value = excluded.value',
+    ).run(collection, id, version + 1, ttl === undefined ? null : Date.now() + ttl, text);
+    return version + 1;
   }
 
   update<T extends JsonValue>(collection: string, id: string, fn: Updater<T>, options?: UpdateOptions): Promise<StoredDocument<T>> {
@@ -201,20 +204,45 @@ export class SqliteStore implements StateStore {
     const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
     const key = validateEntryKey(options.key);
     const keepLast = options.keepLast === undefined ? undefined : validatePositiveLimit('keepLast', options.keepLast, 1);
-    return this.#write(() => {
-      if (key !== undefined) {
-        const earlier = this.#statement('SELECT seq FROM entries WHERE stream = ? AND key = ?').get(stream, key) as { seq: number } | undefined;
-        if (earlier) return earlier.seq;
+    return this.#write(() => this.#appendNow(stream, text, key, keepLast));
+  }
+
+  /** Inside a write: the entry unless its key is kept already; returns its sequence number. */
+  #appendNow(stream: string, text: string, key: string | undefined, keepLast: number | undefined): number {
+    if (key !== undefined) {
+      const earlier = this.#statement('SELECT seq FROM entries WHERE stream = ? AND key = ?').get(stream, key) as { seq: number } | undefined;
+      if (earlier) return earlier.seq;
+    }
+    const row = this.#statement('INSERT INTO streams (stream, seq) VALUES (?, 1) ON CONFLICT (stream) DO UPDATE SET seq = seq + 1 RETURNING seq').get(
+      stream,
+    ) as {
+      seq: number;
+    };
+    this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)').run(stream, row.seq, key ?? null, text);
+    if (keepLast !== undefined) this.#statement('DELETE FROM entries WHERE stream = ? AND seq <= ?').run(stream, row.seq - keepLast);
+    return row.seq;
+  }
+
+  /** All in one savepoint of the batched transaction: a conflict rolls back the batch's earlier writes too. */
+  async writeAll(writes: readonly StoreWrite[]): Promise<number[]> {
+    const prepared = writes.map((write) => {
+      if (write.kind === 'put') {
+        const { collection, id, value, options = {} } = write;
+        validateName('collection', collection);
+        validateName('id', id);
+        const text = toJsonText(`The value of "${collection}/${id}"`, value);
+        validateVersion('expectedVersion', options.expectedVersion);
+        const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
+        return () => this.#putNow(collection, id, text, options.expectedVersion, ttl);
       }
-      const row = this.#statement('INSERT INTO streams (stream, seq) VALUES (?, 1) ON CONFLICT (stream) DO UPDATE SET seq = seq + 1 RETURNING seq').get(
-        stream,
-      ) as {
-        seq: number;
-      };
-      this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)').run(stream, row.seq, key ?? null, text);
-      if (keepLast !== undefined) this.#statement('DELETE FROM entries WHERE stream = ? AND seq <= ?').run(stream, row.seq - keepLast);
-      return row.seq;
+      const { stream, entry, options = {} } = write;
+      validateName('stream', stream);
+      const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
+      const key = validateEntryKey(options.key);
+      const keepLast = options.keepLast === undefined ? undefined : validatePositiveLimit('keepLast', options.keepLast, 1);
+      return () => this.#appendNow(stream, text, key, keepLast);
     });
+    return this.#write(() => prepared.map((apply) => apply()));
   }
 
   async read<T extends JsonValue = JsonValue>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {

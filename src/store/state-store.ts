@@ -50,6 +50,11 @@ export interface UpdateOptions {
   maxAttempts?: number;
 }
 
+/** One write of a `StateStore.writeAll` batch: a put or an append, with the options each takes alone. */
+export type StoreWrite =
+  | { kind: 'put'; collection: string; id: string; value: JsonValue; options?: PutOptions }
+  | { kind: 'append'; stream: string; entry: JsonValue; options?: AppendOptions };
+
 /**
  * Computes a document's next value from its current one (`undefined` when it does not exist).
  * It may run more than once when another writer gets in first, so it must not have side
@@ -132,6 +137,18 @@ export interface StateStore {
 
   /** Appends an entry to a stream (created on first append) and returns its sequence number. */
   append<T extends JsonValue>(stream: string, entry: T, options?: AppendOptions): Promise<number>;
+
+  /**
+   * Applies several puts and appends together, in order, all or none: when a put's
+   * `expectedVersion` does not match (counting the batch's own earlier puts), it throws that
+   * put's `VersionConflictError` and nothing of the batch is written. An append whose key is
+   * kept already writes nothing and gives the earlier entry's number, as `append` does, without
+   * failing the batch. Returns each write's result in order: a put's new version, an append's
+   * sequence number. Everything is validated before anything is written. One round trip on
+   * Redis (one Lua script) and one transaction on SQLite; the file store applies the writes one
+   * by one and stops at the first conflict (the writes before it stay), so it is not atomic there.
+   */
+  writeAll(writes: readonly StoreWrite[]): Promise<number[]>;
 
   /**
    * Entries of a stream in sequence order, from the oldest one still kept (see

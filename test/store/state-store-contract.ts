@@ -9,6 +9,8 @@ export interface OpenedStore {
   /** Another store instance on the same state: its in-process queues are its own, so writes really race. */
   sibling(): StateStore;
   cleanup(): Promise<void>;
+  /** False for a store whose `writeAll` is documented as not atomic (the file store). */
+  atomicWriteAll?: boolean;
 }
 
 /**
@@ -282,6 +284,68 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
         expect((await store.list('outcomes')).items.map((document) => document.id)).toEqual(['kept', 'renewed']);
         expect((await store.get('outcomes', 'renewed'))?.value).toEqual({ n: 4 });
         expect((await store.put('outcomes', 'old', { n: 5 }, { expectedVersion: 0 })).version).toBe(1);
+      });
+    });
+
+    describe('writeAll', () => {
+      it("applies puts and appends in order and returns each one's version or sequence number", async () => {
+        await store.append('log', { n: 0 }, { key: 'seen' });
+        const results = await store.writeAll([
+          { kind: 'put', collection: 'docs', id: 'a', value: { n: 1 }, options: { expectedVersion: 0 } },
+          { kind: 'append', stream: 'log', entry: { n: 1 }, options: { key: 'new' } },
+          { kind: 'put', collection: 'docs', id: 'a', value: { n: 2 }, options: { expectedVersion: 1 } },
+          // A kept key: nothing written, the earlier number given, the batch not failed.
+          { kind: 'append', stream: 'log', entry: { n: 2 }, options: { key: 'seen' } },
+          { kind: 'put', collection: 'docs', id: 'b', value: 'b', options: { ttlMs: 60_000 } },
+        ]);
+        expect(results).toEqual([1, 2, 2, 1, 1]);
+        expect(await store.get('docs', 'a')).toEqual({ id: 'a', version: 2, value: { n: 2 } });
+        expect((await store.read('log')).map((entry) => entry.entry)).toEqual([{ n: 0 }, { n: 1 }]);
+        expect(await store.writeAll([])).toEqual([]);
+      });
+
+      it('writes nothing of a batch whose put is at the wrong version, and says which put', async () => {
+        if (opened.atomicWriteAll === false) return;
+        await store.put('docs', 'a', 'first');
+        const batch = store.writeAll([
+          { kind: 'append', stream: 'log', entry: 'never', options: { key: 'k' } },
+          { kind: 'put', collection: 'docs', id: 'b', value: 'never' },
+          { kind: 'put', collection: 'docs', id: 'a', value: 'never', options: { expectedVersion: 0 } },
+        ]);
+        await expect(batch).rejects.toBeInstanceOf(VersionConflictError);
+        await expect(batch).rejects.toMatchObject({ collection: 'docs', id: 'a', expectedVersion: 0, actualVersion: 1 });
+        expect(await store.read('log')).toEqual([]);
+        expect(await store.get('docs', 'b')).toBeUndefined();
+        expect((await store.get('docs', 'a'))?.value).toBe('first');
+      });
+
+      it('records an outcome once when the same batch is delivered again, also racing from another instance', async () => {
+        // An outcome document (create-only) and its event (keyed): what a notification records when it ends.
+        const record = (target: StateStore, note: string) =>
+          target.writeAll([
+            { kind: 'append', stream: 'events', entry: { note }, options: { key: 'outcome:n1', keepLast: 100 } },
+            { kind: 'put', collection: 'outcomes', id: 'n1', value: { note }, options: { expectedVersion: 0, ttlMs: 60_000 } },
+          ]);
+        const other = sibling();
+        const settled = await Promise.allSettled(Array.from({ length: 10 }, (_, index) => record(index % 2 ? other : store, `delivery ${index}`)));
+        expect(settled.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        for (const result of settled) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(VersionConflictError);
+        const events = await store.read<{ note: string }>('events');
+        expect(events).toHaveLength(1);
+        // Atomic: the event and the document come from the same delivery (the file store may mix them).
+        if (opened.atomicWriteAll !== false) expect((await store.get<{ note: string }>('outcomes', 'n1'))?.value.note).toBe(events[0]!.entry.note);
+        await expect(record(store, 'again')).rejects.toBeInstanceOf(VersionConflictError);
+        expect(await store.read('events')).toHaveLength(1);
+      });
+
+      it('validates every write before writing any', async () => {
+        const bad = store.writeAll([
+          { kind: 'append', stream: 'log', entry: 'fine' },
+          { kind: 'put', collection: 'docs', id: 'a', value: { n: Number.NaN } },
+        ]);
+        await expect(bad).rejects.toBeInstanceOf(NotJsonError);
+        await expect(store.writeAll([{ kind: 'append', stream: 'bad name', entry: 1 }])).rejects.toBeInstanceOf(ConfigurationError);
+        expect(await store.read('log')).toEqual([]);
       });
     });
 
