@@ -53,11 +53,30 @@ export function validateVersion(what: string, value: number | undefined): void {
  * (one scan of the serialized text); only text with one is serialized again, scrubbed.
  */
 export function toJsonText(what: string, value: unknown): string {
-  assertJson(what, value, '$', new Set());
+  // The quick check builds no paths; only a value that fails it is walked again to say where.
+  if (!isJson(value, 0)) assertJson(what, value, '$', new Set());
   const text = JSON.stringify(value as JsonValue);
   const redact = knownSecretRedactor();
   if (!jsonHoldsSecret(text, redact)) return text;
   return JSON.stringify(redactSecretsDeep(value as JsonValue, redact));
+}
+
+/**
+ * Whether the value is JSON all the way down, as `assertJson` checks it, without building a path
+ * for every value. Nesting deeper than 100 levels is left to `assertJson` (it may be a cycle).
+ */
+function isJson(value: unknown, depth: number): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || depth > 100) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isJson(item, depth + 1)) return false;
+    return true;
+  }
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  for (const key in value) if (Object.hasOwn(value, key) && !isJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
 }
 
 function assertJson(what: string, value: unknown, path: string, ancestors: Set<object>): void {
