@@ -74,6 +74,7 @@ export class BullMqQueue implements JobQueue {
   private ready: Promise<void> | undefined;
   /** The producer connection was ready once; ioredis reconnects it by itself from then on. */
   private connected = false;
+  private readyCheck: Promise<boolean> | undefined;
   private closed = false;
 
   constructor(options: BullMqQueueOptions) {
@@ -245,16 +246,9 @@ export class BullMqQueue implements JobQueue {
     // offline queue), and the bounded wait below (a timer and an abort signal per call) would
     // cost more than BullMQ's own add when thousands of notifications are queued at once.
     if (!this.connected) {
-      this.ready ??= this.queue.waitUntilReady().then(() => undefined);
-      const connected = this.ready.then(
-        () => true,
-        () => false,
-      );
-      if (!(await settlesWithin(connected, this.connectTimeoutMs)) || !(await connected)) {
-        this.ready = undefined;
-        throw unavailable();
-      }
-      this.connected = true;
+      // One bounded wait shared by the calls made meanwhile (a change queues all its notifications in one tick).
+      this.readyCheck ??= this.checkReady();
+      if (!(await this.readyCheck)) throw unavailable();
     }
     try {
       return await command();
@@ -262,6 +256,22 @@ export class BullMqQueue implements JobQueue {
       if (isConnectionError(error)) throw unavailable(error);
       throw error;
     }
+  }
+
+  /** Whether the producer connection becomes ready within the connect timeout; a failure lets the next call try again. */
+  private async checkReady(): Promise<boolean> {
+    this.ready ??= this.queue.waitUntilReady().then(() => undefined);
+    const connected = this.ready.then(
+      () => true,
+      () => false,
+    );
+    if (!(await settlesWithin(connected, this.connectTimeoutMs)) || !(await connected)) {
+      this.ready = undefined;
+      this.readyCheck = undefined;
+      return false;
+    }
+    this.connected = true;
+    return true;
   }
 
   private emit(event: JobEvent): void {
