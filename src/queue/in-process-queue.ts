@@ -14,7 +14,7 @@ import {
   validateConcurrency,
 } from './job-validation.js';
 import { QueueClosedError, QueueIdleTimeoutError, isUnrecoverable } from './queue-errors.js';
-import { readJournal, writeJournal, type JournalJob } from './queue-journal.js';
+import { JournalLog, readJournal, type JournalJob } from './queue-journal.js';
 
 export interface InProcessQueueOptions {
   name: string;
@@ -48,7 +48,7 @@ interface Entry extends JournalJob {
  */
 export class InProcessQueue implements JobQueue {
   readonly name: string;
-  private readonly journalPath: string | undefined;
+  private readonly journal: JournalLog | undefined;
   private readonly historyLimit: number;
   private readonly clock: Clock;
   private readonly ids: IdGenerator;
@@ -68,12 +68,14 @@ export class InProcessQueue implements JobQueue {
 
   constructor(options: InProcessQueueOptions) {
     this.name = options.name;
-    this.journalPath = options.journalPath;
+    this.journal = options.journalPath
+      ? new JournalLog(options.journalPath, options.name, { count: () => this.pending.size, jobs: () => [...this.pending.values()].map(journalJob) })
+      : undefined;
     this.historyLimit = options.historyLimit ?? 1000;
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? randomIds;
     this.checkData = jobDataChecker(options.env);
-    if (this.journalPath) this.resume(this.journalPath);
+    if (options.journalPath) this.resume(options.journalPath);
   }
 
   async add(name: string, data: JsonValue, options: AddJobOptions = {}): Promise<JobRef> {
@@ -101,7 +103,7 @@ export class InProcessQueue implements JobQueue {
     };
     this.pending.set(id, entry);
     if (entry.state === 'delayed') this.schedule(entry);
-    this.persist();
+    this.logPut(entry);
     this.pump();
     return { id, name };
   }
@@ -163,7 +165,8 @@ export class InProcessQueue implements JobQueue {
       delete entry.runToken;
     }
     this.active = 0;
-    this.persist();
+    this.journal?.snapshot([...this.pending.values()].map(journalJob));
+    this.journal?.close();
     for (const waiter of this.idleWaiters) waiter.reject(new QueueClosedError(this.name, 'wait until idle'));
     this.idleWaiters.clear();
   }
@@ -191,7 +194,7 @@ export class InProcessQueue implements JobQueue {
     entry.state = 'active';
     entry.runToken = token;
     this.active += 1;
-    this.persist();
+    this.logPut(entry);
     const attempt = entry.attemptsMade + 1;
     const job = { id: entry.id, name: entry.name, data: copyJson(entry.data), attempt };
     const run = new Promise<unknown>((resolve) => resolve(handler(job))).then(
@@ -224,7 +227,8 @@ export class InProcessQueue implements JobQueue {
       }
       event = { type: 'job-fail', id: entry.id, name: entry.name, attempt, at, message: error.message, willRetry };
     }
-    this.persist();
+    if (this.pending.get(entry.id) === entry) this.logPut(entry);
+    else this.journal?.drop(entry.id);
     this.emit(event);
     this.pump();
     this.checkIdle();
@@ -245,7 +249,7 @@ export class InProcessQueue implements JobQueue {
         delete entry.timer;
         if (this.closed || this.pending.get(entry.id) !== entry || entry.state !== 'delayed') return;
         entry.state = 'waiting';
-        this.persist();
+        this.logPut(entry);
         this.pump();
       },
       Math.max(0, entry.runAt - this.clock.now()),
@@ -284,12 +288,16 @@ export class InProcessQueue implements JobQueue {
       this.pending.set(entry.id, entry);
       if (entry.state === 'delayed') this.schedule(entry);
     }
-    this.persist();
+    // The changes replayed become the new snapshot.
+    this.journal?.snapshot([...this.pending.values()].map(journalJob));
   }
 
-  private persist(): void {
-    if (!this.journalPath) return;
-    const jobs: JournalJob[] = [...this.pending.values()].map(({ seq: _seq, timer: _timer, runToken: _runToken, ...job }) => job);
-    writeJournal(this.journalPath, { queue: this.name, jobs });
+  private logPut(entry: Entry): void {
+    this.journal?.put(journalJob(entry));
   }
+}
+
+/** The part of an entry the journal keeps. */
+function journalJob({ seq: _seq, timer: _timer, runToken: _runToken, ...job }: Entry): JournalJob {
+  return job;
 }

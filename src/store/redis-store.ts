@@ -388,7 +388,8 @@ export class RedisStore implements StateStore {
   /** Runs a command, connecting first if needed; a failure to reach Redis becomes `StoreUnavailableError`. */
   async #call<R>(command: () => Promise<R>): Promise<R> {
     try {
-      await this.#connect();
+      // Connected already (the common case): no extra turn through #connect.
+      if (this.#closed || this.#client.status !== 'ready' || !this.#ownsClient) await this.#connect();
       return await command();
     } catch (error) {
       // Errors Redis answered with (wrong type, script errors) are not about reachability.

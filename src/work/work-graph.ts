@@ -138,16 +138,14 @@ export class WorkGraph {
   async change(id: string, change: { content: string; summary: string; changeId?: string; expectedVersion?: number }): Promise<WorkItem> {
     const changeId = change.changeId ?? this.#ids('change');
     for (let round = 1; ; round++) {
-      const { item } = await this.#read(id);
-      const basis = change.expectedVersion ?? item.version;
-      const written = await this.#items.write(id, basis, {
-        changeId,
-        content: change.content,
-        summary: change.summary,
-        changedBy: 'code',
-        origin: changeId,
-        countsTowardBudget: false,
-      });
+      const read = await this.#read(id);
+      const basis = change.expectedVersion ?? read.item.version;
+      const written = await this.#items.write(
+        id,
+        basis,
+        { changeId, content: change.content, summary: change.summary, changedBy: 'code', origin: changeId, countsTowardBudget: false },
+        read,
+      );
       if (written.applied) {
         await this.#emit({
           type: 'item-change',
@@ -307,13 +305,16 @@ export class WorkGraph {
   }
 
   async #process(notification: ItemNotification, run: RunOptions): Promise<void> {
-    // Processed before: a duplicate the queue had forgotten, or a retry after the outcome was kept.
-    if (await this.#items.outcome(notification.id)) return;
     const id = notification.item;
     const definition = this.spec.items.get(id);
     if (!definition) throw new UnrecoverableJobError(`Work graph "${this.name}" has no item "${id}" (notified by ${notification.source}).`);
     for (let round = 1; round <= maxRounds; round++) {
-      const { item, document } = await this.#read(id);
+      // The outcome and the item are read together (one round trip on Redis); the item is read
+      // again, alone, only in a later round after a conflicting write.
+      const [done, read] = await Promise.all([round === 1 ? this.#items.outcome(notification.id) : undefined, this.#read(id)]);
+      // Processed before: a duplicate the queue had forgotten, or a retry after the outcome was kept.
+      if (done) return;
+      const { item, document } = read;
       const recorded = document.changes.find((entry) => entry.changeId === notification.id);
       if (recorded) return this.#recovered(notification, item, recorded.version);
       const updates = document.origins.find((entry) => entry.origin === notification.origin)?.updates ?? 0;
@@ -324,14 +325,19 @@ export class WorkGraph {
       const decision = await this.#decide(notification, item, run);
       if (decision.kind === 'no-change')
         return void (await this.#record(notification, { outcome: 'no-change', note: decision.reason, notified: [], notNotified: [] }));
-      const written = await this.#items.write(id, item.version, {
-        changeId: notification.id,
-        content: decision.content,
-        summary: decision.summary,
-        changedBy: 'notification',
-        origin: notification.origin,
-        countsTowardBudget: true,
-      });
+      const written = await this.#items.write(
+        id,
+        item.version,
+        {
+          changeId: notification.id,
+          content: decision.content,
+          summary: decision.summary,
+          changedBy: 'notification',
+          origin: notification.origin,
+          countsTowardBudget: true,
+        },
+        read,
+      );
       if (written.applied) {
         await this.#emit({
           type: 'item-change',
@@ -459,16 +465,26 @@ export class WorkGraph {
   ): Promise<void> {
     const { id, item, source, sourceVersion, depth, origin } = notification;
     const outcome: NotificationOutcome = { id, item, source, sourceVersion, depth, origin, ...result, at: this.#clock.now() };
-    // The event first, the document second. The document is what a job delivered again checks
-    // first: once it exists, the event does too, so a duplicate delivery appends nothing. A run
-    // that died between the two is redelivered, finds no document, and appends the event again
-    // under the same key: still one event.
-    await this.#emit({ type: 'notification-outcome', ...outcome });
-    await this.#items.recordOutcome(outcome, this.spec.retention.outcomesMs);
+    // The event and the document in one atomic write. The document is what a job delivered again
+    // checks first: once it exists, the event does too, and a duplicate that gets this far
+    // (racing the first delivery) writes neither. (Events appended alone by an older Troupe,
+    // whose run died before the document, are found by their key: still one event.)
+    const event: WorkEvent = { type: 'notification-outcome', ...outcome };
+    const recorded = await this.#items.recordOutcome(outcome, this.spec.retention.outcomesMs, {
+      entry: event,
+      key: eventKey(event),
+      keepLast: this.spec.retention.events,
+    });
+    if (recorded) this.#tell(event);
   }
 
   async #emit(event: WorkEvent): Promise<void> {
     await this.#items.append(event, eventKey(event), this.spec.retention.events);
+    this.#tell(event);
+  }
+
+  /** Passes an event this process made to the `onEvent` listeners. */
+  #tell(event: WorkEvent): void {
     for (const listener of this.#listeners) {
       try {
         listener(event);

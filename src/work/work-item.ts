@@ -198,8 +198,10 @@ export class WorkItemStore {
     id: string,
     basisVersion: number,
     change: { changeId: string; content: string; summary: string; changedBy: ChangeSource; origin: string; countsTowardBudget: boolean },
+    /** The item as the caller just read it, to save reading it again; the compare-and-set still guards the write. */
+    read?: { item: WorkItem; document: ItemDocument },
   ): Promise<WriteResult> {
-    const current = await this.get(id);
+    const current = read && read.item.version === basisVersion ? read : await this.get(id);
     const currentVersion = current?.item.version ?? 0;
     const recorded = current?.document.changes.find((entry) => entry.changeId === change.changeId);
     if (recorded) return { applied: false, reason: 'already-applied', version: recorded.version };
@@ -243,10 +245,18 @@ export class WorkItemStore {
     return kept;
   }
 
-  /** Records a notification's outcome once, kept for `ttlMs`; false when it was recorded before (a retried job). */
-  async recordOutcome(outcome: NotificationOutcome, ttlMs: number): Promise<boolean> {
+  /**
+   * Records a notification's outcome once, kept for `ttlMs`, together with its event (appended
+   * under `key`, keeping the newest `keepLast`): one `batch`, so both or neither are written,
+   * in one round trip. False when the outcome was recorded before (a job delivered again): then
+   * nothing is written.
+   */
+  async recordOutcome(outcome: NotificationOutcome, ttlMs: number, event: { entry: WorkEvent; key: string; keepLast: number }): Promise<boolean> {
     try {
-      await outcomeRecords.put(this.store, this.outcomesCollection, outcome.id, outcome, { expectedVersion: 0, ttlMs });
+      await this.store.batch([
+        { kind: 'append', stream: this.eventStream, entry: eventRecords.write(event.entry), options: { key: event.key, keepLast: event.keepLast } },
+        { kind: 'put', collection: this.outcomesCollection, id: outcome.id, value: outcomeRecords.write(outcome), options: { expectedVersion: 0, ttlMs } },
+      ]);
       return true;
     } catch (error) {
       if (error instanceof VersionConflictError) return false;

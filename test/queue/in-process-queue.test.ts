@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { InProcessQueue, openJobQueue, type Journal } from '../../src/queue/inde
 import { BullMqQueue } from 'troupe/redis';
 import { jobQueueContract, sleep, waitFor } from './job-queue-contract.js';
 import { isSecretKey } from '../../src/queue/job-validation.js';
+import { readJournal } from '../../src/queue/queue-journal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'troupe-queue-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +28,8 @@ describe('InProcessQueue journal', () => {
     await first.add('index-file', { path: 'b.md' }, { jobId: 'file-b' });
     await first.add('index-file', { path: 'c.md' }, { jobId: 'file-c', delayMs: 200 });
     await waitFor(() => started, 5000, 'the first run');
-    const written = JSON.parse(readFileSync(journalPath, 'utf8')) as Journal;
+    // The snapshot with the changes logged since it, as a process started now reads them.
+    const written = readJournal(journalPath, 'crash');
     expect(written.jobs.map((job) => `${job.id}:${job.state}`)).toEqual(['file-a:active', 'file-b:waiting', 'file-c:delayed']);
 
     const second = new InProcessQueue({ name: 'crash', journalPath });
@@ -61,6 +63,34 @@ describe('InProcessQueue journal', () => {
     await second.waitUntilIdle({ timeoutMs: 5000 });
     expect(attempts).toEqual([1]);
     await second.close();
+  });
+
+  it('logs each change beside the snapshot, and a new process reads both, even with a torn last line', async () => {
+    const journalPath = join(dir, 'log', 'queue.json');
+    const first = new InProcessQueue({ name: 'log', journalPath });
+    for (let i = 0; i < 150; i++) await first.add('step', { i }, { jobId: `job-${i}` });
+    // A crash in the middle of the next change's write leaves half a line.
+    appendFileSync(`${journalPath}.log`, '{"put":{"id":"job-');
+    expect(readJournal(journalPath, 'log').jobs).toHaveLength(150);
+
+    const second = new InProcessQueue({ name: 'log', journalPath });
+    const runs: string[] = [];
+    await second.process(async (job) => {
+      runs.push(job.id);
+    });
+    await second.waitUntilIdle({ timeoutMs: 5000 });
+    expect(runs).toEqual(Array.from({ length: 150 }, (_, i) => `job-${i}`));
+    // The queue emptied: the snapshot was rewritten and the log emptied.
+    expect(readFileSync(`${journalPath}.log`, 'utf8')).toBe('');
+    expect((JSON.parse(readFileSync(journalPath, 'utf8')) as Journal).jobs).toEqual([]);
+    await second.close();
+  });
+
+  it('refuses a log with a damaged line before its end', () => {
+    const journalPath = join(dir, 'damaged', 'queue.json');
+    mkdirSync(join(dir, 'damaged'));
+    writeFileSync(`${journalPath}.log`, 'not json\n{"drop":"a"}\n');
+    expect(() => new InProcessQueue({ name: 'damaged', journalPath })).toThrow(/line 1 is not a queue journal change/);
   });
 
   it('reads a version 1 journal (fixture never edited)', async () => {

@@ -20,7 +20,11 @@ afterAll(() => {
 
 stateStoreContract('FileStore', async () => {
   const root = temporaryRoot();
-  return { store: new FileStore({ root }), sibling: () => new FileStore({ root }), cleanup: async () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    store: new FileStore({ root }),
+    sibling: () => new FileStore({ root }),
+    cleanup: async () => rmSync(root, { recursive: true, force: true }),
+  };
 });
 
 /** A pid that belonged to a process that has exited. */

@@ -362,6 +362,67 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
       });
     });
 
+    describe('batch (as a notification records its outcome)', () => {
+      it("applies puts and appends in order and returns each one's version or sequence number", async () => {
+        await store.append('log', { n: 0 }, { key: 'seen' });
+        const results = await store.batch([
+          { kind: 'put', collection: 'docs', id: 'a', value: { n: 1 }, options: { expectedVersion: 0 } },
+          { kind: 'append', stream: 'log', entry: { n: 1 }, options: { key: 'new' } },
+          { kind: 'put', collection: 'docs', id: 'a', value: { n: 2 }, options: { expectedVersion: 1 } },
+          // A kept key: nothing written, the earlier number given, the batch not failed.
+          { kind: 'append', stream: 'log', entry: { n: 2 }, options: { key: 'seen' } },
+          { kind: 'put', collection: 'docs', id: 'b', value: 'b', options: { ttlMs: 60_000 } },
+        ]);
+        expect(results).toEqual([1, 2, 2, 1, 1]);
+        expect(await store.get('docs', 'a')).toEqual({ id: 'a', version: 2, value: { n: 2 } });
+        expect((await store.read('log')).map((entry) => entry.entry)).toEqual([{ n: 0 }, { n: 1 }]);
+        expect(await store.batch([])).toEqual([]);
+      });
+
+      it('writes nothing of a batch whose put is at the wrong version, and says which put', async () => {
+        await store.put('docs', 'a', 'first');
+        const batch = store.batch([
+          { kind: 'append', stream: 'log', entry: 'never', options: { key: 'k' } },
+          { kind: 'put', collection: 'docs', id: 'b', value: 'never' },
+          { kind: 'put', collection: 'docs', id: 'a', value: 'never', options: { expectedVersion: 0 } },
+        ]);
+        await expect(batch).rejects.toBeInstanceOf(VersionConflictError);
+        await expect(batch).rejects.toMatchObject({ collection: 'docs', id: 'a', expectedVersion: 0, actualVersion: 1 });
+        expect(await store.read('log')).toEqual([]);
+        expect(await store.get('docs', 'b')).toBeUndefined();
+        expect((await store.get('docs', 'a'))?.value).toBe('first');
+      });
+
+      it('records an outcome once when the same batch is delivered again, also racing from another instance', async () => {
+        // An outcome document (create-only) and its event (keyed): what a notification records when it ends.
+        const record = (target: StateStore, note: string) =>
+          target.batch([
+            { kind: 'append', stream: 'events', entry: { note }, options: { key: 'outcome:n1', keepLast: 100 } },
+            { kind: 'put', collection: 'outcomes', id: 'n1', value: { note }, options: { expectedVersion: 0, ttlMs: 60_000 } },
+          ]);
+        const other = sibling();
+        const settled = await Promise.allSettled(Array.from({ length: 10 }, (_, index) => record(index % 2 ? other : store, `delivery ${index}`)));
+        expect(settled.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        for (const result of settled) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(VersionConflictError);
+        const events = await store.read<{ note: string }>('events');
+        expect(events).toHaveLength(1);
+        // Atomic: the event and the document come from the same delivery.
+        expect((await store.get<{ note: string }>('outcomes', 'n1'))?.value.note).toBe(events[0]!.entry.note);
+        await expect(record(store, 'again')).rejects.toBeInstanceOf(VersionConflictError);
+        expect(await store.read('events')).toHaveLength(1);
+      });
+
+      it('validates every write before writing any', async () => {
+        const bad = store.batch([
+          { kind: 'append', stream: 'log', entry: 'fine' },
+          { kind: 'put', collection: 'docs', id: 'a', value: { n: Number.NaN } },
+        ]);
+        await expect(bad).rejects.toBeInstanceOf(NotJsonError);
+        await expect(store.batch([{ kind: 'append', stream: 'bad name', entry: 1 }])).rejects.toBeInstanceOf(ConfigurationError);
+        expect(await store.read('log')).toEqual([]);
+      });
+    });
+
     describe('validation', () => {
       const badNames = ['', 'a/b', 'a\\b', '..', '../etc', 'a..b', '.hidden', 'a:b', 'a b', 'caf\u00e9', 'x'.repeat(101)];
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppendOptions, PutOptions, StateStore } from '../../src/store/index.js';
+import type { AppendOptions, PutOptions, StateStore, BatchWrite } from '../../src/store/index.js';
 import { WorkGraph, type WorkEvent, type WorkGraphDefinition } from '../../src/work/index.js';
 import { useRedis } from '../support/redis.js';
 import { embeddedSetup, redisSetup, trackingModel, type OpenSetup, type WorkSetup } from './support.js';
@@ -37,9 +37,29 @@ function dying(store: StateStore, deaths: Death[]): StateStore {
       }
       return result;
     };
+  // A batch dies before or after itself when one of its writes matches: it is written whole or not at all.
+  const wrapBatch = async (writes: readonly BatchWrite[]) => {
+    const calls = writes.map((write): Parameters<Death['matches']>[0] =>
+      write.kind === 'append'
+        ? { method: 'append', collection: write.stream, value: write.entry as { type?: string } }
+        : { method: 'put', collection: write.collection, value: write.value as { id?: string } },
+    );
+    const death = deaths.find((candidate) => !candidate.died && calls.some((call) => candidate.matches(call)));
+    if (death?.when === 'before') {
+      death.died = true;
+      throw new Error('process died');
+    }
+    const result = await store.batch(writes);
+    if (death) {
+      death.died = true;
+      throw new Error('process died');
+    }
+    return result;
+  };
   return new Proxy(store, {
     get(target, property, receiver) {
       if (property === 'append' || property === 'put') return wrap(property);
+      if (property === 'batch') return wrapBatch;
       const value = Reflect.get(target, property, receiver) as unknown;
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
