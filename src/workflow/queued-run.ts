@@ -121,6 +121,12 @@ export interface ServeWorkflowRunsOptions extends Omit<RunWorkflowOptions, 'runI
   store: StateStore;
   /** Item steps run at once by this process (default 1). */
   concurrency?: number;
+  /**
+   * Runs of one step's job before its item is failed with the error (default and at most 5).
+   * A job fails only when the engine itself does (the store unreachable, a callback throwing);
+   * a task that fails is its item's outcome at once.
+   */
+  maxJobAttempts?: number;
 }
 
 /**
@@ -130,8 +136,19 @@ export interface ServeWorkflowRunsOptions extends Omit<RunWorkflowOptions, 'runI
  * run's status is brought up to date.
  */
 export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowRunsOptions): Promise<void> {
-  const { workflow: workflowOf, concurrency = 1, ...runOptions } = options;
+  const { workflow: workflowOf, concurrency = 1, maxJobAttempts = jobAttempts, ...runOptions } = options;
+  const lastAttempt = Math.min(maxJobAttempts, jobAttempts);
   const settle = coalescing((engine: Engine) => engine.finish({ queued: true }).then(() => undefined));
+  const engineFor = (workflow: WorkflowGraph<unknown>, run: RunRecord, item: string) => {
+    const model = runOptions.model ?? run.queued?.model;
+    return new Engine(workflow, {
+      ...runOptions,
+      ...(model !== undefined ? { model } : {}),
+      runId: run.id,
+      leaseKey: itemKey(run.id, item),
+      waitForLease: { pollMs: 250 },
+    });
+  };
   await queue.process(
     async (job) => {
       const parsed = itemJob.safeParse(job.data);
@@ -140,27 +157,36 @@ export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowR
       const run = await loadRun(options.store, runId);
       if (!run) return; // the run was deleted: nothing is left to do
       const workflow = await workflowOf(run);
-      const model = runOptions.model ?? run.queued?.model;
-      const engine = new Engine(workflow, {
-        ...runOptions,
-        ...(model !== undefined ? { model } : {}),
-        runId,
-        leaseKey: itemKey(runId, item),
-        waitForLease: { pollMs: 250 },
-      });
-      const next = await engine.holding(async () => {
-        const record = await engine.loadOne(item);
-        if (!record || finalStates.has(record.state)) return undefined;
-        await engine.recover(record);
-        await engine.advance(record, 1);
-        const goesOn = !finalStates.has(record.state) && record.state !== 'awaiting-review';
-        return goesOn ? { runId, item, version: engine.versionOf(item) } : undefined;
-      });
-      if (next) await queueStep(queue, next);
-      else await settle(runId, engine);
+      try {
+        await step(engineFor(workflow, run, item), run, item);
+      } catch (error) {
+        if (job.attempt < lastAttempt) throw error;
+        // Given up for good: the item fails with the reason, so the run ends instead of waiting forever.
+        const engine = engineFor(workflow, run, item);
+        const why = `a worker gave up on its step after ${job.attempt} attempts: ${(error as Error).message}`;
+        await engine.holding(async () => {
+          const record = await engine.loadOne(item);
+          if (record) await engine.abandon(record, why);
+        });
+        await settle(runId, engine);
+      }
     },
     { concurrency },
   );
+
+  /** One job's work: the item's ready steps, once, under its lease; then its next step queued, or the run's status brought up to date. */
+  async function step(engine: Engine, run: RunRecord, item: string): Promise<void> {
+    const next = await engine.holding(async () => {
+      const record = await engine.loadOne(item);
+      if (!record || finalStates.has(record.state)) return undefined;
+      await engine.recover(record);
+      await engine.advance(record, 1);
+      const goesOn = !finalStates.has(record.state) && record.state !== 'awaiting-review';
+      return goesOn ? { runId: run.id, item, version: engine.versionOf(item) } : undefined;
+    });
+    if (next) await queueStep(queue, next);
+    else await settle(run.id, engine);
+  }
 }
 
 function queueStep(queue: JobQueue, job: ItemJob): Promise<unknown> {

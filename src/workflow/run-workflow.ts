@@ -707,6 +707,11 @@ export class Engine {
     };
   }
 
+  /** Ends an item as failed for a reason outside its tasks (a worker gave up on its step): recorded like any failure. */
+  async abandon(item: ItemRecord, why: string): Promise<void> {
+    if (!finalStates.has(item.state)) await this.end(item, 'failed', why);
+  }
+
   private async end(item: ItemRecord, state: 'accepted' | 'rejected' | 'failed', why: string, task?: string): Promise<void> {
     if (state !== 'accepted') item.reason = why;
     await this.transition(item, { to: state, why, ...(task ? { task } : {}) });

@@ -98,6 +98,20 @@ describe('a queued workflow run (workflow.enqueue, serveWorkflowRuns)', () => {
     ]);
   });
 
+  it('fails the item, with the reason, when its step job fails for good, so the run ends instead of waiting forever', async () => {
+    await payments.enqueue([{ id: 'p1', input: { amount: 5 } }], { store, queue, runId: 'run-q5' });
+    const failing = () => {
+      throw new Error('the examples file is read-only');
+    };
+    await serveWorkflowRuns(queue, { store, workflow: () => payments, onTaskDone: failing, maxJobAttempts: 2 });
+    await queue.waitUntilIdle({ timeoutMs: 30_000 });
+    const run = await loadRun(store, 'run-q5');
+    expect(run?.status).toBe('failed');
+    const [item] = await listItems(store, 'run-q5');
+    expect(item?.state).toBe('failed');
+    expect(item?.reason).toBe('a worker gave up on its step after 2 attempts: the examples file is read-only');
+  });
+
   it('is continued with requeueRun, not resume; takes its model as a string; a run id is used once', async () => {
     await payments.enqueue([{ input: { amount: 1 } }], { store, queue, runId: 'run-q3' });
     await expect(payments.resume('run-q3', { store })).rejects.toThrow(/runs on workers .*requeueRun/);
