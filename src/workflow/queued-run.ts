@@ -78,7 +78,10 @@ export async function startRun<Input>(
     await runRecords.put(engine.store, collections.runs, run.id, run, { expectedVersion: 0 });
     const receive = async (id: string, input: unknown) => {
       const item = await engine.receive(id, input);
-      if (finalStates.has(item.state)) return;
+      if (finalStates.has(item.state)) {
+        await noteEnded(engine.store, engine.runId, id, engine.versionOf(id));
+        return;
+      }
       await queueStep(options.queue, { runId: engine.runId, item: id, version: engine.versionOf(id) });
       queued++;
     };
@@ -168,7 +171,7 @@ export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowR
           const record = await engine.loadOne(item);
           if (record) await engine.abandon(record, why);
         });
-        await settle(runId, engine);
+        await settleIfAllEnded(engine, run, item);
       }
     },
     { concurrency },
@@ -185,8 +188,27 @@ export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowR
       return goesOn ? { runId: run.id, item, version: engine.versionOf(item) } : undefined;
     });
     if (next) await queueStep(queue, next);
-    else await settle(run.id, engine);
+    else await settleIfAllEnded(engine, run, item);
   }
+
+  /**
+   * Brings the run's status up to date once every item has ended (or waits for review) at least
+   * once: that reads all its items, so it is not done while others are still being worked on.
+   */
+  async function settleIfAllEnded(engine: Engine, run: RunRecord, item: string): Promise<void> {
+    const ended = await noteEnded(engine.store, run.id, item, engine.versionOf(item));
+    if (ended >= (run.items?.length ?? 0)) await settle(run.id, engine);
+  }
+}
+
+/**
+ * Counts an item's end (final, waiting for review, or its document lost: version 0) in the run's
+ * `ended` stream, keyed by item and version: a redelivered job counts nothing twice, an item that
+ * ends again after a review counts again. Returns the entry's number, which reaches the number of
+ * items once every item has ended at least once.
+ */
+function noteEnded(store: StateStore, runId: string, item: string, version: number): Promise<number> {
+  return store.append(`ended.${runId}`, { item, version }, { key: `${item}@${version}` });
 }
 
 function queueStep(queue: JobQueue, job: ItemJob): Promise<unknown> {
