@@ -96,6 +96,72 @@ describe('traceToLogger on events handed to it directly', () => {
     expect(login).not.toHaveProperty('type');
   });
 
+  it('scrubs every field of model and tool call lines, built field by field, and writes them as the event reads', () => {
+    const { logger, lines, records } = capture({ env: { ACME_TOKEN: 'acme-token-value-77' } });
+    const sink = traceToLogger(logger);
+    const base = { at: 5, runId: `run-${registered}`, agent: 'acme-token-value-77' };
+    sink({ ...base, type: 'model-call-start', model: `proxy:${keyShaped}`, turn: 1 });
+    const usage = { inputTokens: 10, outputTokens: 5, [`n-${registered}`]: 1 } as unknown as { inputTokens: number; outputTokens: number };
+    const end = { ...base, type: 'model-call-end', model: 'm', turn: 1, durationMs: 3, stopReason: `stop ${registered}`, usage, costUsd: 0.5, toolCalls: 1 };
+    sink(end as TraceEvent);
+    sink({ ...base, type: 'tool-call-start', callId: 'c1', tool: 'login', input: { user: 'ada', password: 'short', note: `key ${keyShaped}` } });
+    sink({ ...base, type: 'tool-call-end', callId: 'c1', tool: 'login', durationMs: 2, isError: false, output: `token=${registered}`, replayed: true });
+    // A field typed as a number that is not one is scrubbed all the same.
+    sink({ ...base, type: 'model-call-start', model: 'm', turn: `turn ${registered}` as unknown as number });
+    const output = lines.join('\n');
+    for (const secret of [registered, keyShaped, 'acme-token-value-77', 'short']) expect(output).not.toContain(secret);
+    const [start, ended, toolStart, toolEnd, odd] = records();
+    expect(start).toMatchObject({
+      event: 'model-call-start',
+      at: 5,
+      runId: 'run-[redacted]',
+      agent: '[redacted]',
+      model: 'proxy:[redacted]',
+      turn: 1,
+      level: 20,
+    });
+    expect(ended).toMatchObject({ stopReason: 'stop [redacted]', usage: { inputTokens: 10, outputTokens: 5, 'n-[redacted]': 1 }, costUsd: 0.5, toolCalls: 1 });
+    expect(toolStart).toMatchObject({ input: { user: 'ada', password: '[redacted]', note: 'key [redacted]' } });
+    expect(toolEnd).toMatchObject({ event: 'tool-call-end', isError: false, output: 'token=[redacted]', replayed: true, durationMs: 2 });
+    expect(odd).toMatchObject({ turn: 'turn [redacted]' });
+    for (const record of records()) expect(record).not.toHaveProperty('type');
+  });
+
+  it('scrubs events logged through a child logger, which takes the general path', () => {
+    const { logger, lines, records } = capture();
+    traceToLogger(logger.child({ component: 'worker' }))({
+      at: 0,
+      runId: 'r',
+      type: 'tool-call-end',
+      callId: 'c',
+      tool: 't',
+      durationMs: 1,
+      isError: false,
+      output: `saw ${registered}`,
+    });
+    expect(lines.join('\n')).not.toContain(registered);
+    expect(records()[0]).toMatchObject({ event: 'tool-call-end', component: 'worker', output: 'saw [redacted]' });
+  });
+
+  it('scrubs the lines of each logger with its own environment', () => {
+    const plain = capture();
+    const withToken = capture({ env: { ACME_TOKEN: 'acme-token-value-77' } });
+    const event: TraceEvent = {
+      at: 0,
+      runId: 'r',
+      type: 'tool-call-end',
+      callId: 'c',
+      tool: 't',
+      durationMs: 1,
+      isError: false,
+      output: 'acme-token-value-77',
+    };
+    traceToLogger(plain.logger)(event);
+    traceToLogger(withToken.logger)(event);
+    expect(plain.records()[0]?.['output']).toBe('acme-token-value-77');
+    expect(withToken.lines.join('\n')).not.toContain('acme-token-value-77');
+  });
+
   it('skips events below the logger level without writing anything', () => {
     const { logger, lines } = capture({ level: 'info' });
     traceToLogger(logger)({ at: 0, runId: 'r', type: 'model-call-start', model: 'm', turn: 1 });
