@@ -3,8 +3,16 @@ import type { DestinationStream, Level, Logger as PinoLogger } from 'pino';
 import { createRequire } from 'node:module';
 import type PinoPretty from 'pino-pretty';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import { isCredentialField, redactSecretsDeep, secretRedactor, redactedText, type Environment } from './redact-secrets.js';
-import type { TraceEvent, TraceSink } from './trace-event.js';
+import {
+  isCredentialField,
+  knownSecretRedactor,
+  redactSecretsDeep,
+  secretRedactor,
+  redactedText,
+  type Environment,
+  type SecretRedactor,
+} from './redact-secrets.js';
+import { selfScrubbingSink, type TraceEvent, type TraceSink } from './trace-event.js';
 
 export type Logger = PinoLogger;
 export type LogLevel = Level | 'silent';
@@ -89,7 +97,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     stream,
   );
-  traceFieldScrubbers.set(logger, scrubField);
+  traceFieldScrubbers.set(logger, { scrub: scrubField, coversKnownSecrets: coverageOf(scrub) });
   return logger;
 }
 
@@ -108,8 +116,9 @@ function levelFromEnv(env: Environment): LogLevel {
 export function traceToLogger(logger: Logger): TraceSink {
   // The scrubbing of the logger that createLogger made (children share their parent's hook, but
   // are not in the map: their lines take the general path, a walk of the whole event).
-  const scrubField = traceFieldScrubbers.get(logger);
-  return (event) => {
+  const scrubbing = traceFieldScrubbers.get(logger);
+  const scrubField = scrubbing?.scrub;
+  const sink: TraceSink = (event) => {
     try {
       const level = levelOf(event);
       // A debug event under an info logger costs one comparison, not a message and a copy.
@@ -119,12 +128,36 @@ export function traceToLogger(logger: Logger): TraceSink {
       // Swallowed on purpose (see above).
     }
   };
+  // Every value of every line is scrubbed here: a run need not scrub the events first as well.
+  return scrubbing ? selfScrubbingSink(sink, scrubbing.coversKnownSecrets) : sink;
 }
 
 /** A scrubbing of one field's value: strings scrubbed, objects walked, numbers and booleans as they are. */
 type FieldScrubber = (value: unknown) => unknown;
 
-const traceFieldScrubbers = new WeakMap<Logger, FieldScrubber>();
+const traceFieldScrubbers = new WeakMap<Logger, { scrub: FieldScrubber; coversKnownSecrets: () => boolean }>();
+
+/**
+ * Whether `scrub` replaces every value the process redactor does: a logger given its own `env`
+ * may know fewer secrets than `process.env` holds. Judged again only when either list changes
+ * (each is the same array until a secret is registered or the environment is read again).
+ */
+function coverageOf(scrub: SecretRedactor): () => boolean {
+  let mine: readonly string[] | undefined;
+  let known: readonly string[] | undefined;
+  let covered = false;
+  return () => {
+    const nowMine = scrub.values();
+    const nowKnown = knownSecretRedactor().values();
+    if (nowMine !== mine || nowKnown !== known) {
+      const set = new Set(nowMine);
+      covered = nowKnown.every((value) => set.has(value));
+      mine = nowMine;
+      known = nowKnown;
+    }
+    return covered;
+  };
+}
 
 // Symbol-keyed, so pino does not write it (it walks fields with for…in, which skips symbols).
 const scrubbedBy = Symbol('troupe.scrubbedBy');

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { Agent, defineTool, type ModelClient, type TraceEvent } from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
 import { createLogger, traceToLogger, type LoggerOptions } from '../../src/observe/logger.js';
-import { isCredentialField, redactSecretsDeep, registerSecret, secretRedactor } from '../../src/observe/redact-secrets.js';
+import { isCredentialField, redactSecretsDeep, refreshSecretValues, registerSecret, secretRedactor } from '../../src/observe/redact-secrets.js';
+import { redactingTrace, selfScrubbingSink } from '../../src/observe/trace-event.js';
 
 function capture(options: LoggerOptions = {}) {
   const lines: string[] = [];
@@ -63,6 +64,59 @@ describe('debug logs of an agent run', () => {
     const error = records().find((record) => record['event'] === 'model-call-error');
     expect(error).toMatchObject({ level: 50, message: '401 from the proxy: x-api-key [redacted] rejected' });
     expect(lines.join('\n')).not.toContain(registered);
+  });
+});
+
+describe('a run logging to a logger, which scrubs its events once', () => {
+  // A secret of the process environment, which a logger given its own `env` does not know.
+  const processSecret = 'process-only-secret-value-42';
+
+  async function runLogged(options: LoggerOptions) {
+    const leak = defineTool({ name: 'leak', description: 'Leaks.', input: z.object({}), run: () => `value ${processSecret}` });
+    const model = scriptedModel([reply.toolCall('leak', {}), reply.finish({ note: 'done' })]);
+    const { logger, lines } = capture(options);
+    const result = await new Agent({ name: 'leaker', tools: [leak], model, output: z.object({ note: z.string() }) }).run('Go.', {
+      trace: traceToLogger(logger),
+    });
+    expect(result.status).toBe('finished');
+    return lines.join('\n');
+  }
+
+  it('scrubs secrets of the process environment even when the logger was given an environment without them', async () => {
+    process.env['TEST_LOGGING_TOKEN'] = processSecret;
+    refreshSecretValues();
+    try {
+      const withoutIt = await runLogged({ env: {} });
+      expect(withoutIt).not.toContain(processSecret);
+      expect(withoutIt).toContain('value [redacted]');
+      const withIt = await runLogged({ env: process.env });
+      expect(withIt).not.toContain(processSecret);
+      expect(withIt).toContain('value [redacted]');
+    } finally {
+      delete process.env['TEST_LOGGING_TOKEN'];
+      refreshSecretValues();
+    }
+  });
+
+  it('hands a self-scrubbing sink the event itself only while it covers every known secret', () => {
+    const received: TraceEvent[] = [];
+    let covers = true;
+    const sink = redactingTrace(
+      selfScrubbingSink(
+        (event) => received.push(event),
+        () => covers,
+      ),
+    );
+    const event: TraceEvent = { at: 0, runId: 'r', type: 'tool-call-end', callId: 'c', tool: 't', durationMs: 1, isError: false, output: `saw ${registered}` };
+    sink(event);
+    covers = false;
+    sink(event);
+    expect(received[0]).toBe(event);
+    expect(received[1]).toMatchObject({ output: 'saw [redacted]' });
+    // A plain sink is always handed scrubbed events.
+    const plain: TraceEvent[] = [];
+    redactingTrace((scrubbed) => plain.push(scrubbed))(event);
+    expect(plain[0]).toMatchObject({ output: 'saw [redacted]' });
   });
 });
 
