@@ -90,17 +90,48 @@ type Loop = (model: ModelClient) => Promise<void>;
 // sequential loop is mostly time spent waiting for a core, and its ratios swing tenfold.
 const cpuMicros = new Map<Loop, number>();
 
-async function perCallMicros(loop: Loop, concurrent: boolean): Promise<number> {
-  const model = zeroLatencyModel();
-  for (let i = 0; i < warmupRuns; i++) await loop(model);
+interface Pass {
+  wallUs: number;
+  cpuUs: number;
+}
+
+async function measurePass(loop: Loop, model: ModelClient, concurrent: boolean): Promise<Pass> {
   const started = process.hrtime.bigint();
   const cpu = process.cpuUsage();
   if (concurrent) await Promise.all(Array.from({ length: runs }, () => loop(model)));
   else for (let i = 0; i < runs; i++) await loop(model);
   const elapsedNs = Number(process.hrtime.bigint() - started);
   const used = process.cpuUsage(cpu);
-  if (!concurrent) cpuMicros.set(loop, (used.user + used.system) / (runs * callsPerRun));
-  return elapsedNs / 1000 / (runs * callsPerRun);
+  return { wallUs: elapsedNs / 1000 / (runs * callsPerRun), cpuUs: (used.user + used.system) / (runs * callsPerRun) };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+// The sequential loops are measured in alternating passes, and each figure is the median of the
+// passes after the first: measured one after the other, the first loop measured (Troupe's) paid
+// for the JIT compiling it while the hand loop, a few lines, was compiled within its warm-up, and
+// the ratios said more about the order than about the loops. The first pass is reported as well.
+const steadyPasses = 5;
+const firstPass = new Map<Loop, Pass>();
+
+async function sequentialMicros(loops: readonly Loop[]): Promise<Map<Loop, number>> {
+  const model = zeroLatencyModel();
+  const passes = new Map<Loop, Pass[]>(loops.map((loop) => [loop, []]));
+  for (const loop of loops) for (let i = 0; i < warmupRuns; i++) await loop(model);
+  for (let pass = 0; pass <= steadyPasses; pass++) for (const loop of loops) passes.get(loop)!.push(await measurePass(loop, model, false));
+  const wall = new Map<Loop, number>();
+  for (const [loop, [first, ...steady]] of passes) {
+    firstPass.set(loop, first!);
+    wall.set(loop, median(steady.map((pass) => pass.wallUs)));
+    cpuMicros.set(loop, median(steady.map((pass) => pass.cpuUs)));
+  }
+  return wall;
+}
+
+async function concurrentMicros(loop: Loop): Promise<number> {
+  const model = zeroLatencyModel();
+  for (let i = 0; i < warmupRuns; i++) await loop(model);
+  return (await measurePass(loop, model, true)).wallUs;
 }
 
 /** Heap held by each run while it waits on its model: start many runs whose model never answers, then measure. */
@@ -138,15 +169,20 @@ function row(label: string, troupe: number, bare: number, unit: string, digits =
   return `${label.padEnd(44)} ${troupe.toFixed(digits).padStart(9)} ${bare.toFixed(digits).padStart(9)} ${unit.padEnd(5)} ${(troupe / bare).toFixed(1).padStart(6)}x`;
 }
 
-const troupeSequential = await perCallMicros(troupeRun, false);
-const loggedSequential = await perCallMicros(troupeLoggedRun, false);
-const bareSequential = await perCallMicros(bareRun, false);
-const troupeConcurrent = await perCallMicros(troupeRun, true);
-const bareConcurrent = await perCallMicros(bareRun, true);
+const sequential = await sequentialMicros([troupeRun, troupeLoggedRun, bareRun]);
+const [troupeSequential, loggedSequential, bareSequential] = [troupeRun, troupeLoggedRun, bareRun].map((loop) => sequential.get(loop)!) as [
+  number,
+  number,
+  number,
+];
+const troupeConcurrent = await concurrentMicros(troupeRun);
+const bareConcurrent = await concurrentMicros(bareRun);
 const troupeHeap = await heapPerWaitingRun(troupeRun);
 const bareHeap = await heapPerWaitingRun(bareRun);
 
-console.log(`agent-loop: ${runs} runs of ${toolCallsPerRun} tool calls + finish, after ${warmupRuns} warm-up runs; node ${process.version}`);
+console.log(
+  `agent-loop: ${runs} runs of ${toolCallsPerRun} tool calls + finish, after ${warmupRuns} warm-up runs; sequential figures are medians of ${steadyPasses} alternating passes after a first; node ${process.version}`,
+);
 console.log(`troupe runs validate tool input and the finish result, check a token budget before each call and emitted ${traced} trace events`);
 console.log(`${''.padEnd(44)} ${'troupe'.padStart(9)} ${'bare'.padStart(9)} ${''.padEnd(5)} ${'ratio'.padStart(7)}`);
 console.log(row('time per model call, sequential', troupeSequential, bareSequential, 'µs'));
@@ -162,6 +198,10 @@ console.log(
 const [troupeCpu, loggedCpu, bareCpu] = [troupeRun, troupeLoggedRun, bareRun].map((loop) => cpuMicros.get(loop)!) as [number, number, number];
 console.log(
   `CPU per model call, sequential: troupe ${troupeCpu.toFixed(2)} µs, debug logging ${loggedCpu.toFixed(2)} µs, bare ${bareCpu.toFixed(2)} µs (debug logging ${(loggedCpu / troupeCpu).toFixed(1)}x the traced run)`,
+);
+const [troupeFirst, loggedFirst, bareFirst] = [troupeRun, troupeLoggedRun, bareRun].map((loop) => firstPass.get(loop)!.cpuUs) as [number, number, number];
+console.log(
+  `CPU per model call, first pass (JIT still compiling): troupe ${troupeFirst.toFixed(2)} µs, debug logging ${loggedFirst.toFixed(2)} µs, bare ${bareFirst.toFixed(2)} µs (debug logging ${(loggedFirst / bareFirst).toFixed(1)}x the hand loop)`,
 );
 console.log(`heap per waiting run: ${troupeHeap.toFixed(2)} KiB (aim: < 16 KiB)${Number.isNaN(troupeHeap) ? ' — run with --expose-gc' : ''}`);
 console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
@@ -184,6 +224,8 @@ console.log(
       concurrent: round(troupeConcurrent / bareConcurrent),
     },
     cpu_us_per_call: { troupe_sequential: round(troupeCpu), troupe_debug_logging: round(loggedCpu), bare_sequential: round(bareCpu) },
+    cpu_ratio: { sequential: round(troupeCpu / bareCpu), debug_logging: round(loggedCpu / bareCpu), debug_logging_vs_traced: round(loggedCpu / troupeCpu) },
+    first_pass_cpu_us_per_call: { troupe_sequential: round(troupeFirst), troupe_debug_logging: round(loggedFirst), bare_sequential: round(bareFirst) },
     kib_per_waiting_run: { troupe: round(troupeHeap), bare: round(bareHeap) },
   }),
 );

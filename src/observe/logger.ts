@@ -3,8 +3,16 @@ import type { DestinationStream, Level, Logger as PinoLogger } from 'pino';
 import { createRequire } from 'node:module';
 import type PinoPretty from 'pino-pretty';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
-import { isCredentialField, redactSecretsDeep, secretRedactor, redactedText, type Environment } from './redact-secrets.js';
-import type { TraceEvent, TraceSink } from './trace-event.js';
+import {
+  isCredentialField,
+  knownSecretRedactor,
+  redactSecretsDeep,
+  secretRedactor,
+  redactedText,
+  type Environment,
+  type SecretRedactor,
+} from './redact-secrets.js';
+import { selfScrubbingSink, type TraceEvent, type TraceSink } from './trace-event.js';
 
 export type Logger = PinoLogger;
 export type LogLevel = Level | 'silent';
@@ -55,12 +63,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const scrubDeep = <T>(value: T): T => redactSecretsDeep(value, scrub, { toPlainError: errorToJson, censorField: isCredentialField });
   const extraPaths = options.redact ?? [];
 
+  const scrubField = (value: unknown): unknown =>
+    typeof value === 'string' ? scrub(value) : value === null || typeof value !== 'object' ? value : scrubDeep(value);
   const stream: DestinationStream =
     format === 'pretty'
       ? loadPinoPretty()({ destination, colorize: isTerminal, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
       : (destination as DestinationStream);
 
-  return pino(
+  const logger = pino(
     {
       level,
       base: options.bindings ? { ...options.bindings } : null,
@@ -75,6 +85,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
           for (let index = 0; index < args.length; index++) {
             const arg: unknown = args[index];
             if (typeof arg === 'string') args[index] = scrub(arg);
+            // Built by traceToLogger from this logger's own scrubbing, field by field: not walked again.
+            else if (arg instanceof ScrubbedTraceFields && arg[scrubbedBy] === scrubField) continue;
             // logger.error(err): keep pino's shape ({ err }, message taken from the error's).
             else if (index === 0 && arg instanceof Error) args[index] = { err: scrubDeep(arg) };
             else if (arg && typeof arg === 'object') args[index] = scrubDeep(arg);
@@ -85,6 +97,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     stream,
   );
+  traceFieldScrubbers.set(logger, { scrub: scrubField, coversKnownSecrets: coverageOf(scrub) });
+  return logger;
 }
 
 function levelFromEnv(env: Environment): LogLevel {
@@ -100,19 +114,126 @@ function levelFromEnv(env: Environment): LogLevel {
  * errors at error. Never throws: a logging failure must not stop an agent.
  */
 export function traceToLogger(logger: Logger): TraceSink {
-  return (event) => {
+  // The scrubbing of the logger that createLogger made (children share their parent's hook, but
+  // are not in the map: their lines take the general path, a walk of the whole event).
+  const scrubbing = traceFieldScrubbers.get(logger);
+  const scrubField = scrubbing?.scrub;
+  const sink: TraceSink = (event) => {
     try {
       const level = levelOf(event);
       // A debug event under an info logger costs one comparison, not a message and a copy.
       if (!logger.isLevelEnabled(level)) return;
-      // `event` first and `type` left out (pino skips undefined fields): the line reads as before,
-      // without a rest-destructuring copy, which cost more than the spread.
-      const fields = { event: event.type, ...event, type: undefined };
-      logger[level](fields, describe(event));
+      logger[level](scrubField ? traceFields(event, scrubField) : generalFields(event), describe(event));
     } catch {
       // Swallowed on purpose (see above).
     }
   };
+  // Every value of every line is scrubbed here: a run need not scrub the events first as well.
+  return scrubbing ? selfScrubbingSink(sink, scrubbing.coversKnownSecrets) : sink;
+}
+
+/** A scrubbing of one field's value: strings scrubbed, objects walked, numbers and booleans as they are. */
+type FieldScrubber = (value: unknown) => unknown;
+
+const traceFieldScrubbers = new WeakMap<Logger, { scrub: FieldScrubber; coversKnownSecrets: () => boolean }>();
+
+/**
+ * Whether `scrub` replaces every value the process redactor does: a logger given its own `env`
+ * may know fewer secrets than `process.env` holds. Judged again only when either list changes
+ * (each is the same array until a secret is registered or the environment is read again).
+ */
+function coverageOf(scrub: SecretRedactor): () => boolean {
+  let mine: readonly string[] | undefined;
+  let known: readonly string[] | undefined;
+  let covered = false;
+  return () => {
+    const nowMine = scrub.values();
+    const nowKnown = knownSecretRedactor().values();
+    if (nowMine !== mine || nowKnown !== known) {
+      const set = new Set(nowMine);
+      covered = nowKnown.every((value) => set.has(value));
+      mine = nowMine;
+      known = nowKnown;
+    }
+    return covered;
+  };
+}
+
+// Symbol-keyed, so pino does not write it (it walks fields with for…in, which skips symbols).
+const scrubbedBy = Symbol('troupe.scrubbedBy');
+
+/**
+ * The fields of a trace event's line, each value already scrubbed by `[scrubbedBy]` (the logger's
+ * hook lets an instance through only when that is its own scrubbing). A class rather than a mark on
+ * a plain object, so that nothing a caller logs can pass for one.
+ */
+class ScrubbedTraceFields {
+  [field: string]: unknown;
+  readonly [scrubbedBy]: FieldScrubber;
+  constructor(scrub: FieldScrubber) {
+    this[scrubbedBy] = scrub;
+  }
+}
+
+/**
+ * The line's fields: `event` first, then the event's own fields but `type`, as generalFields
+ * gives them. The events of every model and tool call (four per call, the bulk of a debug log)
+ * are built field by field, every value scrubbed (numbers too, in case one is not): no copy of
+ * the event, no walk of field names we wrote ourselves, the same hidden class for every line of a
+ * kind. Fields these events do not declare are not written.
+ */
+function traceFields(event: TraceEvent, scrub: FieldScrubber): ScrubbedTraceFields {
+  const out = new ScrubbedTraceFields(scrub);
+  out['event'] = event.type;
+  switch (event.type) {
+    case 'model-call-start':
+    case 'model-call-end':
+    case 'tool-call-start':
+    case 'tool-call-end':
+      break;
+    default:
+      for (const key in event) if (key !== 'type' && Object.hasOwn(event, key)) out[scrub(key) as string] = scrub(event[key as keyof typeof event]);
+      return out;
+  }
+  out['at'] = scrub(event.at);
+  out['runId'] = scrub(event.runId);
+  if (event.agent !== undefined) out['agent'] = scrub(event.agent);
+  switch (event.type) {
+    case 'model-call-start':
+      out['model'] = scrub(event.model);
+      out['turn'] = scrub(event.turn);
+      break;
+    case 'model-call-end':
+      out['model'] = scrub(event.model);
+      out['turn'] = scrub(event.turn);
+      out['durationMs'] = scrub(event.durationMs);
+      out['stopReason'] = scrub(event.stopReason);
+      out['usage'] = scrub(event.usage);
+      out['costUsd'] = scrub(event.costUsd);
+      out['toolCalls'] = scrub(event.toolCalls);
+      break;
+    case 'tool-call-start':
+      out['callId'] = scrub(event.callId);
+      out['tool'] = scrub(event.tool);
+      out['input'] = scrub(event.input);
+      break;
+    case 'tool-call-end':
+      out['callId'] = scrub(event.callId);
+      out['tool'] = scrub(event.tool);
+      out['durationMs'] = scrub(event.durationMs);
+      out['isError'] = scrub(event.isError);
+      out['output'] = scrub(event.output);
+      if (event.replayed !== undefined) out['replayed'] = scrub(event.replayed);
+      break;
+  }
+  return out;
+}
+
+/** The line's fields for a logger createLogger did not make: the hook (if any) scrubs them. */
+function generalFields(event: TraceEvent): Record<string, unknown> {
+  // `event` first and `type` left out (pino skips undefined fields): the line reads as before,
+  // without a rest-destructuring copy, which cost more than the spread.
+  return { event: event.type, ...event, type: undefined };
 }
 
 /** The level an event is logged at (see traceToLogger). */

@@ -184,16 +184,31 @@ export type TraceEventType = TraceEvent['type'];
 export type TraceSink = (event: TraceEvent) => void;
 
 const redacting = Symbol('troupe.redactingTrace');
+const scrubsItself = Symbol('troupe.scrubsItself');
 
 /**
  * The sink, handed events scrubbed of known secrets: tool inputs and outputs, a model's final
  * output and a crew's task text carry what a model wrote or a tool fetched, which can quote a key.
- * Wrapping twice (an agent inside a crew) scrubs once.
+ * Wrapping twice (an agent inside a crew) scrubs once, and so does a sink that scrubs every event
+ * itself (see selfScrubbingSink): while it says it covers every secret this process knows, events
+ * reach it as they are, so that each is walked once rather than twice.
  */
 export function redactingTrace(sink: TraceSink): TraceSink {
   if ((sink as { [redacting]?: true })[redacting]) return sink;
-  const wrapped: TraceSink = (event) => sink(redactSecretsDeep(event, knownSecretRedactor()));
+  const covers = (sink as { [scrubsItself]?: () => boolean })[scrubsItself];
+  const wrapped: TraceSink = covers
+    ? (event) => sink(covers() ? event : redactSecretsDeep(event, knownSecretRedactor()))
+    : (event) => sink(redactSecretsDeep(event, knownSecretRedactor()));
   return Object.assign(wrapped, { [redacting]: true as const });
+}
+
+/**
+ * Marks a sink that scrubs every string of every event it is handed before it lets any of it out
+ * (a logger's). `coversKnownSecrets` must answer, cheaply and at each call, whether its scrubbing
+ * replaces every value that knownSecretRedactor() does (key shapes are replaced by every redactor).
+ */
+export function selfScrubbingSink(sink: TraceSink, coversKnownSecrets: () => boolean): TraceSink {
+  return Object.assign(sink, { [scrubsItself]: coversKnownSecrets });
 }
 
 /** Keeps every event in memory, in order; for tests and for results that carry their trace. */

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { Agent, defineTool, type ModelClient, type TraceEvent } from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
 import { createLogger, traceToLogger, type LoggerOptions } from '../../src/observe/logger.js';
-import { isCredentialField, redactSecretsDeep, registerSecret, secretRedactor } from '../../src/observe/redact-secrets.js';
+import { isCredentialField, redactSecretsDeep, refreshSecretValues, registerSecret, secretRedactor } from '../../src/observe/redact-secrets.js';
+import { redactingTrace, selfScrubbingSink } from '../../src/observe/trace-event.js';
 
 function capture(options: LoggerOptions = {}) {
   const lines: string[] = [];
@@ -66,6 +67,59 @@ describe('debug logs of an agent run', () => {
   });
 });
 
+describe('a run logging to a logger, which scrubs its events once', () => {
+  // A secret of the process environment, which a logger given its own `env` does not know.
+  const processSecret = 'process-only-secret-value-42';
+
+  async function runLogged(options: LoggerOptions) {
+    const leak = defineTool({ name: 'leak', description: 'Leaks.', input: z.object({}), run: () => `value ${processSecret}` });
+    const model = scriptedModel([reply.toolCall('leak', {}), reply.finish({ note: 'done' })]);
+    const { logger, lines } = capture(options);
+    const result = await new Agent({ name: 'leaker', tools: [leak], model, output: z.object({ note: z.string() }) }).run('Go.', {
+      trace: traceToLogger(logger),
+    });
+    expect(result.status).toBe('finished');
+    return lines.join('\n');
+  }
+
+  it('scrubs secrets of the process environment even when the logger was given an environment without them', async () => {
+    process.env['TEST_LOGGING_TOKEN'] = processSecret;
+    refreshSecretValues();
+    try {
+      const withoutIt = await runLogged({ env: {} });
+      expect(withoutIt).not.toContain(processSecret);
+      expect(withoutIt).toContain('value [redacted]');
+      const withIt = await runLogged({ env: process.env });
+      expect(withIt).not.toContain(processSecret);
+      expect(withIt).toContain('value [redacted]');
+    } finally {
+      delete process.env['TEST_LOGGING_TOKEN'];
+      refreshSecretValues();
+    }
+  });
+
+  it('hands a self-scrubbing sink the event itself only while it covers every known secret', () => {
+    const received: TraceEvent[] = [];
+    let covers = true;
+    const sink = redactingTrace(
+      selfScrubbingSink(
+        (event) => received.push(event),
+        () => covers,
+      ),
+    );
+    const event: TraceEvent = { at: 0, runId: 'r', type: 'tool-call-end', callId: 'c', tool: 't', durationMs: 1, isError: false, output: `saw ${registered}` };
+    sink(event);
+    covers = false;
+    sink(event);
+    expect(received[0]).toBe(event);
+    expect(received[1]).toMatchObject({ output: 'saw [redacted]' });
+    // A plain sink is always handed scrubbed events.
+    const plain: TraceEvent[] = [];
+    redactingTrace((scrubbed) => plain.push(scrubbed))(event);
+    expect(plain[0]).toMatchObject({ output: 'saw [redacted]' });
+  });
+});
+
 describe('traceToLogger on events handed to it directly', () => {
   it('scrubs every event field, message and nested value, and credential fields whatever their value', () => {
     const { logger, lines, records } = capture({ env: { ACME_TOKEN: 'acme-token-value-77' } });
@@ -94,6 +148,72 @@ describe('traceToLogger on events handed to it directly', () => {
     // The event handed in is left as it was: the logger copies only what it changes.
     expect(events[2]).toMatchObject({ input: { password: 'short' } });
     expect(login).not.toHaveProperty('type');
+  });
+
+  it('scrubs every field of model and tool call lines, built field by field, and writes them as the event reads', () => {
+    const { logger, lines, records } = capture({ env: { ACME_TOKEN: 'acme-token-value-77' } });
+    const sink = traceToLogger(logger);
+    const base = { at: 5, runId: `run-${registered}`, agent: 'acme-token-value-77' };
+    sink({ ...base, type: 'model-call-start', model: `proxy:${keyShaped}`, turn: 1 });
+    const usage = { inputTokens: 10, outputTokens: 5, [`n-${registered}`]: 1 } as unknown as { inputTokens: number; outputTokens: number };
+    const end = { ...base, type: 'model-call-end', model: 'm', turn: 1, durationMs: 3, stopReason: `stop ${registered}`, usage, costUsd: 0.5, toolCalls: 1 };
+    sink(end as TraceEvent);
+    sink({ ...base, type: 'tool-call-start', callId: 'c1', tool: 'login', input: { user: 'ada', password: 'short', note: `key ${keyShaped}` } });
+    sink({ ...base, type: 'tool-call-end', callId: 'c1', tool: 'login', durationMs: 2, isError: false, output: `token=${registered}`, replayed: true });
+    // A field typed as a number that is not one is scrubbed all the same.
+    sink({ ...base, type: 'model-call-start', model: 'm', turn: `turn ${registered}` as unknown as number });
+    const output = lines.join('\n');
+    for (const secret of [registered, keyShaped, 'acme-token-value-77', 'short']) expect(output).not.toContain(secret);
+    const [start, ended, toolStart, toolEnd, odd] = records();
+    expect(start).toMatchObject({
+      event: 'model-call-start',
+      at: 5,
+      runId: 'run-[redacted]',
+      agent: '[redacted]',
+      model: 'proxy:[redacted]',
+      turn: 1,
+      level: 20,
+    });
+    expect(ended).toMatchObject({ stopReason: 'stop [redacted]', usage: { inputTokens: 10, outputTokens: 5, 'n-[redacted]': 1 }, costUsd: 0.5, toolCalls: 1 });
+    expect(toolStart).toMatchObject({ input: { user: 'ada', password: '[redacted]', note: 'key [redacted]' } });
+    expect(toolEnd).toMatchObject({ event: 'tool-call-end', isError: false, output: 'token=[redacted]', replayed: true, durationMs: 2 });
+    expect(odd).toMatchObject({ turn: 'turn [redacted]' });
+    for (const record of records()) expect(record).not.toHaveProperty('type');
+  });
+
+  it('scrubs events logged through a child logger, which takes the general path', () => {
+    const { logger, lines, records } = capture();
+    traceToLogger(logger.child({ component: 'worker' }))({
+      at: 0,
+      runId: 'r',
+      type: 'tool-call-end',
+      callId: 'c',
+      tool: 't',
+      durationMs: 1,
+      isError: false,
+      output: `saw ${registered}`,
+    });
+    expect(lines.join('\n')).not.toContain(registered);
+    expect(records()[0]).toMatchObject({ event: 'tool-call-end', component: 'worker', output: 'saw [redacted]' });
+  });
+
+  it('scrubs the lines of each logger with its own environment', () => {
+    const plain = capture();
+    const withToken = capture({ env: { ACME_TOKEN: 'acme-token-value-77' } });
+    const event: TraceEvent = {
+      at: 0,
+      runId: 'r',
+      type: 'tool-call-end',
+      callId: 'c',
+      tool: 't',
+      durationMs: 1,
+      isError: false,
+      output: 'acme-token-value-77',
+    };
+    traceToLogger(plain.logger)(event);
+    traceToLogger(withToken.logger)(event);
+    expect(plain.records()[0]?.['output']).toBe('acme-token-value-77');
+    expect(withToken.lines.join('\n')).not.toContain('acme-token-value-77');
   });
 
   it('skips events below the logger level without writing anything', () => {
