@@ -176,7 +176,7 @@ const summary = (timings: Timing[]) => ({
 const redis = await redisAnswers();
 if (!redis) console.log(`Redis does not answer at ${redisUrl}: BullMQ runs skipped.`);
 else {
-  for (const workers of [1, 2, 4]) {
+  for (const workers of (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number)) {
     const troupeRuns: Timing[] = [];
     const bareRuns: Timing[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -202,7 +202,7 @@ if (process.env.BENCH_TREE_EMBEDDED === '1') {
   const treeInProcess = (await timeGraph(tree('bench-tree'), treeEnv, 0, 'n0')).ms;
   console.log(`10,000 items, depth 5, every item updated: quiet after ${(treeInProcess / 1000).toFixed(2)} s in process (SQLite store)`);
 }
-// BENCH_TREE=0 skips it (quicker runs while measuring the ratio).
+// BENCH_TREE=0 skips it (and BENCH_WORKERS=1,2 picks the worker counts) (quicker runs while measuring the ratio).
 if (redis && process.env.BENCH_TREE !== '0') {
   const treeRedis = (await timeGraph(tree('bench-tree-w4'), treeEnv, 4, 'n0')).ms;
   console.log(`10,000 items, depth 5, every item updated: quiet after ${(treeRedis / 1000).toFixed(2)} s on BullMQ with 4 workers`);
