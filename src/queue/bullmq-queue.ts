@@ -134,6 +134,8 @@ export class BullMqQueue implements JobQueue {
     });
     worker.on('error', (error: Error) => this.reportError(error));
     worker.on('completed', (job: Job) => {
+      // Most workers have no listener: the event is not even built (one object per job saved).
+      if (this.listeners.size === 0) return;
       this.emit({ type: 'job-complete', id: String(job.id), name: job.name, attempt: job.attemptsMade, at: this.clock.now() });
     });
     worker.on('failed', (job: Job | undefined, error: Error) => {

@@ -96,7 +96,12 @@ export class RecordSchema<T extends object> {
    */
   write(value: T): JsonValue {
     const out: Record<string, unknown> = { [versionField]: this.version };
-    for (const [key, inner] of Object.entries(value)) if (inner !== undefined && key !== versionField) out[key] = withoutUndefined(inner);
+    // A for-in over own keys, not Object.entries: no array of pairs per record written.
+    for (const key in value) {
+      if (!Object.hasOwn(value, key) || key === versionField) continue;
+      const inner = (value as Record<string, unknown>)[key];
+      if (inner !== undefined) out[key] = withoutUndefined(inner);
+    }
     // Records are plain data by construction; the store checks that every value is JSON before writing it.
     return out as JsonValue;
   }
