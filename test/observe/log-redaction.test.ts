@@ -1,26 +1,16 @@
 // Secrets never reach logs, now that the logger scrubs in one walk of what is logged (values and
 // credential field names together) instead of pino's per-path redaction: a key quoted by a tool,
 // by a failing model or by any trace event comes out as [redacted], at any depth.
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent, defineTool, type ModelClient, type TraceEvent } from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
-import { createLogger, traceToLogger, type LoggerOptions } from '../../src/observe/logger.js';
+import { traceToLogger, type LoggerOptions } from '../../src/observe/logger.js';
+import { captureLogger } from './capture-logger.js';
 import { isCredentialField, redactSecretsDeep, refreshSecretValues, registerSecret, secretRedactor } from '../../src/observe/redact-secrets.js';
 import { redactingTrace, selfScrubbingSink } from '../../src/observe/trace-event.js';
 
-function capture(options: LoggerOptions = {}) {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = createLogger({ destination, format: 'json', level: 'debug', env: {}, ...options });
-  return { logger, lines, records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
+const capture = (options: LoggerOptions = {}) => captureLogger({ format: 'json', level: 'debug', ...options });
 
 // Registered, as a provider given its key in code does; not key-shaped, so only its value can catch it.
 const registered = 'registered-provider-key-5b1e07';

@@ -1,20 +1,10 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/errors/configuration-error.js';
-import { createLogger, traceToLogger, type LoggerOptions } from '../../src/observe/logger.js';
+import { traceToLogger, type LoggerOptions } from '../../src/observe/logger.js';
+import { captureLogger } from './capture-logger.js';
 import { redactSecrets } from '../../src/observe/redact-secrets.js';
 
-function capture(options: LoggerOptions = {}) {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const logger = createLogger({ destination, env: {}, ...options });
-  return { logger, lines, records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
+const capture = (options: LoggerOptions = {}) => captureLogger(options);
 
 describe('createLogger', () => {
   it('writes JSON lines with API keys and authorization headers redacted', () => {
