@@ -8,7 +8,7 @@ import { StoreCorruptError } from './errors/store-corrupt-error.js';
 import { VersionConflictError } from './errors/version-conflict-error.js';
 import { errorCode, withFileLock } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { parseJsonText, toJsonText, validateEntryKey, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
+import { checkAppend, checkPut, parseJsonText, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
 import type {
   AppendOptions,
   BatchWrite,
@@ -110,9 +110,7 @@ export class FileStore implements StateStore {
 
   async put<T extends JsonValue>(collection: string, id: string, value: T, options: PutOptions = {}): Promise<StoredDocument<T>> {
     const path = this.#documentPath(collection, id);
-    const text = toJsonText(`The value of "${collection}/${id}"`, value);
-    validateVersion('expectedVersion', options.expectedVersion);
-    const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
+    const { text, ttlMs: ttl } = checkPut(collection, id, value, options);
     return this.#locked(path, async () => {
       const version = (await this.#readDocument(path, collection, id))?.version ?? 0;
       if (options.expectedVersion !== undefined && options.expectedVersion !== version)
@@ -132,17 +130,13 @@ export class FileStore implements StateStore {
     const prepared = writes.map((write) => {
       if (write.kind === 'append') {
         this.#streamBase(write.stream);
-        toJsonText(`The entry appended to stream "${write.stream}"`, write.entry);
-        validateEntryKey(write.options?.key);
-        if (write.options?.keepLast !== undefined) validatePositiveLimit('keepLast', write.options.keepLast, 1);
+        checkAppend(write.stream, write.entry, write.options ?? {});
         return { write };
       }
       const { collection, id, value, options = {} } = write;
       const path = this.#documentPath(collection, id);
-      const text = toJsonText(`The value of "${collection}/${id}"`, value);
-      validateVersion('expectedVersion', options.expectedVersion);
-      const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
-      return { write, put: { path, text, ttl } };
+      const { text, ttlMs } = checkPut(collection, id, value, options);
+      return { write, put: { path, text, ttl: ttlMs } };
     });
     const paths = [...new Set(prepared.flatMap((item) => (item.put ? [item.put.path] : [])))].sort();
     const section = async () => {
@@ -239,9 +233,7 @@ export class FileStore implements StateStore {
    */
   async append<T extends JsonValue>(stream: string, entry: T, options: AppendOptions = {}): Promise<number> {
     const base = this.#streamBase(stream);
-    const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
-    const key = validateEntryKey(options.key);
-    const keepLast = options.keepLast === undefined ? undefined : validatePositiveLimit('keepLast', options.keepLast, 1);
+    const { text, key, keepLast } = checkAppend(stream, entry, options);
     return new Promise<number>((resolve, reject) => {
       const pending: PendingAppend = { text, resolve, reject, ...(key !== undefined ? { key } : {}), ...(keepLast !== undefined ? { keepLast } : {}) };
       const waiting = this.#batches.get(base);

@@ -8,7 +8,7 @@ import { StoreCorruptError } from './errors/store-corrupt-error.js';
 import { StoreUnavailableError } from './errors/store-unavailable-error.js';
 import { VersionConflictError } from './errors/version-conflict-error.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { parseJsonText, toJsonText, validateEntryKey, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
+import { checkAppend, checkPut, parseJsonText, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
 import type {
   AppendOptions,
   BatchWrite,
@@ -247,14 +247,12 @@ export class RedisStore implements StateStore {
 
   async put<T extends JsonValue>(collection: string, id: string, value: T, options: PutOptions = {}): Promise<StoredDocument<T>> {
     const key = this.#documentKey(collection, id);
-    const text = toJsonText(`The value of "${collection}/${id}"`, value);
-    validateVersion('expectedVersion', options.expectedVersion);
-    const ttl = options.ttlMs === undefined ? '' : String(validatePositiveLimit('ttlMs', options.ttlMs, 1));
-    const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
-    const [written, version] = (await this.#eval(putScript, [key, this.#indexKey(collection), this.#expiryKey(collection)], [id, text, expected, ttl])) as [
-      number,
-      number,
-    ];
+    const { text, ttlMs } = checkPut(collection, id, value, options);
+    const [written, version] = (await this.#eval(
+      putScript,
+      [key, this.#indexKey(collection), this.#expiryKey(collection)],
+      [id, text, String(options.expectedVersion ?? ''), String(ttlMs ?? '')],
+    )) as [number, number];
     if (!written) throw new VersionConflictError(collection, id, options.expectedVersion ?? 0, version);
     return { id, version, value };
   }
@@ -267,16 +265,13 @@ export class RedisStore implements StateStore {
       if (write.kind === 'put') {
         const { collection, id, value, options = {} } = write;
         keys.push(this.#documentKey(collection, id), this.#indexKey(collection), this.#expiryKey(collection));
-        validateVersion('expectedVersion', options.expectedVersion);
-        const ttl = options.ttlMs === undefined ? '' : String(validatePositiveLimit('ttlMs', options.ttlMs, 1));
-        const expected = options.expectedVersion === undefined ? '' : String(options.expectedVersion);
-        args.push('p', id, toJsonText(`The value of "${collection}/${id}"`, value), expected, ttl);
+        const { text, ttlMs } = checkPut(collection, id, value, options);
+        args.push('p', id, text, String(options.expectedVersion ?? ''), String(ttlMs ?? ''));
       } else {
         const { stream, entry, options = {} } = write;
         keys.push(this.#streamKey(stream), `${this.prefix}streamkeys:${stream}`, `${this.prefix}streamtrim:${stream}`);
-        const entryKey = validateEntryKey(options.key) ?? '';
-        const keep = options.keepLast === undefined ? '' : String(validatePositiveLimit('keepLast', options.keepLast, 1));
-        args.push('a', toJsonText(`The entry appended to stream "${stream}"`, entry), entryKey, keep, '');
+        const { text, key, keepLast } = checkAppend(stream, entry, options);
+        args.push('a', text, key ?? '', String(keepLast ?? ''), '');
       }
     }
     const [applied, ...rest] = (await this.#eval(batchScript, keys, args)) as [number, ...unknown[]];
@@ -337,11 +332,9 @@ export class RedisStore implements StateStore {
 
   async append<T extends JsonValue>(stream: string, entry: T, options: AppendOptions = {}): Promise<number> {
     const key = this.#streamKey(stream);
-    const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
-    const entryKey = validateEntryKey(options.key) ?? '';
-    const keep = options.keepLast === undefined ? '' : String(validatePositiveLimit('keepLast', options.keepLast, 1));
+    const { text, key: entryKey, keepLast } = checkAppend(stream, entry, options);
     const keys = [key, `${this.prefix}streamkeys:${stream}`, `${this.prefix}streamtrim:${stream}`];
-    return Number(await this.#eval(appendScript, keys, [text, entryKey, keep]));
+    return Number(await this.#eval(appendScript, keys, [text, entryKey ?? '', String(keepLast ?? '')]));
   }
 
   async read<T extends JsonValue = JsonValue>(stream: string, options: ReadOptions = {}): Promise<StreamEntry<T>[]> {

@@ -8,7 +8,16 @@ import { CorruptRecordError } from './errors/corrupt-record-error.js';
 import { StoreCorruptError } from './errors/store-corrupt-error.js';
 import { VersionConflictError } from './errors/version-conflict-error.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { parseJsonText, toJsonText, validateEntryKey, validateName, validatePositiveLimit, validateVersion } from './store-validation.js';
+import {
+  checkAppend,
+  checkPut,
+  parseJsonText,
+  toJsonText,
+  validateEntryKey,
+  validateName,
+  validatePositiveLimit,
+  validateVersion,
+} from './store-validation.js';
 import type {
   AppendOptions,
   BatchWrite,
@@ -129,10 +138,8 @@ export class SqliteStore implements StateStore {
   async put<T extends JsonValue>(collection: string, id: string, value: T, options: PutOptions = {}): Promise<StoredDocument<T>> {
     validateName('collection', collection);
     validateName('id', id);
-    const text = toJsonText(`The value of "${collection}/${id}"`, value);
-    validateVersion('expectedVersion', options.expectedVersion);
-    const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
-    return this.#write(() => ({ id, version: this.#putNow(collection, id, text, options.expectedVersion, ttl), value }));
+    const { text, ttlMs } = checkPut(collection, id, value, options);
+    return this.#write(() => ({ id, version: this.#putNow(collection, id, text, options.expectedVersion, ttlMs), value }));
   }
 
   async batch(writes: readonly BatchWrite[]): Promise<number[]> {
@@ -142,16 +149,12 @@ export class SqliteStore implements StateStore {
         const { collection, id, value, options = {} } = write;
         validateName('collection', collection);
         validateName('id', id);
-        const text = toJsonText(`The value of "${collection}/${id}"`, value);
-        validateVersion('expectedVersion', options.expectedVersion);
-        const ttl = options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1);
-        return () => this.#putNow(collection, id, text, options.expectedVersion, ttl);
+        const { text, ttlMs } = checkPut(collection, id, value, options);
+        return () => this.#putNow(collection, id, text, options.expectedVersion, ttlMs);
       }
       const { stream, entry, options = {} } = write;
       validateName('stream', stream);
-      const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
-      const key = validateEntryKey(options.key);
-      const keepLast = options.keepLast === undefined ? undefined : validatePositiveLimit('keepLast', options.keepLast, 1);
+      const { text, key, keepLast } = checkAppend(stream, entry, options);
       return () => this.#appendNow(stream, text, key, keepLast);
     });
     // One savepoint for the whole batch (see #flush): a conflict in any put rolls back all of it.
@@ -214,9 +217,7 @@ export class SqliteStore implements StateStore {
 
   async append<T extends JsonValue>(stream: string, entry: T, options: AppendOptions = {}): Promise<number> {
     validateName('stream', stream);
-    const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
-    const key = validateEntryKey(options.key);
-    const keepLast = options.keepLast === undefined ? undefined : validatePositiveLimit('keepLast', options.keepLast, 1);
+    const { text, key, keepLast } = checkAppend(stream, entry, options);
     return this.#write(() => this.#appendNow(stream, text, key, keepLast));
   }
 

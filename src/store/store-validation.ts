@@ -2,6 +2,7 @@ import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { JsonValue } from '../core/json.js';
 import { jsonHoldsSecret, knownSecretRedactor, redactSecretsDeep } from '../observe/redact-secrets.js';
 import { NotJsonError } from './errors/not-json-error.js';
+import type { AppendOptions, PutOptions } from './state-store.js';
 
 // Names become file names (file store) and key parts (Redis store): no separators of either
 // (`/`, `\`, `:`), no leading dot (hidden and temporary files), ASCII only so that id order is
@@ -108,4 +109,18 @@ export function parseJsonText<T>(text: string, onError: (problem: string) => Err
   } catch (error) {
     throw onError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** A put's value and options, checked as every store takes them (names are each store's to check): the text to store. */
+export function checkPut(collection: string, id: string, value: unknown, options: PutOptions): { text: string; ttlMs: number | undefined } {
+  const text = toJsonText(`The value of "${collection}/${id}"`, value);
+  validateVersion('expectedVersion', options.expectedVersion);
+  return { text, ttlMs: options.ttlMs === undefined ? undefined : validatePositiveLimit('ttlMs', options.ttlMs, 1) };
+}
+
+/** An append's entry and options, checked as every store takes them (the stream's name is each store's to check). */
+export function checkAppend(stream: string, entry: unknown, options: AppendOptions): { text: string; key: string | undefined; keepLast: number | undefined } {
+  const text = toJsonText(`The entry appended to stream "${stream}"`, entry);
+  const key = validateEntryKey(options.key);
+  return { text, key, keepLast: options.keepLast === undefined ? undefined : validatePositiveLimit('keepLast', options.keepLast, 1) };
 }
