@@ -5,8 +5,8 @@ import { UnrecoverableJobError } from '../queue/queue-errors.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { openStateStore } from '../store/open-state-store.js';
 import type { StateStore } from '../store/state-store.js';
-import { Engine, graphOf, type RunWorkflowOptions, type WorkItemInput } from './run-workflow.js';
-import { collections, finalStates, itemKey, listItems, loadRun, runRecords, type RunRecord } from './run-state.js';
+import { Engine, recordRun, type RunWorkflowOptions, type WorkItemInput } from './run-workflow.js';
+import { collections, finalStates, itemKey, loadRun, readItems, type ItemRecord, type RunRecord } from './run-state.js';
 import type { WorkflowGraph } from './workflow-graph.js';
 
 // A queued run: the process that starts it records the run and its items and queues one job per
@@ -58,39 +58,24 @@ export async function startRun<Input>(
   if (await engine.store.get(collections.runs, engine.runId))
     throw new ConfigurationError(`run "${engine.runId}" already exists; pick a new run id`, { field: 'runId' });
   return engine.holding(async () => {
-    let count = 0;
-    let queued = 0;
-    const named = (item: WorkItemInput<Input>) => ({ id: item.id ?? `item-${++count}`, input: item.input });
-    const known = Symbol.iterator in items ? [...(items as Iterable<WorkItemInput<Input>>)].map(named) : undefined;
-    const now = engine.clock.now();
-    const run: RunRecord = {
-      id: engine.runId,
-      workflow: workflow.name,
-      graph: graphOf(workflow),
-      status: 'running',
-      startedAt: now,
-      updatedAt: now,
-      counts: {},
-      items: known?.map((item) => item.id) ?? [],
+    const { known, add } = await recordRun(engine, workflow, items, {
       ...(options.source ? { source: options.source } : {}),
       queued: typeof options.model === 'string' ? { model: options.model } : {},
-    };
-    await runRecords.put(engine.store, collections.runs, run.id, run, { expectedVersion: 0 });
-    const receive = async (id: string, input: unknown) => {
-      const item = await engine.receive(id, input);
+    });
+    let queued = 0;
+    const queueFirstStep = async (item: ItemRecord) => {
       if (finalStates.has(item.state)) {
-        await noteEnded(engine.store, engine.runId, id, engine.versionOf(id));
+        await noteEnded(engine.store, engine.runId, item.id, engine.versionOf(item.id));
         return;
       }
-      await queueStep(options.queue, { runId: engine.runId, item: id, version: engine.versionOf(id) });
+      await queueStep(options.queue, { runId: engine.runId, item: item.id, version: engine.versionOf(item.id) });
       queued++;
     };
-    if (known) for (const item of known) await receive(item.id, item.input);
+    if (known) for (const item of await engine.receiveAll(known)) await queueFirstStep(item);
     else
       for await (const item of items as AsyncIterable<WorkItemInput<Input>>) {
-        const { id, input } = named(item);
-        await runRecords.update(engine.store, collections.runs, engine.runId, (current) => ({ ...current!, items: [...(current!.items ?? []), id] }));
-        await receive(id, input);
+        const { id, input } = await add(item);
+        await queueFirstStep(await engine.receive(id, input));
       }
     await engine.finish({ queued: true });
     return { runId: engine.runId, queued };
@@ -108,11 +93,9 @@ export async function requeueRun(store: StateStore, queue: JobQueue, runId: stri
   if (!run.queued)
     throw new ConfigurationError(`run "${runId}" runs in one process, not on workers: continue it with troupe run --resume ${runId}`, { field: 'run' });
   let count = 0;
-  for (const item of await listItems(store, runId)) {
+  for (const { value: item, version } of await readItems(store, runId)) {
     if (finalStates.has(item.state)) continue;
-    const doc = await store.get(collections.items, itemKey(runId, item.id));
-    if (!doc) continue;
-    await queueStep(queue, { runId, item: item.id, version: doc.version });
+    await queueStep(queue, { runId, item: item.id, version });
     count++;
   }
   return count;

@@ -128,30 +128,13 @@ export async function runWorkflow<Input>(
   options: RunWorkflowOptions = {},
 ): Promise<RunSummary> {
   const engine = new Engine(workflow, { ...options, store: options.store ?? (await openStateStore()) });
-  const clock = engine.clock;
   if (await engine.store.get(collections.runs, engine.runId))
     throw new ConfigurationError(
       `run "${engine.runId}" already exists; continue it with resumeRun (troupe run --resume ${engine.runId}) or pick a new run id`,
       { field: 'runId' },
     );
   return engine.holding(async () => {
-    let count = 0;
-    const named = (item: WorkItemInput<Input>) => ({ id: item.id ?? `item-${++count}`, input: item.input });
-    // A known list's ids go into the run record before any item document, so an item whose
-    // document is lost later is reported, never silently missing from a "done" run.
-    const known = Symbol.iterator in items ? [...(items as Iterable<WorkItemInput<Input>>)].map(named) : undefined;
-    const run: RunRecord = {
-      id: engine.runId,
-      workflow: workflow.name,
-      graph: graphOf(workflow),
-      status: 'running',
-      startedAt: clock.now(),
-      updatedAt: clock.now(),
-      counts: {},
-      items: known?.map((item) => item.id) ?? [],
-      ...(options.source ? { source: options.source } : {}),
-    };
-    await runRecords.put(engine.store, collections.runs, run.id, run, { expectedVersion: 0 });
+    const { known, add } = await recordRun(engine, workflow, items, options.source ? { source: options.source } : {});
     if (known) {
       // A known list is recorded whole before any work, so a crash loses none of it.
       const received = await engine.receiveAll(known);
@@ -161,8 +144,7 @@ export async function runWorkflow<Input>(
         items as AsyncIterable<WorkItemInput<Input>>,
         workflow.concurrency,
         async (item) => {
-          const { id, input } = named(item);
-          await updateRun(engine.store, engine.runId, (current) => ({ items: [...(current.items ?? []), id] }));
+          const { id, input } = await add(item);
           await engine.process(await engine.receive(id, input));
         },
         engine.stop,
@@ -170,6 +152,42 @@ export async function runWorkflow<Input>(
     }
     return engine.finish();
   });
+}
+
+/**
+ * Writes the record of a new run and names its items (`item-<n>` when they have no id). A known
+ * list's ids go into the run record before any item document, so an item whose document is lost
+ * later is reported, never silently missing from a "done" run; `add` names a streamed item and
+ * adds its id to the record before the item is received.
+ */
+export async function recordRun<Input>(
+  engine: Engine,
+  workflow: WorkflowGraph<Input>,
+  items: Iterable<WorkItemInput<Input>> | AsyncIterable<WorkItemInput<Input>>,
+  extra: Pick<RunRecord, 'source' | 'queued'>,
+): Promise<{ known: Array<{ id: string; input: Input }> | undefined; add(item: WorkItemInput<Input>): Promise<{ id: string; input: Input }> }> {
+  let count = 0;
+  const named = (item: WorkItemInput<Input>) => ({ id: item.id ?? `item-${++count}`, input: item.input });
+  const known = Symbol.iterator in items ? [...(items as Iterable<WorkItemInput<Input>>)].map(named) : undefined;
+  const now = engine.clock.now();
+  const run: RunRecord = {
+    id: engine.runId,
+    workflow: workflow.name,
+    graph: graphOf(workflow),
+    status: 'running',
+    startedAt: now,
+    updatedAt: now,
+    counts: {},
+    items: known?.map((item) => item.id) ?? [],
+    ...extra,
+  };
+  await runRecords.put(engine.store, collections.runs, run.id, run, { expectedVersion: 0 });
+  const add = async (item: WorkItemInput<Input>) => {
+    const next = named(item);
+    await updateRun(engine.store, engine.runId, (current) => ({ items: [...(current.items ?? []), next.id] }));
+    return next;
+  };
+  return { known, add };
 }
 
 /**
