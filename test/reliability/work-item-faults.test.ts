@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkGraph, type WorkEvent, type WorkGraph } from '../../src/work/index.js';
 import { deleteKeysUnder, redisUrl, useRedis } from '../support/redis.js';
+import { redisServerAvailable } from '../support/redis-server.js';
 import { transpileForChildren } from '../support/transpile.js';
 import { until } from '../support/wait.js';
 import { faultGraph, mids, noticeKey } from './fixtures/fault-graph.js';
@@ -21,8 +22,8 @@ import { redisAnswersAt } from '../support/redis.js';
 // outcome once.
 
 const redis = await useRedis();
-const hasRedisServer = existsSync('/usr/bin/redis-server') || existsSync('/usr/local/bin/redis-server');
-if (!hasRedisServer) console.warn('No redis-server binary: skipping the Redis restart test (it starts a Redis of its own).');
+// Under TROUPE_REQUIRE_REDIS=1 (CI) a missing redis-server is a failure, never a skip.
+const hasRedisServer = redisServerAvailable();
 
 interface Worker {
   child: ChildProcess;
