@@ -46,6 +46,7 @@ export {
   type McpToolInfo,
 } from './tools/mcp-tools.js';
 export { liveOrReplay } from './model/live-or-replay.js';
+export { defaultModel, defaultOpenAIModel } from './model/default-model.js';
 export { withRetry, type RetryOptions } from './model/with-retry.js';
 export { AnthropicModel, type AnthropicModelOptions } from './model/anthropic.js';
 export { OpenAIModel, type OpenAIModelOptions } from './model/openai.js';
