@@ -41,30 +41,58 @@ export class AnthropicModel extends HttpProvider<Sdk, Anthropic, CreateParams> {
 /** `anthropic:<model>` with retries (unless `retry: false`). */
 export const anthropicModel: (options: AnthropicModelOptions) => ModelClient = retryingFactory(AnthropicModel);
 
+/*
+ * What newer Claude models refuse with a 400 (platform.claude.com/docs/en/models/sonnet-5-5/migration-guide,
+ * .../opus-5-5/whats-new-opus-5-5):
+ * - a forced tool choice (`any` or `tool`), on Claude Sonnet 5.5, Opus 5.5, Haiku 5.5 and Fable /
+ *   Mythos 5.1 and later. Structured output then uses the native JSON format
+ *   (`output_config.format`), and a forced tool becomes an instruction with `auto`: the model is
+ *   offered only the named tool (or all of them, for `required`) and told to call it. A model that
+ *   answers in words instead shows as a reply without the call, as it would on any model that
+ *   cannot follow the request.
+ * - sampling parameters (`temperature`) other than the default, on the Claude 5 generation.
+ *   Temperature is a tuning hint, so it is left out there rather than failing every call.
+ */
+const rejectsForcedToolChoice = /^claude-(?:sonnet-5-5|opus-5-5|haiku-5-5|fable-5-[1-9]|mythos-5-[1-9])(?:-|$)/;
+const rejectsSamplingParameters = /^claude-(?:sonnet|opus|haiku|fable|mythos)-5(?:-|$)/;
+
 function toParams(request: ModelRequest, settings: HttpProviderSettings): CreateParams {
-  const tools: AnthropicTool[] = (request.tools ?? []).map((tool) => ({
+  let tools: AnthropicTool[] = (request.tools ?? []).map((tool) => ({
     name: tool.name,
     description: tool.description,
     input_schema: tool.inputSchema as AnthropicTool['input_schema'],
   }));
+  const forcingAllowed = !rejectsForcedToolChoice.test(settings.model);
   let toolChoice = tools.length > 0 && request.toolChoice ? toAnthropicToolChoice(request.toolChoice) : undefined;
-  // The Messages API has no JSON mode: structured output is a tool the model is forced to call.
-  if (request.output) {
+  let system = request.system;
+  let outputConfig: CreateParams['output_config'];
+  if (request.output && !forcingAllowed) {
+    outputConfig = { format: { type: 'json_schema', schema: request.output.schema as Record<string, unknown> } };
+  } else if (request.output) {
+    // The Messages API had no JSON mode on older models: structured output is a tool the model is forced to call.
     tools.push({
       name: request.output.name,
       description: 'Give your final answer by calling this tool with it.',
       input_schema: request.output.schema as AnthropicTool['input_schema'],
     });
     toolChoice = { type: 'tool', name: request.output.name };
+  } else if (toolChoice && !forcingAllowed && (toolChoice.type === 'tool' || toolChoice.type === 'any')) {
+    const named = toolChoice.type === 'tool' ? toolChoice.name : undefined;
+    if (named) tools = tools.filter((tool) => tool.name === named);
+    const instruction = named ? `Answer by calling the ${named} tool.` : 'Answer by calling one of your tools.';
+    system = system ? `${system}\n\n${instruction}` : instruction;
+    toolChoice = { type: 'auto' };
   }
+  const temperature = request.temperature !== undefined && !rejectsSamplingParameters.test(settings.model) ? request.temperature : undefined;
   return {
     model: settings.model,
     max_tokens: request.maxOutputTokens ?? settings.maxOutputTokens,
     messages: toAnthropicMessages(request.messages),
-    ...(request.system ? { system: request.system } : {}),
+    ...(system ? { system } : {}),
     ...(tools.length > 0 ? { tools } : {}),
     ...(toolChoice ? { tool_choice: toolChoice } : {}),
-    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(outputConfig ? { output_config: outputConfig } : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
   };
 }
 

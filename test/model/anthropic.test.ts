@@ -69,6 +69,47 @@ describe('AnthropicModel on the Messages API wire format', () => {
     expect(fake.server.last.body.tool_choice).toEqual({ type: 'tool', name: 'result' });
   });
 
+  describe('on the models that refuse a forced tool choice and sampling parameters (Claude Sonnet 5.5)', () => {
+    const current = () => model({ model: 'claude-sonnet-5-5' });
+    const lookup = { name: 'lookup', description: 'Looks a thing up.', inputSchema: { type: 'object', properties: {} } };
+
+    it('asks for structured output in the native JSON format, not with a forced tool', async () => {
+      const schema = { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'] };
+      fake.server.reply(anthropicText('{"answer":4}'));
+      const response = await current().generate({ ...hello, output: { name: 'result', schema } });
+      expect(response.content).toEqual([{ type: 'text', text: '{"answer":4}' }]);
+      expect(response.stopReason).toBe('end-turn');
+      const body = fake.server.last.body;
+      expect(body.output_config).toEqual({ format: { type: 'json_schema', schema } });
+      expect(body).not.toHaveProperty('tools');
+      expect(body).not.toHaveProperty('tool_choice');
+    });
+
+    it('turns a forced tool into an instruction: only that tool is offered, with tool_choice auto', async () => {
+      fake.server.reply(anthropicMessage([{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } }]));
+      const response = await current().generate({ ...hello, tools: [weatherTool, lookup], toolChoice: { name: 'get_weather' } });
+      expect(response.content).toEqual([{ type: 'tool-call', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } }]);
+      const body = fake.server.last.body;
+      expect(body.tool_choice).toEqual({ type: 'auto' });
+      expect(body.tools).toEqual([{ name: 'get_weather', description: weatherTool.description, input_schema: weatherTool.inputSchema }]);
+      expect(body.system).toBe('Be brief.\n\nAnswer by calling the get_weather tool.');
+
+      fake.server.reply(anthropicText('ok'));
+      await current().generate({ messages: hello.messages, tools: [weatherTool, lookup], toolChoice: 'required' });
+      expect(fake.server.last.body.tool_choice).toEqual({ type: 'auto' });
+      expect(fake.server.last.body.tools).toHaveLength(2);
+      expect(fake.server.last.body.system).toBe('Answer by calling one of your tools.');
+    });
+
+    it('leaves out a temperature, which these models refuse, and keeps the choices they accept', async () => {
+      fake.server.reply(anthropicText('ok'));
+      await current().generate({ ...hello, tools: [weatherTool], toolChoice: 'none', temperature: 0.2 });
+      expect(fake.server.last.body).not.toHaveProperty('temperature');
+      expect(fake.server.last.body.tool_choice).toEqual({ type: 'none' });
+      expect(fake.server.last.body.system).toBe('Be brief.');
+    });
+  });
+
   it('fails with ProviderAuthError at the first call when no key is set, even with a base URL', async () => {
     // Unlike OpenAI-compatible servers, a base URL does not stand in for the key.
     const client = new AnthropicModel({ model: 'claude-test', baseURL: fake.server.url, env: {} });
