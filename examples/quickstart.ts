@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Agent, defineTool, liveOrReplay, maxTurns } from 'troupe';
+import { Agent, defaultModel, defineTool, liveOrReplay, maxTurns } from 'troupe';
 
 const orders: Record<string, object> = { 'A-1001': { status: 'shipped', carrier: 'DHL', eta: '2026-11-24' } };
 
@@ -15,7 +15,7 @@ const support = new Agent({
   instructions: 'You answer customers about their orders. Look the order up; never guess.',
   tools: [lookupOrder],
   output: z.object({ orderId: z.string(), status: z.enum(['processing', 'shipped', 'delivered', 'unknown']), reply: z.string() }),
-  model: liveOrReplay('anthropic:claude-sonnet-4-5', 'examples/cassettes/quickstart.json'),
+  model: liveOrReplay(defaultModel, 'examples/cassettes/quickstart.json'),
   termination: maxTurns(6),
 });
 

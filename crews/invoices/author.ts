@@ -2,7 +2,7 @@
 // documents in documents.json and the golden examples, answered by the scripted document reader
 // (its model id says `scripted:invoices`). To record live instead: delete the cassette and run
 // `troupe run invoices` and `troupe eval invoices` with --model replay:crews/invoices/cassette.json,
-// TROUPE_RECORD=1, TROUPE_RECORD_MODEL=anthropic:claude-sonnet-4-5 and ANTHROPIC_API_KEY.
+// TROUPE_RECORD=1, TROUPE_RECORD_MODEL=anthropic:claude-sonnet-5-5 and ANTHROPIC_API_KEY.
 // Run: npm run build && node dist/crews/invoices/author.js
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

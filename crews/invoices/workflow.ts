@@ -10,10 +10,10 @@
 // `troupe run invoices --input crews/invoices/documents.json` runs it (offline on
 // crews/invoices/cassette.json without an API key); `troupe eval invoices` checks golden.json.
 import { z } from 'zod';
-import { codeTask, defineWorkflow, extractTask, humanTask, ItemRejectedError, promptTask, type CheckReport } from 'troupe';
+import { codeTask, defaultModel, defineWorkflow, extractTask, humanTask, ItemRejectedError, promptTask, type CheckReport } from 'troupe';
 
 /** The live model; `--model` or the cassette replaces it for every task. */
-export const liveModel = 'anthropic:claude-sonnet-4-5';
+export const liveModel = defaultModel;
 
 /** Invoices above this total (in their own currency; a real one would convert) need a person's approval. */
 export const approvalThreshold = 10_000;

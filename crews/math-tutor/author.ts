@@ -2,7 +2,7 @@
 // authored with a scripted model that plays both agents (its model id says `scripted:math-tutor`);
 // the tools really run, so the recorded tool results are what the code does. To record live
 // instead: delete the cassette and run the crew with TROUPE_RECORD=1
-// TROUPE_RECORD_MODEL=anthropic:claude-sonnet-4-5 and ANTHROPIC_API_KEY.
+// TROUPE_RECORD_MODEL=anthropic:claude-sonnet-5-5 and ANTHROPIC_API_KEY.
 // Run: npm run build && node dist/crews/math-tutor/author.js
 import { rmSync } from 'node:fs';
 import type { ModelRequest } from 'troupe';

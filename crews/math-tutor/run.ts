@@ -3,14 +3,14 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { liveOrReplay, loadCrew, type CrewResult } from 'troupe';
+import { defaultModel, liveOrReplay, loadCrew, type CrewResult } from 'troupe';
 import { workspaceTools } from '../../tools/workspace.js';
 import { approver } from './tools.js';
 
 export async function runMathTutor(workDir = mkdtempSync(join(tmpdir(), 'math-tutor-'))): Promise<CrewResult<unknown>> {
   const tools = workspaceTools(workDir);
   const crew = loadCrew('crews/math-tutor/crew.yaml', { tools: Object.values(tools) });
-  const model = liveOrReplay('anthropic:claude-sonnet-4-5', 'crews/math-tutor/cassette.json');
+  const model = liveOrReplay(defaultModel, 'crews/math-tutor/cassette.json');
   const result = await crew.run(undefined, { model, approver });
   console.log(`math-tutor ${result.status}: ${result.stop.reason}`);
   console.log(

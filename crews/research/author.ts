@@ -4,7 +4,7 @@
 // run, so the recorded tool results are what the code returns. The script reads those results (which
 // notes the search found, what the writer drafted) rather than assuming them. To record live instead:
 // delete the cassette and run the crew with TROUPE_RECORD=1
-// TROUPE_RECORD_MODEL=anthropic:claude-sonnet-4-5 and ANTHROPIC_API_KEY.
+// TROUPE_RECORD_MODEL=anthropic:claude-sonnet-5-5 and ANTHROPIC_API_KEY.
 // Run: npm run build && node dist/crews/research/author.js
 import { rmSync } from 'node:fs';
 import type { Message, ModelRequest, ToolMessage } from 'troupe';

@@ -1,7 +1,7 @@
 // Runs the research crew: offline on its recorded transcript without ANTHROPIC_API_KEY, live with it.
 // Prints who delegated what to whom, the brief, and the usage per agent.
 // Run: npm run build && node dist/crews/research/run.js   (or: node dist/bin/troupe.js run research)
-import { liveOrReplay, loadCrew, type CrewResult, type TraceSink } from 'troupe';
+import { defaultModel, liveOrReplay, loadCrew, type CrewResult, type TraceSink } from 'troupe';
 import { z } from 'zod';
 import { researchTools } from './tools.js';
 
@@ -22,7 +22,7 @@ export interface RunResearchOptions {
 
 export async function runResearch(options: RunResearchOptions = {}): Promise<CrewResult<ResearchBrief>> {
   const crew = loadCrew('crews/research/crew.yaml', { tools: Object.values(researchTools()), output: researchBrief });
-  const model = liveOrReplay('anthropic:claude-sonnet-4-5', 'crews/research/cassette.json');
+  const model = liveOrReplay(defaultModel, 'crews/research/cassette.json');
   const delegations: string[] = [];
   const trace: TraceSink = (event) => {
     if (event.type === 'delegation-start') delegations.push(`${event.agent} → ${event.member}: ${event.task}`);

@@ -1,7 +1,7 @@
 // Writes crews/website/cassette.json, the transcript the website example replays without a key.
 // It is authored with a scripted model that plays every item's agent (its model id says
 // `scripted:website`). To record live instead: delete the cassette and run the example with
-// TROUPE_RECORD=1 TROUPE_RECORD_MODEL=anthropic:claude-sonnet-4-5 and ANTHROPIC_API_KEY.
+// TROUPE_RECORD=1 TROUPE_RECORD_MODEL=anthropic:claude-sonnet-5-5 and ANTHROPIC_API_KEY.
 // Run: npm run build && node dist/crews/website/author.js
 import { rmSync } from 'node:fs';
 import type { ModelRequest } from 'troupe';

@@ -2,7 +2,7 @@
 // page that uses it. A change to the component flows to the page's markup, script and styles,
 // each owned by its own agent, which decides whether its file must follow.
 // Loaded by `troupe worker --graph website` and `troupe chat button --graph website` (from dist/).
-import { liveOrReplay } from 'troupe';
+import { defaultModel, liveOrReplay } from 'troupe';
 import type { WorkGraphDefinition } from 'troupe';
 
 export const buttonV1 = `// Shared button component: every page renders its buttons with it.
@@ -55,5 +55,5 @@ export function websiteGraph(model: string): WorkGraphDefinition {
 
 /** The live model with a key; otherwise the recorded transcript (crews/website/cassette.json), saying so. */
 export default function graph(): WorkGraphDefinition {
-  return websiteGraph(liveOrReplay('anthropic:claude-sonnet-4-5', 'crews/website/cassette.json'));
+  return websiteGraph(liveOrReplay(defaultModel, 'crews/website/cassette.json'));
 }

@@ -1,7 +1,7 @@
 // Writes the cassettes the examples replay when no API key is set. They are authored with the
 // scripted model (their recorded model id says `scripted:...`), not captured from a vendor; to
 // replace one with a live recording, delete it and run the example with
-//   TROUPE_RECORD=1 TROUPE_RECORD_MODEL=anthropic:claude-sonnet-4-5 ANTHROPIC_API_KEY=... npm start
+//   TROUPE_RECORD=1 TROUPE_RECORD_MODEL=anthropic:claude-sonnet-5-5 ANTHROPIC_API_KEY=... npm start
 // Run: npm run build && node dist/examples/cassettes/author.js
 import { rmSync } from 'node:fs';
 import { registerModel } from 'troupe/testing';

@@ -51,7 +51,7 @@ export interface AgentOptions<Output> extends Persona {
   tools?: readonly Tool[];
   /** May hand work to other members of its crew (hierarchical crews give it a delegation tool). */
   allowDelegation?: boolean;
-  /** A model string (`anthropic:claude-sonnet-4-5`, `replay:cassette.json`, ...) or client; default `TROUPE_MODEL`. */
+  /** A model string (`anthropic:claude-sonnet-5-5`, `replay:cassette.json`, ...) or client; default `TROUPE_MODEL`. */
   model?: string | ModelClient;
   /** The result's schema. The finish tool's arguments are validated against it. Default: a string. */
   output?: z.ZodType<Output>;

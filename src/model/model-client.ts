@@ -111,7 +111,7 @@ export interface ModelCallOptions {
  * rejected request, unparseable response) and never put API keys in messages.
  */
 export interface ModelClient {
-  /** `provider:model`, as accepted by `resolveModel`, e.g. `anthropic:claude-sonnet-4-5`. */
+  /** `provider:model`, as accepted by `resolveModel`, e.g. `anthropic:claude-sonnet-5-5`. */
   readonly id: string;
   generate(request: ModelRequest, options?: ModelCallOptions): Promise<ModelResponse>;
 }

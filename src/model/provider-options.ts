@@ -5,7 +5,7 @@ export const defaultMaxOutputTokens = 4096;
 
 /** What every HTTP provider takes. Unset values come from the provider's variables in `env`. */
 export interface ProviderOptions {
-  /** The model name as the provider spells it, e.g. `claude-sonnet-4-5`, `gpt-4.1`, `llama3.2` on Ollama. */
+  /** The model name as the provider spells it, e.g. `claude-sonnet-5-5`, `gpt-5.4`, `llama3.2` on Ollama. */
   model: string;
   /** Defaults to the provider's key variable (`ANTHROPIC_API_KEY`, `OPENAI_API_KEY`). */
   apiKey?: string;

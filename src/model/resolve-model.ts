@@ -2,6 +2,7 @@ import { ConfigurationError, type Location } from '../core/errors/configuration-
 import type { Environment } from '../observe/redact-secrets.js';
 import { anthropicModel } from './anthropic.js';
 import type { ModelClient } from './model-client.js';
+import { defaultModel, defaultOpenAIModel } from './default-model.js';
 import { openaiModel } from './openai.js';
 import { ReplayModel } from './replay.js';
 
@@ -16,9 +17,7 @@ export interface ModelSpec {
 /** The name `scripted` alone stands for. */
 export const defaultScriptedName = 'default';
 
-const acceptedForms =
-  'anthropic:<model> (e.g. anthropic:claude-sonnet-4-5), openai:<model> (e.g. openai:gpt-4.1), ' +
-  'replay:<cassette path>, scripted or scripted:<registered name>';
+const acceptedForms = `anthropic:<model> (e.g. ${defaultModel}), openai:<model> (e.g. ${defaultOpenAIModel}), replay:<cassette path>, scripted or scripted:<registered name>`;
 
 /** Parses `anthropic:<model>`, `openai:<model>`, `replay:<cassette>`, `scripted` and `scripted:<name>`. */
 export function parseModelString(spec: string, where: Location = { field: 'model' }): ModelSpec {
@@ -78,7 +77,7 @@ export interface ResolveModelOptions {
  * spec, `TROUPE_MODEL` is used.
  *
  * Recording: with `TROUPE_RECORD=1`, a `replay:<cassette>` string becomes a replay model in `auto`
- * mode whose live model is `TROUPE_RECORD_MODEL` (e.g. `anthropic:claude-sonnet-4-5`): recorded
+ * mode whose live model is `TROUPE_RECORD_MODEL` (e.g. `anthropic:claude-sonnet-5-5`): recorded
  * requests are replayed, missing ones are asked of the live model and added to the cassette. This
  * is how an example's cassette is (re-)recorded without touching its code.
  */
@@ -92,7 +91,7 @@ export function resolveModel(spec?: string | ModelClient, options: ResolveModelO
     where = { field: 'TROUPE_MODEL' };
     if (!text) {
       throw new ConfigurationError(
-        `No model was given. Pass a model (a ModelClient or a string such as anthropic:claude-sonnet-4-5) or set TROUPE_MODEL.`,
+        `No model was given. Pass a model (a ModelClient or a string such as ${defaultModel}, or scripted:<name> to run without a key) or set TROUPE_MODEL.`,
         options.where ?? { field: 'model' },
       );
     }
@@ -139,7 +138,7 @@ function resolveReplay(cassette: string, env: Environment): ModelClient {
   if (!liveSpec) {
     throw new ConfigurationError(
       `TROUPE_RECORD is set, so the replay cassette ${cassette} would be recorded, but TROUPE_RECORD_MODEL is not set. ` +
-        `Set it to the live model to record from, e.g. TROUPE_RECORD_MODEL=anthropic:claude-sonnet-4-5.`,
+        `Set it to the live model to record from, e.g. TROUPE_RECORD_MODEL=${defaultModel}.`,
       { field: 'TROUPE_RECORD_MODEL' },
     );
   }

@@ -3,6 +3,7 @@ import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { formatIssues } from '../core/validation-issue.js';
 import { UnrecoverableJobError } from '../queue/queue-errors.js';
 import type { JobQueue } from '../queue/job-queue.js';
+import { defaultModel } from '../model/default-model.js';
 import { openStateStore } from '../store/open-state-store.js';
 import type { StateStore } from '../store/state-store.js';
 import { Engine, recordRun, type RunWorkflowOptions, type WorkItemInput } from './run-workflow.js';
@@ -51,7 +52,7 @@ export async function startRun<Input>(
   options: StartRunOptions,
 ): Promise<StartedRun> {
   if (options.model !== undefined && typeof options.model !== 'string')
-    throw new ConfigurationError('a queued run takes its model as a string (e.g. "anthropic:claude-sonnet-4-5"): each worker resolves it', {
+    throw new ConfigurationError(`a queued run takes its model as a string (e.g. "${defaultModel}"): each worker resolves it`, {
       field: 'model',
     });
   const engine = new Engine(workflow, { ...options, store: options.store ?? (await openStateStore()) });

@@ -18,7 +18,7 @@ describe('role files', () => {
     const researcher = loadRole(
       write(
         'researcher.yaml',
-        'name: researcher\nrole: Senior researcher\ngoal: Find facts\nbackstory: Careful.\ntools: [search]\nmodel: anthropic:claude-sonnet-4-5\nallow_delegation: true\n',
+        'name: researcher\nrole: Senior researcher\ngoal: Find facts\nbackstory: Careful.\ntools: [search]\nmodel: anthropic:claude-sonnet-5-5\nallow_delegation: true\n',
       ),
       { tools: [search] },
     );
@@ -44,8 +44,8 @@ describe('role files', () => {
     ['unknown tool', 'name: a\nrole: r\ntools:\n  - search\n  - browse\n', /bad\.yaml:5, field "tools\.1": unknown tool "browse"; registered tools: search/],
     [
       'bad model',
-      'name: a\nrole: r\nmodel: claude-sonnet-4-5\n',
-      /bad\.yaml:3, field "model": "claude-sonnet-4-5" is not a model string \(did you mean "anthropic:claude-sonnet-4-5"\?\)/,
+      'name: a\nrole: r\nmodel: claude-sonnet-5-5\n',
+      /bad\.yaml:3, field "model": "claude-sonnet-5-5" is not a model string \(did you mean "anthropic:claude-sonnet-5-5"\?\)/,
     ],
     ['no persona', 'name: a\n', /bad\.yaml:1, field "role": give either instructions, or a role/],
     ['proxy with tools', 'name: p\nkind: user-proxy\ngoal: g\ntools: [search]\n', /bad\.yaml:4, field "tools": a user-proxy role has no tools/],

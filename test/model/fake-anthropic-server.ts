@@ -16,7 +16,7 @@ export function anthropicMessage(content: Block[], options: { stop_reason?: stri
       id: 'msg_013Zva2CMHLNnXjNJJKqJ2EF',
       type: 'message',
       role: 'assistant',
-      model: options.model ?? 'claude-sonnet-4-5-20250929',
+      model: options.model ?? 'claude-sonnet-5-5',
       content,
       stop_reason: options.stop_reason ?? (content.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn'),
       stop_sequence: null,

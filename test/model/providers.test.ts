@@ -33,7 +33,7 @@ const anthropic: ProviderFixture = {
     ]),
   error: (status, message, headers) =>
     anthropicError(status, status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error', message, headers),
-  answeringModel: 'claude-sonnet-4-5-20250929',
+  answeringModel: 'claude-sonnet-5-5',
   usage: {
     vendor: { input_tokens: 12, output_tokens: 4, cache_read_input_tokens: 7, cache_creation_input_tokens: 3 },
     ours: { inputTokens: 12, outputTokens: 4, cacheReadTokens: 7, cacheWriteTokens: 3 },

@@ -48,8 +48,8 @@ describe('recording liveOrReplay cassettes', () => {
   it('with TROUPE_RECORD=1 and a key, records the cassette from TROUPE_RECORD_MODEL; without a key it replays it', async () => {
     const cassette = join(mkdtempSync(join(tmpdir(), 'troupe-record-')), 'support.json');
     const notices: string[] = [];
-    const recordEnv = { ANTHROPIC_API_KEY: fakeKey, ANTHROPIC_BASE_URL: server.url, TROUPE_RECORD: '1', TROUPE_RECORD_MODEL: 'anthropic:claude-sonnet-4-5' };
-    const spec = liveOrReplay('anthropic:claude-sonnet-4-5', cassette, { env: recordEnv, notice: (text) => notices.push(text) });
+    const recordEnv = { ANTHROPIC_API_KEY: fakeKey, ANTHROPIC_BASE_URL: server.url, TROUPE_RECORD: '1', TROUPE_RECORD_MODEL: 'anthropic:claude-sonnet-5-5' };
+    const spec = liveOrReplay('anthropic:claude-sonnet-5-5', cassette, { env: recordEnv, notice: (text) => notices.push(text) });
     expect(spec).toBe(`replay:${cassette}`);
     expect(notices.join('\n')).toContain('TROUPE_RECORD is set: recording the cassette');
 
@@ -59,11 +59,11 @@ describe('recording liveOrReplay cassettes', () => {
     expect(recorded.status === 'finished' && recorded.output.reply).toBe(liveReply);
     expect(server.requests.length - before).toBe(2);
     const written = loadCassette(cassette);
-    expect(written.entries.map((entry) => entry.request.model)).toEqual(['anthropic:claude-sonnet-4-5', 'anthropic:claude-sonnet-4-5']);
+    expect(written.entries.map((entry) => entry.request.model)).toEqual(['anthropic:claude-sonnet-5-5', 'anthropic:claude-sonnet-5-5']);
     expect(readFileSync(cassette, 'utf8')).not.toContain(fakeKey);
 
     const offline = {};
-    const replaySpec = liveOrReplay('anthropic:claude-sonnet-4-5', cassette, { env: offline, notice: () => {} });
+    const replaySpec = liveOrReplay('anthropic:claude-sonnet-5-5', cassette, { env: offline, notice: () => {} });
     const replayed = await supportAgent(resolveModel(replaySpec, { env: offline })).run('Where is my order A-1001?');
     expect(replayed.status === 'finished' && replayed.output.reply).toBe(liveReply);
     expect(server.requests.length - before).toBe(2);
@@ -71,8 +71,8 @@ describe('recording liveOrReplay cassettes', () => {
 
   it('with TROUPE_RECORD=1 but no key for the live model, says so before any call instead of failing on auth', () => {
     const cassette = join(mkdtempSync(join(tmpdir(), 'troupe-record-')), 'support.json');
-    const env = { TROUPE_RECORD: '1', TROUPE_RECORD_MODEL: 'anthropic:claude-sonnet-4-5' };
-    const spec = liveOrReplay('anthropic:claude-sonnet-4-5', cassette, { env, notice: () => {} });
+    const env = { TROUPE_RECORD: '1', TROUPE_RECORD_MODEL: 'anthropic:claude-sonnet-5-5' };
+    const spec = liveOrReplay('anthropic:claude-sonnet-5-5', cassette, { env, notice: () => {} });
     const error = (() => {
       try {
         resolveModel(spec, { env });
@@ -106,9 +106,9 @@ describe('the README recipe on examples/quickstart.ts', () => {
     vi.spyOn(console, 'log').mockImplementation((value: unknown) => void printed.push(value));
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
 
-    // TROUPE_RECORD=1 TROUPE_RECORD_MODEL=anthropic:claude-sonnet-4-5 ANTHROPIC_API_KEY=... npm start
+    // TROUPE_RECORD=1 TROUPE_RECORD_MODEL=anthropic:claude-sonnet-5-5 ANTHROPIC_API_KEY=... npm start
     vi.stubEnv('TROUPE_RECORD', '1');
-    vi.stubEnv('TROUPE_RECORD_MODEL', 'anthropic:claude-sonnet-4-5');
+    vi.stubEnv('TROUPE_RECORD_MODEL', 'anthropic:claude-sonnet-5-5');
     vi.stubEnv('ANTHROPIC_API_KEY', fakeKey);
     vi.stubEnv('ANTHROPIC_BASE_URL', server.url);
     queueQuickstartAnswers();
@@ -117,7 +117,7 @@ describe('the README recipe on examples/quickstart.ts', () => {
     expect(server.requests.length - before).toBe(2);
     expect(printed).toEqual([{ orderId: 'A-1001', status: 'shipped', reply: liveReply }]);
     const models = loadCassette(join(scratch, 'examples/cassettes/quickstart.json')).entries.map((entry) => entry.request.model);
-    expect(models.filter((model) => model === 'anthropic:claude-sonnet-4-5')).toHaveLength(2);
+    expect(models.filter((model) => model === 'anthropic:claude-sonnet-5-5')).toHaveLength(2);
 
     // Then, with no key, the example replays what was recorded live.
     vi.unstubAllEnvs();

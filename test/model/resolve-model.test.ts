@@ -27,7 +27,7 @@ function configurationError(run: () => unknown): ConfigurationError {
 
 describe('parseModelString', () => {
   it.each([
-    ['anthropic:claude-sonnet-4-5', { provider: 'anthropic', model: 'claude-sonnet-4-5' }],
+    ['anthropic:claude-sonnet-5-5', { provider: 'anthropic', model: 'claude-sonnet-5-5' }],
     ['openai:gpt-4.1-mini', { provider: 'openai', model: 'gpt-4.1-mini' }],
     [' OpenAI:gpt-5 ', { provider: 'openai', model: 'gpt-5' }],
     ['replay:fixtures/run.json', { provider: 'replay', model: 'fixtures/run.json' }],
@@ -48,9 +48,9 @@ describe('parseModelString', () => {
   });
 
   it('rejects a bare model name with a hint', () => {
-    const error = configurationError(() => parseModelString('claude-sonnet-4-5'));
+    const error = configurationError(() => parseModelString('claude-sonnet-5-5'));
     expect(error.where).toEqual({ field: 'model' });
-    expect(error.message).toContain('did you mean "anthropic:claude-sonnet-4-5"?');
+    expect(error.message).toContain('did you mean "anthropic:claude-sonnet-5-5"?');
     expect(configurationError(() => parseModelString('gpt-4o')).message).toContain('openai:gpt-4o');
   });
 

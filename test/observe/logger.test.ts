@@ -69,11 +69,11 @@ describe('traceToLogger', () => {
     const { logger, records } = capture({ level: 'debug' });
     const sink = traceToLogger(logger);
     const base = { at: 0, runId: 'run_1', agent: 'writer' };
-    sink({ ...base, type: 'model-call-start', model: 'anthropic:claude-sonnet-4-5', turn: 1 });
+    sink({ ...base, type: 'model-call-start', model: 'anthropic:claude-sonnet-5-5', turn: 1 });
     sink({
       ...base,
       type: 'model-call-retry',
-      model: 'anthropic:claude-sonnet-4-5',
+      model: 'anthropic:claude-sonnet-5-5',
       attempt: 1,
       delayMs: 500,
       errorCode: 'provider_rate_limited',
@@ -89,7 +89,7 @@ describe('traceToLogger', () => {
       ['agent-finish', 30],
       ['termination', 30],
     ]);
-    expect(records()[0]).toMatchObject({ runId: 'run_1', agent: 'writer', msg: 'writer: model call 1 to anthropic:claude-sonnet-4-5' });
+    expect(records()[0]).toMatchObject({ runId: 'run_1', agent: 'writer', msg: 'writer: model call 1 to anthropic:claude-sonnet-5-5' });
   });
 });
 

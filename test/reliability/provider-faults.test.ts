@@ -47,7 +47,7 @@ const vendors: Vendor[] = [
     name: 'anthropic',
     start: startFakeAnthropic,
     model: (server, { timeoutMs, retry }) =>
-      anthropicModel({ model: 'claude-sonnet-4-5', apiKey: 'sk-ant-fake', baseURL: server.url, retry, ...(timeoutMs ? { timeoutMs } : {}) }),
+      anthropicModel({ model: 'claude-sonnet-5-5', apiKey: 'sk-ant-fake', baseURL: server.url, retry, ...(timeoutMs ? { timeoutMs } : {}) }),
     text: (text) => anthropicText(text),
     toolCall: (name, input, id = `toolu_${name}`) => anthropicMessage([{ type: 'tool_use', id, name, input }]),
     // What came of the arguments before the limit; the API reports stop_reason max_tokens.

@@ -1,4 +1,5 @@
 import { TroupeError, type TroupeErrorOptions } from '../../core/errors/troupe-error.js';
+import { defaultModel } from '../default-model.js';
 
 /**
  * A replay model was asked a request its cassette has no recording of. Replay never guesses an
@@ -15,7 +16,7 @@ export class ReplayMissError extends TroupeError {
   constructor(cassette: string, key: string, description: string, reason: string, options: TroupeErrorOptions = {}) {
     super(
       `Cassette ${cassette} has no recording for this request (key ${key}): ${description}. ${reason} ` +
-        `To record it, run with TROUPE_RECORD=1 and TROUPE_RECORD_MODEL=<provider:model> (for example anthropic:claude-sonnet-4-5), ` +
+        `To record it, run with TROUPE_RECORD=1 and TROUPE_RECORD_MODEL=<provider:model> (for example ${defaultModel}), ` +
         `or use new ReplayModel({ cassette, mode: 'auto', live }) with a live model.`,
       { ...options, details: { cassette, key, description, ...options.details } },
     );
