@@ -8,6 +8,7 @@ import { registerWorker } from './worker.js';
 import { registerChat } from './chat.js';
 import { registerStore } from './store.js';
 import { registerTrigger } from './trigger.js';
+import { registerInit } from './init.js';
 
 /** Adds one subcommand (with its options and action) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -23,4 +24,5 @@ export const commands: RegisterCommand[] = [
   registerChat,
   registerCoordinator,
   registerStore,
+  registerInit,
 ];
