@@ -12,6 +12,7 @@ import {
   type Environment,
   type SecretRedactor,
 } from './redact-secrets.js';
+import { colourAllowed } from './terminal-colour.js';
 import { selfScrubbingSink, type TraceEvent, type TraceSink } from './trace-event.js';
 
 export type Logger = PinoLogger;
@@ -67,7 +68,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     typeof value === 'string' ? scrub(value) : value === null || typeof value !== 'object' ? value : scrubDeep(value);
   const stream: DestinationStream =
     format === 'pretty'
-      ? loadPinoPretty()({ destination, colorize: isTerminal, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      ? loadPinoPretty()({ destination, colorize: colourAllowed(destination, env), sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
       : (destination as DestinationStream);
 
   const logger = pino(

@@ -1,6 +1,7 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/core/errors/configuration-error.js';
-import { traceToLogger, type LoggerOptions } from '../../src/observe/logger.js';
+import { createLogger, traceToLogger, type LoggerOptions } from '../../src/observe/logger.js';
 import { captureLogger } from './capture-logger.js';
 import { redactSecrets } from '../../src/observe/redact-secrets.js';
 
@@ -51,6 +52,31 @@ describe('createLogger', () => {
     expect(capture({ env: { TROUPE_LOG_LEVEL: 'debug' } }).logger.level).toBe('debug');
     expect(capture({ level: 'warn', env: { TROUPE_LOG_LEVEL: 'debug' } }).logger.level).toBe('warn');
     expect(() => capture({ env: { TROUPE_LOG_LEVEL: 'loud' } })).toThrow(ConfigurationError);
+  });
+
+  it('colours pretty output on a terminal only, and never when NO_COLOR is set', () => {
+    const onTerminal = (env: Record<string, string>) => {
+      const written: string[] = [];
+      const destination = Object.assign(
+        new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            written.push(chunk.toString());
+            done();
+          },
+        }),
+        { isTTY: true },
+      );
+      createLogger({ destination, env, format: 'pretty' }).info('coloured hello');
+      return written.join('');
+    };
+    expect(onTerminal({})).toContain('\u001b[');
+    expect(onTerminal({ NO_COLOR: '1' })).not.toContain('\u001b[');
+    expect(onTerminal({ NO_COLOR: '1' })).toContain('coloured hello');
+    // Not a terminal: plain, whatever NO_COLOR says.
+    const { logger, lines } = capture({ format: 'pretty' });
+    logger.info('piped hello');
+    expect(lines.join('\n')).toContain('piped hello');
+    expect(lines.join('\n')).not.toContain('\u001b[');
   });
 
   it('writes readable lines when asked for pretty output', () => {
