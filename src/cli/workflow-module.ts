@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefinitionFile, fileSizeLimits } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
@@ -30,6 +30,17 @@ export function workflowCandidates(name: string): string[] {
   return [source, join(ownRoot, 'crews', name, 'workflow.js'), join('dist', 'crews', name, 'workflow.js')];
 }
 
+/**
+ * Where a workflow's data lives (cassette.json, golden.json): crews/<name> in the current folder,
+ * or, for one of the package's own examples run from a project that installed it (found under
+ * ownRoot), crews/<name> in the package, which ships it beside its compiled dist/crews.
+ */
+function workflowHome(name: string, file: string): string {
+  const local = join('crews', name);
+  if (existsSync(local) || resolve(file) !== resolve(ownRoot, 'crews', name, 'workflow.js')) return local;
+  return join(ownRoot, '..', 'crews', name);
+}
+
 export function findWorkflow(name: string): string | undefined {
   return workflowCandidates(name).find((path) => existsSync(path));
 }
@@ -50,7 +61,7 @@ export async function loadWorkflowModule(name: string, file = findWorkflow(name)
   }
   const checks: Record<string, GoldenCheck> = {};
   for (const [key, value] of Object.entries(module)) if (key !== 'default' && typeof value === 'function') checks[key] = value as GoldenCheck;
-  const home = /\.(m?js)$/.test(name) ? dirname(file) : join('crews', name);
+  const home = /\.(m?js)$/.test(name) ? dirname(file) : workflowHome(name, file);
   return { file, home, workflow: workflow as Workflow<any>, checks };
 }
 
