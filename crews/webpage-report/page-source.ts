@@ -6,10 +6,9 @@
 // Page content is data. The HTML is turned into plain text by code: scripts and styles are
 // dropped unrun, tags are stripped, and text that addresses automated readers ("ignore your
 // previous instructions") is kept as text and flagged, never obeyed.
-import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readConfined } from '../../tools/confined-paths.js';
+import { crewFolder } from '../../tools/crew-folder.js';
 
 export interface PageLink {
   href: string;
@@ -38,18 +37,9 @@ export class PageUnavailableError extends Error {
 /** The largest page read (bytes of HTML): a larger one is cut, so one page cannot fill a model's context. */
 const maxHtmlBytes = 512 * 1024;
 
-/**
- * The fixtures folder: beside this module when it runs from source (tests), else the source
- * folder of the compiled copy under dist/ (dist/crews/webpage-report → crews/webpage-report), else
- * crews/webpage-report/pages in the working directory.
- */
+/** The fixtures folder, crews/webpage-report/pages (beside the source, or found from the compiled copy). */
 export function fixturesFolder(): string {
-  const candidates = [
-    fileURLToPath(new URL('./pages/', import.meta.url)),
-    fileURLToPath(new URL('../../../crews/webpage-report/pages/', import.meta.url)),
-    'crews/webpage-report/pages/',
-  ];
-  return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
+  return crewFolder(import.meta.url, 'webpage-report', 'pages');
 }
 
 export interface FetchOptions {
