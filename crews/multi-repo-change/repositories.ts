@@ -62,14 +62,28 @@ function gitEnv(root: string): NodeJS.ProcessEnv {
   };
 }
 
+/** git is not installed: the example makes real repositories and cannot run without it. */
+export class GitMissingError extends Error {
+  readonly code = 'git_missing';
+  constructor() {
+    super('git was not found on the PATH: this example makes real git repositories; install git to run it');
+  }
+}
+
 export async function git(root: string, ...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)('git', ['-c', 'core.hooksPath=/dev/null', '-c', 'init.defaultBranch=main', ...args], {
-    cwd: root,
-    env: gitEnv(root),
-    timeout: 30_000,
-    maxBuffer: 4 * 1024 * 1024,
-  });
-  return stdout;
+  try {
+    const { stdout } = await promisify(execFile)('git', ['-c', 'core.hooksPath=/dev/null', '-c', 'init.defaultBranch=main', ...args], {
+      cwd: root,
+      env: gitEnv(root),
+      timeout: 30_000,
+      maxBuffer: 4 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    // ENOENT from spawn names the program, not the folder: the folder exists (it is made first).
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new GitMissingError();
+    throw error;
+  }
 }
 
 /** Makes `name` a fresh git repository at `root` from its fixture folder, with one commit. A step that runs again starts from the same tree. */

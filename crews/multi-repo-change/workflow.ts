@@ -99,8 +99,8 @@ const changeRepos = codeTask({
   stage: 'changed',
   input: z.object({ requirement: z.string(), repos: z.array(repositoryName).min(1) }),
   output: changesSchema,
-  // Each repository is made again from its fixture when the step runs again: repeating it is safe.
-  sideEffects: 'none',
+  // It makes repositories and commits in them; a repeat of the step makes each one again from its fixture.
+  sideEffects: 'write',
   run: async ({ requirement, repos }, context): Promise<Changes> => {
     const workdir = join(workRoot(), context.itemId);
     const branch = `change/${context.itemId}`;

@@ -1,13 +1,15 @@
 // crews/webpage-report through the built CLI (dist/, compiled by vitest's global setup), as a
 // user runs it: offline on its cassette, by name and by path, with a temporary TROUPE_HOME.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { approveTools } from 'troupe';
 import { manualClock } from 'troupe/testing';
 import { linkOpener } from '../../crews/webpage-report/link-opener.js';
-import { fetchPage, parsePage } from '../../crews/webpage-report/page-source.js';
+import { fetchPage, PageUnavailableError, parsePage } from '../../crews/webpage-report/page-source.js';
 import { checkExtraction, isCalendarDate, type Extraction } from '../../crews/webpage-report/workflow.js';
 import { executeToolCall } from '../../src/tools/execute-tool-call.js';
 import { ToolSet } from '../../src/tools/tool-set.js';
@@ -136,6 +138,27 @@ describe('crews/webpage-report', { timeout: 180_000 }, () => {
     expect(await open('comments.html')).toMatch(/refused: the budget of 2 linked pages is spent \(opened study.html, about.html\)/);
     expect(opener.opened.map((linked) => linked.url)).toEqual(['study.html', 'about.html']);
     expect(opener.refused.map((refused) => refused.href)).toEqual(['https://www.enova.example/grants', '../../package.json', 'comments.html']);
+  });
+
+  it('fetches an http(s) page only when the run allows the network', async () => {
+    const server = createServer((request, response) => {
+      if (request.url !== '/post') return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<title>Post</title><p>By Ada, 1 May 2025</p><a href="/more">more</a>');
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await expect(fetchPage(`${base}/post`, { allowHttp: false })).rejects.toThrow(PageUnavailableError);
+      expect(await fetchPage(`${base}/post`, { allowHttp: true })).toMatchObject({
+        url: `${base}/post`,
+        title: 'Post',
+        text: 'By Ada, 1 May 2025\nmore',
+        links: [{ href: `${base}/more`, text: 'more' }],
+      });
+      await expect(fetchPage(`${base}/missing`, { allowHttp: true })).rejects.toThrow(/answered HTTP 404/);
+    } finally {
+      server.close();
+    }
   });
 
   it('keeps scripts and injected text as data', () => {
