@@ -4,10 +4,12 @@
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { approveTools } from 'troupe';
-import { manualClock } from 'troupe/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { approveTools, decideReview, FileStore, listReviews, type ModelRequest } from 'troupe';
+import { manualClock, scriptedModel } from 'troupe/testing';
 import { checkOut, git, repositoryNames, repositoryTools, runChecks } from '../../crews/multi-repo-change/repositories.js';
+import { scriptedTeam } from '../../crews/multi-repo-change/scripted-team.js';
+import multiRepoChange from '../../crews/multi-repo-change/workflow.js';
 import { executeToolCall } from '../../src/tools/execute-tool-call.js';
 import { ToolSet } from '../../src/tools/tool-set.js';
 import { runCommand } from '../support/run-command.js';
@@ -28,6 +30,8 @@ interface Summary {
 const json = (result: { stdout: string }) => JSON.parse(result.stdout) as Summary;
 
 describe('crews/multi-repo-change', { timeout: 240_000 }, () => {
+  afterEach(() => vi.unstubAllEnvs());
+
   it('stops for the person to confirm the repositories, then changes the edited set, fixes a failing check and writes one summary', async () => {
     const home = mkdtempSync(join(tmpdir(), 'multi-repo-home-'));
     const first = await troupe(home, 'run', 'multi-repo-change', '--input', 'crews/multi-repo-change/requirements.json', '--json');
@@ -122,6 +126,33 @@ describe('crews/multi-repo-change', { timeout: 240_000 }, () => {
       state: 'failed',
       reason: expect.stringMatching(/the approved value is not a valid output of "confirm-repos": repos.1/),
     });
+  });
+
+  it('reports a repository whose checks still fail, and rejects the change', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'multi-repo-fail-'));
+    vi.stubEnv('MULTI_REPO_WORKDIR', join(scratch, 'work'));
+    // The scripted team, except that web-shop's editor gives up after the first failing check.
+    const team = scriptedTeam();
+    const model = scriptedModel(async (request: ModelRequest) => {
+      const prompt = request.messages[0]?.role === 'user' ? request.messages[0].content : '';
+      const failed = request.messages.some((m) => m.role === 'tool' && m.content.some((part) => part.name === 'run_checks' && / 1 failed/.test(part.output)));
+      if (prompt.includes('Repository: web-shop') && failed)
+        return { toolCalls: [{ name: 'finish', input: { summary: 'Renamed the field in receipt.mjs; the checks fail and I stopped.' } }] };
+      const part = (await team.generate(request)).content[0]!;
+      return part.type === 'text' ? part.text : { toolCalls: [{ name: part.name, input: part.input, id: part.id }] };
+    });
+    const store = new FileStore({ root: join(scratch, 'state') });
+    const items = [{ id: 'rename', input: { requirement: 'Rename the currency field of invoices to currencyCode everywhere invoices are read.' } }];
+    const first = await multiRepoChange.run(items, { store, model });
+    const [review] = await listReviews(store, { runId: first.runId, status: 'pending' });
+    await decideReview(store, review!.id, { approved: true, by: 'tester', value: { repos: ['web-shop'] } });
+    const resumed = await multiRepoChange.resume(first.runId, { store, model });
+    const markdown = join(scratch, 'work', 'rename', 'CHANGE-SUMMARY.md');
+    expect(resumed.items[0]).toMatchObject({ state: 'rejected', reason: `the change is not complete: web-shop (checks-fail); see ${markdown}` });
+    expect(readFileSync(markdown, 'utf8')).toContain('| web-shop | checks-fail | receipt.mjs | 0 passed, 1 failed |');
+    const combined = JSON.parse(readFileSync(join(scratch, 'work', 'rename', 'CHANGE-SUMMARY.json'), 'utf8'));
+    expect(combined).toMatchObject({ ok: false, changes: [{ repo: 'web-shop', status: 'checks-fail', checks: { passed: 0, failed: 1 } }] });
+    await store.close();
   });
 
   it('keeps an editing agent inside its repository, by real paths', async () => {
