@@ -67,7 +67,7 @@ async function fetchHtml(url: string, options: FetchOptions): Promise<string> {
       throw new PageUnavailableError(`${url} is on the web, and this run may not use the network (set WEBPAGE_REPORT_ALLOW_HTTP=1 to allow it)`);
     const response = await fetch(url, { redirect: 'follow', signal: options.signal ?? AbortSignal.timeout(20_000), headers: { accept: 'text/html' } });
     if (!response.ok) throw new PageUnavailableError(`${url} answered HTTP ${response.status}`);
-    return (await response.text()).slice(0, maxHtmlBytes);
+    return readLimited(response, maxHtmlBytes);
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(url)) throw new PageUnavailableError(`${url}: only http(s) addresses and fixture pages can be read`);
   try {
@@ -78,6 +78,22 @@ async function fetchHtml(url: string, options: FetchOptions): Promise<string> {
     if (code === 'outside_work_directory') throw new PageUnavailableError(`"${url}" is outside the fixtures folder`);
     throw error;
   }
+}
+
+/** The start of a response's body, at most `limit` bytes: the rest is never downloaded. */
+async function readLimited(response: Response, limit: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < limit) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+  }
+  await reader.cancel().catch(() => {});
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', middot: '·', mdash: '—', ndash: '–', hellip: '…' };
