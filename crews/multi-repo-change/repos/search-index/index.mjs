@@ -1,0 +1,4 @@
+// Words of a product, for the search index.
+export function words(product) {
+  return `${product.name} ${product.description}`.toLowerCase().split(/\W+/).filter(Boolean);
+}
