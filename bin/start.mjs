@@ -39,13 +39,15 @@ process.stdout.on('error', (error) => {
 });
 
 const timeline = troupe(['runs', 'show', runId, '--json']).json;
-const rewrites = timeline.transitions.filter((t) => t.policy === 'loop.send-back');
+const sentBack = (t) => t.policy === 'loop.send-back' || (t.policy === 'checker.failed' && t.task === 'email');
 say(`${workflow}: read ${summary.items.length} storefronts, wrote an email to each shop and checked it.`);
-for (const t of rewrites) {
-  // "…sent the item back to "email" (1 of 2): <feedback, one reason a line>"
-  const [, count, feedback] = /\((\d+ of \d+)\): ([\s\S]*)/.exec(t.why) ?? [undefined, '?', t.why];
+for (const t of timeline.transitions.filter(sentBack)) {
+  // "…sent the item back to "email" (1 of 2): <feedback>" or "the checker rejected the output of "email": <rules broken>", a reason a line
+  const loop = /\((\d+ of \d+)\): ([\s\S]*)/.exec(t.why);
+  const feedback = loop ? loop[2] : t.why.slice(t.why.indexOf(': ') + 2);
   const reasons = feedback.split('\n').map((reason) => reason.replace(/^- /, '').replace(/\.$/, ''));
-  say(`  the check sent the email to ${t.item} back to be rewritten (${count}): ${reasons.join('; ')}`);
+  const who = t.policy === 'checker.failed' ? "code's rules sent the draft" : 'the check sent the email';
+  say(`  ${who} to ${t.item} back to be rewritten${loop ? ` (${loop[1]})` : ''}: ${reasons.join('; ')}`);
 }
 
 if (approve && reviews.length > 0) {

@@ -1,7 +1,7 @@
 // A scripted model that plays every model step of the promoter on the shipped storefronts, with
-// two realistic slips: a generic first email to the bookshop (a placeholder greeting, nothing
-// about the shop) that the check sends back, and a first email to the furniture maker whose
-// subject line runs far too long, which the check lets through and code's own rules send back.
+// two realistic slips: a generic first email to the bookshop (no name, nothing about the shop,
+// hype) that the check sends back, and a first email to the furniture maker whose
+// subject line runs far too long, which code's rules (the email step's checker) send back.
 // It authors the offline cassette (author.ts); its model id says `scripted:shopify-promoter`.
 import type { ModelRequest } from 'troupe';
 import { scriptedModel, type ScriptedModel } from 'troupe/testing';
@@ -48,7 +48,7 @@ function draft(shop: ShopScript, retry: boolean): { subject_line: string; body: 
 function judge(prompt: string): { pass: boolean; problems: string[]; feedback: string } {
   const body = prompt.slice(prompt.lastIndexOf('The email:'));
   const problems: string[] = [];
-  if (/\[[^\]]+\]/.test(body)) problems.push('the greeting is a placeholder ("[Owner name]") instead of the shop');
+  if (/Hi there,/.test(body)) problems.push('it greets nobody in particular ("Hi there") instead of the shop');
   if (/stores like yours|Thousands of merchants/i.test(body)) problems.push('it could go to any shop: nothing in it is about this one');
   if (/boost your sales|powerful/i.test(body)) problems.push('it leans on hype ("boost your sales", "powerful") instead of saying what the plug-in does');
   return problems.length === 0

@@ -164,7 +164,7 @@ Shall I send a mock-up with this month's picks? Just reply.
 
 Maya, Troupe Plug-ins`,
     firstDraft: {
-      body: `Hi [Owner name],
+      body: `Hi there,
 
 We build great plug-ins for stores like yours! Our Shelf-Talker Cards app can boost your sales and engagement with powerful recommendation features.
 

@@ -8,6 +8,8 @@
 //                                                                        ↑        │
 //                                                                        └─revise─┘ (twice at most)
 //
+// Code's rules (no placeholders, a short subject and body) check each draft inside the email step
+// first; the check is a model reading it as the shop owner would.
 // `npx troupe run shopify-promoter --input crews/shopify-promoter/storefronts.json` runs it (offline
 // on crews/shopify-promoter/cassette.json without an API key); `npm start` runs it end to end.
 // `--watch <folder>` takes storefronts (.html files) as they arrive in a folder.
@@ -189,6 +191,7 @@ const email = promptTask({
     'Store: {{concept.store_id}}\n\nWrite the email: the subject line chosen, and a plain-text body under 180 words that follows the plan, ' +
     "mentions something this shop really does, and signs off as 'Maya, Troupe Plug-ins'.\n\n" +
     'The shop:\n{{summarize}}\n\nThe plug-in:\n{{concept}}\n\nThe plan:\n{{strategy}}\n\nThe subject line: {{subject.subject_line}}',
+  policy: { checker: { check: emailFollowsRules, maxRetries: 1 } },
 });
 
 const check = promptTask({
@@ -204,7 +207,7 @@ const check = promptTask({
     'The shop:\n{{summarize}}\n\nThe plug-in:\n{{concept}}\n\nThe email:\n{{email}}',
 });
 
-/** What code refuses in an email whatever the check said: placeholders, a long subject, a long body. */
+/** What code refuses in any email, whatever a model thinks of it: placeholders, a long subject, a long body. */
 export function emailProblems(draft: Email): string[] {
   const problems: string[] = [];
   const placeholder = /\[[^\]\n]{1,40}\]|\{\{|\}\}|<[A-Z][A-Z _]{2,}>/.exec(`${draft.subject_line}\n${draft.body}`);
@@ -216,12 +219,17 @@ export function emailProblems(draft: Email): string[] {
   return problems;
 }
 
-/** The check's verdict and code's own rules, together: what sends the email back, and what the writer is told. */
-function verdict(result: Check, outputs: Readonly<Record<string, unknown>>): { pass: boolean; feedback: string } {
-  const rules = emailProblems(outputs['email'] as Email);
-  const findings = [...(result.pass ? [] : result.problems), ...rules];
-  const feedback = [result.pass ? '' : result.feedback, ...rules.map((rule) => `- ${rule}`)].filter(Boolean).join('\n');
-  return { pass: findings.length === 0, feedback: feedback || findings.join('; ') };
+/** Code's rules on a draft, as the email step's checker: a failing draft goes back to the writer once, then to a person. */
+export function emailFollowsRules(draft: Email): CheckReport {
+  const problems = emailProblems(draft);
+  return problems.length === 0
+    ? { ok: true, report: 'no placeholder, a short subject, a short body' }
+    : { ok: false, report: problems.map((p) => `- ${p}`).join('\n') };
+}
+
+/** What the writer is told when the check sends an email back: its feedback and each problem it found. */
+function feedbackOf(result: Check): string {
+  return [result.feedback, ...result.problems.map((problem) => `- ${problem}`)].filter(Boolean).join('\n');
 }
 
 const approve = humanTask({
@@ -342,13 +350,14 @@ export default defineWorkflow({
     {
       from: 'check',
       to: 'email',
-      when: (result: Check, item) => !verdict(result, item.outputs).pass,
-      loop: { maxAttempts: maxRewrites, feedback: (result: Check, item) => verdict(result, item.outputs).feedback },
+      when: (result: Check) => !result.pass,
+      loop: { maxAttempts: maxRewrites, feedback: feedbackOf },
     },
     {
       from: 'check',
       to: 'approve',
-      when: (result: Check, item) => verdict(result, item.outputs).pass,
+      // A person who decides a check that sent the email back too often approves with { "pass": true, ... } to let it through.
+      when: (result: Check) => result.pass,
       route: 'passed',
       map: (_, item) => ({
         store_id: storeOf(item),

@@ -5,7 +5,10 @@ import { mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TaskContext } from 'troupe';
+import { decideReview, FileStore, listReviews, type TaskContext } from 'troupe';
+import { scriptedModel } from 'troupe/testing';
+import { readTransitions } from '../../src/workflow/run-state.js';
+import { promoterModel } from '../../crews/shopify-promoter/promoter-model.js';
 import { runCommand } from '../support/run-command.js';
 import promoter, { emailProblems, emailSchema, ideaSchema, summarySchema, type OutgoingEmail } from '../../crews/shopify-promoter/workflow.js';
 
@@ -28,7 +31,7 @@ interface Summary {
 interface Timeline {
   run: { status: string };
   items: Array<{ id: string; tasks: Record<string, { attempts: number }> }>;
-  transitions: Array<{ item: string; policy?: string; why: string; route?: string }>;
+  transitions: Array<{ item: string; task?: string; policy?: string; why: string; route?: string }>;
 }
 
 /** A fresh Troupe home (its SQLite store and outbox), without any provider key: the example must run offline. */
@@ -57,7 +60,7 @@ async function until<T>(look: () => Promise<T>, ready: (value: T) => boolean, wh
 }
 
 describe('crews/shopify-promoter', { timeout: 240_000 }, () => {
-  it('takes every storefront to approval offline, with the check sending two drafts back, in the seeds’ schemas', async () => {
+  it('takes every storefront to approval offline, with two drafts sent back and rewritten, in the seeds’ schemas', async () => {
     const { troupe } = setup();
     const result = await troupe('run', 'shopify-promoter', '--input', 'crews/shopify-promoter/storefronts.json', '--json', '--quiet');
     expect(result.stderr).toMatch(/no API key is set: replaying the recorded transcript crews\/shopify-promoter\/cassette.json/);
@@ -81,13 +84,17 @@ describe('crews/shopify-promoter', { timeout: 240_000 }, () => {
 
     const timeline = json<Timeline>(await troupe('runs', 'show', summary.runId, '--json'));
     const loops = timeline.transitions.filter((t) => t.policy === 'loop.send-back');
-    expect(loops.map((t) => t.item).sort()).toEqual(['marginalia-books', 'oak-and-ash']);
-    // The check (a model) caught the generic draft; code's own rules caught the long subject the check let through.
-    expect(loops.find((t) => t.item === 'marginalia-books')!.why).toMatch(
-      /sent the item back to "email" \(1 of 2\): Greet the shop by name[\s\S]*placeholder: \[Owner name\]/,
-    );
-    expect(loops.find((t) => t.item === 'oak-and-ash')!.why).toMatch(/\(1 of 2\): - the subject line is 99 characters/);
-    for (const item of timeline.items) expect(item.tasks['email']!.attempts).toBe(loops.some((t) => t.item === item.id) ? 2 : 1);
+    // The check (a model) sent the generic draft back with its feedback; code's rules (the email step's checker) the long subject.
+    expect(loops.map((t) => t.item)).toEqual(['marginalia-books']);
+    expect(loops[0]!.why).toMatch(/sent the item back to "email" \(1 of 2\): Greet the shop by name[\s\S]*\n- it could go to any shop/);
+    const rules = timeline.transitions.filter((t) => t.task === 'email' && t.policy?.startsWith('checker.'));
+    expect(rules.map((t) => [t.item, t.policy])).toEqual([
+      ['oak-and-ash', 'checker.failed'],
+      ['oak-and-ash', 'checker.retry'],
+    ]);
+    expect(rules[0]!.why).toMatch(/the checker rejected the output of "email": - the subject line is 99 characters/);
+    const rewritten = ['marginalia-books', 'oak-and-ash'];
+    for (const item of timeline.items) expect(item.tasks['email']!.attempts).toBe(rewritten.includes(item.id) ? 2 : 1);
     const bookshop = summary.items.find((item) => item.id === 'marginalia-books')!;
     expect(bookshop.outputs['email'].body).toMatch(/^Hi Marginalia team,/);
   });
@@ -164,7 +171,8 @@ describe('crews/shopify-promoter', { timeout: 240_000 }, () => {
     expect(commands.map((match) => match[2]).sort()).toEqual(shops);
     const runId = /npx troupe runs show (run_\w+)/.exec(waiting.stdout)![1]!;
     expect(waiting.stdout).toContain(`Dashboard: npx troupe dashboard, then open http://127.0.0.1:4000/runs/${runId}`);
-    expect(waiting.stdout).toMatch(/the check sent the email to marginalia-books back to be rewritten \(1 of 2\)/);
+    expect(waiting.stdout).toMatch(/the check sent the email to marginalia-books back to be rewritten \(1 of 2\): Greet the shop by name/);
+    expect(waiting.stdout).toMatch(/code's rules sent the draft to oak-and-ash back to be rewritten: the subject line is 99 characters/);
     expect(waiting.stdout).toContain('npm start -- --approve');
     // The printed command works as printed (npx troupe is this CLI).
     const approved = await troupe('review', 'approve', commands[0]![1]!, '--resume', '--quiet');
@@ -231,6 +239,28 @@ describe('crews/shopify-promoter', { timeout: 240_000 }, () => {
     const done = await troupe('run', '--resume', summary.runId, '--quiet');
     expect(done.status).toBe(0);
     expect(emails(summary.runId)).toEqual(['dew-botanics.eml', 'oak-and-ash.eml']);
+  });
+
+  it('asks a person once the check has sent an email back twice, and lets it through when they approve it passing', async () => {
+    const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'shopify-promoter-loop-')) });
+    const writer = promoterModel();
+    // A check that never passes: the loop's attempt limit is what ends it.
+    const model = scriptedModel(async (request) => {
+      if (request.output?.name === 'check_output') return JSON.stringify({ pass: false, problems: ['too long'], feedback: 'Shorter, please.' });
+      const part = (await writer.generate(request)).content[0]!;
+      return part.type === 'text' ? part.text : '';
+    });
+    const shop = { id: 'dew-botanics', input: { store_id: 'dew-botanics', page: join(storefronts, 'dew-botanics.html') } };
+    const first = await promoter.run([shop], { store, model });
+    const [review] = await listReviews(store, { runId: first.runId, status: 'pending' });
+    expect(review).toMatchObject({ task: 'check', policy: 'loop.limit', findings: ['Shorter, please.\n- too long'] });
+    const transitions = await readTransitions(store, first.runId);
+    expect(transitions.filter((t) => t.policy === 'loop.send-back').map((t) => t.why.match(/\(\d of \d\)/)![0])).toEqual(['(1 of 2)', '(2 of 2)']);
+    await decideReview(store, review!.id, { approved: true, by: 'editor', value: { pass: true, problems: [], feedback: '' } });
+    const resumed = await promoter.resume(first.runId, { store, model });
+    expect(resumed.items[0]).toMatchObject({ state: 'awaiting-review', outputs: { check: { pass: true } } });
+    expect((await listReviews(store, { runId: first.runId, status: 'pending' }))[0]).toMatchObject({ task: 'approve' });
+    await store.close();
   });
 
   it('refuses a --watch folder that does not exist (exit 2)', async () => {
