@@ -97,6 +97,7 @@ export interface RunFlags {
 }
 
 async function runCrew(file: string, flags: RunFlags): Promise<void> {
+  if (flags.watch !== undefined) throw new ConfigurationError('--watch feeds items to a workflow; a crew takes one request', { field: '--watch' });
   const { tools, approver } = await crewTools(file);
   const crew = loadCrew(file, { tools });
   const options: CrewRunOptions = approver ? { approver } : {};
@@ -169,6 +170,7 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
  * from (kept in the run record), else the name in the run record. Used by `review approve --resume` too.
  */
 export async function resumeWorkflowRun(runId: string, name: string | undefined, flags: RunFlags): Promise<number> {
+  if (flags.watch !== undefined) throw new ConfigurationError('--watch starts a new run; a resumed run goes on with the items it has', { field: '--watch' });
   const store = await openStateStore();
   try {
     const run = await loadRun(store, runId);
