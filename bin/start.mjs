@@ -74,8 +74,12 @@ const sent = summary.items.map((item) => item.outputs.send?.file).filter(Boolean
 const outbox =
   sent.length > 0 ? dirname(sent[0]) : join(process.env.SHOPIFY_PROMOTER_OUTBOX || join(process.env.TROUPE_HOME || '.troupe', 'outbox', workflow), runId);
 say('');
-const shown = relative(process.cwd(), outbox);
-say(`Emails:    ${shown.startsWith('..') ? outbox : shown}/ (${sent.length} .eml written${pending.length > 0 ? ', the rest once approved' : ''})`);
+const shown = relative(process.cwd(), resolve(root, outbox));
+const count =
+  sent.length === 0
+    ? 'none yet: each is written once approved'
+    : `${sent.length} .eml written${pending.length > 0 ? `, ${pending.length} more once approved` : ''}`;
+say(`Emails:    ${shown.startsWith('..') ? resolve(root, outbox) : shown}/ (${count})`);
 say(`Timeline:  npx troupe runs show ${runId}`);
 say(`Dashboard: npx troupe dashboard, then open http://127.0.0.1:4000/runs/${runId}`);
 process.exitCode = summary.status === 'done' || summary.status === 'awaiting-review' ? 0 : 1;
