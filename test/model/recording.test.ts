@@ -106,7 +106,7 @@ describe('the README recipe on examples/quickstart.ts', () => {
     vi.spyOn(console, 'log').mockImplementation((value: unknown) => void printed.push(value));
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
 
-    // TROUPE_RECORD=1 TROUPE_RECORD_MODEL=anthropic:claude-sonnet-5-5 ANTHROPIC_API_KEY=... npm start
+    // TROUPE_RECORD=1 TROUPE_RECORD_MODEL=anthropic:claude-sonnet-5-5 ANTHROPIC_API_KEY=... npm run quickstart
     vi.stubEnv('TROUPE_RECORD', '1');
     vi.stubEnv('TROUPE_RECORD_MODEL', 'anthropic:claude-sonnet-5-5');
     vi.stubEnv('ANTHROPIC_API_KEY', fakeKey);

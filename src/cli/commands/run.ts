@@ -26,6 +26,7 @@ import { progressPrinter } from '../progress.js';
 import { importUserModule, loadToolsModule } from '../user-module.js';
 import { exitCodeOf, findWorkflow, loadWorkflowModule, offlineModel, readCrewRequest, readWorkItems, workflowCandidates } from '../workflow-module.js';
 import { printSummary } from '../workflow-report.js';
+import { watchedItems } from '../watch-folder.js';
 
 /**
  * `troupe run <name>`: runs a crew (crews/<name>/crew.yaml, or the path of a crew file) or a
@@ -56,6 +57,7 @@ export function registerRun(program: Command): void {
       '--detach',
       'workflows on Redis (REDIS_URL): queue the items for `troupe worker` processes, print the run id and return (follow it: troupe runs show <id> --wait)',
     )
+    .option('--watch <folder>', 'workflows: also take items from files as they arrive in this folder, until Ctrl-C or SIGTERM (see itemFromFile)')
     .option('--record-examples <file>', "append each accepted task's input and output to this file, as golden examples (workflows)")
     .option('--json', 'print the whole result as JSON on stdout')
     .option('--quiet', 'no progress lines on stderr')
@@ -89,11 +91,13 @@ export interface RunFlags {
   wait?: boolean;
   detach?: boolean;
   recordExamples?: string;
+  watch?: string;
   json?: boolean;
   quiet?: boolean;
 }
 
 async function runCrew(file: string, flags: RunFlags): Promise<void> {
+  if (flags.watch !== undefined) throw new ConfigurationError('--watch feeds items to a workflow; a crew takes one request', { field: '--watch' });
   const { tools, approver } = await crewTools(file);
   const crew = loadCrew(file, { tools });
   const options: CrewRunOptions = approver ? { approver } : {};
@@ -119,9 +123,12 @@ async function runCrew(file: string, flags: RunFlags): Promise<void> {
 
 async function runWorkflowFile(name: string, file: string, flags: RunFlags): Promise<number> {
   if (flags.request !== undefined) throw new ConfigurationError('a workflow takes its items from --input <file>, not --request', { field: '--request' });
-  if (flags.input === undefined) throw new ConfigurationError(`workflow "${name}" needs its items: --input <file> with a JSON array`, { field: '--input' });
+  if (flags.input === undefined && flags.watch === undefined)
+    throw new ConfigurationError(`workflow "${name}" needs its items: --input <file> with a JSON array, or --watch <folder>`, { field: '--input' });
+  if (flags.watch !== undefined && flags.detach)
+    throw new ConfigurationError('--watch takes items in this process; run it without --detach', { field: '--watch' });
   const module = await loadWorkflowModule(name, file);
-  const items = readWorkItems(flags.input, module.workflow);
+  const items = flags.input === undefined ? [] : readWorkItems(flags.input, module.workflow);
   const runId = randomIds('run');
   // Options (the model string, its cassette) are checked before the store is opened: a run rejected at load leaves no trace.
   const options = workflowOptions(module.home, flags, runId);
@@ -145,8 +152,14 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
         await queue.close({ graceMs: 0 });
       }
     }
-    const summary = await module.workflow.run(items, { ...options, store, ...(source ? { source } : {}) });
-    return await report(summary, store, flags);
+    const tell = flags.quiet ? undefined : (text: string) => void process.stderr.write(text);
+    const watch = flags.watch === undefined ? undefined : await watchedItems(flags.watch, module, items, runId, tell);
+    try {
+      const summary = await module.workflow.run(watch?.items ?? items, { ...options, store, ...(source ? { source } : {}) });
+      return await report(summary, store, flags);
+    } finally {
+      watch?.release();
+    }
   } finally {
     await store.close();
   }
@@ -157,6 +170,7 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
  * from (kept in the run record), else the name in the run record. Used by `review approve --resume` too.
  */
 export async function resumeWorkflowRun(runId: string, name: string | undefined, flags: RunFlags): Promise<number> {
+  if (flags.watch !== undefined) throw new ConfigurationError('--watch starts a new run; a resumed run goes on with the items it has', { field: '--watch' });
   const store = await openStateStore();
   try {
     const run = await loadRun(store, runId);
