@@ -8,6 +8,7 @@ import { registerWorker } from './worker.js';
 import { registerChat } from './chat.js';
 import { registerStore } from './store.js';
 import { registerTrigger } from './trigger.js';
+import { registerServe } from './serve.js';
 
 /** Adds one subcommand (with its options and action) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -20,6 +21,7 @@ export const commands: RegisterCommand[] = [
   registerEval,
   registerWorker,
   registerTrigger,
+  registerServe,
   registerChat,
   registerCoordinator,
   registerStore,
