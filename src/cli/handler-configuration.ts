@@ -25,7 +25,13 @@ const definitionFile = /\.(ya?ml|json)$/i;
 export function isHandlerConfigurationFile(path: string): boolean {
   if (!definitionFile.test(path) || !existsSync(path) || !statSync(path).isFile()) return false;
   const text = readFileSync(path, 'utf8');
-  return /\.json$/i.test(path) ? /^\s*\{[\s\S]*"trigger"\s*:/.test(text) : /^trigger\s*:/m.test(text);
+  if (!/\.json$/i.test(path)) return /^trigger\s*:/m.test(text);
+  try {
+    const data = JSON.parse(text) as unknown;
+    return data !== null && typeof data === 'object' && !Array.isArray(data) && 'trigger' in data;
+  } catch {
+    return false;
+  }
 }
 
 /** The folders a configuration name may live in: crews/<name> in the working directory, then this package's own. */

@@ -21,6 +21,7 @@ import { collectTrace, reply, scriptedModel } from 'troupe/testing';
 import { chatTools, messageTriggers } from '../../crews/pr-merged/chat-tools.js';
 import { type FixtureService, loadChannel, startFixtureService } from '../../crews/pr-merged/fixture-service.js';
 import { compareCoordinators, loadGoldenTriggers } from '../../src/coordinator/compare.js';
+import { scheduleEveryMs } from '../../src/coordinator/configuration.js';
 
 const configPath = 'crews/pr-merged/pr-merged.yaml';
 
@@ -315,6 +316,16 @@ describe('configuration files', () => {
     ],
     ['a script coordinator without a script', `${base}coordinator: script\n`, /field "coordinator_script": coordinator: script needs coordinator_script/],
     [
+      'a schedule interval on an event trigger',
+      'name: c\ntrigger:\n  kind: event\n  every: 5m\nprompt: p\n',
+      /config\.yaml:4, field "trigger\.every": every: is for schedule triggers \(kind: schedule\)/,
+    ],
+    [
+      'a schedule interval that is not one',
+      'name: c\ntrigger:\n  kind: schedule\n  every: soon\nprompt: p\n',
+      /config\.yaml:4, field "trigger\.every": "soon" is not an interval: write milliseconds, or a number with ms, s, m or h/,
+    ],
+    [
       'a tool that is not registered',
       `${base}tools: [get_pull_request, send_email]\n`,
       /config\.yaml:4, field "tools\.1": tool "send_email" is not registered \(registered: get_pull_request, add_reaction, delete_message\)/,
@@ -328,6 +339,13 @@ describe('configuration files', () => {
     const { tools } = await chatFixture();
     expect(() => loadConfiguration(write(text), { tools })).toThrow(ConfigurationError);
     expect(() => loadConfiguration(write(text), { tools })).toThrow(message);
+  });
+});
+
+describe('schedule intervals', () => {
+  it('reads milliseconds and 100ms, 30s, 5m, 1h', () => {
+    expect([250, '100ms', '30s', '5m', '1h', '1.5s'].map((every) => scheduleEveryMs(every))).toEqual([250, 100, 30_000, 300_000, 3_600_000, 1500]);
+    expect(['', '5', '5 days', '0ms'].map((every) => scheduleEveryMs(every))).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 
