@@ -13,6 +13,7 @@ import { maskRedisUrl } from '../../core/redis-url.js';
 import { checkModelString } from '../../model/check-model-string.js';
 import { redactSecretsDeep } from '../../observe/redact-secrets.js';
 import { openJobQueue } from '../../queue/open-job-queue.js';
+import { RedisLostError } from '../../queue/queue-errors.js';
 import { resolveBackend } from '../../store/backend.js';
 import { openStateStore } from '../../store/open-state-store.js';
 import { startEventEndpoint, isLoopback } from '../event-endpoint.js';
@@ -48,6 +49,7 @@ const shutdownGraceMs = 10_000;
  * recorded in the store, so a trigger delivered again (a webhook retried, a job redelivered, the
  * same event id) does not repeat an effect. SIGTERM or SIGINT: stop accepting, let running
  * triggers finish (up to 10 s), close queues and the store, exit 0; a second signal exits 1 at once.
+ * On Redis, as for a worker, Redis unreachable at start exits 2, and lost for a minute exits 1.
  */
 export function registerServe(program: Command): void {
   program
@@ -91,10 +93,10 @@ async function serve(names: readonly string[], flags: ServeFlags): Promise<numbe
       throw new ConfigurationError('a schedule trigger needs every: to be served (e.g. every: 5m)', { file, field: 'trigger.every' });
   }
   const backend = resolveBackend();
-  if (backend.kind === 'redis') {
-    const { checkRedis } = await import('../../queue/redis-liveness.js');
-    await checkRedis(backend.url);
-  }
+  // Loaded only on Redis: the embedded server never loads ioredis.
+  const liveness = backend.kind === 'redis' ? await import('../../queue/redis-liveness.js') : undefined;
+  // Before anything opens a BullMQ connection, whose reconnect loop would keep the process alive.
+  if (backend.kind === 'redis') await liveness?.checkRedis(backend.url);
   const store = await openStateStore({ backend });
   const run: HandleOptions = coordinator ? { coordinator } : {};
   const trace = flags.quiet ? {} : { trace: progressPrinter() };
@@ -119,6 +121,7 @@ async function serve(names: readonly string[], flags: ServeFlags): Promise<numbe
   const eventSources = [...new Set(events.flatMap(({ configuration }) => (configuration.trigger.source ? [configuration.trigger.source] : [])))];
   const anySource = events.some(({ configuration }) => !configuration.trigger.source);
   let accepting = true;
+  let stopWatch = () => {};
   const receiver = {
     sources: () => (anySource ? [...eventSources, '*'] : eventSources),
     async receive(event: { source: string; id: string; data: JsonValue; wait: boolean }) {
@@ -214,30 +217,47 @@ async function serve(names: readonly string[], flags: ServeFlags): Promise<numbe
   }
   say(`ready (pid ${process.pid}${endpoint ? `, listening on ${endpoint.url}` : ''})`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  let lost: RedisLostError | undefined;
+  const reason = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+    // As a worker does: Redis away for a minute ends the process with 1, for its supervisor to restart it.
+    if (backend.kind === 'redis') {
+      const where = maskRedisUrl(backend.url);
+      const watch = liveness?.watchRedis(backend.url, {
+        onDown: (problem) => say(`Redis at ${where} does not answer (${problem}); retrying, exiting if it is not back within 60 s`),
+        onBack: (ms) => say(`Redis at ${where} answers again after ${Math.round(ms / 1000)} s`),
+        onLost: (ms, problem) => {
+          lost = new RedisLostError(where, ms, problem);
+          resolve('Redis lost');
+        },
+      });
+      stopWatch = () => watch?.stop();
+    }
   });
+  stopWatch();
   const now = (again: NodeJS.Signals) => {
     say(`${again} again: stopping now, without waiting for running triggers`);
     process.exit(1);
   };
   process.on('SIGINT', now);
   process.on('SIGTERM', now);
-  say(`${signal}: no longer accepting; finishing ${running.size} running triggers`);
+  say(`${reason}: no longer accepting; finishing ${running.size} running triggers`);
   accepting = false;
   const closing = endpoint?.close();
   await Promise.all([
     ...schedules.map((timer) => timer.stop()),
-    ...queues.map((serving) => serving.close({ graceMs: shutdownGraceMs })),
-    Promise.race([Promise.allSettled([...running]), new Promise((resolve) => setTimeout(resolve, shutdownGraceMs).unref())]),
+    ...queues.map((serving) => serving.close({ graceMs: lost ? 1000 : shutdownGraceMs })),
+    Promise.race([Promise.allSettled([...running]), new Promise((resolve) => setTimeout(resolve, lost ? 1000 : shutdownGraceMs).unref())]),
   ]);
   endpoint?.drop();
   await closing;
-  await store.close();
+  await store.close().catch((error: unknown) => say(`the store did not close: ${(error as Error).message}`));
+  // Everything Troupe opened is closed; a tool's own open socket or timer (or a lost Redis's
+  // reconnect loop) must not keep the process alive.
+  setTimeout(() => process.exit(lost ? ExitCode.failed : ExitCode.done), 2000).unref();
+  if (lost) throw lost;
   say('stopped');
-  // Everything Troupe opened is closed; a tool's own open socket or timer must not keep the process alive.
-  setTimeout(() => process.exit(ExitCode.done), 2000).unref();
   return ExitCode.done;
 }
 
