@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { loadGoldenTriggers } from '../../coordinator/compare.js';
 import { Handler, type HandlerOutcome } from '../../coordinator/handler.js';
@@ -68,10 +68,15 @@ export function coordinatorFlag(value: string | undefined): 'llm' | 'script' | u
  * stopped, 2 for bad input, a trigger the configuration does not handle included.
  */
 export async function runHandlerConfiguration(file: string, flags: HandlerRunFlags): Promise<number> {
-  if (flags.trigger === undefined)
-    throw new ConfigurationError(`${file} is a handler configuration: give it a trigger, --trigger <file.json> (e.g. { "source": "chat", "data": { ... } })`, {
-      field: '--trigger',
-    });
+  if (flags.trigger === undefined) {
+    // The example triggers that come with a configuration, in events/ beside it, are the first thing to try.
+    const events = join(dirname(file), 'events');
+    const examples = existsSync(events) ? readdirSync(events).filter((name) => name.endsWith('.json')) : [];
+    const hint = examples.length
+      ? ` (examples: ${examples.map((name) => join(events, name)).join(', ')})`
+      : ' (a JSON file: { "source": "chat", "data": { ... } })';
+    throw new ConfigurationError(`${file} is a handler configuration: give it a trigger, --trigger <file.json>${hint}`, { field: '--trigger' });
+  }
   const coordinator = coordinatorFlag(flags.coordinator);
   const trigger = readTriggerFile(flags.trigger);
   const { configuration, tools, home } = await loadHandlerConfiguration(file);
