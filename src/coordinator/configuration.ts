@@ -40,6 +40,8 @@ function buildConfigurationSchema() {
           source: z.string().optional(),
           /** Dotted paths of the trigger (`data.type`) and what they must be. */
           match: z.record(z.string(), condition).default({}),
+          /** How often a `schedule` trigger fires when served (`troupe serve`): milliseconds, or `30s`, `5m`, `1h`. */
+          every: z.union([z.number().int().positive(), z.string()]).optional(),
         })
         .strict(),
       prompt: z.string().min(1),
@@ -143,6 +145,11 @@ function check(spec: ConfigurationSpec, tools: ToolRegistry | undefined, dir: st
     if (!found) error(['coordinator_script'], `the coordinator script ${spec.coordinator_script} does not exist (looked for ${candidates.join(', ')})`);
     else configuration.scriptPath = found;
   }
+  if (spec.trigger.every !== undefined) {
+    if (spec.trigger.kind !== 'schedule') error(['trigger', 'every'], 'every: is for schedule triggers (kind: schedule)');
+    else if (scheduleEveryMs(spec.trigger.every) === undefined)
+      error(['trigger', 'every'], `"${spec.trigger.every}" is not an interval: write milliseconds, or a number with ms, s, m or h (30s, 5m, 1h)`);
+  }
   for (const pattern of Object.entries(spec.trigger.match)) {
     const value = pattern[1];
     if (typeof value === 'object' && value.matches !== undefined) {
@@ -154,6 +161,17 @@ function check(spec: ConfigurationSpec, tools: ToolRegistry | undefined, dir: st
     }
   }
   return configuration;
+}
+
+const intervalUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A schedule's `every` in milliseconds (a number is already milliseconds); undefined when it is not an interval. */
+export function scheduleEveryMs(every: number | string): number | undefined {
+  if (typeof every === 'number') return every;
+  const parts = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(every.trim());
+  if (!parts) return undefined;
+  const ms = Math.round(Number(parts[1]) * intervalUnits[parts[2]!]!);
+  return ms >= 1 ? ms : undefined;
 }
 
 /** Whether a configuration handles a trigger, and if not, the first condition that failed (for the record). */

@@ -13,7 +13,7 @@ import type { HandleOptions, Handler, HandlerOutcome } from './handler.js';
 export async function handleQueue(
   handler: Handler,
   queue: JobQueue,
-  options: { source: string; concurrency?: number; onOutcome?: (outcome: HandlerOutcome) => void; run?: HandleOptions },
+  options: { source: string; concurrency?: number; onOutcome?: (outcome: HandlerOutcome) => void; onError?: (error: unknown) => void; run?: HandleOptions },
 ): Promise<void> {
   await queue.process(
     async (job) => {
@@ -30,15 +30,24 @@ export async function handleQueue(
 /**
  * Calls the handler with a `schedule` trigger every `everyMs` (source: the schedule's name), one
  * run at a time: a tick that comes while the previous run is still going is skipped and counted,
- * never stacked. Returns `stop()`, which waits for a run in progress.
+ * never stacked; a run that throws goes to `onError` and the next tick comes as usual. `run` is
+ * every tick's run context (a coordinator, a model). Returns `stop()`,
+ * which waits for a run in progress.
  */
 export function schedule(
   handler: Handler,
-  options: { name: string; everyMs: number; data?: JsonValue; clock?: Clock; onOutcome?: (outcome: HandlerOutcome) => void },
+  options: {
+    name: string;
+    everyMs: number;
+    data?: JsonValue;
+    clock?: Clock;
+    onOutcome?: (outcome: HandlerOutcome) => void;
+    onError?: (error: unknown) => void;
+    run?: HandleOptions;
+  },
 ): { stop(): Promise<void>; skipped(): number } {
   const clock = options.clock ?? systemClock;
   let running: Promise<void> | undefined;
-  let ticks = 0;
   let skipped = 0;
   const timer = setInterval(() => {
     if (running) {
@@ -46,10 +55,12 @@ export function schedule(
       return;
     }
     const at = clock.now();
+    // Keyed by the tick's time, not a count: a count starts again at 1 in a restarted process, and
+    // the handler's outbox would take the new tick for a redelivery of the old one.
     running = handler
-      .handle({ kind: 'schedule', id: `${options.name}-${++ticks}`, source: options.name, data: options.data ?? { at }, receivedAt: at })
+      .handle({ kind: 'schedule', id: `${options.name}-${at}`, source: options.name, data: options.data ?? { at }, receivedAt: at }, options.run)
       .then((outcome) => options.onOutcome?.(outcome))
-      .catch(() => undefined)
+      .catch((error: unknown) => options.onError?.(error))
       .finally(() => (running = undefined));
   }, options.everyMs);
   return {

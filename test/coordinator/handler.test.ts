@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   codeTask,
@@ -18,10 +18,22 @@ import {
   type Trigger,
 } from 'troupe';
 import { collectTrace, reply, scriptedModel } from 'troupe/testing';
-import { chatTools, loadChannel, messageTriggers } from '../../crews/merged-reaction/chat-tools.js';
+import { chatTools, messageTriggers } from '../../crews/pr-merged/chat-tools.js';
+import { type FixtureService, loadChannel, startFixtureService } from '../../crews/pr-merged/fixture-service.js';
 import { compareCoordinators, loadGoldenTriggers } from '../../src/coordinator/compare.js';
+import { scheduleEveryMs } from '../../src/coordinator/configuration.js';
 
-const configPath = 'crews/merged-reaction/merged-reaction.yaml';
+const configPath = 'crews/pr-merged/pr-merged.yaml';
+
+const services: FixtureService[] = [];
+afterAll(() => Promise.all(services.map((service) => service.close())));
+
+/** The pr-merged tools against a fresh fixture service of their own (code host and chat API on 127.0.0.1). */
+async function chatFixture() {
+  const service = await startFixtureService();
+  services.push(service);
+  return { channel: service.channel, reactions: service.reactions, tools: chatTools({ github: service.url, chat: service.url }) };
+}
 const pullLink = /https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/pull\/(\d+)/g;
 
 /** A model that does what the script does, deciding from what it is shown. */
@@ -46,9 +58,8 @@ function reactingModel() {
   });
 }
 
-function world(model = reactingModel()) {
-  const channel = loadChannel();
-  const { tools, reactions } = chatTools(channel);
+async function world(model = reactingModel()) {
+  const { channel, tools, reactions } = await chatFixture();
   const configuration = loadConfiguration(configPath, { tools });
   const trace = collectTrace();
   return { channel, tools, reactions, configuration, trace, handler: new Handler({ configurations: [configuration], tools, model, trace }) };
@@ -61,8 +72,8 @@ const toolEvents = (events: TraceEvent[]) =>
 
 describe('one configuration, both coordinators', () => {
   it('llm and script get the same tools, trigger and files, and leave the same tool trace', async () => {
-    const llm = world();
-    const script = world();
+    const llm = await world();
+    const script = await world();
     for (const trigger of messageTriggers(llm.channel)) {
       const a = await llm.handler.handle(trigger, { coordinator: 'llm' });
       const b = await script.handler.handle(trigger, { coordinator: 'script' });
@@ -73,7 +84,7 @@ describe('one configuration, both coordinators', () => {
       expect(a.files).toEqual(b.files);
     }
     expect(llm.reactions).toEqual(script.reactions);
-    expect(llm.reactions.map((r) => r.ts)).toEqual(['1763700001.000100', '1763700004.000400']);
+    expect(llm.reactions.map((r) => r.timestamp)).toEqual(['1763700001.000100', '1763700004.000400']);
     expect(toolEvents(llm.trace.events)).toEqual(toolEvents(script.trace.events));
     // The llm run's trace also holds its model calls; the script made none.
     expect(llm.trace.events.some((e) => e.type === 'model-call-start')).toBe(true);
@@ -139,7 +150,7 @@ describe('one configuration, both coordinators', () => {
   });
 
   it('a script that asks for an unapproved tool fails with a clear error', async () => {
-    const { tools } = chatTools(loadChannel());
+    const { tools } = await chatFixture();
     const configuration = defineConfiguration(
       {
         name: 'greedy',
@@ -182,7 +193,7 @@ describe('the llm coordinator is stopped by each limit', () => {
       usage: { inputTokens: 500, outputTokens: 100 },
     }));
   const run = async (limits: Record<string, number>, model = forever()) => {
-    const { tools } = chatTools(loadChannel());
+    const { tools } = await chatFixture();
     const configuration = defineConfiguration({ name: 'loop', trigger: {}, prompt: 'x', tools: ['get_pull_request'], limits: limits as never });
     return new Handler({ configurations: [configuration], tools, model }).handle(messageTriggers(loadChannel())[0]!);
   };
@@ -200,7 +211,7 @@ describe('the llm coordinator is stopped by each limit', () => {
   });
 
   it('a script is held to the same tool-call limit', async () => {
-    const { tools } = chatTools(loadChannel());
+    const { tools } = await chatFixture();
     const configuration = loadConfiguration(configPath, { tools });
     const strict = { ...configuration, coordinator: 'script' as const, limits: { ...configuration.limits, max_tool_calls: 1 } };
     const outcome = await new Handler({ configurations: [strict], tools }).handle(messageTriggers(loadChannel())[0]!);
@@ -224,7 +235,7 @@ describe('the llm coordinator is stopped by each limit', () => {
 describe('LLM-driven workflows', () => {
   it('the coordinator plans a worklist, creates an ad-hoc agent, uses a workflow task, and finishes only when the list is empty', async () => {
     const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-worklist-')) });
-    const { tools } = chatTools(loadChannel());
+    const { tools } = await chatFixture();
     const summarize = codeTask({ name: 'word_count', input: z.object({ text: z.string() }), output: z.number(), run: ({ text }) => text.split(/\s+/).length });
     const configuration = defineConfiguration(
       {
@@ -305,6 +316,16 @@ describe('configuration files', () => {
     ],
     ['a script coordinator without a script', `${base}coordinator: script\n`, /field "coordinator_script": coordinator: script needs coordinator_script/],
     [
+      'a schedule interval on an event trigger',
+      'name: c\ntrigger:\n  kind: event\n  every: 5m\nprompt: p\n',
+      /config\.yaml:4, field "trigger\.every": every: is for schedule triggers \(kind: schedule\)/,
+    ],
+    [
+      'a schedule interval that is not one',
+      'name: c\ntrigger:\n  kind: schedule\n  every: soon\nprompt: p\n',
+      /config\.yaml:4, field "trigger\.every": "soon" is not an interval: write milliseconds, or a number with ms, s, m or h/,
+    ],
+    [
       'a tool that is not registered',
       `${base}tools: [get_pull_request, send_email]\n`,
       /config\.yaml:4, field "tools\.1": tool "send_email" is not registered \(registered: get_pull_request, add_reaction, delete_message\)/,
@@ -314,19 +335,26 @@ describe('configuration files', () => {
       `${base}model: gpt-4.1\n`,
       /config\.yaml:4, field "model": "gpt-4.1" is not a model string \(did you mean "openai:gpt-4.1"\?\)/,
     ],
-  ])('%s is an error naming the file and field', (_, text, message) => {
-    const { tools } = chatTools(loadChannel());
+  ])('%s is an error naming the file and field', async (_, text, message) => {
+    const { tools } = await chatFixture();
     expect(() => loadConfiguration(write(text), { tools })).toThrow(ConfigurationError);
     expect(() => loadConfiguration(write(text), { tools })).toThrow(message);
   });
 });
 
+describe('schedule intervals', () => {
+  it('reads milliseconds and 100ms, 30s, 5m, 1h', () => {
+    expect([250, '100ms', '30s', '5m', '1h', '1.5s'].map((every) => scheduleEveryMs(every))).toEqual([250, 100, 30_000, 300_000, 3_600_000, 1500]);
+    expect(['', '5', '5 days', '0ms'].map((every) => scheduleEveryMs(every))).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
+
 describe('configuration files: every problem at once', () => {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-config-many-'));
-  it('lists each problem with its line and field', () => {
+  it('lists each problem with its line and field', async () => {
     const path = join(dir, 'config.yaml');
     writeFileSync(path, 'name: c\ntrigger:\n  match:\n    text: { matches: "(" }\nprompt: p\ntools: [send_email]\nmodel: gpt-4.1\ncoordinator: script\n');
-    const { tools } = chatTools(loadChannel());
+    const { tools } = await chatFixture();
     expect(() => loadConfiguration(path, { tools })).toThrow(
       new RegExp(
         `^4 problems in ${path}:\\n  ${path}:7, field "model": "gpt-4.1" is not a model string.*\\n  ${path}:6, field "tools.0": tool "send_email" is not registered.*\\n  ${path}:1, field "coordinator_script": coordinator: script needs.*\\n  ${path}:4, field "trigger.match.text.matches": "\\(" is not a valid regular expression$`,
@@ -343,7 +371,7 @@ describe('configuration files: every problem at once', () => {
 
 describe('comparing the coordinators over golden triggers', () => {
   it('reports per-run differences and how often each coordinator was wrong', async () => {
-    const golden = loadGoldenTriggers('crews/merged-reaction/golden.json');
+    const golden = loadGoldenTriggers('crews/pr-merged/golden.json');
     // This model also reacts to a message whose pull request is still open.
     const eager = () =>
       scriptedModel((request: ModelRequest) => {
@@ -357,10 +385,10 @@ describe('comparing the coordinators over golden triggers', () => {
         return reply.finish({ answer: 'done' });
       });
     const report = await compareCoordinators(
-      'merged-reaction',
+      'pr-merged',
       golden,
-      () => {
-        const { tools } = chatTools(loadChannel());
+      async () => {
+        const { tools } = await chatFixture();
         const handler = new Handler({ configurations: [loadConfiguration(configPath, { tools })], tools, model: eager() });
         return { handler, hasSideEffects: (tool) => handler.hasSideEffects(tool) };
       },
@@ -378,8 +406,7 @@ describe('comparing the coordinators over golden triggers', () => {
 describe('a redelivered trigger', () => {
   it.each(['llm', 'script'] as const)('does not react twice with the %s coordinator: the second delivery is answered from the outbox', async (coordinator) => {
     const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-redelivery-')) });
-    const channel = loadChannel();
-    const { tools, reactions } = chatTools(channel);
+    const { channel, tools, reactions } = await chatFixture();
     const configuration = loadConfiguration(configPath, { tools });
     const handler = new Handler({ configurations: [configuration], tools, model: reactingModel(), store });
     const merged = messageTriggers(channel)[0]!;
@@ -391,7 +418,7 @@ describe('a redelivered trigger', () => {
     expect(second.toolCalls.find((call) => call.tool === 'add_reaction')).toMatchObject({ output: 'ok', isError: false });
     // A different message is a different trigger and reacts as usual.
     await handler.handle(messageTriggers(channel)[3]!, { coordinator });
-    expect(reactions.map((r) => r.ts)).toEqual(['1763700001.000100', '1763700004.000400']);
+    expect(reactions.map((r) => r.timestamp)).toEqual(['1763700001.000100', '1763700004.000400']);
     await store.close();
   });
 });

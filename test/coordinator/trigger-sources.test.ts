@@ -46,6 +46,10 @@ describe('trigger sources', () => {
     expect(outcomes.length).toBeGreaterThanOrEqual(2);
     expect(outcomes.every((o) => o.status === 'done' && o.configuration === 'nightly')).toBe(true);
     expect(timer.skipped()).toBeGreaterThan(0);
-    expect(outcomes.map((o) => o.trigger).slice(0, 2)).toEqual(['nightly-1', 'nightly-2']);
+    // Each tick is keyed by its time, so a restarted process does not reuse an earlier tick's id.
+    const [first, second] = outcomes.map((o) => o.trigger);
+    expect(first).toMatch(/^nightly-\d+$/);
+    expect(second).toMatch(/^nightly-\d+$/);
+    expect(Number(second!.slice('nightly-'.length))).toBeGreaterThan(Number(first!.slice('nightly-'.length)));
   });
 });

@@ -9,6 +9,7 @@ import { registerChat } from './chat.js';
 import { registerStore } from './store.js';
 import { registerTrigger } from './trigger.js';
 import { registerInit } from './init.js';
+import { registerServe } from './serve.js';
 
 /** Adds one subcommand (with its options and action) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -21,6 +22,7 @@ export const commands: RegisterCommand[] = [
   registerEval,
   registerWorker,
   registerTrigger,
+  registerServe,
   registerChat,
   registerCoordinator,
   registerStore,

@@ -27,6 +27,8 @@ import { importUserModule, loadToolsModule } from '../user-module.js';
 import { exitCodeOf, findWorkflow, loadWorkflowModule, offlineModel, readCrewRequest, readWorkItems, workflowCandidates } from '../workflow-module.js';
 import { printSummary } from '../workflow-report.js';
 import { watchedItems } from '../watch-folder.js';
+import { findHandlerConfiguration } from '../handler-configuration.js';
+import { runHandlerConfiguration } from './run-handler.js';
 
 /**
  * `troupe run <name>`: runs a crew (crews/<name>/crew.yaml, or the path of a crew file) or a
@@ -59,6 +61,8 @@ export function registerRun(program: Command): void {
     )
     .option('--watch <folder>', 'workflows: also take items from files as they arrive in this folder, until Ctrl-C or SIGTERM (see itemFromFile)')
     .option('--record-examples <file>', "append each accepted task's input and output to this file, as golden examples (workflows)")
+    .option('--trigger <file.json>', 'handler configurations: the trigger to handle, { "source"?, "id"?, "data" }')
+    .option('--coordinator <llm|script>', "handler configurations: the coordinator to use instead of the configuration's")
     .option('--json', 'print the whole result as JSON on stdout')
     .option('--quiet', 'no progress lines on stderr')
     .action(async (name: string | undefined, flags: RunFlags) => {
@@ -69,6 +73,11 @@ export function registerRun(program: Command): void {
         return;
       }
       if (name === undefined) throw new ConfigurationError('name a crew or a workflow to run, or pass --resume <run-id>', { field: 'crew' });
+      const handler = findHandlerConfiguration(name);
+      if (handler) {
+        process.exitCode = await runHandlerConfiguration(handler, flags);
+        return;
+      }
       const crew = findCrewFile(name);
       if (crew && flags.detach) throw new ConfigurationError('--detach queues workflow runs for workers; a crew runs in this process', { field: '--detach' });
       if (crew) return runCrew(crew, flags);
@@ -94,6 +103,8 @@ export interface RunFlags {
   watch?: string;
   json?: boolean;
   quiet?: boolean;
+  trigger?: string;
+  coordinator?: string;
 }
 
 async function runCrew(file: string, flags: RunFlags): Promise<void> {
