@@ -46,7 +46,7 @@ export function registerRun(program: Command): void {
     .argument('[crew]', 'crew or workflow name, or the path of its file (read from the run with --resume)')
     .option('--input <file>', 'crew: JSON request (a string or { "input": "..." }); workflow: JSON array of items, { "id"?, "input" } or plain inputs')
     .option('--request <text>', 'the request, in words (crews)')
-    .option('--model <provider:model>', 'use this model for every agent or model task (e.g. anthropic:claude-sonnet-4-5, replay:cassette.json)')
+    .option('--model <provider:model>', 'use this model for every agent or model task (e.g. anthropic:claude-sonnet-5-5, replay:cassette.json)')
     .option(
       '--resume <run-id>',
       'continue this workflow run: decided reviews are applied, done steps are not repeated. If another process is continuing it, exit 2 naming that process (with --wait: wait for it)',
