@@ -1,16 +1,9 @@
 // The cyclic workflow example through the built CLI (`npm run build` first), as a user runs it.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkDraft } from '../../crews/draft-review-loop/workflow.js';
-import { runCommand } from '../support/run-command.js';
+import { exampleCli } from '../support/example-cli.js';
 
-const home = mkdtempSync(join(tmpdir(), 'troupe-draft-review-loop-'));
-const troupe = (...args: string[]) =>
-  runCommand(process.execPath, ['dist/bin/troupe.js', ...args], {
-    env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', REDIS_URL: '', TROUPE_HOME: home, USER: 'tester' },
-  });
+const troupe = exampleCli('draft-review-loop');
 
 interface Transition {
   item: string;
