@@ -124,6 +124,14 @@ export function groupChatCrew<Output = string>(options: GroupChatOptions<Output>
     throw new ConfigurationError(`The manager of group chat "${crew}" is named "${selection.manager.name ?? 'manager'}", like one of its members.`, {
       field: 'selector.manager.name',
     });
+  const managerName =
+    typeof selection !== 'object'
+      ? 'manager'
+      : selection.manager instanceof Agent
+        ? selection.manager.name
+        : isManagerSpec(selection.manager)
+          ? (selection.manager.name ?? 'manager')
+          : 'manager';
   const managerFor = typeof selection === 'object' ? managerAgents<Output>(selection.manager, managerFinishes ? output : undefined) : undefined;
   const noProgress = progressJudge(names);
 
@@ -195,7 +203,7 @@ export function groupChatCrew<Output = string>(options: GroupChatOptions<Output>
         }
         const choice = await choose(context, round, last, conversation, input);
         if ('stop' in choice) return end(choice.stop);
-        if ('finish' in choice) return end({ kind: 'finish', reason: `the manager ended the chat after ${round - 1} rounds` }, choice.finish);
+        if ('finish' in choice) return end({ kind: 'finish', reason: `${managerName} (the manager) ended the chat after ${round - 1} rounds` }, choice.finish);
         const { speaker } = choice;
         context.emit({
           type: 'speaker-select',

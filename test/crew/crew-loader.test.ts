@@ -197,7 +197,7 @@ output: { schema: { type: object, required: [text], properties: { text: { type: 
 
     const result = (await loadCrew(path, { tools }).run('Fix it', { model })) as GroupChatResult<unknown>;
 
-    expect(result).toMatchObject({ status: 'finished', output: { text: 'fixed' }, stop: { reason: 'the manager ended the chat after 2 rounds' } });
+    expect(result).toMatchObject({ status: 'finished', output: { text: 'fixed' }, stop: { reason: 'lead (the manager) ended the chat after 2 rounds' } });
     expect(result.conversation.map((m) => m.speaker)).toEqual(['analyst', 'fixer']);
     expect(result.usage.byAgent.lead?.runs).toBe(3);
   });

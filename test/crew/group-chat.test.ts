@@ -243,7 +243,7 @@ describe('groupChatCrew', () => {
     const result = await chat.run('Errors are up.', { trace });
 
     expect(result).toMatchObject({ status: 'finished', output: { summary: 'Bad deploy at 14:02, rolled back.' } });
-    expect(result.stop).toEqual({ kind: 'finish', reason: 'the manager ended the chat after 2 rounds' });
+    expect(result.stop).toEqual({ kind: 'finish', reason: 'commander (the manager) ended the chat after 2 rounds' });
     expect(result.conversation.map((m) => m.speaker)).toEqual(['alice', 'bob']);
     expect(manager.calls[0]!.system).toMatch(/^You command incidents\.\n\nYou coordinate a group chat\./);
     expect(manager.calls[0]!.tools!.map((t) => t.name)).toEqual(['select_speaker', 'finish']);
