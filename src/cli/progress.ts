@@ -29,7 +29,7 @@ function describe(event: TraceEvent): string | undefined {
     case 'delegation-start':
       return `${who} delegates to ${event.member}: ${event.task.split('\n')[0]!.slice(0, 80)}`;
     case 'speaker-select':
-      return `${event.crew}: round ${event.round}, ${event.speaker} speaks`;
+      return `${event.crew}: round ${event.round}, ${event.speaker} speaks${event.reason ? ` (${event.reason.split('\n')[0]!.slice(0, 100)})` : ''}`;
     case 'termination':
       return `${who}: stopped by ${event.condition}: ${event.reason}`;
     case 'item-transition':

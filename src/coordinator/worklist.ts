@@ -93,10 +93,14 @@ export class Worklist {
   }
 
   async #changed(change: { change: 'plan' | 'update' } & Record<string, unknown>): Promise<WorkEntry[]> {
+    // The caller sees the list as this change left it, taken before the writes: calls made in one
+    // turn run at once, and a list read after awaiting would show the other calls' changes too
+    // (so what the model sees would differ with a store and without). The stored list is the latest.
+    const list = this.sorted();
     if (this.store) {
       await worklistChangeRecords.append(this.store, `worklist.${this.runId}`, change);
       await worklistRecords.put(this.store, 'worklists', this.runId, { entries: this.sorted() });
     }
-    return this.sorted();
+    return list;
   }
 }

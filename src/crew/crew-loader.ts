@@ -10,7 +10,7 @@ import { DefinitionFileError, type FileIssue } from '../core/errors/definition-f
 import { checkModelString } from '../model/check-model-string.js';
 import type { Crew } from './crew.js';
 import { consensualCrew } from './consensual.js';
-import { groupChatCrew } from './group-chat.js';
+import { groupChatCrew, type SpeakerSelection } from './group-chat.js';
 import { hierarchicalCrew } from './hierarchical.js';
 import { sequentialCrew } from './sequential.js';
 import { defineTask, outputSchemaOf, type Task } from './task.js';
@@ -64,7 +64,27 @@ function buildCrewSchemas() {
     },
     'group-chat': {
       output,
-      selector: z.union([z.literal('round-robin'), z.object({ manager: z.string().min(1) }).strict()]).optional(),
+      // The manager: a model string, or the manager made for the chat (its persona), which may end the chat itself (`finishes`).
+      selector: z
+        .union([
+          z.literal('round-robin'),
+          z
+            .object({
+              manager: z.union([
+                z.string().min(1),
+                z
+                  .object({
+                    name: z.string().min(1).optional(),
+                    model: z.string().optional(),
+                    instructions: z.string().min(1).optional(),
+                    finishes: z.boolean().optional(),
+                  })
+                  .strict(),
+              ]),
+            })
+            .strict(),
+        ])
+        .optional(),
       allowed_transitions: z.record(z.string(), z.array(z.string())).optional(),
       finishers: z.array(z.string()).optional(),
       first_speaker: z.string().optional(),
@@ -205,7 +225,11 @@ export function loadCrew(path: string, options: LoadCrewOptions = {}): Crew<unkn
     }
   };
   if (spec.process === 'hierarchical') checkModel(spec.manager?.model, ['manager', 'model']);
-  if (spec.process === 'group-chat' && typeof spec.selector === 'object') checkModel(spec.selector.manager, ['selector', 'manager']);
+  if (spec.process === 'group-chat' && typeof spec.selector === 'object') {
+    const manager = spec.selector.manager;
+    if (typeof manager === 'string') checkModel(manager, ['selector', 'manager']);
+    else checkModel(manager.model, ['selector', 'manager', 'model']);
+  }
 
   const memberProblem = (roleName: string): string | undefined => {
     const role = roles.get(roleName);
@@ -281,7 +305,8 @@ export function loadCrew(path: string, options: LoadCrewOptions = {}): Crew<unkn
               name: spec.name,
               agents: members(),
               output,
-              selector: spec.selector === undefined || spec.selector === 'round-robin' ? 'round-robin' : { manager: spec.selector.manager },
+              selector: spec.selector === undefined || spec.selector === 'round-robin' ? 'round-robin' : { manager: managerOf(spec.selector.manager) },
+              managerFinishes: typeof spec.selector === 'object' && typeof spec.selector.manager === 'object' ? spec.selector.manager.finishes : undefined,
               allowedTransitions: spec.allowed_transitions,
               finishers: spec.finishers,
               firstSpeaker: spec.first_speaker,
@@ -350,6 +375,15 @@ function declaredOutput(spec: CrewFile): DeclaredOutput {
   if (spec.output) return { schema: spec.output.schema, field: ['output', 'schema'], what: "the crew's output schema" };
   return { schema: { type: 'string' }, field: ['process'], what: `the output of a ${spec.process} crew without an output schema (a string)` };
 }
+
+/** A group chat's manager as the file gives it: a model string as is, or the parts of the manager made for the chat. */
+function managerOf(manager: string | { name?: string | undefined; model?: string | undefined; instructions?: string | undefined }): SpeakerSelectionManager {
+  if (typeof manager === 'string') return manager;
+  const { name, model, instructions } = manager;
+  return Object.fromEntries(Object.entries({ name, model, instructions }).filter(([, value]) => value !== undefined));
+}
+
+type SpeakerSelectionManager = Extract<SpeakerSelection, { manager: unknown }>['manager'];
 
 function defaultAgentsDir(crewFile: string): string {
   // crews/<name>/crew.yaml -> agents/ at the project root

@@ -28,11 +28,19 @@ export interface SpeakerSelectionState {
 
 export type SpeakerSelector = (state: SpeakerSelectionState) => string | Promise<string>;
 
+/** A manager made for the chat: its name (default `manager`), model (default: the run's) and instructions (its persona, before the chat's own). */
+export interface ManagerSpec {
+  name?: string;
+  model?: string | ModelClient;
+  instructions?: string;
+}
+
 /**
  * How the next speaker is chosen: in member order, by a manager model reading the members'
- * descriptions (an Agent keeps its persona; a model string or client gets a plain manager), or by code.
+ * descriptions (an Agent keeps its persona; a model string or client gets a plain manager; a
+ * spec gets the persona it describes), or by code.
  */
-export type SpeakerSelection = 'round-robin' | { manager: Agent<any> | string | ModelClient } | SpeakerSelector;
+export type SpeakerSelection = 'round-robin' | { manager: Agent<any> | string | ModelClient | ManagerSpec } | SpeakerSelector;
 
 export interface GroupChatOptions<Output> {
   name: string;
@@ -58,6 +66,12 @@ export interface GroupChatOptions<Output> {
   noProgressWindow?: number;
   /** Who speaks in round 1, without asking the selector. */
   firstSpeaker?: string;
+  /**
+   * The manager (a manager selector only) may end the chat itself: before each round it either
+   * names the next speaker or calls `finish` with the output. Then `finishers` defaults to none,
+   * so the chat ends when the manager judges the work done.
+   */
+  managerFinishes?: boolean;
 }
 
 /** The shared conversation comes with the result; the per-agent transcripts hold each model exchange. */
@@ -68,8 +82,8 @@ export interface GroupChat<Output> extends Crew<Output> {
 }
 
 type Turn<Output> = { exit: 'say'; value: { message: string } } | { exit: 'finish'; value: Output };
-type Selection = { exit: string; value: { speaker: string; reason: string } };
-type Choice = { speaker: string; method: string; reason?: string } | { stop: CrewStop };
+type Selection<Output> = { exit: 'select_speaker'; value: { speaker: string; reason: string } } | { exit: 'finish'; value: Output };
+type Choice<Output> = { speaker: string; method: string; reason?: string } | { stop: CrewStop } | { finish: Output };
 
 const sayInput = z.object({ message: z.string().min(1).describe('What you say to the group.') });
 
@@ -85,13 +99,19 @@ export function groupChatCrew<Output = string>(options: GroupChatOptions<Output>
   const names = [...members.keys()];
   const roster = names.map((name) => ({ name, description: members.get(name)!.description }));
   const output = options.output ?? (z.string() as unknown as z.ZodType<Output>);
-  const finishers = new Set(checkNames(crew, 'finishers', options.finishers ?? names, members));
-  if (finishers.size === 0) throw new ConfigurationError(`Group chat "${crew}" has no finishers: nobody could end it with its output.`, { field: 'finishers' });
+  const selection = options.selector ?? 'round-robin';
+  const managerFinishes = options.managerFinishes ?? false;
+  if (managerFinishes && typeof selection !== 'object')
+    throw new ConfigurationError(`Group chat "${crew}": only a manager can finish the chat (managerFinishes needs selector: { manager }).`, {
+      field: 'managerFinishes',
+    });
+  const finishers = new Set(checkNames(crew, 'finishers', options.finishers ?? (managerFinishes ? [] : names), members));
+  if (finishers.size === 0 && !managerFinishes)
+    throw new ConfigurationError(`Group chat "${crew}" has no finishers: nobody could end it with its output.`, { field: 'finishers' });
   if (options.firstSpeaker !== undefined) checkNames(crew, 'firstSpeaker', [options.firstSpeaker], members);
   const transitions = checkTransitions(crew, options.allowedTransitions ?? {}, members, finishers);
   const maxRounds = positiveInteger(crew, 'maxRounds', options.maxRounds ?? 20);
   const window = positiveInteger(crew, 'noProgressWindow', options.noProgressWindow ?? Math.max(2, names.length));
-  const selection = options.selector ?? 'round-robin';
 
   const candidatesAfter = (last: string | undefined): string[] => {
     if (last === undefined) return names;
@@ -100,10 +120,28 @@ export function groupChatCrew<Output = string>(options: GroupChatOptions<Output>
     return names.length > 1 ? names.filter((name) => name !== last) : names;
   };
   const turnAgents = new Map(names.map((name) => [name, turnAgent(members.get(name)!, finishers.has(name), candidatesAfter(name).length > 0, output)]));
-  const managerFor = typeof selection === 'object' ? managerAgents(selection.manager) : undefined;
+  if (typeof selection === 'object' && isManagerSpec(selection.manager) && members.has(selection.manager.name ?? 'manager'))
+    throw new ConfigurationError(`The manager of group chat "${crew}" is named "${selection.manager.name ?? 'manager'}", like one of its members.`, {
+      field: 'selector.manager.name',
+    });
+  const managerName =
+    typeof selection !== 'object'
+      ? 'manager'
+      : selection.manager instanceof Agent
+        ? selection.manager.name
+        : isManagerSpec(selection.manager)
+          ? (selection.manager.name ?? 'manager')
+          : 'manager';
+  const managerFor = typeof selection === 'object' ? managerAgents<Output>(selection.manager, managerFinishes ? output : undefined) : undefined;
   const noProgress = progressJudge(names);
 
-  async function choose(context: CrewContext, round: number, last: string | undefined, messages: ChatMessage[], input: string | undefined): Promise<Choice> {
+  async function choose(
+    context: CrewContext,
+    round: number,
+    last: string | undefined,
+    messages: ChatMessage[],
+    input: string | undefined,
+  ): Promise<Choice<Output>> {
     if (round === 1 && options.firstSpeaker !== undefined) return { speaker: options.firstSpeaker, method: 'first speaker' };
     const candidates = candidatesAfter(last);
     if (selection === 'round-robin') return { speaker: nextInOrder(names, last, candidates), method: 'round-robin' };
@@ -123,10 +161,14 @@ export function groupChatCrew<Output = string>(options: GroupChatOptions<Output>
       }
       return { speaker, method: 'function' };
     }
-    // A choice of one is no choice: no model call.
-    if (candidates.length === 1) return { speaker: candidates[0]!, method: 'only candidate' };
-    const outcome = await context.runMember(managerFor!(candidates), managerPrompt(crew, roster, input, messages, candidates));
-    if (outcome.status === 'finished') return { speaker: outcome.output.value.speaker, method: 'manager', reason: outcome.output.value.reason };
+    // A choice of one is no choice: no model call (unless the manager may end the chat instead).
+    if (candidates.length === 1 && !managerFinishes) return { speaker: candidates[0]!, method: 'only candidate' };
+    const outcome = await context.runMember(managerFor!(candidates), managerPrompt(crew, roster, input, messages, candidates, managerFinishes));
+    if (outcome.status === 'finished') {
+      const picked = outcome.output;
+      if (picked.exit === 'finish') return { finish: picked.value };
+      return { speaker: picked.value.speaker, method: 'manager', reason: picked.value.reason };
+    }
     if (outcome.status === 'stopped' && outcome.condition === 'abort-signal') {
       return {
         stop: {
@@ -161,6 +203,7 @@ export function groupChatCrew<Output = string>(options: GroupChatOptions<Output>
         }
         const choice = await choose(context, round, last, conversation, input);
         if ('stop' in choice) return end(choice.stop);
+        if ('finish' in choice) return end({ kind: 'finish', reason: `${managerName} (the manager) ended the chat after ${round - 1} rounds` }, choice.finish);
         const { speaker } = choice;
         context.emit({
           type: 'speaker-select',
@@ -174,7 +217,7 @@ export function groupChatCrew<Output = string>(options: GroupChatOptions<Output>
         const task = `turn-${round}`;
         const started = context.clock.now();
         context.emit({ type: 'task-start', crew, task, agent: speaker });
-        const prompt = turnPrompt(crew, roster, input, conversation, speaker, finishers, candidatesAfter(speaker).length > 0);
+        const prompt = turnPrompt(crew, roster, input, conversation, speaker, finishers, candidatesAfter(speaker).length > 0, managerFinishes);
         const outcome = await context.runMember(turnAgents.get(speaker)!, prompt);
         const said = outcome.status === 'finished' ? (outcome.output.exit === 'say' ? outcome.output.value.message : outcome.output.value) : undefined;
         context.recorder.task({ task, agent: speaker, status: outcome.status, output: said, reason: outcome.reason });
@@ -229,14 +272,20 @@ function turnAgent<Output>(member: Agent<any>, canFinish: boolean, canSay: boole
   return member.with<Turn<Output>>({ exits });
 }
 
-/** One manager agent per set of candidates (the enum of its exit differs), built on first use. */
-function managerAgents(manager: Agent<any> | string | ModelClient): (candidates: readonly string[]) => Agent<Selection> {
-  const built = new Map<string, Agent<Selection>>();
+/**
+ * One manager agent per set of candidates (the enum of its exit differs), built on first use.
+ * Given the crew's output schema, the manager may also end the chat with `finish`.
+ */
+function managerAgents<Output>(
+  manager: Agent<any> | string | ModelClient | ManagerSpec,
+  finishOutput: z.ZodType<Output> | undefined,
+): (candidates: readonly string[]) => Agent<Selection<Output>> {
+  const built = new Map<string, Agent<Selection<Output>>>();
   return (candidates) => {
     const key = candidates.join('\n');
     let agent = built.get(key);
     if (!agent) {
-      const exits = {
+      const exits: Record<string, ExitTool> = {
         select_speaker: {
           description: 'Names the member who speaks next.',
           output: z.object({
@@ -245,20 +294,29 @@ function managerAgents(manager: Agent<any> | string | ModelClient): (candidates:
           }),
         },
       };
+      if (finishOutput)
+        exits.finish = { description: "Ends the group chat with the group's final result, when the members' work is done.", output: finishOutput };
+      const coordinate = 'You coordinate a group chat. Read the conversation and choose the member whose role best fits what must happen next.';
+      const spec: ManagerSpec = manager instanceof Agent ? {} : isManagerSpec(manager) ? manager : { model: manager };
       agent =
         manager instanceof Agent
-          ? manager.with<Selection>({ exits })
-          : new Agent<Selection>({
-              name: 'manager',
+          ? manager.with<Selection<Output>>({ exits })
+          : new Agent<Selection<Output>>({
+              name: spec.name ?? 'manager',
               description: 'Chooses who speaks next in a group chat.',
-              instructions: 'You coordinate a group chat. Read the conversation and choose the member whose role best fits what must happen next.',
-              model: manager,
+              instructions: spec.instructions ? `${spec.instructions.trim()}\n\n${coordinate}` : coordinate,
+              ...(spec.model === undefined ? {} : { model: spec.model }),
               exits,
             });
       built.set(key, agent);
     }
     return agent;
   };
+}
+
+/** A manager described by its parts, not a model (a string or a client with `generate`) or an Agent. */
+function isManagerSpec(manager: Agent<any> | string | ModelClient | ManagerSpec): manager is ManagerSpec {
+  return typeof manager === 'object' && !(manager instanceof Agent) && typeof (manager as Partial<ModelClient>).generate !== 'function';
 }
 
 function nextInOrder(names: readonly string[], last: string | undefined, candidates: readonly string[]): string {
@@ -292,14 +350,14 @@ function turnPrompt(
   speaker: string,
   finishers: ReadonlySet<string>,
   canSay: boolean,
+  managerFinishes: boolean,
 ): string {
   let ask: string;
   if (!canSay) ask = `It is your turn, ${speaker}. You speak last: call \`finish\` with the group's final result.`;
   else {
     ask = `It is your turn, ${speaker}. You may use your own tools first; then call \`say\` with your message to the group`;
-    ask += finishers.has(speaker)
-      ? ", or `finish` with the group's final result if the work is done."
-      : `. Only ${[...finishers].join(', ')} may end the chat.`;
+    const enders = [...finishers, ...(managerFinishes ? ['the manager'] : [])];
+    ask += finishers.has(speaker) ? ", or `finish` with the group's final result if the work is done." : `. Only ${enders.join(', ')} may end the chat.`;
   }
   return `${header(crew, roster, input, messages)}\n\n${ask}`;
 }
@@ -310,8 +368,10 @@ function managerPrompt(
   input: string | undefined,
   messages: readonly ChatMessage[],
   candidates: readonly string[],
+  canFinish: boolean,
 ): string {
-  return `${header(crew, roster, input, messages)}\n\nWho should speak next? Choose one of: ${candidates.join(', ')}. Call \`select_speaker\` with the name and your reason.`;
+  const ask = `Who should speak next? Choose one of: ${candidates.join(', ')}. Call \`select_speaker\` with the name and your reason`;
+  return `${header(crew, roster, input, messages)}\n\n${ask}${canFinish ? ", or `finish` with the group's final result if the work is done." : '.'}`;
 }
 
 // Words a closing message is made of. A message counts as pleasantries only if it has one of the

@@ -174,6 +174,41 @@ output: { schema: { type: object, required: [text], properties: { text: { type: 
     expect(model.calls[0]!.tools!.map((t) => t.name)).toEqual(['say']); // the drafter is no finisher
   });
 
+  it('group-chat, with a manager of its own that ends the chat', async () => {
+    const path = crewFile(`name: desk
+process: group-chat
+agents:
+  - { name: analyst, instructions: You analyse. }
+  - { name: fixer, instructions: You fix. }
+selector:
+  manager:
+    name: lead
+    instructions: You lead the desk.
+    finishes: true
+output: { schema: { type: object, required: [text], properties: { text: { type: string } } } }
+`);
+    const model = scriptedModel((request) => {
+      if (!request.system?.startsWith('You lead the desk.')) return reply.finish({ message: `${request.system} Done.` }, 'say');
+      const spoken = (userMessages(request)[0]!.match(/^### /gm) ?? []).length;
+      return spoken < 2
+        ? reply.finish({ speaker: spoken === 0 ? 'analyst' : 'fixer', reason: 'next' }, 'select_speaker')
+        : reply.finish({ text: 'fixed' }, 'finish');
+    });
+
+    const result = (await loadCrew(path, { tools }).run('Fix it', { model })) as GroupChatResult<unknown>;
+
+    expect(result).toMatchObject({ status: 'finished', output: { text: 'fixed' }, stop: { reason: 'lead (the manager) ended the chat after 2 rounds' } });
+    expect(result.conversation.map((m) => m.speaker)).toEqual(['analyst', 'fixer']);
+    expect(result.usage.byAgent.lead?.runs).toBe(3);
+  });
+
+  it('a group chat manager: its model is checked with its line, and an unknown field is named', () => {
+    const model = loadError('name: c\nprocess: group-chat\nagents: [writer, analyst]\nselector:\n  manager:\n    model: gpt-4.1\n    finishes: true\n');
+    expect(model.error.message).toMatch(new RegExp(`^${model.path}:6, field "selector.manager.model": "gpt-4.1" is not a model string`));
+    const unknown = loadError('name: c\nprocess: group-chat\nagents: [writer, analyst]\nselector:\n  manager:\n    finish: true\n');
+    expect(unknown.error.message).toMatch(new RegExp(`${unknown.path}:6, field "selector.manager.finish": crew: unknown field "finish"`));
+  });
+
   it('consensual: proposals, critiques, revisions and a vote', async () => {
     const path = crewFile(`name: panel
 process: consensual

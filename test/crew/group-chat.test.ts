@@ -222,6 +222,55 @@ describe('groupChatCrew', () => {
     expect(lastUserText(judge.model.calls[0])).toContain("You speak last: call `finish` with the group's final result.");
   });
 
+  it('lets a manager that may finish end the chat itself with the typed output, no member being a finisher', async () => {
+    const alice = member('alice', 'Reads the logs.', [say('The errors started at 14:02, with the deploy.')]);
+    const bob = member('bob', 'Rolls back deploys.', [say('Rolled back; errors are gone.')]);
+    const manager = scriptedModel([
+      reply.finish({ speaker: 'alice', reason: 'we need to know when it started' }, 'select_speaker'),
+      // One candidate left, but the manager is still asked: it might be done.
+      reply.finish({ speaker: 'bob', reason: 'the deploy looks guilty' }, 'select_speaker'),
+      reply.finish({ summary: 'Bad deploy at 14:02, rolled back.' }, 'finish'),
+    ]);
+    const trace = collectTrace();
+    const chat = groupChatCrew({
+      name: 'incident',
+      agents: [alice.agent, bob.agent],
+      selector: { manager: { name: 'commander', model: manager, instructions: 'You command incidents.' } },
+      managerFinishes: true,
+      output: z.object({ summary: z.string() }),
+    });
+
+    const result = await chat.run('Errors are up.', { trace });
+
+    expect(result).toMatchObject({ status: 'finished', output: { summary: 'Bad deploy at 14:02, rolled back.' } });
+    expect(result.stop).toEqual({ kind: 'finish', reason: 'commander (the manager) ended the chat after 2 rounds' });
+    expect(result.conversation.map((m) => m.speaker)).toEqual(['alice', 'bob']);
+    expect(manager.calls[0]!.system).toMatch(/^You command incidents\.\n\nYou coordinate a group chat\./);
+    expect(manager.calls[0]!.tools!.map((t) => t.name)).toEqual(['select_speaker', 'finish']);
+    expect(lastUserText(manager.calls[0])).toMatch(
+      /Call `select_speaker` with the name and your reason, or `finish` with the group's final result if the work is done\.$/,
+    );
+    // Members may only talk: the manager ends the chat.
+    expect(alice.model.calls[0]!.tools!.map((t) => t.name)).toEqual(['say']);
+    expect(lastUserText(alice.model.calls[0])).toMatch(/Only the manager may end the chat\.$/);
+    expect(selections(trace.events)).toEqual([
+      [1, 'alice', 'manager'],
+      [2, 'bob', 'manager'],
+    ]);
+    expect(result.usage.byAgent.commander?.runs).toBe(3);
+  });
+
+  it('refuses a finishing manager without a manager selector, and a manager named like a member', () => {
+    const alice = member('alice', 'A.', []).agent;
+    const bob = member('bob', 'B.', []).agent;
+    expect(() => groupChatCrew({ name: 'c', agents: [alice, bob], managerFinishes: true })).toThrow(
+      /only a manager can finish the chat \(managerFinishes needs selector: \{ manager \}\)/,
+    );
+    expect(() => groupChatCrew({ name: 'c', agents: [alice, bob], selector: { manager: { name: 'bob' } } })).toThrow(
+      'The manager of group chat "c" is named "bob", like one of its members.',
+    );
+  });
+
   it('validates names in the graph, the finishers and the first speaker when it is built', () => {
     const agents = [member('alice', 'a', []).agent, member('bob', 'b', []).agent];
     const build = (extra: object) => () => groupChatCrew({ name: 'g', agents, ...extra });
