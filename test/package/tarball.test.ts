@@ -5,7 +5,7 @@
 // unpacked into node_modules/troupe, its dependencies linked from this checkout's node_modules,
 // and node_modules/.bin/troupe pointing at its bin. dist/ is built by the global setup.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -73,6 +73,8 @@ describe('the package tarball', { timeout: 300_000 }, () => {
       symlinkSync(join(repo, 'node_modules', name), join(modules, name), 'dir');
     }
     symlinkSync('../troupe/dist/bin/troupe.js', join(modules, '.bin', 'troupe'));
+    // npm makes a package's bin executable when it links it (the tarball holds it as written: 0644).
+    chmodSync(join(modules, 'troupe', 'dist/bin/troupe.js'), 0o755);
 
     const { FORCE_COLOR: _colour, ...env } = process.env;
     const run = await runCommand(
