@@ -45,6 +45,28 @@ export interface ModelCallRetryEvent extends EventBase {
   delayMs: number;
   errorCode: string;
   message: string;
+  /** The failed attempt had streamed text or tool calls already: what was shown of them is void. */
+  discardsDeltas?: boolean;
+}
+
+/**
+ * Text the model is writing, as it arrives: only in runs that stream (`streaming` in the run's
+ * options). The text of one call is the concatenation of its deltas; `model-call-end` follows.
+ */
+export interface ModelTextDeltaEvent extends EventBase {
+  type: 'model-text-delta';
+  model: string;
+  turn: number;
+  text: string;
+}
+
+/** The model began a tool call while streaming; its arguments come with `tool-call-start` once the reply is whole. */
+export interface ModelToolCallDeltaEvent extends EventBase {
+  type: 'model-tool-call-delta';
+  model: string;
+  turn: number;
+  callId: string;
+  tool: string;
 }
 
 export interface ModelCallErrorEvent extends EventBase {
@@ -172,6 +194,8 @@ export type TraceEvent =
   | ModelCallEndEvent
   | ModelCallRetryEvent
   | ModelCallErrorEvent
+  | ModelTextDeltaEvent
+  | ModelToolCallDeltaEvent
   | ToolCallStartEvent
   | ToolCallEndEvent
   | ValidationFailureEvent
