@@ -50,7 +50,8 @@ export function liveOutput(options: LiveOutputOptions = {}): LiveOutput {
   const startedAt = options.startedAt ?? Date.now();
   const items = new Map<string, number>();
 
-  let speaker: string | undefined;
+  // The model call whose text is on the current line.
+  let speaker: number | undefined;
   let midLine = false;
   let statusShown = false;
   let closed = false;
@@ -107,7 +108,7 @@ export function liveOutput(options: LiveOutputOptions = {}): LiveOutput {
     switch (event.type) {
       case 'model-text-delta': {
         clearStatus();
-        const who = `${event.agent ?? event.model}#${event.turn}`;
+        const who = event.call;
         if (who !== speaker) {
           endLine();
           write(`${paint(bold, paint(cyan, event.agent ?? event.model))}: `);

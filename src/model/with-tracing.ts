@@ -33,6 +33,9 @@ export interface TracingOptions {
  * as one: the caller says why it stopped. With `streaming`, the reply's text and tool calls are
  * reported as they arrive, before `model-call-end`.
  */
+// Numbers the streamed calls of the process, so the deltas of calls made at once can be told apart.
+let streamedCalls = 0;
+
 export function withTracing(client: ModelClient, options: TracingOptions): ModelClient {
   const { trace, runId, agent } = options;
   const clock = options.clock ?? systemClock;
@@ -46,12 +49,14 @@ export function withTracing(client: ModelClient, options: TracingOptions): Model
     trace({ type: 'model-call-start', at: startedAt, runId, agent, model, turn });
     const { onRetry, onDelta } = callOptions;
     const streamed: ModelCallOptions = {};
-    if (onDelta || options.streaming)
+    if (onDelta || options.streaming) {
+      const call = ++streamedCalls;
       streamed.onDelta = (delta) => {
-        if (delta.type === 'text') trace({ type: 'model-text-delta', at: clock.now(), runId, agent, model, turn, text: delta.text });
-        else trace({ type: 'model-tool-call-delta', at: clock.now(), runId, agent, model, turn, callId: delta.id, tool: delta.name });
+        if (delta.type === 'text') trace({ type: 'model-text-delta', at: clock.now(), runId, agent, model, turn, call, text: delta.text });
+        else trace({ type: 'model-tool-call-delta', at: clock.now(), runId, agent, model, turn, call, callId: delta.id, tool: delta.name });
         onDelta?.(delta);
       };
+    }
     let response: ModelResponse;
     try {
       response = await client.generate(request, {

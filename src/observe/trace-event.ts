@@ -57,6 +57,8 @@ export interface ModelTextDeltaEvent extends EventBase {
   type: 'model-text-delta';
   model: string;
   turn: number;
+  /** The call the delta belongs to, numbered in this process: deltas of calls running at once (a workflow's items) interleave. */
+  call: number;
   text: string;
 }
 
@@ -65,6 +67,7 @@ export interface ModelToolCallDeltaEvent extends EventBase {
   type: 'model-tool-call-delta';
   model: string;
   turn: number;
+  call: number;
   callId: string;
   tool: string;
 }

@@ -29,7 +29,7 @@ describe('agent.stream', () => {
     const types = seen.map((event) => event.type);
     expect(types).toEqual(['model-call-start', 'model-text-delta', 'model-tool-call-delta', 'model-call-end', 'agent-finish', 'run-end']);
     expect(seen[1]).toMatchObject({ type: 'model-text-delta', agent: 'poet', runId: 'r1', turn: 1, text: 'Thinking about spring.' });
-    expect(seen[2]).toMatchObject({ type: 'model-tool-call-delta', callId: 'c1', tool: 'finish' });
+    expect(seen[2]).toMatchObject({ type: 'model-tool-call-delta', callId: 'c1', tool: 'finish', call: (seen[1] as { call: number }).call });
     const end = seen.at(-1) as { type: 'run-end'; result: { status: string; output: unknown } };
     expect(end.result).toMatchObject({ status: 'finished', output: 'A haiku' });
     // The caller's own sink got the same events.

@@ -21,9 +21,9 @@ const run: TraceEvent[] = [
   { ...base, type: 'item-transition', workflow: 'promote', item: 'shop-a', from: 'pending', to: 'running', why: 'started', task: 'summarize' },
   { ...base, type: 'task-start', crew: 'writers', task: 'draft', agent: 'writer' },
   { ...base, type: 'model-call-start', agent: 'writer', model: 'anthropic:m', turn: 1 },
-  { ...base, type: 'model-text-delta', agent: 'writer', model: 'anthropic:m', turn: 1, text: 'Dear ' },
-  { ...base, type: 'model-text-delta', agent: 'writer', model: 'anthropic:m', turn: 1, text: 'shop owner,' },
-  { ...base, type: 'model-tool-call-delta', agent: 'writer', model: 'anthropic:m', turn: 1, callId: 'c1', tool: 'finish' },
+  { ...base, type: 'model-text-delta', agent: 'writer', model: 'anthropic:m', turn: 1, call: 1, text: 'Dear ' },
+  { ...base, type: 'model-text-delta', agent: 'writer', model: 'anthropic:m', turn: 1, call: 1, text: 'shop owner,' },
+  { ...base, type: 'model-tool-call-delta', agent: 'writer', model: 'anthropic:m', turn: 1, call: 1, callId: 'c1', tool: 'finish' },
   {
     ...base,
     at: 3_500,
@@ -74,6 +74,17 @@ describe('live output', () => {
     expect(pipe.text).toContain('writer: Dear shop owner,\n  → writer calls finish\n');
   });
 
+  it('puts the text of calls made at once on lines of their own', () => {
+    const pipe = fakeStream(false);
+    const live = liveOutput({ stream: pipe, env: {} });
+    const delta = (call: number, agent: string, text: string): TraceEvent => ({ ...base, type: 'model-text-delta', agent, model: 'm', turn: 1, call, text });
+    live.trace(delta(7, 'classify', '{"kind":'));
+    live.trace(delta(8, 'classify', '{"kind":"receipt"}'));
+    live.trace(delta(7, 'classify', '"invoice"}'));
+    live.close();
+    expect(pipe.text).toBe('classify: {"kind":\nclassify: {"kind":"receipt"}\nclassify: "invoice"}\n');
+  });
+
   it('says when a retry discards text already shown', () => {
     const pipe = fakeStream(false);
     const live = liveOutput({ stream: pipe, env: {} });
@@ -89,7 +100,7 @@ describe('live output', () => {
       message: 'x',
       discardsDeltas: true,
     });
-    live.trace({ ...base, type: 'model-text-delta', agent: 'writer', model: 'anthropic:m', turn: 1, text: 'Hello' });
+    live.trace({ ...base, type: 'model-text-delta', agent: 'writer', model: 'anthropic:m', turn: 1, call: 1, text: 'Hello' });
     expect(pipe.text).toBe(
       'writer: Dear \n  writer: provider_unavailable, retry 1 in 0.5s (the text above is discarded; the answer starts again)\nwriter: Hello',
     );

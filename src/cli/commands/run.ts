@@ -153,7 +153,12 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
         await queue.close({ graceMs: 0 });
       }
     }
-    const summary = await module.workflow.run(items, { ...options, store, ...(source ? { source } : {}) });
+    const live = wantsLiveOutput(flags) ? liveOutput({ items: items.length }) : undefined;
+    if (live) {
+      options.trace = live.trace;
+      options.streaming = true;
+    }
+    const summary = await module.workflow.run(items, { ...options, store, ...(source ? { source } : {}) }).finally(() => live?.close());
     return await report(summary, store, flags);
   } finally {
     await store.close();
