@@ -87,7 +87,8 @@ export function liveOutput(options: LiveOutputOptions = {}): LiveOutput {
     if (item !== undefined) parts.push(`item ${items.get(item)} of ${Math.max(options.items ?? 0, items.size)}`);
     parts.push(`${calls} model call${calls === 1 ? '' : 's'}`, `${tokens.toLocaleString('en-US')} tokens`, `$${costUsd.toFixed(4)}`);
     const line = parts.join(' · ');
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    // A terminal that reports no width (0, as some pseudo-terminals do) is taken as 80 columns.
+    const width = Math.max(20, (stream.columns || 80) - 1);
     return line.length > width ? `${line.slice(0, width - 1)}…` : line;
   };
   const drawStatus = () => {
