@@ -15,6 +15,7 @@ export type {
   ModelResponse,
   RetryNotice,
   ModelCallOptions,
+  ModelDelta,
   ModelClient,
 } from './model/model-client.js';
 export * from './model/errors/index.js';

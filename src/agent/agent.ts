@@ -30,6 +30,7 @@ import { ToolSet } from '../tools/tool-set.js';
 import { CallEstimator } from './call-estimator.js';
 import { FinishValidationError } from './finish-validation-error.js';
 import { runContext, type RunContext, type RunOptions } from './run-context.js';
+import { streamRun, type RunStreamEvent } from './stream-run.js';
 import { systemMessage, type Persona } from './instructions.js';
 import { abortSignal, anyOf, maxTurns, type NextStep, type RunProgress, type TerminationCondition, type TerminationVerdict } from './termination.js';
 
@@ -203,7 +204,9 @@ export class Agent<Output = string> {
     const callOptions: ModelCallOptions = {};
     if (cancel) callOptions.signal = cancel.signal;
     // Model calls are traced by a wrapper, so a workflow model step reports them the same way.
-    const traced = trace ? withTracing(model, { trace, clock, runId, agent: this.name, turn: () => progress.turns + 1 }) : model;
+    const traced = trace
+      ? withTracing(model, { trace, clock, runId, agent: this.name, turn: () => progress.turns + 1, ...(context.streaming ? { streaming: true } : {}) })
+      : model;
     const estimator = termination.needsEstimates ? new CallEstimator(request, this.#options.maxOutputTokens) : undefined;
     const maxFinishAttempts = this.#options.maxFinishAttempts ?? 3;
     let finishFailures = 0;
@@ -332,6 +335,16 @@ export class Agent<Output = string> {
     } finally {
       cancel?.dispose();
     }
+  }
+
+  /**
+   * Runs the agent as `run` does, as events while it works: the run's trace events as they
+   * happen, the model's text among them as it is written (`model-text-delta`; models are asked to
+   * stream), then `{ type: 'run-end', result }`. A failed run throws from the iteration. Leaving
+   * the loop early aborts the run. `options.trace`, when given, receives the same events.
+   */
+  stream(input?: string, options: AgentRunOptions = {}): AsyncGenerator<RunStreamEvent<AgentRunResult<Output>>, void, undefined> {
+    return streamRun((streaming) => this.run(input, { ...options, ...streaming }), options);
   }
 
   // Resolved once: a model string builds an SDK client (or reads a cassette), which runs should share.

@@ -27,3 +27,4 @@ export {
   type ModelCallStep,
 } from './termination.js';
 export { runContext, deriveRunContext, type RunContext, type RunOptions, type RunServices, type ModelResolver } from './run-context.js';
+export { streamRun, type RunStreamEvent, type StreamingRunOptions } from './stream-run.js';

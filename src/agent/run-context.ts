@@ -43,12 +43,18 @@ export interface RunContext extends RunServices {
    * step, a redelivered job). Workflows and handlers give their own.
    */
   effects?: EffectScope;
+  /**
+   * Ask models to stream: what they write reaches the trace as it arrives (`model-text-delta`,
+   * `model-tool-call-delta`), before each call ends. Off by default: a whole reply is one event,
+   * and a program with no one watching gains nothing from the stream.
+   */
+  streaming?: boolean;
 }
 
 /** What a caller gives an entry point: any part of a context (a whole context too); the rest has defaults. */
 export type RunOptions = { [Field in keyof RunContext]?: RunContext[Field] | undefined };
 
-const fields = ['clock', 'ids', 'trace', 'logger', 'models', 'runId', 'signal', 'termination', 'approver', 'model', 'effects'] as const;
+const fields = ['clock', 'ids', 'trace', 'logger', 'models', 'runId', 'signal', 'termination', 'approver', 'model', 'effects', 'streaming'] as const;
 
 /**
  * The context of a run from what its caller gave: a missing clock, id generator or model resolver

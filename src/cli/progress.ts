@@ -6,12 +6,13 @@ import type { TraceEvent, TraceSink } from '../observe/trace-event.js';
  */
 export function progressPrinter(write: (line: string) => void = (line) => process.stderr.write(`${line}\n`), startedAt = Date.now()): TraceSink {
   return (event: TraceEvent) => {
-    const line = describe(event);
+    const line = progressLine(event);
     if (line) write(`[${((event.at - startedAt) / 1000).toFixed(1).padStart(6)}s] ${line}`);
   };
 }
 
-function describe(event: TraceEvent): string | undefined {
+/** The progress line an event is worth, in words; undefined for events not worth one. */
+export function progressLine(event: TraceEvent): string | undefined {
   const who = event.agent ?? '';
   switch (event.type) {
     case 'model-call-end':

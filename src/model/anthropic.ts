@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { assembleAnthropicStream } from './anthropic-stream.js';
 import { HttpProvider, retryingFactory, type HttpProviderSettings, type Unreadable, type VendorMapping } from './http-provider.js';
 import type { Message, ModelClient, ModelRequest, ModelResponse, StopReason, TextPart, TokenUsage, ToolCallPart, ToolChoice } from './model-client.js';
 import { isRecord, readToolInput } from './provider-failure.js';
@@ -25,6 +26,24 @@ const anthropic: VendorMapping<Sdk, Anthropic, CreateParams> = {
   send: (client, params, options) => client.messages.create(params, options),
   readResponse: (body, request, unreadable) => readMessage(body, request.output?.name, unreadable),
   vendorMessage: (error) => error.apiMessage ?? error.message,
+  streaming: {
+    send: (client, params, options) => client.messages.create({ ...params, stream: true }, options),
+    assemble: assembleAnthropicStream,
+    errorStatus: (error) => streamErrorStatuses[error.type ?? ''] ?? 500,
+  },
+};
+
+/** The status each error type of the Messages API is sent with (Anthropic's "Errors" page); a stream's error event carries only the type. */
+const streamErrorStatuses: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
 };
 
 /**

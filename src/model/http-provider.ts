@@ -1,8 +1,9 @@
 import { registerSecret, secretRedactor } from '../observe/redact-secrets.js';
 import { ProviderAuthError, type ProviderResponseError } from './errors/provider-error.js';
-import type { ModelCallOptions, ModelClient, ModelRequest, ModelResponse } from './model-client.js';
+import type { ModelCallOptions, ModelClient, ModelDelta, ModelRequest, ModelResponse } from './model-client.js';
 import {
   abortedCall,
+  callSignal,
   isRecord,
   parseJson,
   sendForRawBody,
@@ -81,6 +82,33 @@ export interface VendorMapping<Sdk extends SdkErrorClasses, Client, Params> {
   readResponse(body: Record<string, unknown>, request: ModelRequest, unreadable: Unreadable): Omit<ModelResponse, 'model'>;
   /** The vendor's own words in an error answer, before redaction. */
   vendorMessage(error: InstanceType<Sdk['APIError']>): string | undefined;
+  /** The vendor's streaming API, used when a call asks for deltas (`onDelta`); without it such calls are made whole. */
+  streaming?: StreamingMapping<Sdk, Client, Params>;
+}
+
+/** How one vendor streams: the SDK's streaming call, and its events folded back into a whole body. */
+export interface StreamingMapping<Sdk extends SdkErrorClasses, Client, Params> {
+  /** Starts the SDK's streaming call; it resolves once the headers are in, to the SDK's parsed events. */
+  send(client: Client, params: Params, options: SendOptions): PromiseLike<AsyncIterable<unknown>>;
+  /**
+   * Folds the events into the body `readResponse` reads, so a streamed reply reads exactly as the
+   * same reply sent whole, and calls `onDelta` as text arrives and tool calls begin.
+   */
+  assemble(request: ModelRequest, onDelta: (delta: ModelDelta) => void): StreamAssembly;
+  /**
+   * The HTTP status an error event sent in the middle of a stream stands for (the 200 went first,
+   * so the SDK's error has none), read from the error's type, so it is typed as a status would be.
+   */
+  errorStatus(error: InstanceType<Sdk['APIError']>): number;
+}
+
+/** A reply being put together from stream events. */
+export interface StreamAssembly {
+  add(event: unknown): void;
+  /** What is missing when the stream ended before the reply was whole (a sentence); undefined when it is whole. */
+  incomplete(): string | undefined;
+  /** The body put together so far, shaped as the vendor's whole response. */
+  body(): Record<string, unknown>;
 }
 
 /**
@@ -129,10 +157,12 @@ export class HttpProvider<Sdk extends SdkErrorClasses, Client, Params> implement
   }
 
   async #generateOnce(request: ModelRequest, options: ModelCallOptions = {}): Promise<ModelResponse> {
-    const { signal } = options;
+    const { signal, onDelta } = options;
     if (signal?.aborted) throw abortedCall(this.id, signal);
     const client = await this.#connect();
     const params = this.#vendor.toParams(request, this.#settings);
+    const streaming = this.#vendor.streaming;
+    if (onDelta && streaming) return this.#stream(client, params, request, streaming, onDelta, signal);
     const { timeoutMs } = this.#settings;
     const { raw, status } = await sendForRawBody(
       (bounded) => this.#vendor.send(client, params, { signal: bounded, timeout: timeoutMs, maxRetries: 0 }),
@@ -144,6 +174,47 @@ export class HttpProvider<Sdk extends SdkErrorClasses, Client, Params> implement
     const unreadable = (problem: string) => unreadableResponse(provider, problem, raw, status);
     const body = parseJson(raw);
     if (!isRecord(body)) throw unreadable('the body is not a JSON object.');
+    const response = this.#vendor.readResponse(body, request, unreadable);
+    return { ...response, model: typeof body['model'] === 'string' ? body['model'] : this.model };
+  }
+
+  /**
+   * One streamed call: deltas go to `onDelta` as they arrive, and the events are folded into the
+   * whole body, read as a whole reply is. `timeoutMs` bounds the whole stream, as it bounds a body.
+   */
+  async #stream(
+    client: Client,
+    params: Params,
+    request: ModelRequest,
+    streaming: StreamingMapping<Sdk, Client, Params>,
+    onDelta: (delta: ModelDelta) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<ModelResponse> {
+    const { timeoutMs } = this.#settings;
+    const call = callSignal(timeoutMs, signal);
+    const assembly = streaming.assemble(request, onDelta);
+    try {
+      let events: AsyncIterable<unknown>;
+      try {
+        events = await streaming.send(client, params, { signal: call.signal, timeout: timeoutMs, maxRetries: 0 });
+      } catch (error) {
+        throw this.#failure(error, call, signal, false);
+      }
+      try {
+        for await (const event of events) assembly.add(event);
+      } catch (error) {
+        throw this.#failure(error, call, signal, true);
+      }
+      // The SDKs end the iteration quietly when the request is aborted: a deadline or the caller's signal.
+      if (call.signal.aborted) throw this.#failure(call.signal.reason, call, signal, true);
+    } finally {
+      call.dispose();
+    }
+    const provider = this.#vendor.provider;
+    const body = assembly.body();
+    const unreadable = (problem: string) => unreadableResponse(provider, problem, JSON.stringify(body), 200);
+    const missing = assembly.incomplete();
+    if (missing) throw unreadable(missing);
     const response = this.#vendor.readResponse(body, request, unreadable);
     return { ...response, model: typeof body['model'] === 'string' ? body['model'] : this.model };
   }
@@ -176,10 +247,14 @@ export class HttpProvider<Sdk extends SdkErrorClasses, Client, Params> implement
     const { APIConnectionError, APIConnectionTimeoutError, APIError } = this.#sdk!;
     if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout', cause: error };
     if (error instanceof APIConnectionError) return { kind: 'connection', detail: connectionDetail(error), cause: error };
-    if (error instanceof APIError && typeof error.status === 'number') {
+    if (error instanceof APIError) {
       // `instanceof` narrows to the constraint's instance type; it is this SDK's own APIError.
-      const vendorMessage = this.#vendor.vendorMessage(error as InstanceType<Sdk['APIError']>);
-      return { kind: 'status', status: error.status, headers: error.headers, vendorMessage };
+      const vendorError = error as InstanceType<Sdk['APIError']>;
+      const vendorMessage = this.#vendor.vendorMessage(vendorError);
+      if (typeof error.status === 'number') return { kind: 'status', status: error.status, headers: error.headers, vendorMessage };
+      // An error event in the middle of a stream: no status of its own, its type says what it stands for.
+      const streaming = this.#vendor.streaming;
+      if (readingBody && streaming) return { kind: 'status', status: streaming.errorStatus(vendorError), headers: error.headers, vendorMessage };
     }
     // The body stream broke after the headers came: the connection dropped.
     if (readingBody && error instanceof Error) return { kind: 'connection', detail: error.message, cause: error };

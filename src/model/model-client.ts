@@ -97,12 +97,31 @@ export interface RetryNotice {
   attempt: number;
   delayMs: number;
   error: Error & { code?: string };
+  /**
+   * The failed attempt had already delivered deltas (see `ModelCallOptions.onDelta`): they are
+   * void, and the next attempt streams its reply from the start.
+   */
+  discardsDeltas?: boolean;
 }
+
+/**
+ * A piece of a reply as it streams: text as it is written, or a tool call as the model begins it
+ * (its arguments come whole in the final response).
+ */
+export type ModelDelta = { type: 'text'; text: string } | { type: 'tool-call'; id: string; name: string };
 
 /** Per-call options that are not part of what the model sees. */
 export interface ModelCallOptions {
   signal?: AbortSignal;
   onRetry?: (notice: RetryNotice) => void;
+  /**
+   * Asks for the reply as it is produced: providers then use their streaming API and call this
+   * with each delta, in order, and still return the same whole response. Models that cannot
+   * stream (scripted, replay) deliver the whole reply as deltas just before returning it, so
+   * consumers handle every model one way. A retried call starts over: the retry notice says
+   * `discardsDeltas` when deltas already delivered are void.
+   */
+  onDelta?: (delta: ModelDelta) => void;
 }
 
 /**
@@ -125,6 +144,16 @@ export function addUsage(total: TokenUsage, more: TokenUsage): void {
   total.outputTokens += more.outputTokens;
   if (more.cacheReadTokens) total.cacheReadTokens = (total.cacheReadTokens ?? 0) + more.cacheReadTokens;
   if (more.cacheWriteTokens) total.cacheWriteTokens = (total.cacheWriteTokens ?? 0) + more.cacheWriteTokens;
+}
+
+/** Delivers a whole reply's content as deltas: how a model that cannot stream honours `onDelta`. */
+export function deliverAsDeltas(content: ReadonlyArray<TextPart | ToolCallPart>, onDelta: ((delta: ModelDelta) => void) | undefined): void {
+  if (!onDelta) return;
+  for (const part of content) {
+    if (part.type === 'text') {
+      if (part.text) onDelta({ type: 'text', text: part.text });
+    } else onDelta({ type: 'tool-call', id: part.id, name: part.name });
+  }
 }
 
 /** The text parts of a response, joined. */

@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import { assembleOpenAIStream } from './openai-stream.js';
 import { HttpProvider, retryingFactory, type HttpProviderSettings, type Unreadable, type VendorMapping } from './http-provider.js';
 import type { Message, ModelClient, ModelRequest, ModelResponse, StopReason, TextPart, TokenUsage, ToolCallPart, ToolChoice } from './model-client.js';
 import { isRecord, readToolInput } from './provider-failure.js';
@@ -36,6 +37,19 @@ const openai: VendorMapping<Sdk, OpenAI, CreateParams> = {
   vendorMessage(error) {
     const body = error.error as { message?: unknown } | undefined;
     return typeof body?.message === 'string' ? body.message : error.message;
+  },
+  streaming: {
+    // Without include_usage a stream reports no tokens, and budgets and costs would read zero.
+    send: (client, params, options) => client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, options),
+    assemble: assembleOpenAIStream,
+    errorStatus(error) {
+      const body = error.error as { type?: unknown; code?: unknown } | undefined;
+      const kind = `${typeof body?.code === 'string' ? body.code : ''} ${typeof body?.type === 'string' ? body.type : ''}`;
+      if (/rate_limit|insufficient_quota|requests|tokens/.test(kind)) return 429;
+      if (/invalid_request|context_length/.test(kind)) return 400;
+      // An error in the middle of a stream is, short of evidence otherwise, the server's.
+      return 500;
+    },
   },
 };
 

@@ -9,7 +9,15 @@ import { lazy } from '../core/lazy.js';
 import { stableStringify } from '../core/json.js';
 import { redactSecretsDeep, secretRedactor, type Environment } from '../observe/redact-secrets.js';
 import { ReplayMissError } from './errors/replay-miss-error.js';
-import type { Message, ModelCallOptions, ModelClient, ModelRequest, ModelResponse, ToolChoice } from './model-client.js';
+import {
+  deliverAsDeltas,
+  type Message,
+  type ModelCallOptions,
+  type ModelClient,
+  type ModelRequest,
+  type ModelResponse,
+  type ToolChoice,
+} from './model-client.js';
 
 /** The cassette format this code reads and writes. Bump it when the entry shape changes, and keep a fixture of the old one. */
 export const cassetteVersion = 1;
@@ -259,7 +267,10 @@ export class ReplayModel implements ModelClient {
         const recording = this.#store.recordings(key)[index];
         if (recording) {
           this.#seen.set(key, index + 1);
-          return structuredClone(recording.response);
+          const response = structuredClone(recording.response);
+          // A recording has no timing: it is delivered whole, one delta per part. Recording passes onDelta to the live model.
+          deliverAsDeltas(response.content, options?.onDelta);
+          return response;
         }
       }
     }

@@ -1,5 +1,15 @@
 import { TroupeError } from '../core/errors/troupe-error.js';
-import type { ModelCallOptions, ModelClient, ModelRequest, ModelResponse, StopReason, TextPart, TokenUsage, ToolCallPart } from './model-client.js';
+import {
+  deliverAsDeltas,
+  type ModelCallOptions,
+  type ModelClient,
+  type ModelRequest,
+  type ModelResponse,
+  type StopReason,
+  type TextPart,
+  type TokenUsage,
+  type ToolCallPart,
+} from './model-client.js';
 
 /** One answer of a scripted model: plain text, or text and tool calls. */
 export type ScriptedReply =
@@ -71,7 +81,10 @@ export class ScriptedModel implements ModelClient {
     if (this.#record) this.calls.push({ ...request, messages: [...request.messages] });
     if (this.#latencyMs > 0) await delay(this.#latencyMs, options?.signal);
     const reply = await this.#replies(request, index);
-    return toResponse(reply, this.id, index);
+    const response = toResponse(reply, this.id, index);
+    // A script has no stream: the whole reply is one delta per part, so streaming consumers need no special case.
+    deliverAsDeltas(response.content, options?.onDelta);
+    return response;
   }
 }
 

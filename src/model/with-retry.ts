@@ -19,7 +19,9 @@ export interface RetryOptions {
  * `retryable` is true) are retried with exponential backoff and full jitter, or after the wait the
  * provider asked for. Retrying here rather than inside the vendor SDKs means every retry is
  * reported through `onRetry`, so traces show it. Other errors are thrown at once. Aborting the
- * call's signal stops the waiting and throws `AbortedError`.
+ * call's signal stops the waiting and throws `AbortedError`. A streamed call that fails after
+ * delivering deltas is retried too (a dropped stream is the failure most worth retrying); the
+ * notice's `discardsDeltas` tells consumers to drop what they showed of it.
  */
 export function withRetry(client: ModelClient, options: RetryOptions = {}): ModelClient {
   const maxRetries = Math.max(0, options.maxRetries ?? 3);
@@ -29,17 +31,28 @@ export function withRetry(client: ModelClient, options: RetryOptions = {}): Mode
   const sleep = options.sleep ?? abortableSleep;
 
   async function generate(request: ModelRequest, callOptions: ModelCallOptions = {}): Promise<ModelResponse> {
-    const { signal } = callOptions;
+    const { signal, onDelta } = callOptions;
     for (let retry = 0; ; retry++) {
       if (signal?.aborted) throw abortedCall(client.id, signal);
+      // Deltas of a failed attempt are void: the notice says so, and the next attempt streams from the start.
+      let delivered = false;
+      const attemptOptions: ModelCallOptions = onDelta
+        ? {
+            ...callOptions,
+            onDelta: (delta) => {
+              delivered = true;
+              onDelta(delta);
+            },
+          }
+        : callOptions;
       try {
-        return await client.generate(request, callOptions);
+        return await client.generate(request, attemptOptions);
       } catch (error) {
         if (!isRetryable(error) || retry >= maxRetries) throw error;
         if (signal?.aborted) throw abortedCall(client.id, signal);
         const delayMs = retryDelay(error, retry + 1, { baseDelayMs, maxDelayMs, random });
         // `attempt` counts retries from 1: the first retry is attempt 1.
-        callOptions.onRetry?.({ attempt: retry + 1, delayMs, error });
+        callOptions.onRetry?.({ attempt: retry + 1, delayMs, error, ...(delivered ? { discardsDeltas: true } : {}) });
         try {
           await sleep(delayMs, signal);
         } catch (sleepError) {

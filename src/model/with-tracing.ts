@@ -16,6 +16,12 @@ export interface TracingOptions {
    * attempt. Default: the calls made through this wrapper, from 1.
    */
   turn?: () => number;
+  /**
+   * Ask the model to stream (see `ModelCallOptions.onDelta`) and report what it writes as it
+   * arrives: `model-text-delta` and `model-tool-call-delta` events. A caller's own `onDelta` is
+   * reported the same way, streaming or not.
+   */
+  streaming?: boolean;
 }
 
 /**
@@ -24,8 +30,12 @@ export interface TracingOptions {
  * each retry the model below makes (a provider wrapped by `withRetry` reports them through
  * `onRetry`). Agents and workflow model steps both trace through it, so their events have one
  * shape. A call ended by its caller's signal is not an error of the model, so it is not reported
- * as one: the caller says why it stopped.
+ * as one: the caller says why it stopped. With `streaming`, the reply's text and tool calls are
+ * reported as they arrive, before `model-call-end`.
  */
+// Numbers the streamed calls of the process, so the deltas of calls made at once can be told apart.
+let streamedCalls = 0;
+
 export function withTracing(client: ModelClient, options: TracingOptions): ModelClient {
   const { trace, runId, agent } = options;
   const clock = options.clock ?? systemClock;
@@ -37,11 +47,21 @@ export function withTracing(client: ModelClient, options: TracingOptions): Model
     const turn = options.turn ? options.turn() : calls;
     const startedAt = clock.now();
     trace({ type: 'model-call-start', at: startedAt, runId, agent, model, turn });
-    const onRetry = callOptions.onRetry;
+    const { onRetry, onDelta } = callOptions;
+    const streamed: ModelCallOptions = {};
+    if (onDelta || options.streaming) {
+      const call = ++streamedCalls;
+      streamed.onDelta = (delta) => {
+        if (delta.type === 'text') trace({ type: 'model-text-delta', at: clock.now(), runId, agent, model, turn, call, text: delta.text });
+        else trace({ type: 'model-tool-call-delta', at: clock.now(), runId, agent, model, turn, call, callId: delta.id, tool: delta.name });
+        onDelta?.(delta);
+      };
+    }
     let response: ModelResponse;
     try {
       response = await client.generate(request, {
         ...callOptions,
+        ...streamed,
         onRetry: (notice) => {
           trace({
             type: 'model-call-retry',
@@ -53,6 +73,7 @@ export function withTracing(client: ModelClient, options: TracingOptions): Model
             delayMs: notice.delayMs,
             errorCode: notice.error.code ?? notice.error.name,
             message: notice.error.message,
+            ...(notice.discardsDeltas ? { discardsDeltas: true } : {}),
           });
           onRetry?.(notice);
         },

@@ -264,6 +264,10 @@ function levelOf(event: TraceEvent): Level {
       return 'warn';
     case 'model-call-error':
       return 'error';
+    case 'model-text-delta':
+    case 'model-tool-call-delta':
+      // Many per call, and the whole text is in the transcript: logged only when asked for everything.
+      return 'trace';
   }
 }
 
@@ -303,6 +307,10 @@ function describe(event: TraceEvent): string {
       return `${event.workflow}/${event.item}: ${event.from} → ${event.to}${event.policy ? ` [${event.policy}]` : ''}: ${event.why}`;
     case 'crew-end':
       return `${event.crew}: ${event.process} crew ${event.status} (${event.condition}): ${event.reason}`;
+    case 'model-text-delta':
+      return `${who}model call ${event.turn} streamed ${event.text.length} characters`;
+    case 'model-tool-call-delta':
+      return `${who}model call ${event.turn} began a call to ${event.tool}`;
   }
 }
 

@@ -45,6 +45,31 @@ export interface ModelCallRetryEvent extends EventBase {
   delayMs: number;
   errorCode: string;
   message: string;
+  /** The failed attempt had streamed text or tool calls already: what was shown of them is void. */
+  discardsDeltas?: boolean;
+}
+
+/**
+ * Text the model is writing, as it arrives: only in runs that stream (`streaming` in the run's
+ * options). The text of one call is the concatenation of its deltas; `model-call-end` follows.
+ */
+export interface ModelTextDeltaEvent extends EventBase {
+  type: 'model-text-delta';
+  model: string;
+  turn: number;
+  /** The call the delta belongs to, numbered in this process: deltas of calls running at once (a workflow's items) interleave. */
+  call: number;
+  text: string;
+}
+
+/** The model began a tool call while streaming; its arguments come with `tool-call-start` once the reply is whole. */
+export interface ModelToolCallDeltaEvent extends EventBase {
+  type: 'model-tool-call-delta';
+  model: string;
+  turn: number;
+  call: number;
+  callId: string;
+  tool: string;
 }
 
 export interface ModelCallErrorEvent extends EventBase {
@@ -172,6 +197,8 @@ export type TraceEvent =
   | ModelCallEndEvent
   | ModelCallRetryEvent
   | ModelCallErrorEvent
+  | ModelTextDeltaEvent
+  | ModelToolCallDeltaEvent
   | ToolCallStartEvent
   | ToolCallEndEvent
   | ValidationFailureEvent

@@ -22,6 +22,7 @@ import { loadRun } from '../../workflow/run-state.js';
 import type { RunLeaseHeldError } from '../../workflow/run-lease.js';
 import type { CorruptRecordError } from '../../store/errors/corrupt-record-error.js';
 import type { RunSummary, RunWorkflowOptions } from '../../workflow/run-workflow.js';
+import { liveOutput, wantsLiveOutput } from '../live-output.js';
 import { progressPrinter } from '../progress.js';
 import { importUserModule, loadToolsModule } from '../user-module.js';
 import { exitCodeOf, findWorkflow, loadWorkflowModule, offlineModel, readCrewRequest, readWorkItems, workflowCandidates } from '../workflow-module.js';
@@ -65,6 +66,8 @@ export function registerRun(program: Command): void {
     .option('--coordinator <llm|script>', "handler configurations: the coordinator to use instead of the configuration's")
     .option('--json', 'print the whole result as JSON on stdout')
     .option('--quiet', 'no progress lines on stderr')
+    .option('--live', "show the models' text on stderr as it streams, with a progress line (default: when stderr is a terminal, without --json or --quiet)")
+    .option('--no-live', 'plain progress lines instead of live output')
     .action(async (name: string | undefined, flags: RunFlags) => {
       if (flags.detach && flags.wait)
         throw new ConfigurationError('--detach returns at once; follow the run with troupe runs show <id> --wait instead of --wait', { field: '--wait' });
@@ -105,6 +108,7 @@ export interface RunFlags {
   quiet?: boolean;
   trigger?: string;
   coordinator?: string;
+  live?: boolean;
 }
 
 async function runCrew(file: string, flags: RunFlags): Promise<void> {
@@ -117,9 +121,13 @@ async function runCrew(file: string, flags: RunFlags): Promise<void> {
     checkModelString(model, { field: '--model' });
     options.model = model;
   }
-  if (!flags.quiet) options.trace = progressPrinter();
+  const live = wantsLiveOutput(flags) ? liveOutput() : undefined;
+  if (live) {
+    options.trace = live.trace;
+    options.streaming = true;
+  } else if (!flags.quiet) options.trace = progressPrinter();
   // What a model said can quote a key it saw: what is printed is scrubbed of known secrets.
-  const result = redactSecretsDeep(await crew.run(requestFrom(flags), options));
+  const result = redactSecretsDeep(await crew.run(requestFrom(flags), options).finally(() => live?.close()));
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     process.stdout.write(`${crew.name}: ${result.status} — ${result.stop.reason}\n`);
@@ -165,10 +173,16 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
     }
     const tell = flags.quiet ? undefined : (text: string) => void process.stderr.write(text);
     const watch = flags.watch === undefined ? undefined : await watchedItems(flags.watch, module, items, runId, tell);
+    const live = wantsLiveOutput(flags) ? liveOutput({ items: items.length }) : undefined;
+    if (live) {
+      options.trace = live.trace;
+      options.streaming = true;
+    }
     try {
       const summary = await module.workflow.run(watch?.items ?? items, { ...options, store, ...(source ? { source } : {}) });
       return await report(summary, store, flags);
     } finally {
+      live?.close();
       watch?.release();
     }
   } finally {

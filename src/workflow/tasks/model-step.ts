@@ -13,7 +13,14 @@ export async function callModel(
   const model = resolveModel(context.model ?? own, { where: { field: `tasks.${context.task}.model` } });
   const { trace } = context;
   const traced = trace
-    ? withTracing(model, { trace, runId: context.runId, agent: context.task, turn: () => context.attempt, ...(context.clock ? { clock: context.clock } : {}) })
+    ? withTracing(model, {
+        trace,
+        runId: context.runId,
+        agent: context.task,
+        turn: () => context.attempt,
+        ...(context.clock ? { clock: context.clock } : {}),
+        ...(context.streaming ? { streaming: true } : {}),
+      })
     : model;
   const response = await traced.generate(request, context.signal ? { signal: context.signal } : {});
   return { response, model: model.id, costUsd: costOf(model.id, response.usage) };
