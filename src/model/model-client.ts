@@ -103,6 +103,11 @@ export interface RetryNotice {
 export interface ModelCallOptions {
   signal?: AbortSignal;
   onRetry?: (notice: RetryNotice) => void;
+  /**
+   * Who calls: the agent (or workflow task) and its run. Never sent to a provider; a model that
+   * answers each agent from its own script (a replies file, `scripted:<file>`) needs to know.
+   */
+  caller?: { agent: string; runId: string };
 }
 
 /**

@@ -4,10 +4,11 @@ import { anthropicModel } from './anthropic.js';
 import type { ModelClient } from './model-client.js';
 import { openaiModel } from './openai.js';
 import { ReplayModel } from './replay.js';
+import { isRepliesFile, scriptedRepliesModel } from './scripted-replies.js';
 
 export type ModelProvider = 'anthropic' | 'openai' | 'replay' | 'scripted';
 
-/** A parsed model string. For `replay` the model is the cassette path; for `scripted` the registered name. */
+/** A parsed model string. For `replay` the model is the cassette path; for `scripted` the registered name or a replies file. */
 export interface ModelSpec {
   provider: ModelProvider;
   model: string;
@@ -18,9 +19,9 @@ export const defaultScriptedName = 'default';
 
 const acceptedForms =
   'anthropic:<model> (e.g. anthropic:claude-sonnet-4-5), openai:<model> (e.g. openai:gpt-4.1), ' +
-  'replay:<cassette path>, scripted or scripted:<registered name>';
+  'replay:<cassette path>, scripted:<replies file .yaml/.json>, scripted or scripted:<registered name>';
 
-/** Parses `anthropic:<model>`, `openai:<model>`, `replay:<cassette>`, `scripted` and `scripted:<name>`. */
+/** Parses `anthropic:<model>`, `openai:<model>`, `replay:<cassette>`, `scripted`, `scripted:<name>` and `scripted:<replies file>`. */
 export function parseModelString(spec: string, where: Location = { field: 'model' }): ModelSpec {
   const text = spec.trim();
   if (text === 'scripted') return { provider: 'scripted', model: defaultScriptedName };
@@ -106,6 +107,8 @@ export function resolveModel(spec?: string | ModelClient, options: ResolveModelO
     case 'replay':
       return resolveReplay(model, env);
     case 'scripted': {
+      // A replies file is written by hand, no code needed (scripted-replies.ts); other names are registered by code.
+      if (isRepliesFile(model)) return scriptedRepliesModel(model);
       const client = registry.get(model);
       if (client) return client;
       const registered = registry.size ? ` Registered: ${[...registry.keys()].join(', ')}.` : '';

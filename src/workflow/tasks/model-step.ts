@@ -15,7 +15,8 @@ export async function callModel(
   const traced = trace
     ? withTracing(model, { trace, runId: context.runId, agent: context.task, turn: () => context.attempt, ...(context.clock ? { clock: context.clock } : {}) })
     : model;
-  const response = await traced.generate(request, context.signal ? { signal: context.signal } : {});
+  const caller = { agent: context.task, runId: context.runId };
+  const response = await traced.generate(request, context.signal ? { signal: context.signal, caller } : { caller });
   return { response, model: model.id, costUsd: costOf(model.id, response.usage) };
 }
 
