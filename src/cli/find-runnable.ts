@@ -150,6 +150,8 @@ export function handlerConfigurationsIn(folder: string): string[] {
 
 /** A definition file's kind, by its top-level fields: `trigger` a handler configuration, `process` or `agents` a crew, else a role. */
 export function definitionKind(file: string): 'crew' | 'role' | 'handler' {
+  // A crew file by its name is not read twice: the crew loader reports its problems as a crew file's.
+  if (crewFiles.includes(basename(file))) return 'crew';
   const top = topLevelOf(file);
   if (top['trigger'] !== undefined) return 'handler';
   if (top['process'] !== undefined || top['agents'] !== undefined) return 'crew';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent, ConfigurationError, DefinitionFileError, defineTool, loadCrew, loadRole, resolveModel } from 'troupe';
+import { Agent, ConfigurationError, DefinitionFileError, defineTool, defineWorkflow, extractTask, FileStore, loadCrew, loadRole, resolveModel } from 'troupe';
 import { registerModel, scriptedModel } from 'troupe/testing';
 import { checkModelString } from '../../src/model/check-model-string.js';
 import { readScriptedReplies, ScriptedRepliesModel } from '../../src/model/scripted-replies.js';
@@ -95,6 +95,29 @@ tasks:
       ['write', 'Queues are durable and their jobs retry.'],
     ]);
     expect(notes).toEqual(['draft']);
+  });
+
+  it("answers a workflow's model task by the task's name", async () => {
+    const replies = file(`extract:
+  - tool: record_extract
+    input: { value: { vendor: ACME, total: 10 }, evidence: [{ source: doc, quote: "Total: 10" }] }
+`);
+    const workflow = defineWorkflow({
+      name: 'one',
+      input: z.object({ text: z.string() }),
+      tasks: [
+        extractTask({
+          name: 'extract',
+          input: z.object({ text: z.string() }),
+          output: z.object({ vendor: z.string(), total: z.number() }),
+          prompt: 'Extract from: {{text}}',
+          model: `scripted:${replies}`,
+        }),
+      ],
+    });
+    const store = new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-replies-store-')) });
+    const summary = await workflow.run([{ id: 'i', input: { text: 'ACME invoice. Total: 10' } }], { store });
+    expect(summary.items[0]).toMatchObject({ state: 'accepted', outputs: { extract: { vendor: 'ACME', total: 10 } } });
   });
 
   it('can be named in a role file; the file is checked when the role is loaded', async () => {

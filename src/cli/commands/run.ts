@@ -323,7 +323,7 @@ function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => vo
  */
 async function toolsBeside(file: string, what: string): Promise<{ tools: ToolRegistry; approver?: Approver }> {
   const dir = dirname(file);
-  const candidates = [join(dir, 'tools.js'), ...compiledCopies(join(dir, 'tools.ts'))];
+  const candidates = [resolve(dir, 'tools.js'), ...compiledCopies(join(dir, 'tools.ts')).map((copy) => resolve(copy))];
   const found = candidates.find((path) => existsSync(path));
   if (!found) return { tools: {} };
   const module = await importUserModule(found, what);
