@@ -1,16 +1,15 @@
 // `troupe run <name | path>` through the built command, as a user runs it, with no API key: every
 // runnable folder of crews/ by its name and by its path, and a role file on a scripted model.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run-command.js';
 
 const home = mkdtempSync(join(tmpdir(), 'troupe-run-cli-home-'));
-const troupe = (...args: string[]) =>
-  runCommand(process.execPath, ['dist/src/cli/main.js', ...args], {
-    env: { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', REDIS_URL: '', TROUPE_RECORD: '', TROUPE_HOME: home },
-  });
+const env = { ...process.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', REDIS_URL: '', TROUPE_RECORD: '', TROUPE_HOME: home };
+const main = resolve('dist/src/cli/main.js');
+const troupe = (...args: string[]) => runCommand(process.execPath, [main, ...args], { env });
 const scratch = mkdtempSync(join(tmpdir(), 'troupe-run-cli-'));
 function file(name: string, text: string): string {
   const path = join(scratch, name);
@@ -32,6 +31,46 @@ describe('troupe run <name | path>', { timeout: 600_000 }, () => {
     const text = await troupe('run', role, '--request', 'Greet Ada.', '--model', `scripted:${replies}`, '--quiet');
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^greeter: finished — .*\nHello, Ada!\n2 model calls, \d+ tokens, \$0\.0000, [\d.]+s\n$/);
+  });
+
+  it('tries a new crew of a project by name, on a replies file for its agents, with no key', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'troupe-run-cli-project-'));
+    mkdirSync(join(project, 'crews', 'pair'), { recursive: true });
+    writeFileSync(
+      join(project, 'crews', 'pair', 'crew.yaml'),
+      `name: pair
+description: A researcher finds facts, a writer turns them into a sentence.
+process: sequential
+agents:
+  - name: researcher
+    instructions: You find facts.
+  - name: writer
+    instructions: You write one sentence.
+tasks:
+  - name: facts
+    description: List two facts about the topic.
+    agent: researcher
+    expected_output: Two facts.
+  - name: write
+    description: Write one sentence from the facts.
+    agent: writer
+    context: [facts]
+    expected_output: One sentence.
+`,
+    );
+    writeFileSync(
+      join(project, 'replies.yaml'),
+      'researcher:\n  - finish: "Queues are durable. Jobs retry."\nwriter:\n  - finish: Queues keep jobs safe and retry them.\n',
+    );
+    const args = ['run', 'pair', '--request', 'queues', '--model', 'scripted:replies.yaml', '--json', '--quiet'];
+    const result = await runCommand(process.execPath, [main, ...args], { env, cwd: project });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'finished',
+      output: 'Queues keep jobs safe and retry them.',
+      tasks: [{ task: 'facts', output: 'Queues are durable. Jobs retry.' }, { task: 'write' }],
+    });
   });
 
   it('runs agents/code-assistant.yaml with the tools of agents/, by path and by name: its tool calls do their work', async () => {
