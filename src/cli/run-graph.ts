@@ -1,6 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { ExitCode } from '../core/errors/troupe-error.js';
@@ -10,6 +10,7 @@ import { describeWorkEvent } from '../work/describe-work-event.js';
 import { loadWorkGraph } from '../work/load-work-graph.js';
 import { openWorkGraph } from '../work/open-work-graph.js';
 import type { Runnable } from './find-runnable.js';
+import { offlineModel } from './workflow-module.js';
 
 export interface RunGraphFlags {
   request?: string;
@@ -34,11 +35,14 @@ export async function runGraph(runnable: Extract<Runnable, { kind: 'graph' }>, f
     throw new ConfigurationError(`graph "${spec.name}" has no item "${item}" (its items: ${[...spec.items.keys()].join(', ')})`, {
       field: '--item',
     });
-  if (flags.model) checkModelString(flags.model, { field: '--model' });
+  // A graph module names its cassette relative to the folder it is run from (as crews/website does): run
+  // from elsewhere (Troupe's own example, by name), its folder's cassette is named here instead.
+  const model = flags.model ?? (isAbsolute(runnable.home) ? offlineModel(runnable.home) : undefined);
+  if (model) checkModelString(model, { field: '--model' });
   const home = mkdtempSync(join(tmpdir(), `troupe-graph-${spec.name}-`));
   if (!flags.quiet) process.stderr.write(`[troupe] a fresh store for this run of graph "${spec.name}": ${home}\n`);
   // No REDIS_URL in this environment: the graph runs embedded, in this process, one job at a time, so agents answer in the same order every run.
-  const graph = await openWorkGraph(spec, { env: { TROUPE_HOME: home }, ...(flags.model ? { model: flags.model } : {}) });
+  const graph = await openWorkGraph(spec, { env: { TROUPE_HOME: home }, ...(model ? { model } : {}) });
   try {
     await graph.seed();
     await graph.work({ concurrency: 1 });

@@ -174,6 +174,17 @@ tasks:
     expect(byPath.stdout).toMatch(/^page-styles v2: Selectors renamed/m);
   });
 
+  it("runs Troupe's own examples by name from another folder", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'troupe-run-cli-elsewhere-'));
+    const [research, website] = await Promise.all(
+      ['research', 'website'].map((name) => runCommand(process.execPath, [main, 'run', name, '--json', '--quiet'], { env, cwd: elsewhere })),
+    );
+    expect(research!.status).toBe(0);
+    expect(JSON.parse(research!.stdout)).toMatchObject({ status: 'finished', process: 'hierarchical' });
+    expect(website!.status).toBe(0);
+    expect((JSON.parse(website!.stdout) as { items: Array<{ version: number }> }).items.map((item) => item.version)).toEqual([2, 2, 2, 2]);
+  });
+
   it('names a work graph item that does not exist, and every place looked for a name it cannot find (exit 2)', async () => {
     const [noItem, missing] = await Promise.all([troupe('run', 'website', '--item', 'footer', '--request', 'hi'), troupe('run', 'crews/nowhere')]);
     expect(noItem.status).toBe(2);
