@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Agent, type AgentRunOptions } from '../../agent/agent.js';
 import { loadRole, type ToolRegistry } from '../../agent/role-loader.js';
+import { defaultModel } from '../../model/default-model.js';
 import type { TokenUsage } from '../../model/model-client.js';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
@@ -47,10 +48,7 @@ export function registerRun(program: Command): void {
     .option('--input <file>', 'crew or role: JSON request (a string or { "input": "..." }); workflow: JSON array of items, { "id"?, "input" } or plain inputs')
     .option('--request <text>', 'the request, in words (crews, roles; for a work graph, the message to --item)')
     .option('--item <id>', 'work graph: the item whose agent gets the request (default: the example the graph module exports)')
-    .option(
-      '--model <provider:model>',
-      'use this model for every agent or model task (e.g. anthropic:claude-sonnet-5-5, replay:cassette.json, scripted:replies.yaml)',
-    )
+    .option('--model <provider:model>', `use this model for every agent or model task (e.g. ${defaultModel}, replay:cassette.json, scripted:replies.yaml)`)
     .option(
       '--resume <run-id>',
       'continue this workflow run: decided reviews are applied, done steps are not repeated. If another process is continuing it, exit 2 naming that process (with --wait: wait for it)',
