@@ -1,7 +1,8 @@
 // A small website as a work graph: a shared UI component (a button) and the three files of a
 // page that uses it. A change to the component flows to the page's markup, script and styles,
 // each owned by its own agent, which decides whether its file must follow.
-// Loaded by `troupe worker --graph website` and `troupe chat button --graph website` (from dist/).
+// Run once from its seed by `troupe run website`; loaded by `troupe worker --graph website` and
+// `troupe chat button --graph website` (from dist/).
 import { defaultModel, liveOrReplay } from 'troupe';
 import type { WorkGraphDefinition } from 'troupe';
 
@@ -37,6 +38,10 @@ export const pageStylesV1 = `.btn { padding: 0.5rem 1rem; border-radius: 4px; bo
 .btn-primary { background: #2f6feb; color: white; }
 .btn-secondary { background: #eaeef2; color: #1f2328; }
 `;
+
+/** The request `troupe run website` sends to the button's agent: the one its cassette was recorded with. */
+export const websiteRequest = "Rename the button classes to BEM style (btn--primary, btn--secondary) and add a 'danger' variant.";
+export const example = { item: 'button', request: websiteRequest };
 
 const instructions = 'You are a careful front-end engineer. Keep your file working and consistent with the files it depends on; change nothing else.';
 

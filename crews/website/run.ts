@@ -6,9 +6,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWorkEvent, openWorkGraph, type WorkEvent, type WorkItem } from 'troupe';
-import graph from './graph.js';
+import graph, { websiteRequest } from './graph.js';
 
-export const websiteRequest = "Rename the button classes to BEM style (btn--primary, btn--secondary) and add a 'danger' variant.";
+export { websiteRequest };
 
 export async function runWebsite(home = mkdtempSync(join(tmpdir(), 'website-'))): Promise<{ answer: string; items: WorkItem[]; events: WorkEvent[] }> {
   // Embedded on purpose (no REDIS_URL): one process, and the in-process queue runs one job at a

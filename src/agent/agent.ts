@@ -201,7 +201,7 @@ export class Agent<Output = string> {
     // Tool calls run in this run's context, cancelled with it (its deadline included), with the trigger's files.
     const execution: ToolExecution = { ...context, agent: this.name, signal: cancel?.signal, files: options.files };
     const request: ModelRequest = this.#request(transcript);
-    const callOptions: ModelCallOptions = {};
+    const callOptions: ModelCallOptions = { caller: { agent: this.name, runId } };
     if (cancel) callOptions.signal = cancel.signal;
     // Model calls are traced by a wrapper, so a workflow model step reports them the same way.
     const traced = trace

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefinitionFile, fileSizeLimits } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
@@ -9,6 +9,7 @@ import { recordingRequested } from '../model/resolve-model.js';
 import type { Workflow } from '../workflow/define-workflow.js';
 import type { GoldenCheck } from '../workflow/eval/golden.js';
 import type { RunSummary, WorkItemInput } from '../workflow/run-workflow.js';
+import { sourceFolderOf } from './find-runnable.js';
 import { importUserModule } from './user-module.js';
 
 /** The compiled tree this command runs from (dist/ in the repository): its own crews are compiled there. */
@@ -45,8 +46,8 @@ export function findWorkflow(name: string): string | undefined {
   return workflowCandidates(name).find((path) => existsSync(path));
 }
 
-/** Imports a workflow module; its default export must be what `defineWorkflow` returned. */
-export async function loadWorkflowModule(name: string, file = findWorkflow(name)): Promise<WorkflowModule> {
+/** Imports a workflow module (its data, cassette.json and golden.json, are in `home`, by default its source folder); its default export must be what `defineWorkflow` returned. */
+export async function loadWorkflowModule(name: string, file = findWorkflow(name), home?: string): Promise<WorkflowModule> {
   if (!file) throw new ConfigurationError(`no workflow "${name}": looked for ${workflowCandidates(name).join(', ')}`, { field: 'workflow' });
   const module = await importUserModule(file, 'workflow module');
   const workflow = module['default'] as Partial<Workflow<any>> | undefined;
@@ -61,8 +62,7 @@ export async function loadWorkflowModule(name: string, file = findWorkflow(name)
   }
   const checks: Record<string, GoldenCheck> = {};
   for (const [key, value] of Object.entries(module)) if (key !== 'default' && typeof value === 'function') checks[key] = value as GoldenCheck;
-  const home = /\.(m?js)$/.test(name) ? dirname(file) : workflowHome(name, file);
-  return { file, home, workflow: workflow as Workflow<any>, checks };
+  return { file, home: home ?? (/\.(m?js)$/.test(name) ? sourceFolderOf(file) : workflowHome(name, file)), workflow: workflow as Workflow<any>, checks };
 }
 
 /** Reads an input file (`--input`): JSON, at most `fileSizeLimits.data`; syntax errors name the line and column. */

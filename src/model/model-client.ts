@@ -122,6 +122,11 @@ export interface ModelCallOptions {
    * `discardsDeltas` when deltas already delivered are void.
    */
   onDelta?: (delta: ModelDelta) => void;
+  /**
+   * Who calls: the agent (or workflow task) and its run. Never sent to a provider; a model that
+   * answers each agent from its own script (a replies file, `scripted:<file>`) needs to know.
+   */
+  caller?: { agent: string; runId: string };
 }
 
 /**

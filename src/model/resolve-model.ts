@@ -5,10 +5,11 @@ import type { ModelClient } from './model-client.js';
 import { defaultModel, defaultOpenAIModel } from './default-model.js';
 import { openaiModel } from './openai.js';
 import { ReplayModel } from './replay.js';
+import { isRepliesFile, scriptedRepliesModel } from './scripted-replies.js';
 
 export type ModelProvider = 'anthropic' | 'openai' | 'replay' | 'scripted';
 
-/** A parsed model string. For `replay` the model is the cassette path; for `scripted` the registered name. */
+/** A parsed model string. For `replay` the model is the cassette path; for `scripted` the registered name or a replies file. */
 export interface ModelSpec {
   provider: ModelProvider;
   model: string;
@@ -17,9 +18,9 @@ export interface ModelSpec {
 /** The name `scripted` alone stands for. */
 export const defaultScriptedName = 'default';
 
-const acceptedForms = `anthropic:<model> (e.g. ${defaultModel}), openai:<model> (e.g. ${defaultOpenAIModel}), replay:<cassette path>, scripted or scripted:<registered name>`;
+const acceptedForms = `anthropic:<model> (e.g. ${defaultModel}), openai:<model> (e.g. ${defaultOpenAIModel}), replay:<cassette path>, scripted:<replies file .yaml/.json>, scripted or scripted:<registered name>`;
 
-/** Parses `anthropic:<model>`, `openai:<model>`, `replay:<cassette>`, `scripted` and `scripted:<name>`. */
+/** Parses `anthropic:<model>`, `openai:<model>`, `replay:<cassette>`, `scripted`, `scripted:<name>` and `scripted:<replies file>`. */
 export function parseModelString(spec: string, where: Location = { field: 'model' }): ModelSpec {
   const text = spec.trim();
   if (text === 'scripted') return { provider: 'scripted', model: defaultScriptedName };
@@ -105,6 +106,8 @@ export function resolveModel(spec?: string | ModelClient, options: ResolveModelO
     case 'replay':
       return resolveReplay(model, env);
     case 'scripted': {
+      // A replies file is written by hand, no code needed (scripted-replies.ts); other names are registered by code.
+      if (isRepliesFile(model)) return scriptedRepliesModel(model);
       const client = registry.get(model);
       if (client) return client;
       const registered = registry.size ? ` Registered: ${[...registry.keys()].join(', ')}.` : '';

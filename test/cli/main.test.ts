@@ -40,7 +40,7 @@ describe('troupe command', { timeout: 300_000 }, () => {
       troupe('run', 'math-tutor', '--input', 'package.json'),
     ]);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/field "crew": no crew "nope": looked for crews\/nope\/crew.yaml/);
+    expect(missing.stderr).toMatch(/field "crew": nothing to run named "nope": looked for crews\/nope\/crew.yaml/);
     expect(badModel.status).toBe(2);
     expect(badModel.stderr).toMatch(/field "--model": "gpt-4.1" is not a model string \(did you mean "openai:gpt-4.1"\?\)/);
     expect(badInput.status).toBe(2);

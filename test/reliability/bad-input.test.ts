@@ -142,7 +142,7 @@ describe('bad input: every file kind, through the troupe command', { timeout: 30
         `3 problems in ${f}:\\n  ${f}:6, field "agents.0.tools.0": unknown tool "lookup"; registered tools: none\\n  ${f}:6, field "agents.0.tools.1": unknown tool "browse"; registered tools: none\\n  ${f}:7, field "manager.model": "gpt-4.1" is not a model string`,
       ),
     );
-    expectRejected(missing, new RegExp(`field "crew": no crew "${escapeRegExp(absent)}"`));
+    expectRejected(missing, new RegExp(`field "crew": nothing to run named "${escapeRegExp(absent)}": looked for ${escapeRegExp(absent)}`));
     expectRejected(big.result, new RegExp(`${big.file}: the crew file is 50.0 MiB; Troupe reads crew files of at most 1.0 MiB`));
   });
 

@@ -3,6 +3,7 @@ import { registerEval } from './eval.js';
 import { registerReview } from './review.js';
 import { registerCoordinator } from './coordinator.js';
 import { registerRun } from './run.js';
+import { registerList } from './list.js';
 import { registerRuns } from './runs.js';
 import { registerWorker } from './worker.js';
 import { registerChat } from './chat.js';
@@ -17,6 +18,7 @@ export type RegisterCommand = (program: Command) => void;
 /** Every subcommand of `troupe`, in the order `troupe --help` lists them. */
 export const commands: RegisterCommand[] = [
   registerRun,
+  registerList,
   registerRuns,
   registerReview,
   registerEval,

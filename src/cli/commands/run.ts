@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ToolRegistry } from '../../agent/role-loader.js';
+import { Agent, type AgentRunOptions } from '../../agent/agent.js';
+import { loadRole, type ToolRegistry } from '../../agent/role-loader.js';
+import { defaultModel } from '../../model/default-model.js';
+import type { TokenUsage } from '../../model/model-client.js';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
 import { loadCrew } from '../../crew/crew-loader.js';
@@ -25,16 +28,16 @@ import type { RunSummary, RunWorkflowOptions } from '../../workflow/run-workflow
 import { liveOutput, wantsLiveOutput } from '../live-output.js';
 import { progressPrinter } from '../progress.js';
 import { importUserModule, loadToolsModule } from '../user-module.js';
-import { exitCodeOf, findWorkflow, loadWorkflowModule, offlineModel, readCrewRequest, readWorkItems, workflowCandidates } from '../workflow-module.js';
+import { compiledCopies, findRunnable, isRunnablePath, type Runnable } from '../find-runnable.js';
+import { runGraph } from '../run-graph.js';
+import { exitCodeOf, loadWorkflowModule, type WorkflowModule, offlineModel, readCrewRequest, readWorkItems } from '../workflow-module.js';
 import { printSummary } from '../workflow-report.js';
 import { watchedItems } from '../watch-folder.js';
-import { findHandlerConfiguration } from '../handler-configuration.js';
 import { runHandlerConfiguration } from './run-handler.js';
 
 /**
- * `troupe run <name>`: runs a crew (crews/<name>/crew.yaml, or the path of a crew file) or a
- * workflow (crews/<name>/workflow.js, or its compiled copy under dist/). When a directory has
- * both, the crew wins, so existing crews keep working; pass the workflow's .js path to run it.
+ * `troupe run <name | path>`: runs what findRunnable finds (src/cli/find-runnable.ts): a crew, a
+ * workflow, a work graph, a single role file, or a handler configuration (with --trigger).
  * `troupe run --resume <run-id>` continues a workflow run after a crash or a review decision.
  * Only one process continues a run at a time (a lease in the store): while another one runs it,
  * resumes it or waits in it for reviews, `--resume` says who holds it and exits 2, or with
@@ -43,11 +46,12 @@ import { runHandlerConfiguration } from './run-handler.js';
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('Run a crew or a workflow by name, or continue a workflow run (--resume <run-id>)')
-    .argument('[crew]', 'crew or workflow name, or the path of its file (read from the run with --resume)')
-    .option('--input <file>', 'crew: JSON request (a string or { "input": "..." }); workflow: JSON array of items, { "id"?, "input" } or plain inputs')
-    .option('--request <text>', 'the request, in words (crews)')
-    .option('--model <provider:model>', 'use this model for every agent or model task (e.g. anthropic:claude-sonnet-5-5, replay:cassette.json)')
+    .description('Run a crew, a workflow, a work graph or a role file, by name or by path, or continue a workflow run (--resume <run-id>)')
+    .argument('[crew]', 'a name (crews/<name>, agents/<name>.yaml) or a path (a crew, role or configuration file, a .js/.ts module, or their folder)')
+    .option('--input <file>', 'crew or role: JSON request (a string or { "input": "..." }); workflow: JSON array of items, { "id"?, "input" } or plain inputs')
+    .option('--request <text>', 'the request, in words (crews, roles; for a work graph, the message to --item)')
+    .option('--item <id>', 'work graph: the item whose agent gets the request (default: the example the graph module exports)')
+    .option('--model <provider:model>', `use this model for every agent or model task (e.g. ${defaultModel}, replay:cassette.json, scripted:replies.yaml)`)
     .option(
       '--resume <run-id>',
       'continue this workflow run: decided reviews are applied, done steps are not repeated. If another process is continuing it, exit 2 naming that process (with --wait: wait for it)',
@@ -75,29 +79,38 @@ export function registerRun(program: Command): void {
         process.exitCode = await resumeWorkflowRun(flags.resume, name, flags);
         return;
       }
-      if (name === undefined) throw new ConfigurationError('name a crew or a workflow to run, or pass --resume <run-id>', { field: 'crew' });
-      const handler = findHandlerConfiguration(name);
-      if (handler) {
-        process.exitCode = await runHandlerConfiguration(handler, flags);
-        return;
-      }
-      const crew = findCrewFile(name);
-      if (crew && flags.detach) throw new ConfigurationError('--detach queues workflow runs for workers; a crew runs in this process', { field: '--detach' });
-      if (crew) return runCrew(crew, flags);
-      const workflow = findWorkflow(name);
-      if (!workflow) {
-        throw new ConfigurationError(
-          `no crew "${name}": looked for ${crewCandidates(name).join(', ')}, and for a workflow in ${workflowCandidates(name).join(', ')}`,
-          { field: 'crew' },
-        );
-      }
-      process.exitCode = await runWorkflowFile(name, workflow, flags);
+      if (name === undefined) throw new ConfigurationError('name a crew, workflow or role to run, or pass --resume <run-id>', { field: 'crew' });
+      const runnable = findRunnable(name);
+      if (flags.detach && runnable.kind !== 'workflow')
+        throw new ConfigurationError(`--detach queues workflow runs for workers; a ${runnable.kind} runs in this process`, { field: '--detach' });
+      if (flags.item !== undefined && runnable.kind !== 'graph')
+        throw new ConfigurationError(`--item names an item of a work graph; ${runnable.file} is a ${runnable.kind}`, { field: '--item' });
+      if (flags.watch !== undefined && runnable.kind !== 'workflow')
+        throw new ConfigurationError(`--watch feeds items to a workflow; ${runnable.file} is a ${runnable.kind}`, { field: '--watch' });
+      process.exitCode = await runRunnable(name, runnable, flags);
     });
+}
+
+/** Runs what was found; the exit code (DESIGN.md: 0 done, 1 failed, 2 bad input, 3 waiting for review). */
+async function runRunnable(target: string, runnable: Runnable, flags: RunFlags): Promise<number> {
+  switch (runnable.kind) {
+    case 'crew':
+      return runCrew(runnable.file, flags);
+    case 'workflow':
+      return runWorkflowFile(target, runnable, flags);
+    case 'role':
+      return runRole(runnable.file, flags);
+    case 'graph':
+      return runGraph(runnable, flags);
+    case 'handler':
+      return runHandlerConfiguration(runnable.file, flags);
+  }
 }
 
 export interface RunFlags {
   input?: string;
   request?: string;
+  item?: string;
   model?: string;
   resume?: string;
   wait?: boolean;
@@ -111,16 +124,12 @@ export interface RunFlags {
   live?: boolean;
 }
 
-async function runCrew(file: string, flags: RunFlags): Promise<void> {
-  if (flags.watch !== undefined) throw new ConfigurationError('--watch feeds items to a workflow; a crew takes one request', { field: '--watch' });
-  const { tools, approver } = await crewTools(file);
+async function runCrew(file: string, flags: RunFlags): Promise<number> {
+  const { tools, approver } = await toolsBeside(file, "crew's tools module");
   const crew = loadCrew(file, { tools });
   const options: CrewRunOptions = approver ? { approver } : {};
-  const model = flags.model ?? offlineModel(dirname(file));
-  if (model) {
-    checkModelString(model, { field: '--model' });
-    options.model = model;
-  }
+  const model = runModel(flags, dirname(file));
+  if (model) options.model = model;
   const live = wantsLiveOutput(flags) ? liveOutput() : undefined;
   if (live) {
     options.trace = live.trace;
@@ -131,22 +140,64 @@ async function runCrew(file: string, flags: RunFlags): Promise<void> {
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     process.stdout.write(`${crew.name}: ${result.status} — ${result.stop.reason}\n`);
-    if (result.output !== undefined) process.stdout.write(`${typeof result.output === 'string' ? result.output : JSON.stringify(result.output, null, 2)}\n`);
+    printOutput(result.output);
     const total = result.usage.total;
-    process.stdout.write(
-      `${total.turns} model calls, ${total.usage.inputTokens + total.usage.outputTokens} tokens, $${total.costUsd.toFixed(4)}, ${(result.durationMs / 1000).toFixed(1)}s\n`,
-    );
+    printUsage(total.turns, total.usage, total.costUsd, result.durationMs);
   }
-  process.exitCode = result.status === 'finished' ? ExitCode.done : ExitCode.failed;
+  return result.status === 'finished' ? ExitCode.done : ExitCode.failed;
 }
 
-async function runWorkflowFile(name: string, file: string, flags: RunFlags): Promise<number> {
+/**
+ * One role file run on a request: the agent alone, with the tools of `tools.js` beside the role
+ * file (or its compiled copy), so a new role can be tried before it joins a crew.
+ */
+async function runRole(file: string, flags: RunFlags): Promise<number> {
+  const request = requestFrom(flags);
+  if (request === undefined) throw new ConfigurationError(`the role ${file} needs a request: --request "<text>" or --input <file>`, { field: '--request' });
+  const { tools, approver } = await toolsBeside(file, "role's tools module");
+  const role = loadRole(file, { tools });
+  if (!(role instanceof Agent))
+    throw new ConfigurationError(`${role.name} is a user-proxy role: it plays the user inside a two-agent crew; run that crew instead`, {
+      file,
+      field: 'kind',
+    });
+  const options: AgentRunOptions = approver ? { approver } : {};
+  const model = runModel(flags, dirname(file));
+  if (model) options.model = model;
+  if (!flags.quiet) options.trace = progressPrinter();
+  const result = redactSecretsDeep(await role.run(request, options));
+  if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    process.stdout.write(`${role.name}: ${result.status} — ${result.stop.reason}\n`);
+    printOutput(result.output);
+    printUsage(result.turns, result.usage, result.costUsd, result.durationMs);
+  }
+  return result.status === 'finished' ? ExitCode.done : ExitCode.failed;
+}
+
+/** The model of a crew or role run: `--model`, else its folder's cassette when there is no key; checked before anything runs. */
+function runModel(flags: RunFlags, home: string): string | undefined {
+  const model = flags.model ?? offlineModel(home);
+  if (model) checkModelString(model, { field: '--model' });
+  return model;
+}
+
+function printOutput(output: unknown): void {
+  if (output !== undefined) process.stdout.write(`${typeof output === 'string' ? output : JSON.stringify(output, null, 2)}\n`);
+}
+
+function printUsage(turns: number, usage: TokenUsage, costUsd: number, durationMs: number): void {
+  process.stdout.write(`${turns} model calls, ${usage.inputTokens + usage.outputTokens} tokens, $${costUsd.toFixed(4)}, ${(durationMs / 1000).toFixed(1)}s\n`);
+}
+
+async function runWorkflowFile(name: string, runnable: Runnable, flags: RunFlags): Promise<number> {
   if (flags.request !== undefined) throw new ConfigurationError('a workflow takes its items from --input <file>, not --request', { field: '--request' });
   if (flags.input === undefined && flags.watch === undefined)
     throw new ConfigurationError(`workflow "${name}" needs its items: --input <file> with a JSON array, or --watch <folder>`, { field: '--input' });
   if (flags.watch !== undefined && flags.detach)
     throw new ConfigurationError('--watch takes items in this process; run it without --detach', { field: '--watch' });
-  const module = await loadWorkflowModule(name, file);
+  const { file } = runnable;
+  const module = await loadWorkflowModule(name, file, runnable.home);
   const items = flags.input === undefined ? [] : readWorkItems(flags.input, module.workflow);
   const runId = randomIds('run');
   // Options (the model string, its cassette) are checked before the store is opened: a run rejected at load leaves no trace.
@@ -154,7 +205,7 @@ async function runWorkflowFile(name: string, file: string, flags: RunFlags): Pro
   const backend = detachableBackend(flags);
   const store = await openStateStore();
   // Loaded by path: the run remembers the file, so `--resume` (and `review approve --resume`) find it.
-  const source = isWorkflowPath(name) ? resolve(file) : undefined;
+  const source = isRunnablePath(name) ? resolve(file) : undefined;
   try {
     if (backend) {
       const queue = await openJobQueue({ name: workflowRunsQueue, backend });
@@ -201,7 +252,7 @@ export async function resumeWorkflowRun(runId: string, name: string | undefined,
     const run = await loadRun(store, runId);
     if (!run) throw new ConfigurationError(`no run "${runId}" in the store (troupe runs list shows them)`, { field: '--resume' });
     if (run.queued) return await requeueOnWorkers(store, runId, flags);
-    const module = await loadWorkflowModule(name ?? run.source ?? run.workflow);
+    const module = await workflowModuleOf(name ?? run.source ?? run.workflow);
     if (!flags.quiet) process.stderr.write(`[troupe] resuming run ${runId} of ${run.workflow} (${run.status})\n`);
     const options: RunWorkflowOptions = { ...workflowOptions(module.home, flags, runId), store };
     if (flags.wait)
@@ -214,6 +265,17 @@ export async function resumeWorkflowRun(runId: string, name: string | undefined,
   } finally {
     await store.close();
   }
+}
+
+/** The workflow module of a name or path as `troupe run` finds it (a folder, a .ts source), else as a workflow name or .js file. */
+async function workflowModuleOf(target: string): Promise<WorkflowModule> {
+  let runnable: Runnable | undefined;
+  try {
+    runnable = findRunnable(target);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+  }
+  return runnable?.kind === 'workflow' ? loadWorkflowModule(target, runnable.file, runnable.home) : loadWorkflowModule(target);
 }
 
 /** The Redis backend a `--detach` run is queued on; undefined without `--detach`. Workers share queued runs only through Redis. */
@@ -274,10 +336,6 @@ async function report(summary: RunSummary, store: StateStore, flags: RunFlags): 
   return exitCodeOf(summary);
 }
 
-function isWorkflowPath(name: string): boolean {
-  return /\.(m?js)$/.test(name);
-}
-
 function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
   let called = false;
   return (...args) => {
@@ -286,30 +344,22 @@ function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => vo
   };
 }
 
-function crewCandidates(crew: string): string[] {
-  return /\.(ya?ml|json)$/.test(crew) ? [crew] : [join('crews', crew, 'crew.yaml'), join('crews', crew, 'crew.yml'), join('crews', crew, 'crew.json')];
-}
-
-function findCrewFile(crew: string): string | undefined {
-  return crewCandidates(crew).find((path) => existsSync(path));
-}
-
 /**
- * A crew's tools come from `tools.js` beside its crew file (or its compiled copy under dist/),
- * whose default export returns them: tools often need setup, like a work directory. Its named
- * export `approver`, when there is one, decides on the calls that need approval: the program's
- * explicit choice, in code (without it such a call waits for a person).
+ * A crew's (or a role's) tools come from `tools.js` beside its file (or its compiled copy under
+ * dist/), whose default export returns them: tools often need setup, like a work directory. Its
+ * named export `approver`, when there is one, decides on the calls that need approval: the
+ * program's explicit choice, in code (without it such a call waits for a person).
  */
-async function crewTools(file: string): Promise<{ tools: ToolRegistry; approver?: Approver }> {
-  const dir = dirname(resolve(file));
-  const candidates = [join(dir, 'tools.js'), join(resolve('dist'), dirname(file), 'tools.js')];
+async function toolsBeside(file: string, what: string): Promise<{ tools: ToolRegistry; approver?: Approver }> {
+  const dir = dirname(file);
+  const candidates = [resolve(dir, 'tools.js'), ...compiledCopies(join(dir, 'tools.ts')).map((copy) => resolve(copy))];
   const found = candidates.find((path) => existsSync(path));
   if (!found) return { tools: {} };
-  const module = await importUserModule(found, "crew's tools module");
+  const module = await importUserModule(found, what);
   const approver = module['approver'];
   if (approver !== undefined && typeof approver !== 'function')
     throw new ConfigurationError(`${found}: its "approver" export must be a function`, { file: found, field: 'approver' });
-  const tools = await (await loadToolsModule(found, "crew's tools module"))();
+  const tools = await (await loadToolsModule(found, what))();
   return approver ? { tools, approver: approver as Approver } : { tools };
 }
 

@@ -22,7 +22,8 @@ export async function callModel(
         ...(context.streaming ? { streaming: true } : {}),
       })
     : model;
-  const response = await traced.generate(request, context.signal ? { signal: context.signal } : {});
+  const caller = { agent: context.task, runId: context.runId };
+  const response = await traced.generate(request, context.signal ? { signal: context.signal, caller } : { caller });
   return { response, model: model.id, costUsd: costOf(model.id, response.usage) };
 }
 
