@@ -137,7 +137,7 @@ export function anthropicStreamEvents(parts: StreamedReplyParts, usage = { input
           id: 'msg_01StreamTest',
           type: 'message',
           role: 'assistant',
-          model: parts.model ?? 'claude-sonnet-4-5-20250929',
+          model: parts.model ?? 'claude-sonnet-5-5',
           content: [],
           stop_reason: null,
           stop_sequence: null,
