@@ -39,7 +39,15 @@ describe('troupe run shows a streaming model live', { timeout: 300_000 }, () => 
     server = await FakeStreamingServer.start();
     dir = mkdtempSync(join(tmpdir(), 'troupe-live-'));
     writeFileSync(join(dir, 'crew.yaml'), crewYaml);
-    env = { ...process.env, ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: server.url, OPENAI_API_KEY: '', TROUPE_HOME: join(dir, '.troupe'), NO_COLOR: '' };
+    env = {
+      ...process.env,
+      ANTHROPIC_API_KEY: key,
+      ANTHROPIC_BASE_URL: server.url,
+      OPENAI_API_KEY: '',
+      REDIS_URL: '',
+      TROUPE_HOME: join(dir, '.troupe'),
+      NO_COLOR: '',
+    };
   });
   afterEach(async () => {
     await server.close();

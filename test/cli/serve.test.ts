@@ -31,6 +31,9 @@ class Serve {
         ANTHROPIC_API_KEY: '',
         OPENAI_API_KEY: '',
         TROUPE_RECORD: '',
+        // CI exports REDIS_URL: without this, every serve would share one Redis store, whose outbox
+        // remembers a trigger (its id is a hash of the body) from an earlier test or CI run and skips its effect.
+        REDIS_URL: '',
         TROUPE_HOME: mkdtempSync(join(tmpdir(), 'troupe-serve-home-')),
         ...env,
       },

@@ -24,6 +24,8 @@ async function troupe(args: string[], env: NodeJS.ProcessEnv = {}) {
       ANTHROPIC_API_KEY: '',
       OPENAI_API_KEY: '',
       TROUPE_RECORD: '',
+      // Not CI's Redis: its outbox would remember these triggers (fixed ids) from an earlier run and skip their effects.
+      REDIS_URL: '',
       TROUPE_HOME: mkdtempSync(join(tmpdir(), 'troupe-pr-merged-home-')),
       PR_MERGED_GITHUB_URL: service.url,
       PR_MERGED_CHAT_URL: service.url,
