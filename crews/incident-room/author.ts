@@ -10,6 +10,7 @@
 import { rmSync } from 'node:fs';
 import { loadCrew, type Message, type ModelRequest } from 'troupe';
 import { registerModel, scriptedModel, type ScriptedReply } from 'troupe/testing';
+import { withUsage } from '../estimated-usage.js';
 import tools, { type dbStats } from './tools.js';
 
 const cassette = 'crews/incident-room/cassette.json';
@@ -107,14 +108,6 @@ function play(request: ModelRequest): ScriptedReply {
   if (system.startsWith('You are Database engineer.')) return dbExpert(request);
   if (system.startsWith('You are Incident communications writer.')) return commsWriter();
   throw new Error(`no one plays the system message "${system.slice(0, 60)}…"`);
-}
-
-/** Token counts as a real model would report them, roughly (4 characters a token), so usage per agent means something. */
-function withUsage(request: ModelRequest, reply: ScriptedReply): ScriptedReply {
-  if (typeof reply === 'string') return reply;
-  const input = (request.system?.length ?? 0) + JSON.stringify(request.messages).length + JSON.stringify(request.tools ?? []).length;
-  const output = (reply.text?.length ?? 0) + JSON.stringify(reply.toolCalls ?? []).length;
-  return { ...reply, usage: { inputTokens: Math.ceil(input / 4), outputTokens: Math.ceil(output / 4) } };
 }
 
 rmSync(cassette, { force: true });

@@ -11,6 +11,7 @@
 import { rmSync } from 'node:fs';
 import { loadCrew, type Message, type ModelRequest } from 'troupe';
 import { registerModel, scriptedModel, type ScriptedReply } from 'troupe/testing';
+import { withUsage } from '../estimated-usage.js';
 import tools from './tools.js';
 
 const cassette = 'crews/release-vote/cassette.json';
@@ -205,14 +206,6 @@ function play(request: ModelRequest): ScriptedReply {
     return call('vote', { vote, reason });
   }
   throw new Error(`unknown step "${step}"`);
-}
-
-/** Token counts as a real model would report them, roughly (4 characters a token), so usage per agent means something. */
-function withUsage(request: ModelRequest, reply: ScriptedReply): ScriptedReply {
-  if (typeof reply === 'string') return reply;
-  const input = (request.system?.length ?? 0) + JSON.stringify(request.messages).length + JSON.stringify(request.tools ?? []).length;
-  const output = (reply.text?.length ?? 0) + JSON.stringify(reply.toolCalls ?? []).length;
-  return { ...reply, usage: { inputTokens: Math.ceil(input / 4), outputTokens: Math.ceil(output / 4) } };
 }
 
 rmSync(cassette, { force: true });

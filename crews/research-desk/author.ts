@@ -11,6 +11,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { Handler, loadConfiguration, type Message, type ModelRequest, type Trigger } from 'troupe';
 import { registerModel, scriptedModel, type ScriptedReply } from 'troupe/testing';
+import { withUsage } from '../estimated-usage.js';
 import tools from './tools.js';
 
 const cassette = 'crews/research-desk/cassette.json';
@@ -144,14 +145,6 @@ function play(request: ModelRequest): ScriptedReply {
       },
     ]);
   throw new Error(`no one plays the system message "${system.slice(0, 60)}…"`);
-}
-
-/** Token counts as a real model would report them, roughly (4 characters a token), so usage means something. */
-function withUsage(request: ModelRequest, reply: ScriptedReply): ScriptedReply {
-  if (typeof reply === 'string') return reply;
-  const input = (request.system?.length ?? 0) + JSON.stringify(request.messages).length + JSON.stringify(request.tools ?? []).length;
-  const output = (reply.text?.length ?? 0) + JSON.stringify(reply.toolCalls ?? []).length;
-  return { ...reply, usage: { inputTokens: Math.ceil(input / 4), outputTokens: Math.ceil(output / 4) } };
 }
 
 rmSync(cassette, { force: true });

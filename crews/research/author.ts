@@ -7,8 +7,9 @@
 // TROUPE_RECORD_MODEL=anthropic:claude-sonnet-5-5 and ANTHROPIC_API_KEY.
 // Run: npm run build && node dist/crews/research/author.js
 import { rmSync } from 'node:fs';
-import type { Message, ModelRequest, ToolMessage } from 'troupe';
+import type { Message, ToolMessage } from 'troupe';
 import { registerModel, scriptedModel, type ScriptedReply } from 'troupe/testing';
+import { withUsage } from '../estimated-usage.js';
 import type { ResearchBrief } from './run.js';
 
 type Call = { name: string; input: unknown; id?: string };
@@ -169,14 +170,6 @@ function readIds(messages: readonly Message[]): string[] {
 function writer(messages: readonly Message[]): ScriptedReply {
   const revising = contextOf(firstUser(messages)).includes("The checker's problems");
   return { toolCalls: [{ name: 'finish', input: brief(revising ? goodAdvice : badAdvice) }] };
-}
-
-/** Token counts as a real model would report them, roughly (4 characters a token), so usage per agent means something. */
-function withUsage(request: ModelRequest, reply: ScriptedReply): ScriptedReply {
-  if (typeof reply === 'string') return reply;
-  const input = (request.system?.length ?? 0) + JSON.stringify(request.messages).length + JSON.stringify(request.tools ?? []).length;
-  const output = (reply.text?.length ?? 0) + JSON.stringify(reply.toolCalls ?? []).length;
-  return { ...reply, usage: { inputTokens: Math.ceil(input / 4), outputTokens: Math.ceil(output / 4) } };
 }
 
 const author = scriptedModel(
