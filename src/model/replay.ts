@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -18,6 +18,7 @@ import {
   type ModelResponse,
   type ToolChoice,
 } from './model-client.js';
+import { fileStamp } from './file-stamp.js';
 
 /** The cassette format this code reads and writes. Bump it when the entry shape changes, and keep a fixture of the old one. */
 export const cassetteVersion = 1;
@@ -212,15 +213,6 @@ function openStore(path: string): CassetteStore {
   const store = new CassetteStore(absolute);
   stores.set(absolute, store);
   return store;
-}
-
-function fileStamp(path: string): string | undefined {
-  try {
-    const stat = statSync(path);
-    return `${stat.mtimeMs}:${stat.size}`;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

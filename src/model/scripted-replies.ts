@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { DefinitionFile } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { DefinitionFileError, type FileIssue } from '../core/errors/definition-file-error.js';
 import { lazy } from '../core/lazy.js';
 import type { ModelCallOptions, ModelClient, ModelRequest, ModelResponse, TextPart, ToolCallPart } from './model-client.js';
+import { fileStamp } from './file-stamp.js';
 
 /**
  * One reply of a replies file: a text, a tool call (`{ tool, input }`), or a finish (`{ finish }`,
@@ -188,13 +188,4 @@ export function scriptedRepliesModel(path: string): ScriptedRepliesModel {
   const model = new ScriptedRepliesModel(readScriptedReplies(path));
   if (stamp !== undefined) models.set(absolute, { stamp, model });
   return model;
-}
-
-function fileStamp(path: string): string | undefined {
-  try {
-    const stat = statSync(path);
-    return `${stat.mtimeMs}:${stat.size}`;
-  } catch {
-    return undefined;
-  }
 }
