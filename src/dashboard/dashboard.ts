@@ -345,6 +345,7 @@ export async function startDashboard(options: DashboardOptions & { port?: number
         },
       });
     });
-    server.once('error', reject);
+    // The queues opened for bull-board would keep a dashboard that never listened alive.
+    server.once('error', (error) => void dashboard.close().finally(() => reject(error)));
   });
 }
