@@ -124,11 +124,11 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
       await page.waitForSelector('html[data-live="connected"]');
       expect(await page.locator('main').innerText()).toMatch(/shop\s+(received|routed)/);
       // A mark on this document: it is still there after the update, so the page was not reloaded.
-      await page.evaluate(() => Object.assign(window, { notReloaded: true }));
+      await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
       release();
-      await page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('awaiting-review'), undefined, { timeout: 60_000 });
-      expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
-      expect(Number(await page.evaluate(() => document.documentElement.dataset.liveUpdates))).toBeGreaterThan(0);
+      await page.locator('main', { hasText: 'awaiting-review' }).waitFor({ timeout: 60_000 });
+      expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+      expect(Number(await page.getAttribute('html', 'data-live-updates'))).toBeGreaterThan(0);
       // The storefront's <script> is text in the outputs and evidence, never a script.
       const text = await page.locator('main').innerText();
       expect(text).toContain('<script>alert("pwned")</script> Summer sale');
@@ -150,8 +150,8 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
       // The run waited for the decision (--wait) and now finishes.
       expect((await finished).status).toBe('done');
       // And the page still open on the run shows it, again without a reload.
-      await page.waitForFunction(() => document.querySelector('main p')?.textContent?.includes('done'), undefined, { timeout: 60_000 });
-      expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+      await page.locator('main p', { hasText: /promote done/ }).waitFor({ timeout: 60_000 });
+      expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
       expect(await page.locator('main').innerText()).toMatch(/shop\s+accepted/);
       await page.screenshot({ path: join(artifacts, 'run-done.png'), fullPage: true });
       expect(dialogs).toEqual([]);
