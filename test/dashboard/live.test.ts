@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, decideReview, defineWorkflow, FileStore, listReviews } from 'troupe';
+import { claim, codeTask, decideReview, defineWorkflow, FileStore, InProcessQueue, listReviews, serveWorkflowRuns, workflowRunsQueue } from 'troupe';
+import { loadRun } from '../../src/workflow/run-state.js';
 import { startDashboard } from 'troupe/dashboard';
 import { queueKind } from '../../src/dashboard/queue-discovery.js';
 
@@ -80,6 +81,44 @@ describe('live pages', () => {
     for (const page of ['/events', 'http://elsewhere.example/', '//elsewhere.example/', '/queues/board/api/queues']) {
       const response = await fetch(`${dashboard.url}/events?page=${encodeURIComponent(page)}`);
       expect(response.status, page).toBe(400);
+    }
+  });
+
+  it('a review approved in the page puts a run on workers back on the workflow-runs queue, and it finishes', async () => {
+    const queue = new InProcessQueue({ name: workflowRunsQueue });
+    const amount = z.object({ amount: z.number() });
+    const pay = defineWorkflow({
+      name: 'pay',
+      input: amount,
+      tasks: [
+        codeTask({
+          name: 'pay',
+          input: amount,
+          output: z.string(),
+          run: ({ amount }) => claim(`paid ${amount}`, [{ source: 'invoice' }]),
+          policy: { risk: 'high' },
+        }),
+      ],
+    });
+    const onWorkers = await startDashboard({ store, port: 0, workflowRuns: queue });
+    try {
+      await pay.enqueue([{ id: 'inv', input: { amount: 40 } }], { store, queue, runId: 'live-q' });
+      await serveWorkflowRuns(queue, { store, workflow: () => pay });
+      await queue.waitUntilIdle({ timeoutMs: 30_000 });
+      expect((await loadRun(store, 'live-q'))?.status).toBe('awaiting-review');
+      const [review] = await listReviews(store, { runId: 'live-q' });
+      const response = await fetch(`${onWorkers.url}/reviews/${review!.id}/approve`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: onWorkers.url, 'content-type': 'application/x-www-form-urlencoded', 'x-troupe-token': onWorkers.token },
+        body: 'note=ok',
+      });
+      expect(response.status).toBe(303);
+      await queue.waitUntilIdle({ timeoutMs: 30_000 });
+      expect((await loadRun(store, 'live-q'))?.status).toBe('done');
+    } finally {
+      await onWorkers.close();
+      await queue.close({ graceMs: 0 });
     }
   });
 
