@@ -5,7 +5,9 @@ import { isLoopback, newDashboardToken } from './guard.js';
 import { resolveBackend } from '../store/backend.js';
 import { openStateStore } from '../store/open-state-store.js';
 import { loadWorkGraph } from '../work/load-work-graph.js';
+import { openJobQueue } from '../queue/open-job-queue.js';
 import { openWorkGraph, workQueueName } from '../work/open-work-graph.js';
+import { workflowRunsQueue } from '../workflow/queued-run.js';
 
 interface DashboardFlags {
   port: string;
@@ -26,7 +28,7 @@ const stopStepMs = 5000;
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
-    .description('Serve the web dashboard: workflow runs as graphs, reviews to decide, work graphs, queues (bull-board on Redis)')
+    .description('Serve the web dashboard: workflow runs as graphs (live), reviews to decide, work graphs, every queue (bull-board on Redis)')
     .option('--port <n>', 'port to listen on', '4000')
     .option('--host <host>', 'address to listen on (beyond 127.0.0.1, every request needs the token)', '127.0.0.1')
     .option(
@@ -45,8 +47,11 @@ export function registerDashboard(program: Command): void {
       const backend = resolveBackend();
       const store = await openStateStore({ backend });
       const graphs = await Promise.all(flags.graph.map(async (name) => openWorkGraph(await loadWorkGraph(name), { backend })));
+      // The queue `troupe worker` serves: a review decided in the page puts a run on workers back on it.
+      const workflowRuns = backend.kind === 'redis' ? await openJobQueue({ name: workflowRunsQueue, backend }) : undefined;
       const release = async () => {
         await Promise.all(graphs.map((graph) => within(graph.close({ graceMs: 1000 }), stopStepMs)));
+        if (workflowRuns) await within(workflowRuns.close({ graceMs: 0 }), stopStepMs);
         await within(store.close(), stopStepMs);
       };
       // Loaded here, not at start: bull-board and BullMQ are most of what every other `troupe` command would load.
@@ -58,6 +63,7 @@ export function registerDashboard(program: Command): void {
         token,
         allowQueueActions: Boolean(flags.allowQueueActions),
         workGraphs: graphs,
+        ...(workflowRuns ? { workflowRuns } : {}),
         queues: graphs.map((graph) => ({ name: workQueueName(graph.name), queue: graph.queue })),
         ...(backend.kind === 'redis'
           ? { bullBoard: { url: backend.url, ...(backend.prefix ? { prefix: backend.prefix } : {}), queues: graphs.map((graph) => workQueueName(graph.name)) } }

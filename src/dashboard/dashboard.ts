@@ -5,18 +5,24 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Hono, type Context } from 'hono';
 import { systemClock } from '../core/ids.js';
+import { maskRedisUrl } from '../core/redis-url.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
 import type { JsonValue } from '../core/json.js';
 import type { JobQueue } from '../queue/job-queue.js';
+import { QueueUnavailableError } from '../queue/queue-errors.js';
 import type { StateStore } from '../store/state-store.js';
 import type { WorkGraph } from '../work/work-graph.js';
 import { WorkItemStore } from '../work/work-item.js';
-import { decideReview, listReviews } from '../workflow/review.js';
+import { requeueRun, workflowRunsQueue } from '../workflow/queued-run.js';
+import { decideReview, listReviews, type ReviewRequest } from '../workflow/review.js';
 import { listItems, listRuns, loadRun, readTransitions } from '../workflow/run-state.js';
 import { escapeHtml } from './graph-svg.js';
-import { dashboardHeaders, newDashboardToken, requestGuard } from './guard.js';
+import { dashboardHeaders, newDashboardToken, requestGuard, tokenHeader } from './guard.js';
+import { discoverQueueNames, queueKind } from './queue-discovery.js';
+import { liveEvents, liveScript, liveScriptPath, stampPages } from './live.js';
 import { page, queuesPage, reviewsPage, runPage, runsPage, workGraphPage } from './pages.js';
 import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 
@@ -43,6 +49,13 @@ export interface DashboardOptions {
    * pages, with its token). Default false: bull-board shows the queues read-only.
    */
   allowQueueActions?: boolean;
+  /**
+   * The `workflow-runs` queue that `troupe worker` processes serve. With it, deciding a review of
+   * a run on workers puts the run's items back on it, so the run goes on without a `--resume`.
+   */
+  workflowRuns?: JobQueue;
+  /** How often an open live page's stream looks for a change (default 1 s). */
+  liveIntervalMs?: number;
 }
 
 /**
@@ -58,6 +71,24 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
   app.use('*', dashboardHeaders());
   app.use('*', requestGuard({ token, host: options.host ?? '127.0.0.1' }));
   app.onError((error, c) => errorPage(c, error));
+  app.use('*', stampPages());
+
+  app.get(liveScriptPath, (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    c.header('Cache-Control', 'no-cache');
+    return c.body(liveScript);
+  });
+
+  // Each open stream renders its page again through the app itself, with the caller's Host and
+  // the dashboard's token, so it sees exactly what a reload would.
+  const live = liveEvents({
+    ...(options.liveIntervalMs !== undefined ? { intervalMs: options.liveIntervalMs } : {}),
+    render: async (c, path) => {
+      const response = await app.request(path, { headers: { host: c.req.header('host') ?? '127.0.0.1', [tokenHeader]: token } });
+      return response.ok && (response.headers.get('content-type') ?? '').startsWith('text/html') ? response.text() : undefined;
+    },
+  });
+  app.get('/events', live.handler);
 
   app.get('/', async (c) => {
     const damaged: CorruptRecordError[] = [];
@@ -93,11 +124,21 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
       try {
         value = JSON.parse(raw) as JsonValue;
       } catch {
-        return c.html(page('Not saved', `<p>The corrected value is not JSON: <code>${escapeHtml(raw)}</code>. <a href="/reviews">Back</a></p>`), 400);
+        // Shown again with what the person typed and why it was not saved, not a page that loses it.
+        const reviews = await listReviews(store, {});
+        const kept = {
+          review: c.req.param('id'),
+          decision: c.req.param('decision') as 'approve' | 'reject',
+          note: note ?? '',
+          value: raw,
+          error: `Not saved: the corrected value is not JSON (${describeJsonError(raw)}). Fix it and approve again.`,
+        };
+        return c.html(reviewsPage(reviews, token, [], kept), 400);
       }
     }
+    let decided: ReviewRequest;
     try {
-      await decideReview(store, c.req.param('id'), {
+      decided = await decideReview(store, c.req.param('id'), {
         approved: c.req.param('decision') === 'approve',
         by: options.reviewer ?? process.env.USER ?? 'dashboard',
         ...(note ? { note } : {}),
@@ -106,6 +147,12 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
     } catch (error) {
       if (!isTroupeError(error)) throw error;
       return c.html(page('Not saved', `<p>${escapeHtml(error.message)} <a href="/reviews">Back</a></p>`), 409);
+    }
+    if (decided.decision && options.workflowRuns) {
+      // A run on workers goes on at once, as `troupe review approve --resume` does; a run in one
+      // process that waits (--wait) sees the decision itself; any other run applies it on --resume.
+      const run = await loadRun(store, decided.runId);
+      if (run?.queued) await requeueRun(store, options.workflowRuns, run.id);
     }
     return c.redirect(`/reviews#${c.req.param('id')}`, 303);
   });
@@ -138,31 +185,86 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
     return c.html(workGraphPage({ name: graph.name, items: rows, events, pending: await graph.queue.counts() }));
   });
 
-  if (options.bullBoard && options.bullBoard.queues.length > 0) {
-    const adapter = new HonoAdapter(serveStatic);
-    adapter.setBasePath('/queues/board');
+  // On Redis, every Troupe queue: the ones named here, `workflow-runs`, and whatever else exists
+  // under the prefix (handler triggers, other work graphs), found again at most every few seconds.
+  const board = options.bullBoard;
+  const onRedis = new Map<string, Queue>();
+  let addToBoard: ((queue: Queue) => void) | undefined;
+  let lastLook = 0;
+  let scanner: Redis | undefined;
+  const openOnRedis = (name: string) => {
+    if (!board || onRedis.has(name)) return;
     // Fails fast while Redis is down (no offline queue, one retry): bull-board then shows an
     // error at once instead of a request that waits for Redis to come back.
-    const connection = { url: options.bullBoard.url, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 };
-    const queues = options.bullBoard.queues.map((name) => {
-      const queue = new Queue(name, { connection, ...(options.bullBoard!.prefix ? { prefix: options.bullBoard!.prefix } : {}) });
-      queue.on('error', () => {});
-      opened.push(queue);
-      return new BullMQAdapter(queue, { readOnlyMode: !options.allowQueueActions });
+    const connection = { url: board.url, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 };
+    const queue = new Queue(name, { connection, ...(board.prefix ? { prefix: board.prefix } : {}) });
+    queue.on('error', () => {});
+    opened.push(queue);
+    onRedis.set(name, queue);
+    addToBoard?.(queue);
+  };
+  const lookForQueues = async () => {
+    if (!board || Date.now() - lastLook < 3000) return;
+    lastLook = Date.now();
+    scanner ??= new Redis(board.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }).on('error', () => {});
+    if (scanner.status === 'wait') await scanner.connect();
+    const names = await discoverQueueNames(scanner, board.prefix ?? 'bull');
+    for (const name of names) openOnRedis(name);
+  };
+  if (board) {
+    for (const name of [workflowRunsQueue, ...board.queues]) openOnRedis(name);
+    const adapter = new HonoAdapter(serveStatic);
+    adapter.setBasePath('/queues/board');
+    const readOnlyMode = !options.allowQueueActions;
+    const created = createBullBoard({ queues: [...onRedis.values()].map((queue) => new BullMQAdapter(queue, { readOnlyMode })), serverAdapter: adapter });
+    addToBoard = (queue) => created.addQueue(new BullMQAdapter(queue, { readOnlyMode }));
+    // bull-board's queue list comes from its API: look for new queues before it answers.
+    app.use('/queues/board/api/*', async (_c, next) => {
+      await lookForQueues().catch(() => {});
+      await next();
     });
-    createBullBoard({ queues, serverAdapter: adapter });
     app.route('/queues/board', adapter.registerPlugin());
   }
 
   app.get('/queues', async (c) => {
-    const counted = await Promise.all((options.queues ?? []).map(async ({ name, queue }) => ({ name, counts: await queue.counts() })));
-    return c.html(queuesPage(counted, Boolean(options.bullBoard?.queues.length)));
+    await lookForQueues().catch((error: Error) => {
+      throw new QueueUnavailableError('(any)', maskRedisUrl(board!.url), 'be listed', { cause: error });
+    });
+    const counted = await Promise.all([
+      ...(options.queues ?? [])
+        .filter(({ name }) => !onRedis.has(name))
+        .map(async ({ name, queue }) => ({ name, kind: queueKind(name), counts: await queue.counts() })),
+      ...[...onRedis].map(async ([name, queue]) => {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed').catch((error: Error) => {
+          throw new QueueUnavailableError(name, maskRedisUrl(board!.url), 'count its jobs', { cause: error });
+        });
+        return {
+          name,
+          kind: queueKind(name),
+          counts: {
+            waiting: counts.waiting ?? 0,
+            active: counts.active ?? 0,
+            delayed: counts.delayed ?? 0,
+            completed: counts.completed ?? 0,
+            failed: counts.failed ?? 0,
+          },
+        };
+      }),
+    ]);
+    return c.html(
+      queuesPage(
+        counted.sort((a, b) => a.name.localeCompare(b.name)),
+        Boolean(board),
+      ),
+    );
   });
 
   return {
     app,
     token,
     close: async () => {
+      live.close();
+      scanner?.disconnect();
       // Bounded: closing a queue whose Redis is gone waits for it otherwise.
       await Promise.all(
         opened.map(async (queue) => {
@@ -196,6 +298,15 @@ function errorPage(c: Context, error: Error): Response {
   return c.html(page('Something went wrong', `<p>${escapeHtml(shown)}</p><p><a href="/">Back to the dashboard</a></p>`), 500);
 }
 
+function describeJsonError(raw: string): string {
+  try {
+    JSON.parse(raw);
+    return 'valid';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 /** Whether `promise` settles within `ms` (its outcome is ignored). */
 async function settle(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -223,15 +334,18 @@ export async function startDashboard(options: DashboardOptions & { port?: number
         url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`,
         token: dashboard.token,
         close: async () => {
-          // A browser keeps idle keep-alive connections open, and `close` alone waits for them:
-          // drop them all, so that stopping takes moments, not the browser's idle timeout.
+          // A browser keeps idle keep-alive connections and live pages' event streams open, and
+          // `close` alone waits for them: end the streams, drop every connection, so that
+          // stopping takes moments, not the browser's idle timeout.
           const closed = new Promise<void>((done) => server.close(() => done()));
+          const streamsEnded = dashboard.close();
           if ('closeAllConnections' in server) server.closeAllConnections();
           await settle(closed, 3000);
-          await dashboard.close();
+          await streamsEnded;
         },
       });
     });
-    server.once('error', reject);
+    // The queues opened for bull-board would keep a dashboard that never listened alive.
+    server.once('error', (error) => void dashboard.close().finally(() => reject(error)));
   });
 }

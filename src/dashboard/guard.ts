@@ -29,7 +29,7 @@ export function isLoopback(host: string): boolean {
 
 /**
  * Security headers on every response, through Hono's `secureHeaders`. No script runs unless it
- * is a file of the dashboard's own origin (bull-board's bundles; Troupe's pages have none), so
+ * is a file of the dashboard's own origin (bull-board's bundles; Troupe's pages load only /assets/live.js), so
  * an injected `<script>` does nothing. Inline styles stay allowed: Troupe's pages and its SVG
  * graphs carry a `<style>` block and bull-board styles its loading screen inline; a style cannot
  * act. bull-board's Google Fonts stylesheet is left blocked (default-src 'self'): a local admin

@@ -2,6 +2,7 @@ import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js
 import type { JobCounts } from '../queue/job-queue.js';
 import type { WorkEvent, WorkItem } from '../work/work-item.js';
 import { describeWorkEvent } from '../work/describe-work-event.js';
+import type { Evidence } from '../workflow/claim.js';
 import type { ReviewRequest } from '../workflow/review.js';
 import type { ItemRecord, RunRecord, Transition } from '../workflow/run-state.js';
 import { escapeHtml, graphSvg, type GraphNode } from './graph-svg.js';
@@ -19,7 +20,8 @@ th,td{border-bottom:1px solid #e3e7ed;padding:6px 8px;text-align:left;vertical-a
 .accepted,.done,.finished{background:#dff3e4}.awaiting-review,.pending,.running{background:#fff4d6}.failed,.rejected{background:#fde2e1}
 .graph{overflow-x:auto;background:#fff;border:1px solid #e3e7ed;border-radius:8px;padding:8px;margin:8px 0 20px}
 form{display:inline}input[type=text]{width:220px}button{margin-left:4px}pre{white-space:pre-wrap;margin:0}
-.muted{color:#6b7684}.damaged{background:#fde2e1;border:1px solid #f0b4b0;border-radius:8px;padding:8px 12px;margin:8px 0 16px}
+.muted{color:#6b7684}.error{color:#a3221b}pre.value{background:#f3f5f8;padding:4px 6px;border-radius:4px;max-height:240px;overflow:auto}
+ul.evidence{margin:0;padding-left:18px}.damaged{background:#fde2e1;border:1px solid #f0b4b0;border-radius:8px;padding:8px 12px;margin:8px 0 16px}
 </style></head><body><header><strong>Troupe</strong><a href="/">Runs</a><a href="/reviews">Reviews</a><a href="/work">Work items</a><a href="/queues">Queues</a></header>
 <main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
@@ -80,23 +82,56 @@ export function runPage(run: RunRecord, items: ItemRecord[], transitions: Transi
     const review = item.review ? ` <a href="/reviews#${escapeHtml(item.review)}">review</a>` : '';
     return `<tr><td>${escapeHtml(item.id)}</td><td>${state(item.state)}${review}</td><td>${escapeHtml(item.reason ?? '')}</td></tr>`;
   });
+  const outputs = items.map((item) => {
+    const rows = Object.entries(item.tasks)
+      .filter(([, record]) => record.status !== 'pending' && record.status !== 'skipped')
+      .map(
+        ([task, record]) =>
+          `<tr><td>${escapeHtml(task)}</td><td>${state(record.status)}${record.attempts > 1 ? ` <span class="muted">after ${record.attempts} attempts</span>` : ''}${record.model ? `<br><span class="muted">${escapeHtml(record.model)}</span>` : ''}</td><td>${record.output === undefined ? '' : `<pre class="value">${escapeHtml(JSON.stringify(record.output, null, 2))}</pre>`}${record.error ? `<div class="error">${escapeHtml(record.error)}</div>` : ''}</td><td>${evidenceList(record.evidence ?? [])}</td></tr>`,
+      );
+    return `<h3 id="item-${escapeHtml(item.id)}">Item ${escapeHtml(item.id)} ${state(item.state)}</h3>
+<details><summary>input</summary><pre class="value">${escapeHtml(JSON.stringify(item.input, null, 2))}</pre></details>
+<table class="outputs"><thead><tr><th>task</th><th>status</th><th>output</th><th>evidence</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="4" class="muted">No task has run yet.</td></tr>'}</tbody></table>`;
+  });
   const transitionRows = transitions
     .slice(-300)
     .map(
       (t) =>
-        `<tr><td>${when(t.at)}</td><td>${escapeHtml(t.item)}</td><td>${escapeHtml(t.task ?? '')}</td><td>${t.from === t.to ? '' : `${state(t.from)} → `}${state(t.to)}</td><td>${escapeHtml(t.policy ?? t.route ?? '')}</td><td>${escapeHtml(t.why)}</td></tr>`,
+        `<tr><td>${when(t.at)}</td><td>${escapeHtml(t.item)}</td><td>${escapeHtml(t.task ?? '')}</td><td>${t.from === t.to ? '' : `${state(t.from)} → `}${state(t.to)}</td><td>${escapeHtml(t.policy ?? t.route ?? '')}${t.worker ? `<br><span class="muted">by ${escapeHtml(t.worker)}</span>` : ''}</td><td>${escapeHtml(t.why)}${(
+          t.validation ?? []
+        )
+          .map((issue) => `<div class="error">invalid ${escapeHtml(issue.path.map(String).join('.') || '(value)')}: ${escapeHtml(issue.message)}</div>`)
+          .join(
+            '',
+          )}${t.claim ? `<div class="muted">claim ${escapeHtml(t.claim.status)}${t.claim.model ? ` by ${escapeHtml(t.claim.model)}` : ''}</div>${evidenceList(t.claim.evidence)}` : ''}</td></tr>`,
     );
   return page(
     `Run ${run.id}`,
     `<p>Workflow <strong>${escapeHtml(run.workflow)}</strong> ${state(run.status)} · started ${when(run.startedAt)} · ${reviews.filter((r) => r.status === 'pending').length} pending review(s)</p>
 ${picture}
 <h2>Items</h2><table><thead><tr><th>item</th><th>state</th><th>why</th></tr></thead><tbody>${itemRows.join('')}</tbody></table>
+<h2>Outputs and evidence</h2>${outputs.join('')}
 <h2>Transitions</h2><table><thead><tr><th>at</th><th>item</th><th>task</th><th>state</th><th>rule or route</th><th>why</th></tr></thead><tbody>${transitionRows.join('')}</tbody></table>`,
   );
 }
 
+/** Sources a claim rests on, each as text: a quote from a web page or a tool stays a quote. */
+function evidenceList(evidence: readonly Evidence[]): string {
+  if (evidence.length === 0) return '';
+  return `<ul class="evidence">${evidence.map((e) => `<li>${escapeHtml(e.source)}${e.quote ? `: “${escapeHtml(e.quote)}”` : ''}${e.ref ? ` <span class="muted">(${escapeHtml(e.ref)})</span>` : ''}</li>`).join('')}</ul>`;
+}
+
+/** What a person typed into a review's form that could not be saved, shown again with why. */
+export interface KeptReviewForm {
+  review: string;
+  decision: 'approve' | 'reject';
+  note: string;
+  value: string;
+  error: string;
+}
+
 /** Reviews to decide. `token` goes into each form as a hidden field: the dashboard refuses a decision without it. */
-export function reviewsPage(reviews: ReviewRequest[], token: string, damaged: readonly CorruptRecordError[] = []): string {
+export function reviewsPage(reviews: ReviewRequest[], token: string, damaged: readonly CorruptRecordError[] = [], kept?: KeptReviewForm): string {
   const hidden = `<input type="hidden" name="_token" value="${escapeHtml(token)}">`;
   const pending = reviews.filter((r) => r.status === 'pending').sort((a, b) => a.createdAt - b.createdAt);
   const decided = reviews
@@ -110,8 +145,7 @@ export function reviewsPage(reviews: ReviewRequest[], token: string, damaged: re
 <td><pre>${escapeHtml(r.proposal === undefined ? '' : JSON.stringify(r.proposal, null, 2))}</pre>${r.evidence.map((e) => `<div class="muted">${escapeHtml(e.source)}${e.quote ? `: “${escapeHtml(e.quote)}”` : ''}</div>`).join('')}</td>
 <td>${
     r.status === 'pending'
-      ? `<form method="post" action="/reviews/${escapeHtml(r.id)}/approve">${hidden}<input type="text" name="note" placeholder="note"><input type="text" name="value" placeholder="corrected value (JSON, optional)"><button>Approve</button></form>
-<form method="post" action="/reviews/${escapeHtml(r.id)}/reject">${hidden}<input type="text" name="note" placeholder="why"><button>Reject</button></form>`
+      ? reviewForms(r, hidden, kept?.review === r.id ? kept : undefined)
       : `${state(r.status)} by ${escapeHtml(r.decision?.by ?? '')}${r.decision?.note ? `: ${escapeHtml(r.decision.note)}` : ''}`
   }</td></tr>`;
   const head = '<thead><tr><th>review</th><th>what would happen</th><th>proposal and evidence</th><th>decision</th></tr></thead>';
@@ -121,6 +155,14 @@ export function reviewsPage(reviews: ReviewRequest[], token: string, damaged: re
 <p class="muted">A decision is recorded at once; the run applies it when it resumes (troupe run --resume &lt;run&gt;), or right away when it waits (--wait).</p>
 <h2>Decided</h2><table>${head}<tbody>${decided.map(card).join('')}</tbody></table>`,
   );
+}
+
+function reviewForms(r: ReviewRequest, hidden: string, kept: KeptReviewForm | undefined): string {
+  const typed = (decision: KeptReviewForm['decision'], field: 'note' | 'value') =>
+    kept?.decision === decision && kept[field] ? ` value="${escapeHtml(kept[field])}"` : '';
+  const error = kept ? `<div class="error" role="alert">${escapeHtml(kept.error)}</div>` : '';
+  return `${error}<form method="post" action="/reviews/${escapeHtml(r.id)}/approve">${hidden}<input type="text" name="note" placeholder="note"${typed('approve', 'note')}><input type="text" name="value" placeholder="corrected value (JSON, optional)"${typed('approve', 'value')}><button>Approve</button></form>
+<form method="post" action="/reviews/${escapeHtml(r.id)}/reject">${hidden}<input type="text" name="note" placeholder="why"${typed('reject', 'note')}><button>Reject</button></form>`;
 }
 
 export interface WorkGraphView {
@@ -155,14 +197,14 @@ export function workGraphPage(view: WorkGraphView): string {
   );
 }
 
-export function queuesPage(queues: Array<{ name: string; counts: JobCounts }>, board: boolean): string {
+export function queuesPage(queues: Array<{ name: string; kind: string; counts: JobCounts }>, board: boolean): string {
   const rows = queues.map(
-    ({ name, counts }) =>
-      `<tr><td>${escapeHtml(name)}</td>${(['waiting', 'active', 'delayed', 'completed', 'failed'] as const).map((k) => `<td>${counts[k]}</td>`).join('')}</tr>`,
+    ({ name, kind, counts }) =>
+      `<tr><td>${board ? `<a href="/queues/board/queue/${encodeURIComponent(name)}">${escapeHtml(name)}</a>` : escapeHtml(name)}</td><td>${escapeHtml(kind)}</td>${(['waiting', 'active', 'delayed', 'completed', 'failed'] as const).map((k) => `<td>${counts[k]}</td>`).join('')}</tr>`,
   );
   return page(
     'Queues',
     `${board ? '<p><a href="/queues/board">Open bull-board</a> for jobs, retries and failures on Redis.</p>' : '<p class="muted">bull-board appears here when the queues are on Redis (REDIS_URL).</p>'}
-<table><thead><tr><th>queue</th><th>waiting</th><th>active</th><th>delayed</th><th>completed</th><th>failed</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="6" class="muted">No queues.</td></tr>'}</tbody></table>`,
+<table><thead><tr><th>queue</th><th>carries</th><th>waiting</th><th>active</th><th>delayed</th><th>completed</th><th>failed</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="7" class="muted">No queues.</td></tr>'}</tbody></table>`,
   );
 }

@@ -120,7 +120,7 @@ describe('the dashboard in a browser', async () => {
     expect(await page.locator('body').innerText()).toContain('Quiet: no notification pending.');
     await page.screenshot({ path: join(shots, 'work.png'), fullPage: true });
     await page.goto(`${dashboard.url}/queues`);
-    expect(await page.locator('table').innerText()).toMatch(/work-site\s+0\s+0\s+0\s+0\s+0/);
+    expect(await page.locator('table').innerText()).toMatch(/work-site\s+work graph\s+0\s+0\s+0\s+0\s+0/);
     await page.close();
   });
 

@@ -112,6 +112,42 @@ describe('the dashboard process with Redis', async () => {
   );
 
   it.runIf(withRedis)(
+    'stops with code 0 on SIGTERM while a live page holds its event stream open',
+    async () => {
+      const dashboard = await startDashboardProcess(redisUrl);
+      // What a live page does: an EventSource on /events that the server keeps open and polls for.
+      const events = await new Promise<{ first: string; destroy(): void; ended: Promise<void> }>((resolve, reject) => {
+        const req = request(`${dashboard.url}/events?page=%2F&seen=x`, { headers: { accept: 'text/event-stream' } }, (res) => {
+          expect(res.statusCode).toBe(200);
+          expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+          res.setEncoding('utf8');
+          const ended = new Promise<void>((done) => {
+            res.once('end', () => done());
+            res.once('close', () => done());
+          });
+          let text = '';
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            // The page's version differs from "x": the stream says it changed.
+            if (text.includes('event: change')) resolve({ first: text, destroy: () => req.destroy(), ended });
+          });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(events.first).toMatch(/^: live\n\n/);
+      try {
+        await stops(dashboard, 'SIGTERM');
+        // The server ended the stream itself (the browser would reconnect to a new dashboard).
+        await events.ended;
+      } finally {
+        events.destroy();
+      }
+    },
+    60_000,
+  );
+
+  it.runIf(withRedis)(
     'stops with code 0 on SIGINT',
     async () => {
       const dashboard = await startDashboardProcess(redisUrl);

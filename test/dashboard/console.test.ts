@@ -1,0 +1,224 @@
+// The dashboard as an operator console, in Debian's chromium, on a real Redis with real runs in
+// progress: a run page that updates itself (server-sent events) while the run goes on, a review
+// approved in the page that lets the waiting run finish, bull-board listing the jobs of the
+// workflow-runs queue, a cross-site form refused, and a storefront page's `<script>` shown as
+// text. Each page's screenshot is saved under test-artifacts/dashboard/ (CI keeps the folder).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { claim, codeTask, defineWorkflow, listReviews, openJobQueue, openStateStore, workflowRunsQueue, type JobQueue, type StateStore } from 'troupe';
+import { startDashboard } from 'troupe/dashboard';
+import { loadRun } from '../../src/workflow/run-state.js';
+import { browserAvailable, chromiumArgs, chromiumPath } from '../support/browser.js';
+import { deleteKeysUnder, redisUrl, useRedis } from '../support/redis.js';
+
+const artifacts = join(process.cwd(), 'test-artifacts', 'dashboard');
+const storefront = '<script>alert("pwned")</script> Summer sale: 20% off';
+
+describe('the dashboard as a console, on Redis with runs in progress', async () => {
+  const available = browserAvailable();
+  const withRedis = await useRedis();
+  const runs = available && withRedis;
+  const prefix = `troupe-test-console-${randomBytes(4).toString('hex')}`;
+  const backend = { kind: 'redis' as const, url: redisUrl, prefix };
+  let browser: Browser;
+  let dashboard: { url: string; token: string; close(): Promise<void> };
+  let store: StateStore;
+  let queue: JobQueue;
+  let other: Server;
+  let release: () => void = () => {};
+  let finished: Promise<{ runId: string; status: string }>;
+  const runId = `console-${randomBytes(3).toString('hex')}`;
+  const queuedRunId = `queued-${randomBytes(3).toString('hex')}`;
+
+  beforeAll(async () => {
+    if (!runs) return;
+    mkdirSync(artifacts, { recursive: true });
+    store = await openStateStore({ backend });
+    queue = await openJobQueue({ name: workflowRunsQueue, backend });
+    const page = z.object({ url: z.string() });
+    const fetched = new Promise<void>((resolve) => (release = resolve));
+    const promote = defineWorkflow({
+      name: 'promote',
+      input: page,
+      tasks: [
+        // Holds until the test lets it go: the run is in progress while the browser watches it.
+        codeTask({
+          name: 'read-storefront',
+          input: page,
+          output: z.object({ url: z.string(), text: z.string() }),
+          run: async ({ url }) => {
+            await fetched;
+            return claim({ url, text: storefront }, [{ source: url, quote: storefront }]);
+          },
+        }),
+        codeTask({
+          name: 'post-promotion',
+          input: z.object({ url: z.string(), text: z.string() }),
+          output: z.string(),
+          run: ({ text }) => claim(`posted: ${text}`, [{ source: 'storefront', quote: text }]),
+          policy: { risk: 'high' },
+        }),
+      ],
+    });
+    // Like `troupe run --wait`: the run waits in this process for the review and goes on once it is decided.
+    finished = promote.run([{ id: 'shop', input: { url: 'https://shop.example/sale' } }], { store, runId, waitForReviews: { pollMs: 200 } });
+    // A run on workers, with no worker yet: its jobs wait in the workflow-runs queue.
+    const orders = defineWorkflow({
+      name: 'orders',
+      input: z.object({ n: z.number() }),
+      tasks: [codeTask({ name: 'count', input: z.object({ n: z.number() }), output: z.number(), run: ({ n }) => n })],
+    });
+    await orders.enqueue(
+      [
+        { id: 'o1', input: { n: 1 } },
+        { id: 'o2', input: { n: 2 } },
+      ],
+      { store, queue, runId: queuedRunId },
+    );
+    dashboard = await startDashboard({
+      store,
+      port: 0,
+      reviewer: 'tester',
+      workflowRuns: queue,
+      bullBoard: { url: redisUrl, prefix, queues: [] },
+      liveIntervalMs: 250,
+    });
+    // Another site, whose page posts a form to the dashboard.
+    other = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(
+        `<form method="post" action="${dashboard.url}/reviews/anything/approve"><input name="note" value="from elsewhere"><button id="go">Go</button></form>`,
+      );
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.2', () => resolve()));
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (!runs) return;
+    release();
+    await browser?.close();
+    await dashboard?.close();
+    await new Promise<void>((resolve) => (other ? other.close(() => resolve()) : resolve()));
+    await queue?.close({ graceMs: 0 });
+    await store?.close();
+    await deleteKeysUnder(`${prefix}:`, redisUrl);
+  });
+
+  it.runIf(runs)(
+    'a run page updates live while the run goes on, and a review approved in the page lets the run finish',
+    async () => {
+      const page = await browser.newPage();
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await page.goto(`${dashboard.url}/runs/${runId}`);
+      await page.waitForSelector('html[data-live="connected"]');
+      expect(await page.locator('main').innerText()).toMatch(/shop\s+(received|routed)/);
+      // A mark on this document: it is still there after the update, so the page was not reloaded.
+      await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+      release();
+      await page.locator('main', { hasText: 'awaiting-review' }).waitFor({ timeout: 60_000 });
+      expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+      expect(Number(await page.getAttribute('html', 'data-live-updates'))).toBeGreaterThan(0);
+      // The storefront's <script> is text in the outputs and evidence, never a script.
+      const text = await page.locator('main').innerText();
+      expect(text).toContain('<script>alert("pwned")</script> Summer sale');
+      expect(await page.locator('main script').count()).toBe(0);
+      await page.screenshot({ path: join(artifacts, 'run.png'), fullPage: true });
+
+      const reviews = await browser.newPage();
+      reviews.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await reviews.goto(`${dashboard.url}/reviews`);
+      expect(await reviews.locator('tbody').first().innerText()).toContain('<script>alert("pwned")</script>');
+      await reviews.screenshot({ path: join(artifacts, 'reviews.png'), fullPage: true });
+      await reviews.fill('form[action$="/approve"] input[name="note"]', 'looks right');
+      await reviews.click('form[action$="/approve"] button');
+      await reviews.waitForURL(/\/reviews#/);
+      expect(await reviews.locator('body').innerText()).toMatch(/approved by tester: looks right/);
+      // The run waited for the decision (--wait) and now finishes.
+      expect((await finished).status).toBe('done');
+      // And the page still open on the run shows it, again without a reload.
+      await page.locator('main p', { hasText: /promote done/ }).waitFor({ timeout: 60_000 });
+      expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+      expect(await page.locator('main').innerText()).toMatch(/shop\s+accepted/);
+      await page.screenshot({ path: join(artifacts, 'run-done.png'), fullPage: true });
+      expect(dialogs).toEqual([]);
+      await Promise.all([page.close(), reviews.close()]);
+    },
+    180_000,
+  );
+
+  it.runIf(runs)('a review form with bad JSON comes back with what was typed and why', async () => {
+    const page = await browser.newPage();
+    const id = `console-bad-${randomBytes(3).toString('hex')}`;
+    const check = defineWorkflow({
+      name: 'check',
+      input: z.object({ n: z.number() }),
+      tasks: [
+        codeTask({
+          name: 'risky',
+          input: z.object({ n: z.number() }),
+          output: z.number(),
+          run: ({ n }) => claim(n, [{ source: 'test' }]),
+          policy: { risk: 'high' },
+        }),
+      ],
+    });
+    await check.run([{ id: 'x', input: { n: 1 } }], { store, runId: id });
+    const [review] = await listReviews(store, { runId: id });
+    await page.goto(`${dashboard.url}/reviews`);
+    const form = `#${review!.id} form[action$="/approve"]`;
+    await page.fill(`${form} input[name="note"]`, 'fixed the amount');
+    await page.fill(`${form} input[name="value"]`, '{"amount": 12,');
+    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click(`${form} button`)]);
+    expect(response.status()).toBe(400);
+    expect(await page.locator(`#${review!.id}`).innerText()).toMatch(/Not saved: the corrected value is not JSON/);
+    expect(await page.inputValue(`${form} input[name="note"]`)).toBe('fixed the amount');
+    expect(await page.inputValue(`${form} input[name="value"]`)).toBe('{"amount": 12,');
+    expect((await listReviews(store, { runId: id }))[0]!.status).toBe('pending');
+    await page.screenshot({ path: join(artifacts, 'review-kept.png'), fullPage: true });
+    await page.close();
+  });
+
+  it.runIf(runs)('/queues counts every Troupe queue (a handler trigger queue found on Redis too), and bull-board lists its jobs', async () => {
+    // A handler trigger's queue the dashboard was not told about: it finds it under the prefix.
+    const trigger = await openJobQueue({ name: 'troupe-trigger-orders', backend });
+    await trigger.add('trigger', { order: 7 });
+    await trigger.close({ graceMs: 0 });
+    const page = await browser.newPage();
+    await page.goto(`${dashboard.url}/queues`);
+    const table = await page.locator('main table').innerText();
+    expect(table).toMatch(/troupe-trigger-orders\s+handler trigger\s+1\s+0\s+0/);
+    expect(table).toMatch(/workflow-runs\s+workflow\s+2\s+0\s+0/);
+    await page.screenshot({ path: join(artifacts, 'queues.png'), fullPage: true });
+    await page.goto(`${dashboard.url}/queues/board/queue/${workflowRunsQueue}?status=waiting`);
+    await page.waitForSelector(`text=${queuedRunId}.o1.v1`, { timeout: 60_000 });
+    await page.waitForSelector(`text=${queuedRunId}.o2.v1`, { timeout: 60_000 });
+    await page.screenshot({ path: join(artifacts, 'bull-board.png'), fullPage: true });
+    expect((await loadRun(store, queuedRunId))?.status).toBe('running');
+    await page.close();
+  });
+
+  it.runIf(runs)('refuses a form posted from another site', async () => {
+    const page = await browser.newPage();
+    const { port } = other.address() as AddressInfo;
+    await page.goto(`http://127.0.0.2:${port}/`);
+    const [response] = await Promise.all([page.waitForResponse((r) => r.url().startsWith(dashboard.url)), page.click('#go')]);
+    expect(response.status()).toBe(403);
+    expect(await page.locator('body').innerText()).toMatch(/refused this request: the browser says this request came from another site/);
+    await page.screenshot({ path: join(artifacts, 'cross-site-refused.png'), fullPage: true });
+    await page.close();
+  });
+});
