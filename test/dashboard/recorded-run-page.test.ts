@@ -32,7 +32,7 @@ describe('the recorded run pages', { timeout: 120_000 }, () => {
     const crew = sequentialCrew({
       name: 'prices',
       agents: [shopper],
-      tasks: [{ name: 'price', description: 'Find the price of cat beds.', agent: 'shopper' }],
+      tasks: [{ name: 'price', description: 'Find the price of cat beds.', expectedOutput: 'The price.', agent: 'shopper' }],
     });
     const recorder = recordRun(store, { kind: 'crew', name: 'prices', input: 'How much is a cat bed?' });
     const result = await crew.run('How much is a cat bed?', { trace: recorder.trace, runId: recorder.id });
