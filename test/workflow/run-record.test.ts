@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { Agent, defineTool } from 'troupe';
 import { reply, scriptedModel, type ScriptedReply } from 'troupe/testing';
 import { groupChatCrew } from '../../src/crew/group-chat.js';
+import { InProcessQueue } from '../../src/queue/in-process-queue.js';
+import { openWorkGraph } from '../../src/work/open-work-graph.js';
+import { trackingModel } from '../work/tracking-model.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import {
@@ -154,3 +157,34 @@ describe('recordRun', () => {
     expect((errors[0] as Error).message).toBe('disk full');
   });
 });
+
+describe('work-item runs', () => {
+  it('records each run of an item agent as a work-item run, named after its graph and item', async () => {
+    // The graph closes the store it is given: this one is not in `stores`.
+    const store = new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'troupe-run-record-')), 'state.db') });
+    const graph = await openWorkGraph(
+      { name: 'recorded-graph', items: [{ id: 'root' }, { id: 'leaf', dependsOn: ['root'] }] },
+      { store, queue: new InProcessQueue({ name: 'recorded-graph-work' }), model: trackingModel() },
+    );
+    try {
+      await graph.seed();
+      await graph.work({ concurrency: 1 });
+      await graph.change('root', { content: 'the root, changed', summary: 'a person edited the root' });
+      await graph.waitUntilQuiet({ timeoutMs: 60_000 });
+      await expectRecordedLeaf(store);
+    } finally {
+      await graph.close({ graceMs: 0 });
+    }
+  });
+});
+
+async function expectRecordedLeaf(store: StateStore): Promise<void> {
+  const runs = (await listRecordedRuns(store)).filter((run) => run.kind === 'work-item');
+  expect(runs.map((run) => run.name)).toContain('recorded-graph/leaf');
+  const leaf = runs.find((run) => run.name === 'recorded-graph/leaf')!;
+  expect(leaf.status).toBe('finished');
+  expect(leaf.input).toContain('"root", which your item depends on, changed');
+  const timeline = await readTimeline(store, leaf.id);
+  expect(timeline.filter((entry) => entry.type === 'model-call').length).toBe(leaf.totals.modelCalls);
+  expect(timeline.at(-1)).toMatchObject({ type: 'end', status: 'finished' });
+}
