@@ -4,7 +4,8 @@ import { costBudget, maxToolCalls, maxTurns, timeout, tokenBudget, type Terminat
 import { HaltError } from '../core/errors/halt-error.js';
 import { isTroupeError } from '../core/errors/troupe-error.js';
 import type { Crew } from '../crew/crew.js';
-import type { TraceEvent, TraceSink } from '../observe/trace-event.js';
+import { fanOutTrace, type TraceEvent, type TraceSink } from '../observe/trace-event.js';
+import { recordRun } from '../workflow/run-record.js';
 import type { StateStore } from '../store/state-store.js';
 import { defineRecord } from '../store/record-schema.js';
 import type { Tool } from '../tools/define-tool.js';
@@ -31,6 +32,8 @@ export interface HandlerOptions extends Omit<RunOptions, 'runId'> {
   fileRoot?: string;
   /** Outcomes, worklists and their changes are recorded here when given. */
   store?: StateStore;
+  /** Also record each trigger's run (timeline, model and tool calls) in `store`, for `troupe runs` and the dashboard (run-record.ts). */
+  recordRuns?: boolean;
   /** Where `final_answer: post` answers go: back to where the trigger came from. `model` replaces every configuration's model. */
   post?: (answer: string, trigger: Trigger, configuration: Configuration) => void | Promise<void>;
 }
@@ -114,6 +117,21 @@ export class Handler {
   }
 
   async handle(trigger: Trigger, run: HandleOptions = {}): Promise<HandlerOutcome> {
+    const { store, recordRuns, configurations } = this.#options;
+    if (!store || !recordRuns) return this.#handle(trigger, run);
+    const name = configurations.find((configuration) => matchTrigger(configuration, trigger).matches)?.name ?? 'no configuration';
+    const recorder = recordRun(store, { kind: 'handler', name, input: trigger, ...(run.runId ? { id: run.runId } : {}) });
+    try {
+      const outcome = await this.#handle(trigger, { ...run, runId: recorder.id, trace: fanOutTrace(run.trace ?? this.#options.trace, recorder.trace) });
+      await recorder.finish({ status: outcome.status === 'done' ? 'finished' : outcome.status === 'stopped' ? 'stopped' : 'failed', stopReason: outcome.why });
+      return outcome;
+    } catch (error) {
+      await recorder.finish({ status: 'failed', stopReason: (error as Error).message });
+      throw error;
+    }
+  }
+
+  async #handle(trigger: Trigger, run: HandleOptions): Promise<HandlerOutcome> {
     const options = this.#options;
     const context = runContext(mergeRunOptions(options, run), 'handler');
     const { runId } = context;

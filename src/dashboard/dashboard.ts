@@ -23,6 +23,7 @@ import { escapeHtml } from './graph-svg.js';
 import { dashboardHeaders, newDashboardToken, requestGuard, tokenHeader } from './guard.js';
 import { discoverQueueNames, queueKind } from './queue-discovery.js';
 import { liveEvents, liveScript, liveScriptPath, stampPages } from './live.js';
+import { registerRecordedRunPages } from './recorded-run-page.js';
 import { page, queuesPage, reviewsPage, runPage, runsPage, workGraphPage } from './pages.js';
 import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 
@@ -96,6 +97,9 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
     const pending = await listReviews(store, { status: 'pending' }, damaged);
     return c.html(runsPage(runs, pending.length, damaged));
   });
+
+  // Before the workflow run page: a recorded run's id is answered there, any other falls through.
+  registerRecordedRunPages(app, store);
 
   app.get('/runs/:id', async (c) => {
     const id = c.req.param('id');

@@ -1,7 +1,7 @@
 import { isTroupeError } from '../core/errors/troupe-error.js';
 import { systemClock, type Clock } from '../core/ids.js';
 import { costOf } from '../observe/pricing.js';
-import type { TraceSink } from '../observe/trace-event.js';
+import { attachModelExchange, type ModelCallEndEvent, type TraceSink } from '../observe/trace-event.js';
 import type { ModelCallOptions, ModelClient, ModelRequest, ModelResponse } from './model-client.js';
 
 export interface TracingOptions {
@@ -92,7 +92,7 @@ export function withTracing(client: ModelClient, options: TracingOptions): Model
       }
       throw error;
     }
-    trace({
+    const end: ModelCallEndEvent = {
       type: 'model-call-end',
       at: clock.now(),
       runId,
@@ -104,7 +104,15 @@ export function withTracing(client: ModelClient, options: TracingOptions): Model
       usage: response.usage,
       costUsd: costOf(model, response.usage),
       toolCalls: response.content.filter((part) => part.type === 'tool-call').length,
-    });
+    };
+    // By reference and hidden: nothing is copied or walked unless a run recorder asks for it.
+    trace(
+      attachModelExchange(end, () => ({
+        ...(request.system === undefined ? {} : { system: request.system }),
+        messages: request.messages,
+        reply: response.content,
+      })),
+    );
     return response;
   }
 

@@ -238,6 +238,32 @@ export function selfScrubbingSink(sink: TraceSink, coversKnownSecrets: () => boo
   return Object.assign(sink, { [scrubsItself]: coversKnownSecrets });
 }
 
+/** What one model call sent and got back, as the model layer has it (messages, content parts). */
+export interface ModelExchange {
+  system?: string;
+  messages: readonly unknown[];
+  reply: readonly unknown[];
+}
+
+const exchangeKey = Symbol('troupe.modelExchange');
+
+/**
+ * Attaches to a `model-call-end` event what the call sent and received, as a hidden (symbol-keyed,
+ * non-enumerable) property read through `modelExchangeOf`: a run recorder wants the exact messages,
+ * but loggers, progress printers and scrubbing wrappers must not walk (or print) a whole
+ * conversation on every call. A wrapper that copies the event drops it; recording then lacks the messages, nothing else.
+ */
+export function attachModelExchange<E extends ModelCallEndEvent>(event: E, exchange: () => ModelExchange): E {
+  Object.defineProperty(event, exchangeKey, { value: exchange, enumerable: false });
+  return event;
+}
+
+/** The messages of a `model-call-end` event, when the model layer attached them. */
+export function modelExchangeOf(event: TraceEvent): ModelExchange | undefined {
+  const read = (event as { [exchangeKey]?: () => ModelExchange })[exchangeKey];
+  return typeof read === 'function' ? read() : undefined;
+}
+
 /** Keeps every event in memory, in order; for tests and for results that carry their trace. */
 export function collectTrace(): TraceSink & { events: TraceEvent[] } {
   const events: TraceEvent[] = [];

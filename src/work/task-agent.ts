@@ -3,6 +3,9 @@ import { agentWithExits, type Agent, type ExitResult } from '../agent/agent.js';
 import type { AgentRunOptions } from '../agent/agent.js';
 import { maxTurns } from '../agent/termination.js';
 import type { Message, ModelClient } from '../model/model-client.js';
+import { fanOutTrace } from '../observe/trace-event.js';
+import type { StateStore } from '../store/state-store.js';
+import { recordRun } from '../workflow/run-record.js';
 import type { WorkItemDefinition } from './work-graph-definition.js';
 import type { ConversationTurn, ItemDecision, ItemNotification, WorkItem } from './work-item.js';
 
@@ -95,8 +98,21 @@ export async function decide(
   prompt: string,
   history: Message[],
   options: AgentRunOptions,
+  record?: { store: StateStore; name: string },
 ): Promise<{ decision: ItemDecision; messages: Message[] }> {
-  const result = await agent.run(prompt, { ...options, history });
+  // Each run of an item's agent is recorded as a work-item run (troupe runs list, the dashboard); recording never fails it.
+  const recorder = record ? recordRun(record.store, { kind: 'work-item', name: record.name, input: prompt }) : undefined;
+  let result: Awaited<ReturnType<TaskAgent['run']>>;
+  try {
+    result = await agent.run(prompt, recorder ? { ...options, history, trace: fanOutTrace(options.trace, recorder.trace) } : { ...options, history });
+  } catch (error) {
+    await recorder?.finish({ status: 'failed', stopReason: (error as Error).message });
+    throw error;
+  }
+  await recorder?.finish({
+    status: result.status === 'finished' ? 'finished' : result.status === 'stopped' ? 'stopped' : 'failed',
+    stopReason: result.stop.reason,
+  });
   const messages = result.transcript.slice(history.length);
   if (result.status !== 'finished') return { decision: { kind: 'no-change', reason: `the agent stopped without deciding: ${result.stop.reason}` }, messages };
   const output = result.output;

@@ -181,6 +181,7 @@ export class WorkGraph {
         chatPrompt(message, item),
         historyOf(turns, this.spec.conversationTurns),
         this.#run(`chat.${chatId}`, run),
+        { store: this.store, name: `${this.spec.name}/${id}` },
       );
       const turn: ConversationTurn = { id: chatId, basisVersion: item.version, messages, decision };
       if (decision.kind === 'no-change') {
@@ -400,6 +401,7 @@ export class WorkGraph {
       notificationPrompt(notification, item),
       history,
       this.#run(`notification.${notification.id}`, run),
+      { store: this.store, name: `${this.spec.name}/${item.id}` },
     );
     const kept = await this.#items.addTurn(item.id, { id: notification.id, basisVersion: item.version, messages, decision }, this.spec.conversationTurns);
     return kept.decision;

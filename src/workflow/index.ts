@@ -29,5 +29,19 @@ export type {
   TaskRecord,
   Transition,
 } from './run-state.js';
+export {
+  recordRun,
+  listRecordedRuns,
+  loadRecordedRun,
+  readTimeline,
+  runRetention,
+  type RecordRunOptions,
+  type RunRecorder,
+  type RecordedRun,
+  type RecordedRunKind,
+  type RecordedRunStatus,
+  type RecordedRunTotals,
+  type TimelineEntry,
+} from './run-record.js';
 export { storeOutbox } from './store-outbox.js';
 export * from './eval/index.js';

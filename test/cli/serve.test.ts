@@ -8,6 +8,7 @@ import { type FixtureService, startFixtureService } from '../../crews/pr-merged/
 import { enqueueTrigger, triggerQueueName } from '../../src/coordinator/trigger-queues.js';
 import { openJobQueue } from '../../src/queue/open-job-queue.js';
 import { deleteKeysUnder, redisUrl, useRedis } from '../support/redis.js';
+import { runCommand } from '../support/run-command.js';
 import { until } from '../support/wait.js';
 
 // `troupe serve` as a user starts it: the built CLI in a process of its own, with a temporary
@@ -132,7 +133,8 @@ describe('troupe serve: event triggers over HTTP', () => {
   });
 
   it('answers 202 with a run id when asked to respond async; the outcome is at /runs/<id>', async () => {
-    const { server, url, service } = await servePrMerged(['--coordinator', 'script']);
+    const home = mkdtempSync(join(tmpdir(), 'troupe-serve-home-'));
+    const { server, url, service } = await servePrMerged(['--coordinator', 'script'], { TROUPE_HOME: home });
     const closed = event('closed');
     const accepted = await post(`${url}/events/chat`, JSON.stringify(closed.data), { prefer: 'respond-async' });
     expect(accepted.status).toBe(202);
@@ -145,6 +147,13 @@ describe('troupe serve: event triggers over HTTP', () => {
     expect(outcome).toMatchObject({ status: 'done', runId });
     expect(service.reactions.map((r) => r.timestamp)).toEqual([closed.data.ts]);
     expect(await server.stop()).toBe(0);
+    // The trigger's run is recorded under the same id, with its tool calls: troupe runs show finds it.
+    const shown = await runCommand(process.execPath, ['dist/bin/troupe.js', 'runs', 'show', runId, '--json'], {
+      env: { ...process.env, TROUPE_HOME: home, REDIS_URL: '' },
+    });
+    const recorded = JSON.parse(shown.stdout) as { run: { kind: string; status: string }; timeline: Array<{ type: string }> };
+    expect(recorded.run).toMatchObject({ kind: 'handler', status: 'finished' });
+    expect(recorded.timeline.some((entry) => entry.type === 'tool-call')).toBe(true);
   });
 
   it('beyond loopback, refuses a request without the token and accepts one with it; a token from the environment is never printed', async () => {

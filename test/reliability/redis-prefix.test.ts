@@ -145,7 +145,9 @@ describe('TROUPE_REDIS_PREFIX: two setups on one Redis', () => {
       const env = { ...process.env, ...setup.env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', TROUPE_HOME: '/nonexistent/troupe-home' };
       const runs = await runCommand(process.execPath, [cli, 'runs', 'list', '--json'], { env });
       expect(runs.stderr).toBe('');
-      expect((JSON.parse(runs.stdout) as Array<{ id: string }>).map((run) => run.id)).toEqual([setup.runId]);
+      expect((JSON.parse(runs.stdout) as Array<{ id: string; kind: string }>).filter((run) => run.kind === 'workflow').map((run) => run.id)).toEqual([
+        setup.runId,
+      ]);
       const reviews = await runCommand(process.execPath, [cli, 'review', 'list', '--json'], { env });
       expect(reviews.stderr).toBe('');
       expect((JSON.parse(reviews.stdout) as Array<{ runId: string }>).map((review) => review.runId)).toEqual([setup.runId]);

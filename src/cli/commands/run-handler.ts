@@ -11,7 +11,9 @@ import { stableStringify, type JsonValue } from '../../core/json.js';
 import { checkModelString } from '../../model/check-model-string.js';
 import { redactSecretsDeep } from '../../observe/redact-secrets.js';
 import { loadHandlerConfiguration } from '../handler-configuration.js';
+import { fanOutTrace } from '../../observe/trace-event.js';
 import { progressPrinter } from '../progress.js';
+import { recordedStatus, withRecordedRun } from '../recorded-run.js';
 import { offlineModel } from '../workflow-module.js';
 
 export interface HandlerRunFlags {
@@ -89,7 +91,17 @@ export async function runHandlerConfiguration(file: string, flags: HandlerRunFla
     ...(model ? { model } : {}),
     ...(flags.quiet || flags.json ? {} : { trace: progressPrinter() }),
   });
-  const outcome = redactSecretsDeep(await handler.handle(trigger, coordinator ? { coordinator } : {}));
+  const outcome = redactSecretsDeep(
+    await withRecordedRun(
+      { kind: 'handler', name: configuration.name, input: trigger },
+      (recorder) =>
+        handler.handle(trigger, {
+          ...(coordinator ? { coordinator } : {}),
+          ...(recorder ? { runId: recorder.id, trace: fanOutTrace(flags.quiet || flags.json ? undefined : progressPrinter(), recorder.trace) } : {}),
+        }),
+      (done) => ({ status: done.status === 'no-match' || done.status === 'ambiguous' ? 'failed' : recordedStatus(done.status), stopReason: done.why }),
+    ),
+  );
   if (outcome.status === 'no-match')
     throw new ConfigurationError(`configuration "${configuration.name}" does not handle this trigger: ${outcome.why.replace(/^.*?: /, '')}`, {
       file: flags.trigger,

@@ -12,6 +12,7 @@ import type { CrewRunOptions } from '../../crew/crew.js';
 import type { Approver } from '../../tools/approval.js';
 import { randomIds } from '../../core/ids.js';
 import { redactSecretsDeep } from '../../observe/redact-secrets.js';
+import { fanOutTrace } from '../../observe/trace-event.js';
 import { checkModelString } from '../../model/check-model-string.js';
 import { openStateStore } from '../../store/open-state-store.js';
 import { resolveBackend, type Backend } from '../../store/backend.js';
@@ -30,6 +31,7 @@ import { progressPrinter } from '../progress.js';
 import { importUserModule, loadToolsModule } from '../user-module.js';
 import { compiledCopies, findRunnable, isRunnablePath, type Runnable } from '../find-runnable.js';
 import { runGraph } from '../run-graph.js';
+import { recordedStatus, withRecordedRun } from '../recorded-run.js';
 import { exitCodeOf, loadWorkflowModule, type WorkflowModule, offlineModel, readCrewRequest, readWorkItems } from '../workflow-module.js';
 import { printSummary } from '../workflow-report.js';
 import { watchedItems } from '../watch-folder.js';
@@ -135,8 +137,15 @@ async function runCrew(file: string, flags: RunFlags): Promise<number> {
     options.trace = live.trace;
     options.streaming = true;
   } else if (!flags.quiet) options.trace = progressPrinter();
+  const request = requestFrom(flags);
   // What a model said can quote a key it saw: what is printed is scrubbed of known secrets.
-  const result = redactSecretsDeep(await crew.run(requestFrom(flags), options).finally(() => live?.close()));
+  const result = redactSecretsDeep(
+    await withRecordedRun(
+      { kind: 'crew', name: crew.name, input: request },
+      (recorder) => crew.run(request, recorder ? { ...options, runId: recorder.id, trace: fanOutTrace(options.trace, recorder.trace) } : options),
+      (done) => ({ status: recordedStatus(done.status), stopReason: done.stop.reason }),
+    ).finally(() => live?.close()),
+  );
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     process.stdout.write(`${crew.name}: ${result.status} — ${result.stop.reason}\n`);
@@ -165,7 +174,13 @@ async function runRole(file: string, flags: RunFlags): Promise<number> {
   const model = runModel(flags, dirname(file));
   if (model) options.model = model;
   if (!flags.quiet) options.trace = progressPrinter();
-  const result = redactSecretsDeep(await role.run(request, options));
+  const result = redactSecretsDeep(
+    await withRecordedRun(
+      { kind: 'agent', name: role.name, input: request },
+      (recorder) => role.run(request, recorder ? { ...options, runId: recorder.id, trace: fanOutTrace(options.trace, recorder.trace) } : options),
+      (done) => ({ status: recordedStatus(done.status), stopReason: done.stop.reason }),
+    ),
+  );
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     process.stdout.write(`${role.name}: ${result.status} — ${result.stop.reason}\n`);

@@ -16,27 +16,49 @@ import {
   type RunStatus,
 } from '../../workflow/run-state.js';
 import { printRun, reportCorrupt } from '../workflow-report.js';
+import { describeRecordedRun } from '../recorded-run-report.js';
+import { listRecordedRuns, loadRecordedRun, readTimeline, recordedRunKinds, type RecordedRun, type RecordedRunKind } from '../../workflow/run-record.js';
 
 /** `troupe runs list` and `troupe runs show <id>`: workflow runs in the store (TROUPE_HOME or REDIS_URL). */
 export function registerRuns(program: Command): void {
-  const runs = program.command('runs').description('Workflow runs in the store: list them, or show one with its items, reviews and transitions');
+  const runs = program
+    .command('runs')
+    .description(
+      'Runs in the store (workflow, crew, agent, handler, work-item): list them, or show one (a workflow with its items, reviews and transitions; others with their timeline)',
+    );
   runs
     .command('list')
-    .description('Runs, newest first')
+    .description('Runs of every kind (workflow, crew, agent, handler, work-item), newest first')
     .option('--json', 'print the run records as JSON')
-    .action(async (flags: { json?: boolean }) => {
+    .option('--kind <kind>', `only runs of this kind: ${recordedRunKinds.join(', ')}`)
+    .option('--status <status>', 'only runs with this status (running, finished, stopped, failed; workflows: done, awaiting-review, ...)')
+    .option('--name <name>', 'only runs of this crew, agent, configuration or workflow')
+    .action(async (flags: ListFlags) => {
+      if (flags.kind !== undefined && !recordedRunKinds.includes(flags.kind as RecordedRunKind))
+        throw new ConfigurationError(`--kind is one of ${recordedRunKinds.join(', ')}, not "${flags.kind}"`, { field: '--kind' });
       await withStore(async (store) => {
         const corrupt: CorruptRecordError[] = [];
-        const all = (await listRuns(store, corrupt)).sort((a, b) => b.startedAt - a.startedAt);
-        if (flags.json) process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-        else if (all.length === 0 && corrupt.length === 0) process.stdout.write('No runs yet (troupe run <workflow> --input items.json starts one).\n');
-        else
-          for (const run of all) {
-            const counts = Object.entries(run.counts)
-              .map(([state, n]) => `${n} ${state}`)
-              .join(', ');
-            process.stdout.write(`${run.id}  ${run.workflow.padEnd(16)}  ${run.status.padEnd(15)}  ${new Date(run.startedAt).toISOString()}  ${counts}\n`);
-          }
+        const keep = (kind: string, name: string, status: string) =>
+          (flags.kind === undefined || flags.kind === kind) &&
+          (flags.name === undefined || flags.name === name) &&
+          (flags.status === undefined || flags.status === status);
+        const workflows = (await listRuns(store, corrupt)).filter((run) => keep('workflow', run.workflow, run.status));
+        const recorded = (await listRecordedRuns(store)).filter((run) => keep(run.kind, run.name, run.status));
+        const all: Listed[] = [
+          ...workflows.map((run): Listed => ({ kind: 'workflow', startedAt: run.startedAt, run })),
+          ...recorded.map((run): Listed => ({ kind: 'recorded', startedAt: run.startedAt, run })),
+        ].sort((a, b) => b.startedAt - a.startedAt);
+        if (flags.json)
+          process.stdout.write(
+            `${JSON.stringify(
+              all.map(({ kind, run }) => (kind === 'workflow' ? { kind: 'workflow', ...run } : run)),
+              null,
+              2,
+            )}\n`,
+          );
+        else if (all.length === 0 && corrupt.length === 0)
+          process.stdout.write('No runs yet (npx troupe run <crew> or <workflow> --input items.json starts one).\n');
+        else for (const listed of all) process.stdout.write(`${listed.kind === 'workflow' ? workflowLine(listed.run) : recordedLine(listed.run)}\n`);
         reportCorrupt(corrupt);
       });
     });
@@ -50,6 +72,15 @@ export function registerRuns(program: Command): void {
     .action(async (id: string, flags: { json?: boolean; wait?: boolean; quiet?: boolean }) => {
       await withStore(async (store) => {
         const run = flags.wait ? await follow(store, id, flags.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`)) : await loadRun(store, id);
+        if (!run) {
+          const recorded = await loadRecordedRun(store, id);
+          if (recorded) {
+            const timeline = await readTimeline(store, id);
+            if (flags.json) process.stdout.write(`${JSON.stringify({ run: recorded, timeline }, null, 2)}\n`);
+            else process.stdout.write(describeRecordedRun(recorded, timeline));
+            return;
+          }
+        }
         if (!run) throw new ConfigurationError(`no run "${id}" in the store (troupe runs list shows them)`, { field: 'run' });
         // Damaged items of this run are named and make the command exit 1. A damaged review cannot
         // be told apart by run, so it is named as a warning. Either way the rest of the run is shown.
@@ -73,6 +104,29 @@ export function registerRuns(program: Command): void {
         if (missing.length) process.exitCode = 1;
       });
     });
+}
+
+interface ListFlags {
+  json?: boolean;
+  kind?: string;
+  status?: string;
+  name?: string;
+}
+
+type Listed = { kind: 'workflow'; startedAt: number; run: RunRecord } | { kind: 'recorded'; startedAt: number; run: RecordedRun };
+
+/** A workflow run's line, as `runs list` always printed it. */
+function workflowLine(run: RunRecord): string {
+  const counts = Object.entries(run.counts)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
+  return `${run.id}  ${run.workflow.padEnd(16)}  ${run.status.padEnd(15)}  ${new Date(run.startedAt).toISOString()}  ${counts}`;
+}
+
+/** A recorded run's line: id, kind, name, status, started, duration, cost. */
+function recordedLine(run: RecordedRun): string {
+  const duration = run.endedAt === undefined ? '-' : `${(run.totals.durationMs / 1000).toFixed(1)}s`;
+  return `${run.id}  ${run.kind.padEnd(9)}  ${run.name.padEnd(16)}  ${run.status.padEnd(8)}  ${new Date(run.startedAt).toISOString()}  ${duration.padStart(7)}  $${run.totals.costUsd.toFixed(4)}`;
 }
 
 const exitCodes: Record<RunStatus, number> = {

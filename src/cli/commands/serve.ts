@@ -103,7 +103,7 @@ async function serve(names: readonly string[], flags: ServeFlags): Promise<numbe
   const served: Served[] = loaded.map(({ configuration, tools, home }) => {
     const usesModel = (coordinator ?? configuration.coordinator) === 'llm';
     const model = flags.model ?? (usesModel ? offlineModel(home) : undefined);
-    return { configuration, handler: new Handler({ configurations: [configuration], tools, store, ...trace, ...(model ? { model } : {}) }) };
+    return { configuration, handler: new Handler({ configurations: [configuration], tools, store, recordRuns: true, ...trace, ...(model ? { model } : {}) }) };
   });
   const report = (outcome: HandlerOutcome, source: string) => {
     if (!flags.quiet) process.stdout.write(`${describeOutcome(redactSecretsDeep(outcome), source)}\n`);

@@ -1,0 +1,141 @@
+import type { Hono } from 'hono';
+import type { StateStore } from '../store/state-store.js';
+import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
+import { listRecordedRuns, loadRecordedRun, readTimeline, recordedRunKinds, type RecordedRun, type TimelineEntry } from '../workflow/run-record.js';
+import { listRuns } from '../workflow/run-state.js';
+import { escapeHtml } from './graph-svg.js';
+import { page } from './pages.js';
+
+/**
+ * The pages of recorded runs (crew, agent, handler, work-item; run-record.ts): `/runs`, every run
+ * of every kind with filters (`?kind=`, `?status=`, `?name=`) and cost and duration; and
+ * `/runs/:id` for a recorded run, its timeline with each model call opening to its exact
+ * messages. A workflow run's id falls through to the workflow run page. Everything that came
+ * from a model, a tool or a page is escaped and shown as text.
+ */
+export function registerRecordedRunPages(app: Hono, store: StateStore): void {
+  app.get('/runs', async (c) => {
+    const filters = { kind: c.req.query('kind') ?? '', status: c.req.query('status') ?? '', name: c.req.query('name') ?? '' };
+    const damaged: CorruptRecordError[] = [];
+    const keep = (kind: string, name: string, status: string) =>
+      (!filters.kind || filters.kind === kind) && (!filters.status || filters.status === status) && (!filters.name || filters.name === name);
+    const rows: Row[] = [
+      ...(await listRuns(store, damaged))
+        .filter((run) => keep('workflow', run.workflow, run.status))
+        .map((run) => ({ id: run.id, kind: 'workflow', name: run.workflow, status: run.status, startedAt: run.startedAt })),
+      ...(await listRecordedRuns(store))
+        .filter((run) => keep(run.kind, run.name, run.status))
+        .map((run) => ({
+          id: run.id,
+          kind: run.kind,
+          name: run.name,
+          status: run.status,
+          startedAt: run.startedAt,
+          costUsd: run.totals.costUsd,
+          ...(run.endedAt === undefined ? {} : { durationMs: run.totals.durationMs }),
+        })),
+    ].sort((a, b) => b.startedAt - a.startedAt);
+    return c.html(allRunsPage(rows, filters, damaged.length));
+  });
+
+  app.get('/runs/:id', async (c, next) => {
+    const id = c.req.param('id');
+    const run = await loadRecordedRun(store, id).catch(() => undefined);
+    if (!run) return next();
+    return c.html(recordedRunPage(run, await readTimeline(store, id)));
+  });
+}
+
+interface Row {
+  id: string;
+  kind: string;
+  name: string;
+  status: string;
+  startedAt: number;
+  costUsd?: number;
+  durationMs?: number;
+}
+
+const text = (value: string) => escapeHtml(value);
+const state = (value: string) => `<span class="state ${text(value)}">${text(value)}</span>`;
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+const seconds = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+const dollars = (usd: number | undefined) => (usd === undefined ? '-' : `$${usd.toFixed(4)}`);
+
+export function allRunsPage(rows: readonly Row[], filters: { kind: string; status: string; name: string }, damaged = 0): string {
+  const options = (values: readonly string[], chosen: string) =>
+    ['', ...values].map((v) => `<option value="${text(v)}"${v === chosen ? ' selected' : ''}>${v ? text(v) : 'any'}</option>`).join('');
+  const form = `<form method="get" action="/runs">kind <select name="kind">${options(recordedRunKinds, filters.kind)}</select>
+ status <select name="status">${options(['running', 'finished', 'stopped', 'failed', 'done', 'awaiting-review'], filters.status)}</select>
+ name <input type="text" name="name" value="${text(filters.name)}"><button type="submit">Filter</button></form>`;
+  const body = rows
+    .map(
+      (row) =>
+        `<tr><td><a href="/runs/${encodeURIComponent(row.id)}">${text(row.id)}</a></td><td>${text(row.kind)}</td><td>${text(row.name)}</td><td>${state(row.status)}</td><td>${when(row.startedAt)}</td><td>${seconds(row.durationMs)}</td><td>${dollars(row.costUsd)}</td></tr>`,
+    )
+    .join('');
+  return page(
+    'Runs',
+    `${damaged ? `<p class="damaged">${damaged} stored record${damaged > 1 ? 's are' : ' is'} damaged and not shown.</p>` : ''}${form}
+<table><thead><tr><th>run</th><th>kind</th><th>name</th><th>status</th><th>started</th><th>duration</th><th>cost</th></tr></thead><tbody>${body || '<tr><td colspan="7" class="muted">No runs match.</td></tr>'}</tbody></table>`,
+  );
+}
+
+export function recordedRunPage(run: RecordedRun, timeline: readonly TimelineEntry[]): string {
+  const t = run.totals;
+  const summary = `<p>${text(run.kind)} <strong>${text(run.name)}</strong> ${state(run.status)}${run.stopReason ? ` — ${text(run.stopReason)}` : ''}</p>
+<p class="muted">started ${when(run.startedAt)} by ${text(run.by.user)}@${text(run.by.host)} (pid ${run.by.pid}), took ${seconds(run.endedAt === undefined ? undefined : t.durationMs)}</p>
+<table><thead><tr><th>model calls</th><th>input tokens</th><th>output tokens</th><th>tool calls</th><th>cost</th></tr></thead>
+<tbody><tr><td>${t.modelCalls}</td><td>${t.inputTokens}</td><td>${t.outputTokens}</td><td>${t.toolCalls}</td><td>${dollars(t.costUsd)}</td></tr></tbody></table>
+${run.input === undefined ? '' : `<h2>Input</h2>${block(run.input)}`}`;
+  const rows = timeline.map(
+    (entry) =>
+      `<tr><td>${new Date(entry.at).toISOString().slice(11, 23)}</td><td>${text('agent' in entry && entry.agent ? entry.agent : '')}</td><td>${describe(entry)}</td></tr>`,
+  );
+  return page(
+    `Run ${run.id}`,
+    `${summary}<h2>Timeline</h2><table><thead><tr><th>time</th><th>agent</th><th>step</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="3" class="muted">Nothing recorded yet.</td></tr>'}</tbody></table>`,
+  );
+}
+
+/** Recorded payloads are JSON text (possibly cut): shown indented when they parse, as they are otherwise; always as text. */
+function block(payload: string): string {
+  let shown = payload;
+  try {
+    const parsed: unknown = JSON.parse(payload);
+    shown = typeof parsed === 'string' ? parsed : JSON.stringify(parsed, null, 2);
+  } catch {
+    // Cut payloads (with the truncation marker) are not JSON any more: shown as recorded.
+  }
+  return `<pre>${text(shown)}</pre>`;
+}
+
+function describe(entry: TimelineEntry): string {
+  switch (entry.type) {
+    case 'model-call':
+      return `<details class="model-call"><summary>model call <code>${text(entry.model)}</code> turn ${entry.turn}: ${entry.inputTokens} in, ${entry.outputTokens} out, ${dollars(entry.costUsd)}, ${entry.latencyMs} ms, ${text(entry.stopReason)}</summary>
+${entry.system === undefined ? '' : `<h3>System</h3>${block(entry.system)}`}${entry.messages === undefined ? '<p class="muted">Messages not recorded.</p>' : `<h3>Messages sent</h3>${block(entry.messages)}`}${entry.reply === undefined ? '' : `<h3>Reply</h3>${block(entry.reply)}`}</details>`;
+    case 'tool-call':
+      return `<details class="tool-call"><summary>${entry.isError ? '✗' : '→'} tool <code>${text(entry.tool)}</code>${entry.durationMs === undefined ? '' : `, ${entry.durationMs} ms`}</summary><h3>Input</h3>${block(entry.input)}<h3>Output</h3>${block(entry.output ?? '')}</details>`;
+    case 'model-error':
+      return `model error <code>${text(entry.model)}</code>: ${text(entry.errorCode)} ${text(entry.message)}`;
+    case 'retry':
+      return `retry ${entry.attempt} of <code>${text(entry.model)}</code> after ${entry.delayMs} ms: ${text(entry.errorCode)} ${text(entry.message)}`;
+    case 'delegation':
+      return entry.status === undefined
+        ? `delegates to <strong>${text(entry.member)}</strong>: ${text(entry.task ?? '')}`
+        : `delegation to <strong>${text(entry.member)}</strong> ${state(entry.status)}${entry.reason ? ` — ${text(entry.reason)}` : ''}`;
+    case 'speaker':
+      return `round ${entry.round}: <strong>${text(entry.speaker)}</strong> speaks (${text(entry.method)})${entry.reason ? ` — ${text(entry.reason)}` : ''}`;
+    case 'validation-failure':
+      return `invalid ${text(entry.target)} of <code>${text(entry.tool)}</code>: ${block(entry.issues)}`;
+    case 'task':
+      return `task ${text(entry.task)} ${entry.status ? state(entry.status) : 'started'}${entry.reason ? ` — ${text(entry.reason)}` : ''}`;
+    case 'termination':
+      return `stopped by ${text(entry.condition)}: ${text(entry.reason)}`;
+    case 'end':
+      return `run ${state(entry.status)}${entry.reason ? ` — ${text(entry.reason)}` : ''}`;
+    default:
+      return `<code>${text(JSON.stringify(entry))}</code>`;
+  }
+}
