@@ -3,7 +3,9 @@ import type { StateStore } from '../store/state-store.js';
 import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import { listRecordedRuns, loadRecordedRun, readTimeline, recordedRunKinds, type RecordedRun, type TimelineEntry } from '../workflow/run-record.js';
 import { listRuns } from '../workflow/run-state.js';
+import { spendChartSvg } from './cost-chart.js';
 import { escapeHtml } from './graph-svg.js';
+import { recordedRunGraphSvg } from './recorded-run-graph.js';
 import { page } from './pages.js';
 
 /**
@@ -32,6 +34,7 @@ export function registerRecordedRunPages(app: Hono, store: StateStore): void {
           status: run.status,
           startedAt: run.startedAt,
           costUsd: run.totals.costUsd,
+          tokens: run.totals.inputTokens + run.totals.outputTokens,
           ...(run.endedAt === undefined ? {} : { durationMs: run.totals.durationMs }),
         })),
     ].sort((a, b) => b.startedAt - a.startedAt);
@@ -53,6 +56,7 @@ interface Row {
   status: string;
   startedAt: number;
   costUsd?: number;
+  tokens?: number;
   durationMs?: number;
 }
 
@@ -71,12 +75,24 @@ export function allRunsPage(rows: readonly Row[], filters: { kind: string; statu
   const body = rows
     .map(
       (row) =>
-        `<tr><td><a href="/runs/${encodeURIComponent(row.id)}">${text(row.id)}</a></td><td>${text(row.kind)}</td><td>${text(row.name)}</td><td>${state(row.status)}</td><td>${when(row.startedAt)}</td><td>${seconds(row.durationMs)}</td><td>${dollars(row.costUsd)}</td></tr>`,
+        `<tr><td><a href="/runs/${encodeURIComponent(row.id)}">${text(row.id)}</a></td><td>${text(row.kind)}</td><td><a href="/runs?name=${encodeURIComponent(row.name)}">${text(row.name)}</a></td><td>${state(row.status)}</td><td>${when(row.startedAt)}</td><td>${seconds(row.durationMs)}</td><td>${dollars(row.costUsd)}</td></tr>`,
     )
     .join('');
+  // With a name chosen (a crew, an agent), its recorded runs' cost and tokens over time.
+  const spent = filters.name
+    ? spendChartSvg(
+        rows.flatMap((row) =>
+          row.kind !== 'workflow' && row.name === filters.name
+            ? [{ id: row.id, startedAt: row.startedAt, costUsd: row.costUsd ?? 0, tokens: row.tokens ?? 0 }]
+            : [],
+        ),
+        filters.name,
+      )
+    : '';
   return page(
     'Runs',
     `${damaged ? `<p class="damaged">${damaged} stored record${damaged > 1 ? 's are' : ' is'} damaged and not shown.</p>` : ''}${form}
+${spent ? `<h2>Cost and tokens over time</h2>${spent}` : ''}
 <table><thead><tr><th>run</th><th>kind</th><th>name</th><th>status</th><th>started</th><th>duration</th><th>cost</th></tr></thead><tbody>${body || '<tr><td colspan="7" class="muted">No runs match.</td></tr>'}</tbody></table>`,
   );
 }
@@ -94,7 +110,7 @@ ${run.input === undefined ? '' : `<h2>Input</h2>${block(run.input)}`}`;
   );
   return page(
     `Run ${run.id}`,
-    `${summary}<h2>Timeline</h2><table><thead><tr><th>time</th><th>agent</th><th>step</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="3" class="muted">Nothing recorded yet.</td></tr>'}</tbody></table>`,
+    `${summary}<h2>Graph</h2>${recordedRunGraphSvg(timeline, `graph of run ${run.id}`)}<h2>Timeline</h2><table><thead><tr><th>time</th><th>agent</th><th>step</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="3" class="muted">Nothing recorded yet.</td></tr>'}</tbody></table>`,
   );
 }
 

@@ -51,7 +51,7 @@ describe('the recorded run pages', { timeout: 120_000 }, () => {
       expect(all.body).toContain(`href="/runs/${recorder.id}"`);
       expect(all.body).toContain(`href="/runs/${other.id}"`);
       expect(all.body).toMatch(
-        /<td>crew<\/td><td>prices<\/td><td><span class="state finished">finished<\/span><\/td><td>[\d :-]+<\/td><td>[\d.]+ s<\/td><td>\$\d+\.\d{4}<\/td>/,
+        /<td>crew<\/td><td><a href="\/runs\?name=prices">prices<\/a><\/td><td><span class="state finished">finished<\/span><\/td><td>[\d :-]+<\/td><td>[\d.]+ s<\/td><td>\$\d+\.\d{4}<\/td>/,
       );
       const crews = await get('/runs?kind=crew');
       expect(crews.body).toContain(recorder.id);
