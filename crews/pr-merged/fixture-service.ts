@@ -26,6 +26,8 @@ export interface FixtureService {
   channel: Channel;
   /** Every reaction added, in order. */
   reactions: Reaction[];
+  /** Every reactions.add request received, refused or not: a repeated side effect shows here even where the API refuses the duplicate. */
+  reactionRequests: Partial<Reaction>[];
   close(): Promise<void>;
 }
 
@@ -44,8 +46,9 @@ function channelPath(): string {
 export async function startFixtureService(options: { channel?: Channel; port?: number; unref?: boolean } = {}): Promise<FixtureService> {
   const channel = options.channel ?? loadChannel();
   const reactions: Reaction[] = [];
+  const reactionRequests: Partial<Reaction>[] = [];
   const server = createServer((request, response) => {
-    route(channel, reactions, request, response).catch((error: unknown) => send(response, 500, { message: (error as Error).message }));
+    route(channel, reactions, reactionRequests, request, response).catch((error: unknown) => send(response, 500, { message: (error as Error).message }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -57,6 +60,7 @@ export async function startFixtureService(options: { channel?: Channel; port?: n
     url: `http://127.0.0.1:${port}`,
     channel,
     reactions,
+    reactionRequests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -65,7 +69,13 @@ export async function startFixtureService(options: { channel?: Channel; port?: n
   };
 }
 
-async function route(channel: Channel, reactions: Reaction[], request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function route(
+  channel: Channel,
+  reactions: Reaction[],
+  reactionRequests: Partial<Reaction>[],
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://fixture');
   const pull = /^\/repos\/([\w.-]+)\/([\w.-]+)\/pulls\/(\d+)$/.exec(url.pathname);
   if (request.method === 'GET' && pull) {
@@ -85,6 +95,7 @@ async function route(channel: Channel, reactions: Reaction[], request: IncomingM
   }
   if (request.method === 'POST' && url.pathname === '/api/reactions.add') {
     const body = JSON.parse(await readBody(request)) as Partial<Reaction>;
+    reactionRequests.push(body);
     // Slack's shape: HTTP 200 with ok: false and an error code for what it refuses.
     if (body.channel !== channel.channel) return send(response, 200, { ok: false, error: 'channel_not_found' });
     if (!channel.messages.some((message) => message.ts === body.timestamp)) return send(response, 200, { ok: false, error: 'message_not_found' });

@@ -97,6 +97,10 @@ describe('troupe serve: event triggers over HTTP', () => {
     expect(outcome).toMatchObject({ status: 'done', configuration: 'pr-merged', coordinator: 'llm' });
     expect(outcome.toolCalls.map((call) => call.tool)).toEqual(['get_pull_request', 'add_reaction']);
     expect(service.reactions).toEqual([{ channel: 'eng', timestamp: merged.data.ts, name: 'merged' }]);
+    // The sender retries the same event (a lost answer): the reaction is not made a second time.
+    const again = await post(`${url}/events/chat`, JSON.stringify(merged.data), { 'x-troupe-event-id': merged.id });
+    expect(again.status).toBe(200);
+    expect(service.reactionRequests).toHaveLength(1);
     expect(await server.stop()).toBe(0);
     expect(server.stdout).toContain(`trigger chat/${merged.id}: done by pr-merged`);
     expect(server.stderr).toContain('SIGTERM: no longer accepting');
