@@ -1,3 +1,4 @@
+import { colourAllowed } from '../observe/terminal-colour.js';
 import type { TraceEvent, TraceSink } from '../observe/trace-event.js';
 import { progressLine } from './progress.js';
 
@@ -45,7 +46,7 @@ export function liveOutput(options: LiveOutputOptions = {}): LiveOutput {
   const stream: LiveStream = options.stream ?? process.stderr;
   const terminal = stream.isTTY === true;
   const env = options.env ?? process.env;
-  const color = options.color ?? (terminal && !env['NO_COLOR']);
+  const color = options.color ?? colourAllowed(stream, env);
   const paint = (style: (text: string) => string, text: string) => (color ? style(text) : text);
   const startedAt = options.startedAt ?? Date.now();
   const items = new Map<string, number>();

@@ -17,7 +17,8 @@ import { RedisLostError } from '../../queue/queue-errors.js';
 import { resolveBackend } from '../../store/backend.js';
 import { openStateStore } from '../../store/open-state-store.js';
 import { startEventEndpoint, isLoopback } from '../event-endpoint.js';
-import { findHandlerConfiguration, loadHandlerConfiguration } from '../handler-configuration.js';
+import { findRunnable } from '../find-runnable.js';
+import { loadHandlerConfiguration } from '../handler-configuration.js';
 import { progressPrinter } from '../progress.js';
 import { describeOutcome } from '../serve-handlers.js';
 import { offlineModel } from '../workflow-module.js';
@@ -77,12 +78,16 @@ async function serve(names: readonly string[], flags: ServeFlags): Promise<numbe
   const say = (line: string) => process.stderr.write(`[troupe] serve: ${line}\n`);
   const loaded = [];
   for (const name of names) {
-    const file = findHandlerConfiguration(name);
-    if (!file)
-      throw new ConfigurationError(`no handler configuration "${name}": give a YAML file whose top level has trigger:, or crews/<name> holding one`, {
-        field: 'configuration',
-      });
-    loaded.push(await loadHandlerConfiguration(file));
+    // Found as troupe run finds it (by name or path); it must be a handler configuration.
+    const runnable = findRunnable(name);
+    if (runnable.kind !== 'handler')
+      throw new ConfigurationError(
+        `${runnable.file} is a ${runnable.kind}, not a handler configuration: serve takes a YAML file whose top level has trigger:`,
+        {
+          field: 'configuration',
+        },
+      );
+    loaded.push(await loadHandlerConfiguration(runnable.file));
   }
   const seen = new Map<string, string>();
   for (const { configuration, file } of loaded) {
