@@ -414,7 +414,7 @@ export class SqliteStore implements StateStore {
     const database = openDriver(this.#driver, this.path);
     try {
       database.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
-      database.exec('PRAGMA journal_mode = WAL');
+      switchToWal(database, this.#busyTimeoutMs);
       database.exec('PRAGMA synchronous = NORMAL');
       const found = (database.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
       if (found > schemaVersion)
@@ -449,5 +449,24 @@ function openDriver(driver: SqliteDriver, path: string): Database {
     return new open(path);
   } catch (error) {
     throw new StoreCorruptError(path, `SQLite cannot open it (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+}
+
+/**
+ * Puts the database in WAL mode. SQLite refuses the switch with SQLITE_BUSY without calling the
+ * busy handler while another process opens the same fresh file (two processes starting at once on
+ * a new TROUPE_HOME), so busy_timeout does not cover it: this retries until the timeout instead.
+ */
+function switchToWal(database: Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      database.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      // The driver is synchronous, so the wait is too: a short sleep off the CPU, not a spin.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
   }
 }
