@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sourceDirs = ['src', 'bin', 'examples', 'bench', 'tools', 'crews', 'agents']; // tsconfig.build.json's "include"
+const sourceDirs = ['src', 'bin', 'examples', 'docs', 'bench', 'tools', 'crews', 'agents']; // tsconfig.build.json's "include"
 const builtStamp = join(root, 'dist', '.start-built');
 const workflow = 'shopify-promoter';
 const items = 'crews/shopify-promoter/storefronts.json';
@@ -63,7 +63,8 @@ for (const item of summary.items) {
   const line = email ? `"${email.subject_line}"${email.to ? ` → ${email.to}` : ''}` : (item.reason ?? '');
   say(`  ${item.id.padEnd(18)} ${item.state.padEnd(15)} ${line}`);
 }
-const pending = (summary.reviews ?? []).filter((review) => review.status === 'pending');
+// By shop, as the items are listed above (review ids are random).
+const pending = (summary.reviews ?? []).filter((review) => review.status === 'pending').sort((a, b) => a.item.localeCompare(b.item));
 if (pending.length > 0) {
   say('\nEach email waits for your approval. Read one: npx troupe review show <id>. Approve one (it is written to the outbox at once):');
   for (const review of pending) say(`  npx troupe review approve ${review.id} --resume     # ${review.item}`);

@@ -201,14 +201,19 @@ export function formatTranscript(steps: readonly TranscriptStep[]): string {
 
 /**
  * The program and arguments a transcript command runs: `troupe …` and `npx troupe …` run the
- * built CLI, as an installed package's bin would. Arguments are split on spaces, with single or
+ * built CLI, as an installed package's bin would; `npm start [-- …]` runs bin/start.mjs, as npm
+ * would (without npm's banner). Arguments are split on spaces, with single or
  * double quotes around an argument that holds spaces; no other shell syntax.
  */
 export function commandLine(command: string): { program: string; args: string[] } {
   const words = [...command.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  if (words[0] === 'npm' && words[1] === 'start') {
+    const rest = words.slice(2);
+    return { program: process.execPath, args: [join(repoRoot, 'bin/start.mjs'), ...(rest[0] === '--' ? rest.slice(1) : rest)] };
+  }
   if (words[0] === 'npx') words.shift();
   if (words[0] === 'troupe') return { program: process.execPath, args: [join(repoRoot, 'dist/bin/troupe.js'), ...words.slice(1)] };
-  throw new Error(`a transcript runs troupe commands only (npx troupe … or troupe …), not "${command}"`);
+  throw new Error(`a transcript runs troupe commands only (npx troupe …, troupe … or npm start), not "${command}"`);
 }
 
 /** The compiled copy of a snippet: docs/snippets/x.ts → dist/docs/snippets/x.js. */
