@@ -11,10 +11,7 @@ const lookupOrder = defineTool({
 });
 
 // A scripted model plays the LLM: it calls the tool, then the finish tool.
-const model = scriptedModel([
-  reply.toolCall('lookup_order', { orderId: 'A-1001' }),
-  reply.finish({ orderId: 'A-1001', status: 'shipped' }),
-]);
+const model = scriptedModel([reply.toolCall('lookup_order', { orderId: 'A-1001' }), reply.finish({ orderId: 'A-1001', status: 'shipped' })]);
 
 const support = new Agent({
   name: 'support',
