@@ -39,6 +39,11 @@ const buildRoleFileSchema = () =>
 /** The role file schema, built on first use (see lazy). */
 export const roleFileSchema = lazy(buildRoleFileSchema);
 
+/**
+ * A role file's fields as read (snake_case, as in the YAML).
+ *
+ * @useDeclaredType
+ */
 export type RoleFile = z.infer<ReturnType<typeof buildRoleFileSchema>>;
 
 /** What a role file builds: an assistant (finishing with text) or a user proxy. */

@@ -22,6 +22,11 @@ const goldenSchema = z.array(
     .strict(),
 );
 
+/**
+ * One recorded trigger of a golden file and the tool calls it is expected to produce.
+ *
+ * @useDeclaredType
+ */
 export type GoldenTrigger = z.infer<typeof goldenSchema>[number];
 
 export function loadGoldenTriggers(path: string): GoldenTrigger[] {

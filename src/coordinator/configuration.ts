@@ -81,6 +81,11 @@ function buildConfigurationSchema() {
 /** Built on first use (see lazy): a program that defines no configuration does not build it. */
 export const configurationSchema = lazy(buildConfigurationSchema);
 
+/**
+ * A configuration file's fields as read, before its tools and paths are checked (see `Configuration`).
+ *
+ * @useDeclaredType
+ */
 export type ConfigurationSpec = z.infer<ReturnType<typeof buildConfigurationSchema>>;
 
 export interface Configuration extends ConfigurationSpec {

@@ -28,7 +28,11 @@ export interface SpeakerSelectionState {
 
 export type SpeakerSelector = (state: SpeakerSelectionState) => string | Promise<string>;
 
-/** A manager made for the chat: its name (default `manager`), model (default: the run's) and instructions (its persona, before the chat's own). */
+/**
+ * A manager made for the chat: its name (default `manager`), model (default: the run's) and instructions (its persona, before the chat's own).
+ *
+ * @inline
+ */
 export interface ManagerSpec {
   name?: string;
   model?: string | ModelClient;

@@ -31,7 +31,11 @@ export const cassetteVersion = 1;
  */
 export type ReplayMode = 'replay' | 'record' | 'auto';
 
-/** What was asked, kept readable so a cassette can be reviewed in a diff. Tools are listed by name only. */
+/**
+ * What was asked, kept readable so a cassette can be reviewed in a diff. Tools are listed by name only.
+ *
+ * @inline
+ */
 export interface RecordedRequest {
   model: string;
   system?: string;

@@ -23,6 +23,11 @@ const exits = {
   },
 };
 
+/**
+ * The agent of a work item: its result is the exit it took, `update_item` or `no_change`, with that exit's output.
+ *
+ * @useDeclaredType
+ */
 export type TaskAgent = Agent<ExitResult<typeof exits>>;
 
 /**

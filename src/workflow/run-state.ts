@@ -17,6 +17,8 @@ export const runStateVersion = 1;
  * The states the engine itself moves an item through: `received` on arrival, `routed` when a
  * conditional route was taken from there, `awaiting-review` while a person decides; `accepted`,
  * `rejected` and `failed` are final.
+ *
+ * @inline
  */
 export type EngineState = 'received' | 'routed' | 'awaiting-review' | 'accepted' | 'rejected' | 'failed';
 export const engineStates: readonly EngineState[] = ['received', 'routed', 'awaiting-review', 'accepted', 'rejected', 'failed'];
@@ -26,6 +28,11 @@ export const finalStates: ReadonlySet<ItemState> = new Set<EngineState>(['accept
 /** The engine's states that are not progress: an item never returns to them after a review. */
 export const haltedStates: ReadonlySet<ItemState> = new Set<EngineState>(['awaiting-review', 'accepted', 'rejected', 'failed']);
 
+/**
+ * Where a task stands for one item.
+ *
+ * @inline
+ */
 export type TaskStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'awaiting-review';
 
 export interface TaskRecord {
@@ -41,7 +48,11 @@ export interface TaskRecord {
   model?: string;
 }
 
-/** A tool call a person approved or rejected, matched again when the task runs after the review. */
+/**
+ * A tool call a person approved or rejected, matched again when the task runs after the review.
+ *
+ * @inline
+ */
 export interface ApprovalRecord {
   tool: string;
   inputKey: string;

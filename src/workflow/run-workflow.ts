@@ -92,6 +92,7 @@ export interface ItemSummary {
   review?: string;
 }
 
+/** @inline */
 interface RunSummaryBase {
   runId: string;
   workflow: string;

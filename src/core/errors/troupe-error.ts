@@ -7,6 +7,12 @@ export type Fault = 'user' | 'configuration' | 'model' | 'provider' | 'tool' | '
 
 /** Exit codes of the `troupe` command (DESIGN.md): 0 done, 1 the run failed, 2 bad input or configuration, 3 waiting for review. */
 export const ExitCode = { done: 0, failed: 1, badInput: 2, awaitingReview: 3 } as const;
+/**
+ * One of the exit codes above: 0, 1, 2 or 3.
+ *
+ * @useDeclaredType
+ * @inline
+ */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface TroupeErrorOptions {

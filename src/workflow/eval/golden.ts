@@ -59,7 +59,17 @@ const goldenSchema = z.strictObject({
   examples: z.array(z.unknown()).min(1),
 });
 
+/**
+ * A golden example that runs the whole workflow on its input.
+ *
+ * @useDeclaredType
+ */
 export type WorkflowExample = z.infer<typeof workflowExample>;
+/**
+ * A golden example that runs one task (with its policies) on its input.
+ *
+ * @useDeclaredType
+ */
 export type TaskExample = z.infer<typeof taskExample>;
 export type GoldenExample = WorkflowExample | TaskExample;
 export interface GoldenFile {
