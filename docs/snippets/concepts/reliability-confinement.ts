@@ -1,5 +1,5 @@
 // A trigger's files come from outside: each path is checked where it really leads.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Handler, defineConfiguration } from 'troupe';
@@ -33,3 +33,4 @@ for (const name of names) {
   console.log(`${name}: ${call?.output}`);
 }
 // #endregion
+rmSync(root, { recursive: true, force: true });
