@@ -1,8 +1,11 @@
 // Refund requests: a model reads each customer email and claims what it asks for, with the words
 // that say so; code decides the route. Small refunds go through; a large one waits for a person.
 //
+// #region diagram
 //   extract → decide ─small──────────────→ refund
 //                └──large──→ approve ──────↗   (a person's step)
+// #endregion
+// #region tasks
 import { z } from 'zod';
 import { codeTask, defaultModel, defineWorkflow, extractTask, humanTask } from 'troupe';
 
@@ -16,7 +19,6 @@ const requestSchema = z.object({
 });
 type RefundRequest = z.infer<typeof requestSchema>;
 
-// #region tasks
 // A model task: the model must call one tool whose arguments are the value and the evidence for it.
 // What it returns is a claim; the policy below sends a claim without evidence to a person.
 const extract = extractTask({
