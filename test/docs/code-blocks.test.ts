@@ -8,10 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type CodeBlock, codeBlocks, filesUnder, includedText, markdownPages, repoRoot } from '../support/docs.js';
 
 const updating = process.env.TROUPE_UPDATE_DOCS === '1';
-// The README still holds the long-form documentation being moved into docs/ (issue #14); it joins
-// the check once it is the short page that links to docs/.
-const awaitingConversion = new Set(['README.md']);
-const pages = markdownPages().filter((page) => !awaitingConversion.has(page));
+const pages = markdownPages();
 
 /** Text the suite runs that may name a data file: every snippet and every transcript's commands. */
 const runnersText = [...filesUnder('docs/snippets', (path) => path.endsWith('.ts')), ...filesUnder('docs/transcripts', (path) => path.endsWith('.txt'))]
@@ -38,7 +35,7 @@ function notRun(path: string): string | undefined {
 
 describe('code blocks in README.md and docs/', () => {
   it('finds the pages', () => {
-    expect(pages).toContain('docs/getting-started/first-agent.md');
+    expect(pages).toContain('README.md');
   });
 
   it.each(pages)('every code block of %s shows a real file the suite runs, exactly', (page) => {

@@ -16,13 +16,7 @@ const crew = sequentialCrew({
       agent: 'analyst',
       expectedOutput: z.object({ features: z.array(z.string()), fixes: z.array(z.string()), breaking: z.array(z.string()) }),
     }),
-    defineTask({
-      name: 'notes',
-      description: 'Write the release notes.',
-      agent: 'writer',
-      context: ['classify'],
-      expectedOutput: 'Markdown, breaking changes first.',
-    }),
+    defineTask({ name: 'notes', description: 'Write the release notes.', agent: 'writer', context: ['classify'], expectedOutput: 'Markdown.' }),
   ],
 });
 

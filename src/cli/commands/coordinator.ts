@@ -38,9 +38,9 @@ export function registerCoordinator(program: Command): void {
           const handler = new Handler({ configurations: [configuration], tools: await tools(), ...(model ? { model } : {}) });
           return { handler, hasSideEffects: (tool: string) => handler.hasSideEffects(tool) };
         },
-        { runs, onProgress: (done, total) => process.stderr.write(`\r[troupe] compared ${done} of ${total}`) },
+        { runs, onProgress: comparisonProgress() },
       );
-      process.stderr.write('\n');
+      if (process.stderr.isTTY) process.stderr.write('\n');
       if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
         for (const trigger of report.triggers) {
@@ -80,4 +80,15 @@ function offlineModel(file: string): string | undefined {
   if (!existsSync(cassette) || process.env.ANTHROPIC_API_KEY || process.env.OPENAI_API_KEY) return undefined;
   process.stderr.write(`[troupe] no API key is set: the llm coordinator replays ${cassette}.\n`);
   return `replay:${cassette}`;
+}
+
+/**
+ * Progress of a comparison on stderr: one line redrawn in place on a terminal; elsewhere (a log, a
+ * pipe) a line at each tenth of the way, since a carriage return there joins everything into one line.
+ */
+function comparisonProgress(): (done: number, total: number) => void {
+  return (done, total) => {
+    if (process.stderr.isTTY) process.stderr.write(`\r[troupe] compared ${done} of ${total}`);
+    else if (done === total || done % Math.ceil(total / 10) === 0) process.stderr.write(`[troupe] compared ${done} of ${total}\n`);
+  };
 }
