@@ -1,8 +1,11 @@
 // The dashboard as an operator console, in Debian's chromium, on a real Redis with real runs in
-// progress: a run page that updates itself (server-sent events) while the run goes on, a review
-// approved in the page that lets the waiting run finish, bull-board listing the jobs of the
-// workflow-runs queue, a cross-site form refused, and a storefront page's `<script>` shown as
-// text. Each page's screenshot is saved under test-artifacts/dashboard/ (CI keeps the folder).
+// progress: a workflow run page that updates itself (server-sent events) while the run goes on, a
+// review approved in the page that lets the waiting run finish, a crew run recorded on the same
+// Redis that appears as running and finishes on its page without a reload, its model call opening
+// to the exact messages sent, bull-board listing the jobs of the workflow-runs queue, a dashboard
+// bound beyond loopback refusing a request without its token and letting in the printed address,
+// a cross-site form refused, and a storefront page's `<script>` shown as text. Each page's
+// screenshot is saved under test-artifacts/dashboard/ (CI keeps the folder).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,8 +14,25 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, defineWorkflow, listReviews, openJobQueue, openStateStore, workflowRunsQueue, type JobQueue, type StateStore } from 'troupe';
+import {
+  Agent,
+  claim,
+  codeTask,
+  defineTool,
+  defineWorkflow,
+  listReviews,
+  loadRecordedRun,
+  openJobQueue,
+  openStateStore,
+  recordRun,
+  sequentialCrew,
+  workflowRunsQueue,
+  type JobQueue,
+  type StateStore,
+} from 'troupe';
 import { startDashboard } from 'troupe/dashboard';
+import { reply, scriptedModel } from 'troupe/testing';
+import { Redis } from 'ioredis';
 import { loadRun } from '../../src/workflow/run-state.js';
 import { browserAvailable, chromiumArgs, chromiumPath } from '../support/browser.js';
 import { deleteKeysUnder, redisUrl, useRedis } from '../support/redis.js';
@@ -33,6 +53,7 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
   let other: Server;
   let release: () => void = () => {};
   let finished: Promise<{ runId: string; status: string }>;
+  let crew: ReturnType<typeof startHeldCrewRun> | undefined;
   const runId = `console-${randomBytes(3).toString('hex')}`;
   const queuedRunId = `queued-${randomBytes(3).toString('hex')}`;
 
@@ -103,6 +124,8 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
   afterAll(async () => {
     if (!runs) return;
     release();
+    crew?.release();
+    await crew?.finished.catch(() => {});
     await browser?.close();
     await dashboard?.close();
     await new Promise<void>((resolve) => (other ? other.close(() => resolve()) : resolve()));
@@ -156,6 +179,70 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
       await page.screenshot({ path: join(artifacts, 'run-done.png'), fullPage: true });
       expect(dialogs).toEqual([]);
       await Promise.all([page.close(), reviews.close()]);
+    },
+    180_000,
+  );
+
+  it.runIf(runs)(
+    'a crew run recorded on Redis appears as running, finishes on its page without a reload, and its model call opens to the messages the model received',
+    async () => {
+      crew = startHeldCrewRun(store);
+      await crew.heldCallStarted;
+      // Recorded on Redis under this suite's prefix, where the dashboard reads it.
+      const keys = new Redis(redisUrl);
+      try {
+        expect(await keys.exists(`${prefix}:doc:recorded-runs:${crew.id}`)).toBe(1);
+      } finally {
+        keys.disconnect();
+      }
+      const page = await browser.newPage();
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.dismiss();
+      });
+
+      // The runs list shows the crew run as running.
+      await page.goto(`${dashboard.url}/runs?kind=crew`);
+      const row = page.locator('main tr', { has: page.locator(`a[href="/runs/${crew.id}"]`) });
+      await expect.poll(() => row.locator('.state').innerText(), { timeout: 60_000 }).toBe('running');
+      expect(await row.innerText()).toContain('prices');
+
+      // Its page, open while the second model call is held.
+      await page.click(`a[href="/runs/${crew.id}"]`);
+      await page.waitForURL(new RegExp(`/runs/${crew.id}$`));
+      await page.waitForSelector('html[data-live="connected"]');
+      expect(await page.locator('main p .state').first().innerText()).toBe('running');
+      // A mark on this document: it is still there after the update, so the page was not reloaded.
+      await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+
+      crew.release();
+      expect((await crew.finished).status).toBe('finished');
+      expect((await loadRecordedRun(store, crew.id))?.status).toBe('finished');
+      await expect.poll(() => page.locator('main p .state').first().innerText(), { timeout: 60_000 }).toBe('finished');
+      expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+      expect(Number(await page.getAttribute('html', 'data-live-updates'))).toBeGreaterThan(0);
+
+      // Both model calls are on the timeline; the second opens to exactly what the model was sent then.
+      const calls = page.locator('main details.model-call');
+      await expect.poll(() => calls.count(), { timeout: 60_000 }).toBe(2);
+      const second = calls.nth(1);
+      const messages = second.locator('h3:text-is("Messages sent") + pre');
+      expect(await messages.isVisible()).toBe(false);
+      await second.locator('summary').click();
+      await expect.poll(() => messages.isVisible()).toBe(true);
+      const sent = crew.model.calls[1]!.messages;
+      expect(sent.find((message) => message.role === 'user')?.content).toContain('Find the price of cat beds.');
+      expect(await messages.innerText()).toBe(JSON.stringify(sent, null, 2));
+
+      // The tool's output holds markup: it is text in the page, never a script.
+      const tool = page.locator('main details.tool-call').first();
+      await tool.locator('summary').click();
+      expect(await tool.innerText()).toContain(crewStorefront);
+      expect(await page.locator('main script').count()).toBe(0);
+      expect(dialogs).toEqual([]);
+      await page.screenshot({ path: join(artifacts, 'crew-run.png'), fullPage: true });
+      await page.close();
     },
     180_000,
   );
@@ -222,3 +309,40 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
     await page.close();
   });
 });
+
+const crewStorefront = '<script>alert("owned")</script><p>Cat beds, 20 USD</p>';
+
+/**
+ * A crew run recorded with `recordRun` on `store`, whose second model call waits for `release`:
+ * the run is in progress while the browser watches it.
+ */
+function startHeldCrewRun(store: StateStore) {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let started: () => void = () => {};
+  const heldCallStarted = new Promise<void>((resolve) => (started = resolve));
+  const storefront = defineTool({
+    name: 'fetch_storefront',
+    description: 'Fetches the storefront page.',
+    input: z.object({ url: z.string() }),
+    run: () => crewStorefront,
+  });
+  const model = scriptedModel(async (_request, index) => {
+    if (index === 0) return reply.toolCall('fetch_storefront', { url: 'https://shop.example' });
+    started();
+    await held;
+    return reply.finish({ result: 'Cat beds cost 20 USD.' });
+  });
+  const shopper = new Agent({ name: 'shopper', description: 'Looks up prices.', instructions: 'You look up prices.', tools: [storefront], model });
+  const crew = sequentialCrew({
+    name: 'prices',
+    agents: [shopper],
+    tasks: [{ name: 'price', description: 'Find the price of cat beds.', expectedOutput: 'The price.', agent: 'shopper' }],
+  });
+  const recorder = recordRun(store, { kind: 'crew', name: 'prices', input: 'How much is a cat bed?' });
+  const finished = crew.run('How much is a cat bed?', { trace: recorder.trace, runId: recorder.id }).then(async (result) => {
+    await recorder.finish({ status: result.status === 'finished' ? 'finished' : 'failed', stopReason: result.stop.reason });
+    return result;
+  });
+  return { id: recorder.id, model, heldCallStarted, release, finished };
+}
