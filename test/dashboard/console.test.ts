@@ -31,6 +31,7 @@ import {
   type StateStore,
 } from 'troupe';
 import { startDashboard } from 'troupe/dashboard';
+import { tokenAddress } from '../../src/dashboard/guard.js';
 import { reply, scriptedModel } from 'troupe/testing';
 import { Redis } from 'ioredis';
 import { loadRun } from '../../src/workflow/run-state.js';
@@ -89,6 +90,8 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
     });
     // Like `troupe run --wait`: the run waits in this process for the review and goes on once it is decided.
     finished = promote.run([{ id: 'shop', input: { url: 'https://shop.example/sale' } }], { store, runId, waitForReviews: { pollMs: 200 } });
+    // Run alone (vitest -t), the review is never decided and the waiting run fails once the store closes.
+    finished.catch(() => {});
     // A run on workers, with no worker yet: its jobs wait in the workflow-runs queue.
     const orders = defineWorkflow({
       name: 'orders',
@@ -247,67 +250,121 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
     180_000,
   );
 
-  it.runIf(runs)('a review form with bad JSON comes back with what was typed and why', async () => {
-    const page = await browser.newPage();
-    const id = `console-bad-${randomBytes(3).toString('hex')}`;
-    const check = defineWorkflow({
-      name: 'check',
-      input: z.object({ n: z.number() }),
-      tasks: [
-        codeTask({
-          name: 'risky',
-          input: z.object({ n: z.number() }),
-          output: z.number(),
-          run: ({ n }) => claim(n, [{ source: 'test' }]),
-          policy: { risk: 'high' },
-        }),
-      ],
-    });
-    await check.run([{ id: 'x', input: { n: 1 } }], { store, runId: id });
-    const [review] = await listReviews(store, { runId: id });
-    await page.goto(`${dashboard.url}/reviews`);
-    const form = `#${review!.id} form[action$="/approve"]`;
-    await page.fill(`${form} input[name="note"]`, 'fixed the amount');
-    await page.fill(`${form} input[name="value"]`, '{"amount": 12,');
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click(`${form} button`)]);
-    expect(response.status()).toBe(400);
-    expect(await page.locator(`#${review!.id}`).innerText()).toMatch(/Not saved: the corrected value is not JSON/);
-    expect(await page.inputValue(`${form} input[name="note"]`)).toBe('fixed the amount');
-    expect(await page.inputValue(`${form} input[name="value"]`)).toBe('{"amount": 12,');
-    expect((await listReviews(store, { runId: id }))[0]!.status).toBe('pending');
-    await page.screenshot({ path: join(artifacts, 'review-kept.png'), fullPage: true });
-    await page.close();
-  });
+  it.runIf(runs)(
+    'a review form with bad JSON comes back with what was typed and why',
+    async () => {
+      const page = await browser.newPage();
+      const id = `console-bad-${randomBytes(3).toString('hex')}`;
+      const check = defineWorkflow({
+        name: 'check',
+        input: z.object({ n: z.number() }),
+        tasks: [
+          codeTask({
+            name: 'risky',
+            input: z.object({ n: z.number() }),
+            output: z.number(),
+            run: ({ n }) => claim(n, [{ source: 'test' }]),
+            policy: { risk: 'high' },
+          }),
+        ],
+      });
+      await check.run([{ id: 'x', input: { n: 1 } }], { store, runId: id });
+      const [review] = await listReviews(store, { runId: id });
+      await page.goto(`${dashboard.url}/reviews`);
+      const form = `#${review!.id} form[action$="/approve"]`;
+      await page.fill(`${form} input[name="note"]`, 'fixed the amount');
+      await page.fill(`${form} input[name="value"]`, '{"amount": 12,');
+      const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click(`${form} button`)]);
+      expect(response.status()).toBe(400);
+      expect(await page.locator(`#${review!.id}`).innerText()).toMatch(/Not saved: the corrected value is not JSON/);
+      expect(await page.inputValue(`${form} input[name="note"]`)).toBe('fixed the amount');
+      expect(await page.inputValue(`${form} input[name="value"]`)).toBe('{"amount": 12,');
+      expect((await listReviews(store, { runId: id }))[0]!.status).toBe('pending');
+      await page.screenshot({ path: join(artifacts, 'review-kept.png'), fullPage: true });
+      await page.close();
+    },
+    120_000,
+  );
 
-  it.runIf(runs)('/queues counts every Troupe queue (a handler trigger queue found on Redis too), and bull-board lists its jobs', async () => {
-    // A handler trigger's queue the dashboard was not told about: it finds it under the prefix.
-    const trigger = await openJobQueue({ name: 'troupe-trigger-orders', backend });
-    await trigger.add('trigger', { order: 7 });
-    await trigger.close({ graceMs: 0 });
-    const page = await browser.newPage();
-    await page.goto(`${dashboard.url}/queues`);
-    const table = await page.locator('main table').innerText();
-    expect(table).toMatch(/troupe-trigger-orders\s+handler trigger\s+1\s+0\s+0/);
-    expect(table).toMatch(/workflow-runs\s+workflow\s+2\s+0\s+0/);
-    await page.screenshot({ path: join(artifacts, 'queues.png'), fullPage: true });
-    await page.goto(`${dashboard.url}/queues/board/queue/${workflowRunsQueue}?status=waiting`);
-    await page.waitForSelector(`text=${queuedRunId}.o1.v1`, { timeout: 60_000 });
-    await page.waitForSelector(`text=${queuedRunId}.o2.v1`, { timeout: 60_000 });
-    await page.screenshot({ path: join(artifacts, 'bull-board.png'), fullPage: true });
-    expect((await loadRun(store, queuedRunId))?.status).toBe('running');
-    await page.close();
-  });
+  it.runIf(runs)(
+    '/queues counts every Troupe queue (a handler trigger queue found on Redis too), and bull-board lists its jobs',
+    async () => {
+      // A handler trigger's queue the dashboard was not told about: it finds it under the prefix.
+      const trigger = await openJobQueue({ name: 'troupe-trigger-orders', backend });
+      await trigger.add('trigger', { order: 7 });
+      await trigger.close({ graceMs: 0 });
+      const page = await browser.newPage();
+      await page.goto(`${dashboard.url}/queues`);
+      const table = await page.locator('main table').innerText();
+      expect(table).toMatch(/troupe-trigger-orders\s+handler trigger\s+1\s+0\s+0/);
+      expect(table).toMatch(/workflow-runs\s+workflow\s+2\s+0\s+0/);
+      await page.screenshot({ path: join(artifacts, 'queues.png'), fullPage: true });
+      await page.goto(`${dashboard.url}/queues/board/queue/${workflowRunsQueue}?status=waiting`);
+      await page.waitForSelector(`text=${queuedRunId}.o1.v1`, { timeout: 60_000 });
+      await page.waitForSelector(`text=${queuedRunId}.o2.v1`, { timeout: 60_000 });
+      await page.screenshot({ path: join(artifacts, 'bull-board.png'), fullPage: true });
+      expect((await loadRun(store, queuedRunId))?.status).toBe('running');
+      await page.close();
+    },
+    120_000,
+  );
 
-  it.runIf(runs)('refuses a form posted from another site', async () => {
-    const page = await browser.newPage();
-    const { port } = other.address() as AddressInfo;
-    await page.goto(`http://127.0.0.2:${port}/`);
-    const [response] = await Promise.all([page.waitForResponse((r) => r.url().startsWith(dashboard.url)), page.click('#go')]);
-    expect(response.status()).toBe(403);
-    expect(await page.locator('body').innerText()).toMatch(/refused this request: the browser says this request came from another site/);
-    await page.screenshot({ path: join(artifacts, 'cross-site-refused.png'), fullPage: true });
-    await page.close();
-  });
+  it.runIf(runs)(
+    'bound beyond loopback, it refuses a request without the token and lets in the address printed with ?token=',
+    async () => {
+      const exposed = await startDashboard({ store, host: '0.0.0.0', port: 0 });
+      // Bound to every IPv4 address, so reached here through loopback, as on any CI machine.
+      const url = exposed.url.replace('//0.0.0.0:', '//127.0.0.1:');
+      const context = await browser.newContext();
+      const stranger = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const refused = await page.goto(`${url}/runs/${queuedRunId}`);
+        expect(refused!.status()).toBe(401);
+        expect(await page.locator('main').innerText()).toMatch(
+          /refused this request: this dashboard listens beyond this machine, so every request needs its token\. Open the address with \?token= that it printed/,
+        );
+        expect(await page.locator('main').innerText()).not.toContain(queuedRunId);
+        await page.screenshot({ path: join(artifacts, 'token-refused.png'), fullPage: true });
+
+        // The address `troupe dashboard` prints: the token moves into a cookie and out of the URL.
+        const opened = await page.goto(tokenAddress(url, exposed.token));
+        const first = opened!.request().redirectedFrom();
+        expect(first?.url()).toBe(tokenAddress(url, exposed.token));
+        expect((await first!.response())!.status()).toBe(303);
+        expect(opened!.status()).toBe(200);
+        expect(page.url()).toBe(`${url}/`);
+        expect(await context.cookies(url)).toEqual([expect.objectContaining({ value: exposed.token, httpOnly: true, sameSite: 'Strict' })]);
+
+        // Later pages need no ?token: the cookie carries it.
+        const later = await page.goto(`${url}/runs/${queuedRunId}`);
+        expect(later!.status()).toBe(200);
+        expect(await page.locator('main h1').innerText()).toBe(`Run ${queuedRunId}`);
+        expect(page.url()).not.toContain('token');
+        // A browser that never opened the printed address is still refused.
+        expect((await (await stranger.newPage()).goto(`${url}/runs/${queuedRunId}`))!.status()).toBe(401);
+      } finally {
+        await Promise.all([context.close(), stranger.close()]);
+        await exposed.close();
+      }
+    },
+    120_000,
+  );
+
+  it.runIf(runs)(
+    'refuses a form posted from another site',
+    async () => {
+      const page = await browser.newPage();
+      const { port } = other.address() as AddressInfo;
+      await page.goto(`http://127.0.0.2:${port}/`);
+      const [response] = await Promise.all([page.waitForResponse((r) => r.url().startsWith(dashboard.url)), page.click('#go')]);
+      expect(response.status()).toBe(403);
+      expect(await page.locator('body').innerText()).toMatch(/refused this request: the browser says this request came from another site/);
+      await page.screenshot({ path: join(artifacts, 'cross-site-refused.png'), fullPage: true });
+      await page.close();
+    },
+    120_000,
+  );
 });
 
 const crewStorefront = '<script>alert("owned")</script><p>Cat beds, 20 USD</p>';
