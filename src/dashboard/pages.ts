@@ -27,31 +27,13 @@ ul.evidence{margin:0;padding-left:18px}.damaged{background:#fde2e1;border:1px so
 }
 
 /** Records that could not be read are named where they are, never silently left out of a page. */
-function damagedNotice(damaged: readonly CorruptRecordError[]): string {
+export function damagedNotice(damaged: readonly CorruptRecordError[]): string {
   if (damaged.length === 0) return '';
   return `<div class="damaged" role="alert"><strong>${damaged.length} stored record${damaged.length > 1 ? 's are' : ' is'} damaged and not shown:</strong><ul>${damaged.map((error) => `<li>${escapeHtml(error.message)}</li>`).join('')}</ul></div>`;
 }
 
 const state = (value: string) => `<span class="state ${escapeHtml(value)}">${escapeHtml(value)}</span>`;
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-
-export function runsPage(runs: RunRecord[], pendingReviews: number, damaged: readonly CorruptRecordError[] = []): string {
-  const rows = runs
-    .sort((a, b) => b.startedAt - a.startedAt)
-    .map(
-      (run) =>
-        `<tr><td><a href="/runs/${escapeHtml(run.id)}">${escapeHtml(run.id)}</a></td><td>${escapeHtml(run.workflow)}</td><td>${state(run.status)}</td><td>${Object.entries(
-          run.counts,
-        )
-          .map(([s, n]) => `${escapeHtml(s)} ${n}`)
-          .join(', ')}</td><td>${when(run.startedAt)}</td></tr>`,
-    );
-  return page(
-    'Workflow runs',
-    `${damagedNotice(damaged)}<p>${pendingReviews ? `<a href="/reviews">${pendingReviews} review${pendingReviews > 1 ? 's' : ''} waiting for a person</a>` : 'No review is waiting.'}</p>
-<table><thead><tr><th>run</th><th>workflow</th><th>status</th><th>items</th><th>started</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="5" class="muted">No runs yet.</td></tr>'}</tbody></table>`,
-  );
-}
 
 /** A run: its workflow drawn with how many items each task has done, is holding or failed; its items; its transitions. */
 export function runPage(run: RunRecord, items: ItemRecord[], transitions: Transition[], reviews: ReviewRequest[]): string {
