@@ -179,6 +179,10 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
       await page.locator('main p', { hasText: /promote done/ }).waitFor({ timeout: 60_000 });
       expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
       expect(await page.locator('main').innerText()).toMatch(/shop\s+accepted/);
+      // Its timeline shows when the review asked a person and who decided it, with the note.
+      const timeline = await page.locator('main table.timeline').innerText();
+      expect(timeline).toMatch(/review asked\s+high-risk/);
+      expect(timeline).toMatch(/approved\s+by tester\s+review_\S+ approved by tester: “looks right”/);
       await page.screenshot({ path: join(artifacts, 'run-done.png'), fullPage: true });
       expect(dialogs).toEqual([]);
       await Promise.all([page.close(), reviews.close()]);
