@@ -28,7 +28,9 @@ const stopStepMs = 5000;
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
-    .description('Serve the web dashboard: workflow runs as graphs (live), reviews to decide, work graphs, every queue (bull-board on Redis)')
+    .description(
+      'Serve the web dashboard: runs of every kind with their graphs and timelines (live), reviews to decide, work graphs, every queue (bull-board on Redis)',
+    )
     .option('--port <n>', 'port to listen on', '4000')
     .option('--host <host>', 'address to listen on (beyond 127.0.0.1, every request needs the token)', '127.0.0.1')
     .option(

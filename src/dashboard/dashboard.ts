@@ -60,7 +60,8 @@ export interface DashboardOptions {
 }
 
 /**
- * The web dashboard: workflow runs drawn as graphs with their items and transitions, reviews a
+ * The web dashboard: runs of every kind, workflow runs drawn as graphs with their items and one
+ * timeline of transitions and reviews, recorded runs with their model and tool calls, reviews a
  * person can approve or reject, work graphs with their items' versions and what flowed, and the
  * queues (bull-board when they are on Redis). Server-rendered pages: nothing to build.
  */
