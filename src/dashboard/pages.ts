@@ -13,7 +13,7 @@ export function page(title: string, body: string): string {
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2530;background:#fafbfc}
 header{background:#1d2530;color:#fff;padding:10px 24px;display:flex;gap:20px;align-items:center}
-header a{color:#cfd8e3;text-decoration:none}header strong{margin-right:12px}
+header a{color:#cfd8e3;text-decoration:none}header a.home{color:#fff}header strong{margin-right:12px}
 main{padding:20px 24px;max-width:1200px}table{border-collapse:collapse;width:100%;margin:8px 0 20px}
 th,td{border-bottom:1px solid #e3e7ed;padding:6px 8px;text-align:left;vertical-align:top}th{font-weight:600;color:#4a5565}
 .state{display:inline-block;padding:1px 8px;border-radius:10px;background:#eef1f5}
@@ -22,7 +22,7 @@ th,td{border-bottom:1px solid #e3e7ed;padding:6px 8px;text-align:left;vertical-a
 form{display:inline}input[type=text]{width:220px}button{margin-left:4px}pre{white-space:pre-wrap;margin:0}
 .muted{color:#6b7684}.error{color:#a3221b}pre.value{background:#f3f5f8;padding:4px 6px;border-radius:4px;max-height:240px;overflow:auto}
 ul.evidence{margin:0;padding-left:18px}.damaged{background:#fde2e1;border:1px solid #f0b4b0;border-radius:8px;padding:8px 12px;margin:8px 0 16px}
-</style></head><body><header><strong>Troupe</strong><a href="/runs">Runs</a><a href="/reviews">Reviews</a><a href="/work">Work items</a><a href="/queues">Queues</a></header>
+</style></head><body><header><a href="/" class="home"><strong>Troupe</strong></a><a href="/runs">Runs</a><a href="/reviews">Reviews</a><a href="/work">Work items</a><a href="/queues">Queues</a></header>
 <main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 

@@ -209,11 +209,13 @@ describe('the dashboard as a console, on Redis with runs in progress', async () 
         void dialog.dismiss();
       });
 
-      // The runs list shows the crew run as running.
-      await page.goto(`${dashboard.url}/runs?kind=crew`);
+      // The first page lists it as running, beside the workflow runs.
+      await page.goto(dashboard.url);
       const row = page.locator('main tr', { has: page.locator(`a[href="/runs/${crew.id}"]`) });
       await expect.poll(() => row.locator('.state').innerText(), { timeout: 60_000 }).toBe('running');
-      expect(await row.innerText()).toContain('prices');
+      expect(await row.innerText()).toMatch(/crew\s+prices/);
+      expect(await page.locator('main table.runs').innerText()).toMatch(new RegExp(`${runId}\\s+workflow\\s+promote`));
+      await page.screenshot({ path: join(artifacts, 'runs.png'), fullPage: true });
 
       // Its page, open while the second model call is held.
       await page.click(`a[href="/runs/${crew.id}"]`);

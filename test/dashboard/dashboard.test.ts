@@ -105,6 +105,9 @@ describe('the dashboard in a browser', { timeout: 120_000 }, async () => {
     await page.goBack();
     await page.click('a[href="/runs"]:text("All runs")');
     expect(await page.locator('main h1').innerText()).toBe('Runs');
+    // The header's name leads back to the first page from anywhere.
+    await page.click('header a.home');
+    expect(await page.locator('main h1').innerText()).toBe('Recent runs');
     await page.close();
   });
 
