@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { startDashboard as StartDashboard } from './dashboard.js';
-import { isLoopback, newDashboardToken } from './guard.js';
+import { isLoopback, newDashboardToken, tokenAddress } from './guard.js';
 import { resolveBackend } from '../store/backend.js';
 import { openStateStore } from '../store/open-state-store.js';
 import { loadWorkGraph } from '../work/load-work-graph.js';
@@ -28,7 +28,9 @@ const stopStepMs = 5000;
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
-    .description('Serve the web dashboard: workflow runs as graphs (live), reviews to decide, work graphs, every queue (bull-board on Redis)')
+    .description(
+      'Serve the web dashboard: runs of every kind with their graphs and timelines (live), reviews to decide, work graphs, every queue (bull-board on Redis)',
+    )
     .option('--port <n>', 'port to listen on', '4000')
     .option('--host <host>', 'address to listen on (beyond 127.0.0.1, every request needs the token)', '127.0.0.1')
     .option(
@@ -80,7 +82,7 @@ export function registerDashboard(program: Command): void {
         process.stderr.write(`[troupe] dashboard on ${dashboard.url} (Ctrl-C to stop)\n`);
       } else {
         // Reachable from the network: the token is the only thing between it and anyone there.
-        const open = fromEnv ? `${dashboard.url}/?token=<TROUPE_DASHBOARD_TOKEN>` : `${dashboard.url}/?token=${token}`;
+        const open = fromEnv ? `${dashboard.url}/?token=<TROUPE_DASHBOARD_TOKEN>` : tokenAddress(dashboard.url, token);
         process.stderr.write(
           `[troupe] dashboard on ${dashboard.url}, reachable beyond this machine: every request needs the token. Open ${open} (Ctrl-C to stop)\n`,
         );

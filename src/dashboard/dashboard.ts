@@ -18,13 +18,13 @@ import type { WorkGraph } from '../work/work-graph.js';
 import { WorkItemStore } from '../work/work-item.js';
 import { requeueRun, workflowRunsQueue } from '../workflow/queued-run.js';
 import { decideReview, listReviews, type ReviewRequest } from '../workflow/review.js';
-import { listItems, listRuns, loadRun, readTransitions } from '../workflow/run-state.js';
+import { listItems, loadRun, readTransitions } from '../workflow/run-state.js';
 import { escapeHtml } from './graph-svg.js';
 import { dashboardHeaders, newDashboardToken, requestGuard, tokenHeader } from './guard.js';
 import { discoverQueueNames, queueKind } from './queue-discovery.js';
 import { liveEvents, liveScript, liveScriptPath, stampPages } from './live.js';
 import { registerRecordedRunPages } from './recorded-run-page.js';
-import { page, queuesPage, reviewsPage, runPage, runsPage, workGraphPage } from './pages.js';
+import { page, queuesPage, reviewsPage, runPage, workGraphPage } from './pages.js';
 import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 
 export interface DashboardOptions {
@@ -60,7 +60,8 @@ export interface DashboardOptions {
 }
 
 /**
- * The web dashboard: workflow runs drawn as graphs with their items and transitions, reviews a
+ * The web dashboard: runs of every kind, workflow runs drawn as graphs with their items and one
+ * timeline of transitions and reviews, recorded runs with their model and tool calls, reviews a
  * person can approve or reject, work graphs with their items' versions and what flowed, and the
  * queues (bull-board when they are on Redis). Server-rendered pages: nothing to build.
  */
@@ -91,14 +92,7 @@ export function createDashboard(options: DashboardOptions): { app: Hono; token: 
   });
   app.get('/events', live.handler);
 
-  app.get('/', async (c) => {
-    const damaged: CorruptRecordError[] = [];
-    const runs = await listRuns(store, damaged);
-    const pending = await listReviews(store, { status: 'pending' }, damaged);
-    return c.html(runsPage(runs, pending.length, damaged));
-  });
-
-  // Before the workflow run page: a recorded run's id is answered there, any other falls through.
+  // /, /runs and recorded runs' pages, before the workflow run page: a recorded run's id is answered there, any other falls through.
   registerRecordedRunPages(app, store);
 
   app.get('/runs/:id', async (c) => {

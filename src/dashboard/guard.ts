@@ -21,6 +21,11 @@ export function newDashboardToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** The address to open a dashboard bound beyond loopback with: its first page sets the token's cookie and drops it from the URL. */
+export function tokenAddress(url: string, token: string): string {
+  return `${url}/?token=${encodeURIComponent(token)}`;
+}
+
 /** Whether an address (or name) is this machine's loopback: only local processes can reach it. */
 export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();

@@ -13,45 +13,27 @@ export function page(title: string, body: string): string {
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2530;background:#fafbfc}
 header{background:#1d2530;color:#fff;padding:10px 24px;display:flex;gap:20px;align-items:center}
-header a{color:#cfd8e3;text-decoration:none}header strong{margin-right:12px}
+header a{color:#cfd8e3;text-decoration:none}header a.home{color:#fff}header strong{margin-right:12px}
 main{padding:20px 24px;max-width:1200px}table{border-collapse:collapse;width:100%;margin:8px 0 20px}
 th,td{border-bottom:1px solid #e3e7ed;padding:6px 8px;text-align:left;vertical-align:top}th{font-weight:600;color:#4a5565}
 .state{display:inline-block;padding:1px 8px;border-radius:10px;background:#eef1f5}
-.accepted,.done,.finished{background:#dff3e4}.awaiting-review,.pending,.running{background:#fff4d6}.failed,.rejected{background:#fde2e1}
+.accepted,.approved,.done,.finished{background:#dff3e4}.awaiting-review,.pending,.running{background:#fff4d6}.failed,.rejected{background:#fde2e1}
 .graph{overflow-x:auto;background:#fff;border:1px solid #e3e7ed;border-radius:8px;padding:8px;margin:8px 0 20px}
 form{display:inline}input[type=text]{width:220px}button{margin-left:4px}pre{white-space:pre-wrap;margin:0}
 .muted{color:#6b7684}.error{color:#a3221b}pre.value{background:#f3f5f8;padding:4px 6px;border-radius:4px;max-height:240px;overflow:auto}
 ul.evidence{margin:0;padding-left:18px}.damaged{background:#fde2e1;border:1px solid #f0b4b0;border-radius:8px;padding:8px 12px;margin:8px 0 16px}
-</style></head><body><header><strong>Troupe</strong><a href="/runs">Runs</a><a href="/reviews">Reviews</a><a href="/work">Work items</a><a href="/queues">Queues</a></header>
+</style></head><body><header><a href="/" class="home"><strong>Troupe</strong></a><a href="/runs">Runs</a><a href="/reviews">Reviews</a><a href="/work">Work items</a><a href="/queues">Queues</a></header>
 <main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 
 /** Records that could not be read are named where they are, never silently left out of a page. */
-function damagedNotice(damaged: readonly CorruptRecordError[]): string {
+export function damagedNotice(damaged: readonly CorruptRecordError[]): string {
   if (damaged.length === 0) return '';
   return `<div class="damaged" role="alert"><strong>${damaged.length} stored record${damaged.length > 1 ? 's are' : ' is'} damaged and not shown:</strong><ul>${damaged.map((error) => `<li>${escapeHtml(error.message)}</li>`).join('')}</ul></div>`;
 }
 
 const state = (value: string) => `<span class="state ${escapeHtml(value)}">${escapeHtml(value)}</span>`;
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-
-export function runsPage(runs: RunRecord[], pendingReviews: number, damaged: readonly CorruptRecordError[] = []): string {
-  const rows = runs
-    .sort((a, b) => b.startedAt - a.startedAt)
-    .map(
-      (run) =>
-        `<tr><td><a href="/runs/${escapeHtml(run.id)}">${escapeHtml(run.id)}</a></td><td>${escapeHtml(run.workflow)}</td><td>${state(run.status)}</td><td>${Object.entries(
-          run.counts,
-        )
-          .map(([s, n]) => `${escapeHtml(s)} ${n}`)
-          .join(', ')}</td><td>${when(run.startedAt)}</td></tr>`,
-    );
-  return page(
-    'Workflow runs',
-    `${damagedNotice(damaged)}<p>${pendingReviews ? `<a href="/reviews">${pendingReviews} review${pendingReviews > 1 ? 's' : ''} waiting for a person</a>` : 'No review is waiting.'}</p>
-<table><thead><tr><th>run</th><th>workflow</th><th>status</th><th>items</th><th>started</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="5" class="muted">No runs yet.</td></tr>'}</tbody></table>`,
-  );
-}
 
 /** A run: its workflow drawn with how many items each task has done, is holding or failed; its items; its transitions. */
 export function runPage(run: RunRecord, items: ItemRecord[], transitions: Transition[], reviews: ReviewRequest[]): string {
@@ -93,26 +75,54 @@ export function runPage(run: RunRecord, items: ItemRecord[], transitions: Transi
 <details><summary>input</summary><pre class="value">${escapeHtml(JSON.stringify(item.input, null, 2))}</pre></details>
 <table class="outputs"><thead><tr><th>task</th><th>status</th><th>output</th><th>evidence</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="4" class="muted">No task has run yet.</td></tr>'}</tbody></table>`;
   });
-  const transitionRows = transitions
-    .slice(-300)
-    .map(
-      (t) =>
-        `<tr><td>${when(t.at)}</td><td>${escapeHtml(t.item)}</td><td>${escapeHtml(t.task ?? '')}</td><td>${t.from === t.to ? '' : `${state(t.from)} → `}${state(t.to)}</td><td>${escapeHtml(t.policy ?? t.route ?? '')}${t.worker ? `<br><span class="muted">by ${escapeHtml(t.worker)}</span>` : ''}</td><td>${escapeHtml(t.why)}${(
-          t.validation ?? []
-        )
-          .map((issue) => `<div class="error">invalid ${escapeHtml(issue.path.map(String).join('.') || '(value)')}: ${escapeHtml(issue.message)}</div>`)
-          .join(
-            '',
-          )}${t.claim ? `<div class="muted">claim ${escapeHtml(t.claim.status)}${t.claim.model ? ` by ${escapeHtml(t.claim.model)}` : ''}</div>${evidenceList(t.claim.evidence)}` : ''}</td></tr>`,
-    );
+  const transitionRows = transitions.slice(-300).map((t) => ({
+    at: t.at,
+    html: `<tr><td>${when(t.at)}</td><td>${escapeHtml(t.item)}</td><td>${escapeHtml(t.task ?? '')}</td><td>${t.from === t.to ? '' : `${state(t.from)} → `}${state(t.to)}</td><td>${escapeHtml(t.policy ?? t.route ?? '')}${t.worker ? `<br><span class="muted">by ${escapeHtml(t.worker)}</span>` : ''}</td><td>${escapeHtml(t.why)}${(
+      t.validation ?? []
+    )
+      .map((issue) => `<div class="error">invalid ${escapeHtml(issue.path.map(String).join('.') || '(value)')}: ${escapeHtml(issue.message)}</div>`)
+      .join(
+        '',
+      )}${t.claim ? `<div class="muted">claim ${escapeHtml(t.claim.status)}${t.claim.model ? ` by ${escapeHtml(t.claim.model)}` : ''}</div>${evidenceList(t.claim.evidence)}` : ''}</td></tr>`,
+  }));
+  // One timeline, by time: the review records say when a person was asked and when and how they decided.
+  const timeline = [...transitionRows, ...reviews.flatMap(reviewEvents)].sort((a, b) => a.at - b.at).map((row) => row.html);
   return page(
     `Run ${run.id}`,
     `<p>Workflow <strong>${escapeHtml(run.workflow)}</strong> ${state(run.status)} · started ${when(run.startedAt)} · ${reviews.filter((r) => r.status === 'pending').length} pending review(s)</p>
 ${picture}
 <h2>Items</h2><table><thead><tr><th>item</th><th>state</th><th>why</th></tr></thead><tbody>${itemRows.join('')}</tbody></table>
 <h2>Outputs and evidence</h2>${outputs.join('')}
-<h2>Transitions</h2><table><thead><tr><th>at</th><th>item</th><th>task</th><th>state</th><th>rule or route</th><th>why</th></tr></thead><tbody>${transitionRows.join('')}</tbody></table>`,
+<h2>Timeline</h2><p class="muted">The items' transitions, and each review: when it asked a person and who decided it, when, and with what note.</p>
+<table class="timeline"><thead><tr><th>at</th><th>item</th><th>task</th><th>state</th><th>rule or route</th><th>why</th></tr></thead><tbody>${timeline.join('')}</tbody></table>`,
   );
+}
+
+/**
+ * A review on a run's timeline, from its record: when it asked a person, and (once decided) who
+ * decided, when, with the note and any corrected value. The decision shows as soon as it is
+ * recorded, before the run applies it.
+ */
+function reviewEvents(r: ReviewRequest): Array<{ at: number; html: string }> {
+  const link = `<a href="/reviews#${escapeHtml(r.id)}">${escapeHtml(r.id)}</a>`;
+  const cells = `<td>${escapeHtml(r.item)}</td><td>${escapeHtml(r.task)}</td>`;
+  const asked = {
+    at: r.createdAt,
+    html: `<tr class="review-asked"><td>${when(r.createdAt)}</td>${cells}<td><span class="state pending">review asked</span></td><td>${escapeHtml(r.policy)}</td><td>${link} asks a person (${escapeHtml(r.kind)}): ${escapeHtml(r.what)}</td></tr>`,
+  };
+  const decision = r.decision;
+  if (!decision) return [asked];
+  const value =
+    decision.value === undefined
+      ? ''
+      : `<div class="muted">corrected value</div><pre class="value">${escapeHtml(JSON.stringify(decision.value, null, 2))}</pre>`;
+  return [
+    asked,
+    {
+      at: decision.at,
+      html: `<tr class="review-decided"><td>${when(decision.at)}</td>${cells}<td>${state(r.status)}</td><td><span class="muted">by ${escapeHtml(decision.by)}</span></td><td>${link} ${escapeHtml(r.status)} by ${escapeHtml(decision.by)}${decision.note ? `: “${escapeHtml(decision.note)}”` : ''}${value}</td></tr>`,
+    },
+  ];
 }
 
 /** Sources a claim rests on, each as text: a quote from a web page or a tool stays a quote. */

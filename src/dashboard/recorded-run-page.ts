@@ -2,43 +2,32 @@ import type { Hono } from 'hono';
 import type { StateStore } from '../store/state-store.js';
 import type { CorruptRecordError } from '../store/errors/corrupt-record-error.js';
 import { listRecordedRuns, loadRecordedRun, readTimeline, recordedRunKinds, type RecordedRun, type TimelineEntry } from '../workflow/run-record.js';
+import { listReviews } from '../workflow/review.js';
 import { listRuns } from '../workflow/run-state.js';
 import { spendChartSvg } from './cost-chart.js';
 import { escapeHtml } from './graph-svg.js';
 import { recordedRunGraphSvg } from './recorded-run-graph.js';
-import { page } from './pages.js';
+import { damagedNotice, page } from './pages.js';
 
 /**
- * The pages of recorded runs (crew, agent, handler, work-item; run-record.ts): `/runs`, every run
- * of every kind with filters (`?kind=`, `?status=`, `?name=`) and cost and duration; and
+ * The pages of runs of every kind (workflow runs from run-state.ts, crew, agent, handler and
+ * work-item runs from run-record.ts): `/`, the most recent runs and how many reviews wait;
+ * `/runs`, every run with filters (`?kind=`, `?status=`, `?name=`) and cost and duration; and
  * `/runs/:id` for a recorded run, its timeline with each model call opening to its exact
  * messages. A workflow run's id falls through to the workflow run page. Everything that came
  * from a model, a tool or a page is escaped and shown as text.
  */
 export function registerRecordedRunPages(app: Hono, store: StateStore): void {
+  app.get('/', async (c) => {
+    const damaged: CorruptRecordError[] = [];
+    const [rows, pending] = await Promise.all([runRows(store, noFilter, damaged), listReviews(store, { status: 'pending' }, damaged)]);
+    return c.html(recentRunsPage(rows, pending.length, damaged));
+  });
+
   app.get('/runs', async (c) => {
     const filters = { kind: c.req.query('kind') ?? '', status: c.req.query('status') ?? '', name: c.req.query('name') ?? '' };
     const damaged: CorruptRecordError[] = [];
-    const keep = (kind: string, name: string, status: string) =>
-      (!filters.kind || filters.kind === kind) && (!filters.status || filters.status === status) && (!filters.name || filters.name === name);
-    const rows: Row[] = [
-      ...(await listRuns(store, damaged))
-        .filter((run) => keep('workflow', run.workflow, run.status))
-        .map((run) => ({ id: run.id, kind: 'workflow', name: run.workflow, status: run.status, startedAt: run.startedAt })),
-      ...(await listRecordedRuns(store))
-        .filter((run) => keep(run.kind, run.name, run.status))
-        .map((run) => ({
-          id: run.id,
-          kind: run.kind,
-          name: run.name,
-          status: run.status,
-          startedAt: run.startedAt,
-          costUsd: run.totals.costUsd,
-          tokens: run.totals.inputTokens + run.totals.outputTokens,
-          ...(run.endedAt === undefined ? {} : { durationMs: run.totals.durationMs }),
-        })),
-    ].sort((a, b) => b.startedAt - a.startedAt);
-    return c.html(allRunsPage(rows, filters, damaged.length));
+    return c.html(allRunsPage(await runRows(store, filters, damaged), filters, damaged));
   });
 
   app.get('/runs/:id', async (c, next) => {
@@ -47,6 +36,38 @@ export function registerRecordedRunPages(app: Hono, store: StateStore): void {
     if (!run) return next();
     return c.html(recordedRunPage(run, await readTimeline(store, id)));
   });
+}
+
+interface RunFilters {
+  kind: string;
+  status: string;
+  name: string;
+}
+
+const noFilter: RunFilters = { kind: '', status: '', name: '' };
+
+/** Runs of every kind that pass `filters`, newest first; damaged workflow run records go to `damaged`. */
+async function runRows(store: StateStore, filters: RunFilters, damaged: CorruptRecordError[]): Promise<Row[]> {
+  const keep = (kind: string, name: string, status: string) =>
+    (!filters.kind || filters.kind === kind) && (!filters.status || filters.status === status) && (!filters.name || filters.name === name);
+  const [workflowRuns, recorded] = await Promise.all([listRuns(store, damaged), listRecordedRuns(store)]);
+  return [
+    ...workflowRuns
+      .filter((run) => keep('workflow', run.workflow, run.status))
+      .map((run) => ({ id: run.id, kind: 'workflow', name: run.workflow, status: run.status, startedAt: run.startedAt })),
+    ...recorded
+      .filter((run) => keep(run.kind, run.name, run.status))
+      .map((run) => ({
+        id: run.id,
+        kind: run.kind,
+        name: run.name,
+        status: run.status,
+        startedAt: run.startedAt,
+        costUsd: run.totals.costUsd,
+        tokens: run.totals.inputTokens + run.totals.outputTokens,
+        ...(run.endedAt === undefined ? {} : { durationMs: run.totals.durationMs }),
+      })),
+  ].sort((a, b) => b.startedAt - a.startedAt);
 }
 
 interface Row {
@@ -66,18 +87,28 @@ const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(
 const seconds = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 const dollars = (usd: number | undefined) => (usd === undefined ? '-' : `$${usd.toFixed(4)}`);
 
-export function allRunsPage(rows: readonly Row[], filters: { kind: string; status: string; name: string }, damaged = 0): string {
+/** How many runs the first page lists; /runs lists them all. */
+export const recentRunsShown = 50;
+
+/** The first page: how many reviews wait for a person, and the most recent runs of every kind. */
+export function recentRunsPage(rows: readonly Row[], pendingReviews: number, damaged: readonly CorruptRecordError[] = []): string {
+  const reviews = pendingReviews
+    ? `<a href="/reviews">${pendingReviews} review${pendingReviews > 1 ? 's' : ''} waiting for a person</a>`
+    : 'No review is waiting.';
+  const more = rows.length > recentRunsShown ? `The ${recentRunsShown} most recent of ${rows.length} runs. ` : '';
+  return page(
+    'Recent runs',
+    `${damagedNotice(damaged)}<p class="reviews-waiting">${reviews}</p>
+${runsTable(rows.slice(0, recentRunsShown), 'No runs yet.')}<p class="muted">${more}<a href="/runs">All runs</a>, by kind, status or name.</p>`,
+  );
+}
+
+export function allRunsPage(rows: readonly Row[], filters: RunFilters, damaged: readonly CorruptRecordError[] = []): string {
   const options = (values: readonly string[], chosen: string) =>
     ['', ...values].map((v) => `<option value="${text(v)}"${v === chosen ? ' selected' : ''}>${v ? text(v) : 'any'}</option>`).join('');
   const form = `<form method="get" action="/runs">kind <select name="kind">${options(recordedRunKinds, filters.kind)}</select>
  status <select name="status">${options(['running', 'finished', 'stopped', 'failed', 'done', 'awaiting-review'], filters.status)}</select>
  name <input type="text" name="name" value="${text(filters.name)}"><button type="submit">Filter</button></form>`;
-  const body = rows
-    .map(
-      (row) =>
-        `<tr><td><a href="/runs/${encodeURIComponent(row.id)}">${text(row.id)}</a></td><td>${text(row.kind)}</td><td><a href="/runs?name=${encodeURIComponent(row.name)}">${text(row.name)}</a></td><td>${state(row.status)}</td><td>${when(row.startedAt)}</td><td>${seconds(row.durationMs)}</td><td>${dollars(row.costUsd)}</td></tr>`,
-    )
-    .join('');
   // With a name chosen (a crew, an agent), its recorded runs' cost and tokens over time.
   const spent = filters.name
     ? spendChartSvg(
@@ -91,10 +122,20 @@ export function allRunsPage(rows: readonly Row[], filters: { kind: string; statu
     : '';
   return page(
     'Runs',
-    `${damaged ? `<p class="damaged">${damaged} stored record${damaged > 1 ? 's are' : ' is'} damaged and not shown.</p>` : ''}${form}
+    `${damagedNotice(damaged)}${form}
 ${spent ? `<h2>Cost and tokens over time</h2>${spent}` : ''}
-<table><thead><tr><th>run</th><th>kind</th><th>name</th><th>status</th><th>started</th><th>duration</th><th>cost</th></tr></thead><tbody>${body || '<tr><td colspan="7" class="muted">No runs match.</td></tr>'}</tbody></table>`,
+${runsTable(rows, 'No runs match.')}`,
   );
+}
+
+function runsTable(rows: readonly Row[], empty: string): string {
+  const body = rows
+    .map(
+      (row) =>
+        `<tr><td><a href="/runs/${encodeURIComponent(row.id)}">${text(row.id)}</a></td><td>${text(row.kind)}</td><td><a href="/runs?name=${encodeURIComponent(row.name)}">${text(row.name)}</a></td><td>${state(row.status)}</td><td>${when(row.startedAt)}</td><td>${seconds(row.durationMs)}</td><td>${dollars(row.costUsd)}</td></tr>`,
+    )
+    .join('');
+  return `<table class="runs"><thead><tr><th>run</th><th>kind</th><th>name</th><th>status</th><th>started</th><th>duration</th><th>cost</th></tr></thead><tbody>${body || `<tr><td colspan="7" class="muted">${text(empty)}</td></tr>`}</tbody></table>`;
 }
 
 export function recordedRunPage(run: RecordedRun, timeline: readonly TimelineEntry[]): string {

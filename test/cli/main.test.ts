@@ -65,7 +65,7 @@ describe('troupe command', { timeout: 300_000 }, () => {
     });
     const response = await fetch(url);
     expect(response.status).toBe(200);
-    expect(await response.text()).toContain('<h1>Workflow runs</h1>');
+    expect(await response.text()).toContain('<h1>Recent runs</h1>');
     const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
     server.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -4,20 +4,21 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, defineWorkflow, FileStore, InProcessQueue, listReviews, WorkGraph } from 'troupe';
+import { claim, codeTask, defineWorkflow, FileStore, InProcessQueue, listReviews, recordRun, WorkGraph } from 'troupe';
 import { startDashboard } from 'troupe/dashboard';
 import { browserAvailable, chromiumArgs, chromiumPath } from '../support/browser.js';
 import { redisUrl, useRedis } from '../support/redis.js';
 
 const shots = mkdtempSync(join(tmpdir(), 'troupe-dashboard-shots-'));
 
-describe('the dashboard in a browser', async () => {
+describe('the dashboard in a browser', { timeout: 120_000 }, async () => {
   const available = browserAvailable();
   const withRedis = await useRedis();
   let browser: Browser;
   let dashboard: { url: string; token: string; close(): Promise<void> };
   let store: FileStore;
   let runId: string;
+  let agentRunId: string;
 
   beforeAll(async () => {
     if (!available) return;
@@ -56,6 +57,10 @@ describe('the dashboard in a browser', async () => {
         { store },
       )
     ).runId;
+    // An agent run recorded beside the workflow run: the first page lists runs of every kind.
+    const recorder = recordRun(store, { kind: 'agent', name: 'greeter', input: 'Say hello.' });
+    await recorder.finish({ status: 'finished', stopReason: 'final answer' });
+    agentRunId = recorder.id;
     const queue = new InProcessQueue({ name: 'work-site' });
     const graph = new WorkGraph(
       {
@@ -83,6 +88,27 @@ describe('the dashboard in a browser', async () => {
   afterAll(async () => {
     await browser?.close();
     await dashboard?.close();
+  });
+
+  it.runIf(available)('opens on the recent runs of every kind and how many reviews wait', async () => {
+    const page = await browser.newPage();
+    await page.goto(dashboard.url);
+    expect(await page.locator('main h1').innerText()).toBe('Recent runs');
+    expect(await page.locator('main .reviews-waiting').innerText()).toBe('1 review waiting for a person');
+    const rows = page.locator('main table.runs tbody tr');
+    expect(await rows.count()).toBe(2);
+    // Newest first: the agent run was recorded after the workflow run.
+    expect(await rows.nth(0).innerText()).toMatch(new RegExp(`${agentRunId}\\s+agent\\s+greeter\\s+finished`));
+    expect(await rows.nth(1).innerText()).toMatch(new RegExp(`${runId}\\s+workflow\\s+triage\\s+awaiting-review`));
+    await page.click(`a[href="/runs/${agentRunId}"]`);
+    expect(await page.locator('main h1').innerText()).toBe(`Run ${agentRunId}`);
+    await page.goBack();
+    await page.click('a[href="/runs"]:text("All runs")');
+    expect(await page.locator('main h1').innerText()).toBe('Runs');
+    // The header's name leads back to the first page from anywhere.
+    await page.click('header a.home');
+    expect(await page.locator('main h1').innerText()).toBe('Recent runs');
+    await page.close();
   });
 
   it.runIf(available)('draws a run as a graph of its tasks, with its items and transitions', async () => {

@@ -12,6 +12,7 @@ import { reply, scriptedModel } from 'troupe/testing';
 import { sequentialCrew } from '../../src/crew/sequential.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { recordRun } from '../../src/workflow/run-record.js';
+import { recentRunsPage, recentRunsShown } from '../../src/dashboard/recorded-run-page.js';
 
 describe('the recorded run pages', { timeout: 120_000 }, () => {
   it('lists a crew run with its cost and duration, filters by kind and status, and shows its timeline with messages and escaped tool output', async () => {
@@ -78,5 +79,21 @@ describe('the recorded run pages', { timeout: 120_000 }, () => {
       await dashboard.close();
       await store.close();
     }
+  });
+
+  it('the first page lists the most recent runs and links to all of them', () => {
+    const rows = Array.from({ length: recentRunsShown + 5 }, (_, i) => ({
+      id: `run-${String(i).padStart(3, '0')}`,
+      kind: i % 2 ? 'crew' : 'workflow',
+      name: 'n',
+      status: 'finished',
+      startedAt: 1_700_000_000_000 - i * 1000,
+    }));
+    const html = recentRunsPage(rows, 0);
+    expect(html.match(/<tr><td><a href="\/runs\/run-/g)).toHaveLength(recentRunsShown);
+    expect(html).toContain(`run-${String(recentRunsShown - 1).padStart(3, '0')}`);
+    expect(html).not.toContain(`run-${String(recentRunsShown).padStart(3, '0')}`);
+    expect(html).toContain(`The ${recentRunsShown} most recent of ${recentRunsShown + 5} runs. <a href="/runs">All runs</a>`);
+    expect(html).toContain('No review is waiting.');
   });
 });
