@@ -34,6 +34,10 @@ export default {
   skipErrorChecking: true,
   out: 'docs/api',
   readme: 'none',
+  // No "Defined in" links: TypeDoc links sources only to a GitHub, GitLab or Bitbucket remote and
+  // warns (an error here) in a clone whose origin is anything else, such as CI's clone of a local
+  // path. The reference is read beside the checkout, where the sources are at hand.
+  disableSources: true,
   plugin: ['./typedoc.config.mjs'],
   excludePrivate: true,
   excludeInternal: true,
@@ -68,9 +72,11 @@ export default {
 
 /** The TypeDoc plugin: renames each entry point's module after its import path. */
 export function load(app) {
-  app.converter.on(Converter.EVENT_CREATE_DECLARATION, (_context, reflection) => {
+  app.converter.on(Converter.EVENT_CREATE_DECLARATION, (context, reflection) => {
     if (!reflection.kindOf(ReflectionKind.Module)) return;
-    const source = reflection.sources?.[0]?.fullFileName ?? '';
+    // From the module's symbol, not `reflection.sources`: sources are not gathered (disableSources).
+    const symbol = context.getSymbolFromReflection(reflection);
+    const source = symbol?.declarations?.[0]?.getSourceFile().fileName ?? '';
     const match = Object.entries(entryPoints).find(([file]) => source.endsWith(`/${file}`));
     if (match) reflection.name = match[1];
   });
