@@ -389,3 +389,81 @@ describe('docs/reference/file-formats.md', () => {
     expectSameSet(fieldsUnder(/^Handler configurations/), fieldsOf(configurationSchema()));
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// File formats whose schemas are not exported: their fields are read from the object literals of
+// the zod schemas in the source (`z.object({ name: …, agents: … })`), through the TypeScript API.
+
+/** The property names of an object literal (spreads left out). */
+function keysOf(literal: ts.ObjectLiteralExpression): string[] {
+  return literal.properties.filter((property) => !ts.isSpreadAssignment(property)).map((property) => property.name!.getText().replace(/^['"]|['"]$/g, ''));
+}
+
+/** The first object literal in the initializer of the variable `name` of a source file (depth first). */
+function literalOf(file: string, name: string): ts.ObjectLiteralExpression {
+  const source = ts.createSourceFile(file, readFileSync(join(repoRoot, file), 'utf8'), ts.ScriptTarget.Latest, true);
+  let found: ts.ObjectLiteralExpression | undefined;
+  const firstLiteral = (node: ts.Node): ts.ObjectLiteralExpression | undefined =>
+    ts.isObjectLiteralExpression(node) ? node : ts.forEachChild(node, firstLiteral);
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isVariableDeclaration(node) && node.name.getText() === name && node.initializer) found = firstLiteral(node.initializer);
+    else ts.forEachChild(node, visit);
+  };
+  visit(source);
+  if (!found) throw new Error(`no object literal in the initializer of ${name} in ${file}`);
+  return found;
+}
+
+describe('docs/reference/file-formats.md, from the schemas in the sources', () => {
+  const all = sections(page('file-formats.md'));
+  const rowsUnder = (heading: RegExp) => {
+    const section = all.find((one) => heading.test(one.heading));
+    expect(section, `a section whose heading matches ${heading}`).toBeDefined();
+    return tableRows(section!.text).filter((cells) => /^`[a-z_.]+`$/.test(cells[0] ?? ''));
+  };
+  const firstCells = (heading: RegExp) => rowsUnder(heading).map((cells) => codeIn(cells[0])!);
+  const crewLoader = 'src/crew/crew-loader.ts';
+
+  it('lists the fields of every crew: the common ones and the process', () => {
+    expectSameSet(firstCells(/^Fields of every crew/), [...keysOf(literalOf(crewLoader, 'common')), ...keysOf(literalOf(crewLoader, 'crewOf'))]);
+  });
+
+  it('lists each field of a crew with the processes that take it', () => {
+    const byProcess = literalOf(crewLoader, 'fieldsByProcess');
+    const owners = new Map<string, string[]>();
+    for (const process of byProcess.properties.filter(ts.isPropertyAssignment)) {
+      const name = process.name.getText().replace(/^['"]|['"]$/g, '');
+      for (const field of keysOf(process.initializer as ts.ObjectLiteralExpression)) owners.set(field, [...(owners.get(field) ?? []), name]);
+    }
+    const listed = rowsUnder(/^Fields by process/).map(
+      (cells) =>
+        `${codeIn(cells[0])}: ${cells[1]!
+          .replace(/\([^)]*\)/g, '')
+          .split(',')
+          .map((one) => one.trim())
+          .sort()
+          .join(', ')}`,
+    );
+    expectSameSet(
+      listed,
+      [...owners].map(([field, processes]) => `${field}: ${processes.sort().join(', ')}`),
+    );
+  });
+
+  it("lists the fields of a crew's task", () => {
+    expectSameSet(firstCells(/^Tasks$/), keysOf(literalOf(crewLoader, 'taskSchema')));
+  });
+
+  it('lists the fields of a trigger file', () => {
+    expectSameSet(firstCells(/^Trigger files/), keysOf(literalOf('src/cli/commands/run-handler.ts', 'triggerFileSchema')));
+  });
+
+  it('lists the fields of a golden file and of its examples', () => {
+    const golden = 'src/workflow/eval/golden.ts';
+    const top = (heading: RegExp) => [...new Set(firstCells(heading).map((field) => field.split('.')[0]!))];
+    expectSameSet(top(/^Golden files/), keysOf(literalOf(golden, 'goldenSchema')));
+    expectSameSet(top(/^Workflow examples/), keysOf(literalOf(golden, 'workflowExample')));
+    expectSameSet(top(/^Task examples/), keysOf(literalOf(golden, 'taskExample')));
+  });
+});
