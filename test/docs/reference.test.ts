@@ -171,7 +171,7 @@ interface ErrorClass {
 function troupeErrorClasses(): ErrorClass[] {
   const declared = new Map<string, { file: string; parent: string; abstract: boolean; code?: string; fault?: string }>();
   for (const [file, text] of sourceFiles) {
-    const starts = [...text.matchAll(/^export (abstract )?class (\w+) extends (\w+)/gm)];
+    const starts = [...text.matchAll(/^(?:export )?(abstract )?class (\w+) extends (\w+)/gm)];
     starts.forEach((start, index) => {
       const body = text.slice(start.index, starts[index + 1]?.index ?? text.length);
       declared.set(start[2]!, {
@@ -198,8 +198,10 @@ function troupeErrorClasses(): ErrorClass[] {
 
 /** The exit code the CLI gives an error of this class: its exitCode getter, read for its fault. */
 async function exitCodeOf(error: ErrorClass): Promise<number> {
-  const module = (await import(join(repoRoot, error.file))) as Record<string, { prototype: object }>;
-  for (let proto: object | null = module[error.name]!.prototype; proto; proto = Object.getPrototypeOf(proto)) {
+  const module = (await import(join(repoRoot, error.file))) as Record<string, { prototype: object } | undefined>;
+  const errorClass = module[error.name];
+  if (!errorClass) throw new Error(`${error.name} is not exported from ${error.file}: callers cannot catch it by class`);
+  for (let proto: object | null = errorClass.prototype; proto; proto = Object.getPrototypeOf(proto)) {
     const getter = Object.getOwnPropertyDescriptor(proto, 'exitCode')?.get;
     if (getter) return getter.call({ fault: error.fault }) as number;
   }
