@@ -422,7 +422,7 @@ describe('docs/reference/file-formats.md, from the schemas in the sources', () =
   const rowsUnder = (heading: RegExp) => {
     const section = all.find((one) => heading.test(one.heading));
     expect(section, `a section whose heading matches ${heading}`).toBeDefined();
-    return tableRows(section!.text).filter((cells) => /^`[a-z_.]+`$/.test(cells[0] ?? ''));
+    return tableRows(section!.text).filter((cells) => /^`[a-zA-Z_.[\]]+`$/.test(cells[0] ?? ''));
   };
   const firstCells = (heading: RegExp) => rowsUnder(heading).map((cells) => codeIn(cells[0])!);
   const crewLoader = 'src/crew/crew-loader.ts';
@@ -467,5 +467,22 @@ describe('docs/reference/file-formats.md, from the schemas in the sources', () =
     expectSameSet(top(/^Golden files/), keysOf(literalOf(golden, 'goldenSchema')));
     expectSameSet(top(/^Workflow examples/), keysOf(literalOf(golden, 'workflowExample')));
     expectSameSet(top(/^Task examples/), keysOf(literalOf(golden, 'taskExample')));
+  });
+
+  it('lists the fields of a golden trigger', () => {
+    expectSameSet(firstCells(/^Golden triggers/), keysOf(literalOf('src/coordinator/compare.ts', 'goldenSchema')));
+  });
+
+  it('lists the fields of a cassette and of its entries', () => {
+    const replay = 'src/model/replay.ts';
+    const rows = firstCells(/^Cassettes/);
+    expectSameSet(
+      rows.filter((field) => !field.includes('.')),
+      keysOf(literalOf(replay, 'cassetteSchema')),
+    );
+    expectSameSet(
+      rows.filter((field) => field.startsWith('entries[].')).map((field) => field.slice('entries[].'.length)),
+      keysOf(literalOf(replay, 'entrySchema')),
+    );
   });
 });
