@@ -1,9 +1,9 @@
 // Every error Troupe throws on purpose is a TroupeError: switch on its stable `code`, read who is
 // at fault and the exit code the `troupe` command would end with.
-import { isTroupeError, resolveModel } from 'troupe';
+// #region catch
+import { defaultModel, isTroupeError, resolveModel } from 'troupe';
 import { reply, scriptedModel } from 'troupe/testing';
 
-// #region catch
 async function explain(attempt: () => unknown): Promise<void> {
   try {
     await attempt();
@@ -14,8 +14,8 @@ async function explain(attempt: () => unknown): Promise<void> {
   }
 }
 
-// A model string without its provider.
-await explain(() => resolveModel('claude-sonnet-5-5'));
+// A model string without its provider ("anthropic:" and the like).
+await explain(() => resolveModel(defaultModel.slice(defaultModel.indexOf(':') + 1)));
 
 // A scripted model asked for more replies than it has.
 const model = scriptedModel([reply.text('The only answer.')]);
