@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -9,7 +9,9 @@ import { startDashboard } from 'troupe/dashboard';
 import { browserAvailable, chromiumArgs, chromiumPath } from '../support/browser.js';
 import { redisUrl, useRedis } from '../support/redis.js';
 
-const shots = mkdtempSync(join(tmpdir(), 'troupe-dashboard-shots-'));
+// Beside the console suite's screenshots (CI keeps the folder), named apart from them.
+const shots = join(process.cwd(), 'test-artifacts', 'dashboard');
+mkdirSync(shots, { recursive: true });
 
 describe('the dashboard in a browser', { timeout: 120_000 }, async () => {
   const available = browserAvailable();
@@ -121,7 +123,7 @@ describe('the dashboard in a browser', { timeout: 120_000 }, async () => {
     expect(await page.locator('svg .edge-label').allTextContents()).toEqual(['urgent', 'normal']);
     expect(await page.locator('table').first().innerText()).toMatch(/a\s+awaiting-review review[\s\S]*b\s+accepted/);
     expect(await page.locator('body').innerText()).toContain('route urgent taken');
-    await page.screenshot({ path: join(shots, 'run.png'), fullPage: true });
+    await page.screenshot({ path: join(shots, 'workflow-graph.png'), fullPage: true });
     await page.close();
   });
 
@@ -144,7 +146,7 @@ describe('the dashboard in a browser', { timeout: 120_000 }, async () => {
     expect(await page.locator('svg g.graph-node').count()).toBe(3);
     expect(await page.locator('svg path.edge').count()).toBe(3);
     expect(await page.locator('body').innerText()).toContain('Quiet: no notification pending.');
-    await page.screenshot({ path: join(shots, 'work.png'), fullPage: true });
+    await page.screenshot({ path: join(shots, 'work-graph.png'), fullPage: true });
     await page.goto(`${dashboard.url}/queues`);
     expect(await page.locator('table').innerText()).toMatch(/work-site\s+work graph\s+0\s+0\s+0\s+0\s+0/);
     await page.close();
@@ -162,7 +164,7 @@ describe('the dashboard in a browser', { timeout: 120_000 }, async () => {
     expect(await page.title()).toMatch(/Bull/i);
     // Only Google Fonts' stylesheet is refused (on purpose: no third-party calls); every script ran.
     expect(refused.filter((text) => !/fonts\.googleapis\.com/.test(text))).toEqual([]);
-    await page.screenshot({ path: join(shots, 'bull-board.png'), fullPage: true });
+    await page.screenshot({ path: join(shots, 'bull-board-work-queues.png'), fullPage: true });
     await page.close();
   });
 
