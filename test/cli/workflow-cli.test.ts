@@ -106,8 +106,12 @@ describe('troupe workflow commands', { timeout: 300_000 }, () => {
   });
 
   it('evaluates the golden examples and compares with the last result', async () => {
+    // --no-save keeps nothing, and says so: the next eval still has nothing to compare with.
+    const unsaved = await troupe('eval', 'invoices', '--no-save');
+    expect(unsaved.stdout).toMatch(/No earlier result to compare with \(--no-save: this one is not kept either\)\./);
     const first = await troupe('eval', 'invoices');
     expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/No earlier result to compare with; this one is kept for the next eval\./);
     expect(first.stdout).toMatch(/invoices: 7 of 7 examples pass/);
     expect(first.stdout).toMatch(/pass {2}a large invoice waits for a person — awaiting-review via invoice → high-total, review human-step/);
     expect(first.stdout).toMatch(/extract-invoice\s+2\/2 \(100%\)/);

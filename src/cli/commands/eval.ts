@@ -37,12 +37,12 @@ export function registerEval(program: Command): void {
         evaluateWorkflow(module.workflow, { golden, checks: module.checks, file, store, save: flags.save, ...(model ? { model } : {}) }),
       );
       if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else printEval(report);
+      else printEval(report, flags.save);
       process.exitCode = report.result.passed === report.result.total ? ExitCode.done : ExitCode.failed;
     });
 }
 
-function printEval({ result, previous, changes }: EvalReport): void {
+function printEval({ result, previous, changes }: EvalReport, saved: boolean): void {
   const write = (text: string) => process.stdout.write(`${text}\n`);
   write(`${result.workflow}: ${result.passed} of ${result.total} examples pass${result.model ? ` (model ${result.model})` : ''}`);
   for (const example of result.examples) {
@@ -59,7 +59,7 @@ function printEval({ result, previous, changes }: EvalReport): void {
     write(`  ${task.padEnd(20)} ${rate(now)}${before && (before.passed !== now.passed || before.total !== now.total) ? `, was ${rate(before)}` : ''}`);
   }
   if (result.workflowChecks.total > 0) write(`  ${'(state and route)'.padEnd(20)} ${rate(result.workflowChecks)}`);
-  if (!previous) write('No earlier result to compare with; this one is kept for the next eval.');
+  if (!previous) write(`No earlier result to compare with${saved ? '; this one is kept for the next eval' : ' (--no-save: this one is not kept either)'}.`);
   else if (changes.length === 0)
     write(`No changes since the last result (${new Date(previous.at).toISOString()}${previous.model ? `, model ${previous.model}` : ''}).`);
   else {
