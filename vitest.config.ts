@@ -8,6 +8,8 @@ export default defineConfig({
     // Tests and examples import the package by its public name, as users do.
     alias: [
       { find: /^troupe\/testing$/, replacement: here('./src/testing.ts') },
+      { find: /^troupe\/store$/, replacement: here('./src/stores.ts') },
+      { find: /^troupe\/workers$/, replacement: here('./src/workers.ts') },
       { find: /^troupe\/redis$/, replacement: here('./src/redis.ts') },
       { find: /^troupe\/dashboard$/, replacement: here('./src/dashboard/index.ts') },
       { find: /^troupe$/, replacement: here('./src/index.ts') },

@@ -2,7 +2,8 @@
 // bench's slow, sometimes failing model (registered as `scripted:load`), and prints its model
 // calls and CPU time as one JSON line when stopped (SIGTERM).
 // argv: <key prefix> <fault rate> <latency ms> <concurrency>
-import { registerModel, serveWorkflowRuns, workflowRunsQueue } from 'troupe';
+import { registerModel } from 'troupe';
+import { serveWorkflowRuns, workflowRunsQueue } from 'troupe/workers';
 import { BullMqQueue, RedisStore } from 'troupe/redis';
 import invoices from '../crews/invoices/workflow.js';
 import { loadModel } from './load-model.js';

@@ -9,7 +9,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore, type ModelRequest, type WorkItemInput } from 'troupe';
+import type { ModelRequest, WorkItemInput } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { registerModel, scriptedModel } from 'troupe/testing';
 import workflow, { type Change, type Draft } from './workflow.js';
 

@@ -7,7 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateWorkflow, FileStore, loadGolden, type WorkItemInput } from 'troupe';
+import { evaluateWorkflow, loadGolden, type WorkItemInput } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { registerModel } from 'troupe/testing';
 import { documentReader } from './document-reader.js';
 import workflow, { totalMatchesLines, type Document } from './workflow.js';

@@ -9,7 +9,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decideReview, FileStore, listReviews, type WorkItemInput } from 'troupe';
+import { decideReview, listReviews, type WorkItemInput } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { registerModel } from 'troupe/testing';
 import { scriptedTeam } from './scripted-team.js';
 import workflow, { type Requirement } from './workflow.js';

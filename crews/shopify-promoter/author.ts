@@ -7,7 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore, type WorkItemInput } from 'troupe';
+import type { WorkItemInput } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { registerModel } from 'troupe/testing';
 import { promoterModel } from './promoter-model.js';
 import workflow, { type Storefront } from './workflow.js';

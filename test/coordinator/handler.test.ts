@@ -9,7 +9,6 @@ import {
   Handler,
   defineConfiguration,
   defineTool,
-  FileStore,
   loadConfiguration,
   UnapprovedToolError,
   type ModelRequest,
@@ -17,6 +16,7 @@ import {
   type TraceEvent,
   type Trigger,
 } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { collectTrace, reply, scriptedModel } from 'troupe/testing';
 import { chatTools, messageTriggers } from '../../crews/pr-merged/chat-tools.js';
 import { type FixtureService, loadChannel, startFixtureService } from '../../crews/pr-merged/fixture-service.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defineConfiguration, defineTool, Handler, handleQueue, InProcessQueue, schedule, type HandlerOutcome } from 'troupe';
+import { defineConfiguration, defineTool, Handler, schedule, type HandlerOutcome } from 'troupe';
+import { handleQueue, InProcessQueue } from 'troupe/workers';
 import { reply, scriptedModel } from 'troupe/testing';
 import { z } from 'zod';
 

@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileStore, type ToolContext } from 'troupe';
+import type { ToolContext } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { manualClock } from 'troupe/testing';
 import { Worklist, worklistRecords } from '../../src/coordinator/worklist.js';
 

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { approveTools, decideReview, FileStore, listReviews, type ModelRequest } from 'troupe';
+import { approveTools, decideReview, listReviews, type ModelRequest } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { manualClock, scriptedModel } from 'troupe/testing';
 import { checkOut, git, repositoryNames, repositoryTools, runChecks } from '../../crews/multi-repo-change/repositories.js';
 import { scriptedTeam } from '../../crews/multi-repo-change/scripted-team.js';

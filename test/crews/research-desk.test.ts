@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileStore, Handler, loadConfiguration, type Trigger } from 'troupe';
+import { Handler, loadConfiguration, type Trigger } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { loadNotes } from '../../crews/research/tools.js';
 import tools, { checkCitations } from '../../crews/research-desk/tools.js';
 

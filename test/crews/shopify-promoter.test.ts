@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decideReview, FileStore, listReviews, type TaskContext } from 'troupe';
+import { decideReview, listReviews, type TaskContext } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { scriptedModel } from 'troupe/testing';
 import { readTransitions } from '../../src/workflow/run-state.js';
 import { promoterModel } from '../../crews/shopify-promoter/promoter-model.js';

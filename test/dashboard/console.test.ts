@@ -14,22 +14,9 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  Agent,
-  claim,
-  codeTask,
-  defineTool,
-  defineWorkflow,
-  listReviews,
-  loadRecordedRun,
-  openJobQueue,
-  openStateStore,
-  recordRun,
-  sequentialCrew,
-  workflowRunsQueue,
-  type JobQueue,
-  type StateStore,
-} from 'troupe';
+import { Agent, claim, codeTask, defineTool, defineWorkflow, listReviews, openStateStore, sequentialCrew, type JobQueue, type StateStore } from 'troupe';
+import { loadRecordedRun, recordRun } from 'troupe/store';
+import { openJobQueue, workflowRunsQueue } from 'troupe/workers';
 import { startDashboard } from 'troupe/dashboard';
 import { tokenAddress } from '../../src/dashboard/guard.js';
 import { reply, scriptedModel } from 'troupe/testing';

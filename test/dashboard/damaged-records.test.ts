@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, defineWorkflow, FileStore } from 'troupe';
+import { claim, codeTask, defineWorkflow } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { createDashboard } from 'troupe/dashboard';
 
 // One damaged document must not take a page down, nor vanish from it without a word.

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, defineWorkflow, FileStore, listReviews } from 'troupe';
+import { claim, codeTask, defineWorkflow, listReviews } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { createDashboard, startDashboard } from 'troupe/dashboard';
 import { redisUrl, useRedis } from '../support/redis.js';
 

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, codeTask, decideReview, defineWorkflow, FileStore, listReviews } from 'troupe';
+import { claim, codeTask, decideReview, defineWorkflow, listReviews } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { createDashboard } from 'troupe/dashboard';
 
 const shown = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);

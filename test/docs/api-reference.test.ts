@@ -33,7 +33,7 @@ describe('the API reference', () => {
   it('documents every entry point of the package, named as it is imported, without a warning', { timeout: 300_000 }, async () => {
     const { messages, modules } = await document(join(repoRoot, 'typedoc.config.mjs'));
     expect(messages).toEqual([]);
-    expect(modules.sort()).toEqual(['troupe', 'troupe/dashboard', 'troupe/redis', 'troupe/testing']);
+    expect(modules.sort()).toEqual(['troupe', 'troupe/dashboard', 'troupe/redis', 'troupe/store', 'troupe/testing', 'troupe/workers']);
   });
 
   it('reports a broken {@link}, an unknown tag and a reference to an unexported type', async () => {

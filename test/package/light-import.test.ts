@@ -1,8 +1,10 @@
 // `import 'troupe'` must not load the Redis client or BullMQ: they are a large part of the import
 // time and only users on Redis need them (`troupe/redis`, or loaded lazily by openStateStore /
-// openJobQueue / openWorkGraph when REDIS_URL is set). Nor the logger or the YAML parser, loaded by
-// their first use (bench/import.ts measures the import against the AI SDK's). Checked on the built
-// package: a static walk of dist/src/index.js's import graph (dist is built by test/support/build-once.ts).
+// openJobQueue / openWorkGraph when REDIS_URL is set). `troupe/store` and `troupe/workers` keep
+// the same rule, so moving a name between them and the root never changes what an import loads.
+// Nor the logger or the YAML parser, loaded by their first use (bench/import.ts measures the
+// import against the AI SDK's). Checked on the built package: a static walk of dist/src/index.js's
+// import graph (dist is built by test/support/build-once.ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -73,6 +75,14 @@ describe("import 'troupe'", () => {
   it('the dashboard module itself still reaches bull-board (the walk follows it when it is imported)', () => {
     const { packages } = staticPackages(join(dist, 'dashboard', 'dashboard.js'));
     expect([...packages].some((name) => name.startsWith('@bull-board/'))).toBe(true);
+  });
+
+  it('troupe/store and troupe/workers stay as light as troupe: their backends load when chosen', () => {
+    for (const entry of ['stores.js', 'workers.js']) {
+      const { packages, files } = staticPackages(join(dist, entry));
+      expect(files, entry).toBeGreaterThan(10);
+      for (const heavy of ['bullmq', 'ioredis', 'libsql', 'pino', 'yaml']) expect(packages, `${entry} reaches ${heavy}`).not.toContain(heavy);
+    }
   });
 
   it('troupe/redis is where they are (the same walk finds them there)', () => {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { codeTask, defineWorkflow, FileStore, InProcessQueue, openRuntime } from 'troupe';
+import { codeTask, defineWorkflow, openRuntime } from 'troupe';
+import { FileStore } from 'troupe/store';
+import { InProcessQueue } from 'troupe/workers';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { manualClock, registerModel, scriptedModel, sequentialIds, unregisterModel } from 'troupe/testing';
 

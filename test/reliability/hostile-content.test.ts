@@ -21,7 +21,6 @@ import {
   defineConfiguration,
   defineTool,
   defineWorkflow,
-  FileStore,
   listReviews,
   loadCrew,
   UnapprovedToolError,
@@ -29,6 +28,7 @@ import {
   type ToolMessage,
   type TraceEvent,
 } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { collectTrace, ReplayModel, reply, scriptedModel } from 'troupe/testing';
 import { createLogger, traceToLogger } from '../../src/observe/logger.js';
 import { refreshSecretValues } from '../../src/observe/redact-secrets.js';

@@ -3,18 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  Agent,
-  agentTask,
-  defineTool,
-  defineWorkflow,
-  FileStore,
-  maxTurns,
-  type ModelClient,
-  type RetryOptions,
-  type ToolMessage,
-  type TraceEvent,
-} from 'troupe';
+import { Agent, agentTask, defineTool, defineWorkflow, maxTurns, type ModelClient, type RetryOptions, type ToolMessage, type TraceEvent } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { collectTrace } from 'troupe/testing';
 import { anthropicError, anthropicMessage, anthropicText, startFakeAnthropic } from '../model/fake-anthropic-server.js';
 import type { FakeHttpServer, FakeReply } from '../model/fake-http-server.js';

@@ -12,7 +12,6 @@ import {
   CorruptRecordError,
   decideReview,
   defineWorkflow,
-  FileStore,
   getReview,
   humanTask,
   listReviews,
@@ -23,6 +22,7 @@ import {
   type ReviewRequest,
   type StateStore,
 } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { RedisStore } from 'troupe/redis';
 import { redisUrl, useRedis } from '../support/redis.js';
 import { listRuns } from '../../src/workflow/run-state.js';

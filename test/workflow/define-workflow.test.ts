@@ -126,7 +126,7 @@ describe('defineWorkflow checks the graph when it is built', () => {
 
 describe('workflow.run', () => {
   it('runs the workflow it is called on: a copy with a changed concurrency runs that many items at once', async () => {
-    const { FileStore } = await import('troupe');
+    const { FileStore } = await import('troupe/store');
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');

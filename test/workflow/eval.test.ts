@@ -3,18 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  codeTask,
-  defineWorkflow,
-  evaluateWorkflow,
-  FileStore,
-  GoldenFileError,
-  loadGolden,
-  promptTask,
-  recordExamples,
-  type GoldenFile,
-  type StateStore,
-} from 'troupe';
+import { codeTask, defineWorkflow, evaluateWorkflow, GoldenFileError, loadGolden, promptTask, recordExamples, type GoldenFile, type StateStore } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { manualClock, scriptedModel } from 'troupe/testing';
 import { parseGolden } from '../../src/workflow/eval/golden.js';
 

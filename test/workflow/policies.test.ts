@@ -3,19 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  claim,
-  codeTask,
-  decideReview,
-  defineWorkflow,
-  extractTask,
-  FileStore,
-  ItemRejectedError,
-  listReviews,
-  promptTask,
-  type Claim,
-  type WorkflowTask,
-} from 'troupe';
+import { claim, codeTask, decideReview, defineWorkflow, extractTask, ItemRejectedError, listReviews, promptTask, type Claim, type WorkflowTask } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { reply, scriptedModel } from 'troupe/testing';
 import { readTransitions } from '../../src/workflow/run-state.js';
 

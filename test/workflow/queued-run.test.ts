@@ -7,20 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  codeTask,
-  ConfigurationError,
-  decideReview,
-  defineWorkflow,
-  humanTask,
-  InProcessQueue,
-  listReviews,
-  requeueRun,
-  serveWorkflowRuns,
-  SqliteStore,
-  workflowRunsQueue,
-  type StateStore,
-} from 'troupe';
+import { codeTask, ConfigurationError, decideReview, defineWorkflow, humanTask, listReviews, type StateStore } from 'troupe';
+import { SqliteStore } from 'troupe/store';
+import { InProcessQueue, requeueRun, serveWorkflowRuns, workflowRunsQueue } from 'troupe/workers';
 import { scriptedModel } from 'troupe/testing';
 import { listItems, loadRun, readTransitions } from '../../src/workflow/run-state.js';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { codeTask, defineWorkflow, FileStore, type StateStore } from 'troupe';
+import { codeTask, defineWorkflow, type StateStore } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { collectTrace, sequentialIds } from 'troupe/testing';
 import { readTransitions } from '../../src/workflow/run-state.js';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claim, defineWorkflow, FileStore, listReviews, type TaskContext, type TaskEnd, type WorkflowTask } from 'troupe';
+import { claim, defineWorkflow, listReviews, type TaskContext, type TaskEnd, type WorkflowTask } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { readTransitions } from '../../src/workflow/run-state.js';
 import { sequentialIds } from 'troupe/testing';
 

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decideReview, FileStore, listReviews, type RunSummary } from 'troupe';
+import { decideReview, listReviews, type RunSummary } from 'troupe';
+import { FileStore } from 'troupe/store';
 import { transpiledTroupe } from '../support/transpile.js';
 import { readTransitions } from '../../src/workflow/run-state.js';
 

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { Agent, defineTool, listRecordedRuns, openRuntime, readTimeline, recordRun } from 'troupe';
+import { Agent, defineTool, openRuntime } from 'troupe';
+import { listRecordedRuns, readTimeline, recordRun } from 'troupe/store';
 import { reply, scriptedModel } from 'troupe/testing';
 
 // #region runtime

@@ -2,7 +2,8 @@
 // follows the environment: with REDIS_URL the queue is BullMQ and the store Redis, so workers in
 // other processes (or machines) share the steps; without it both are embedded in this process.
 import { z } from 'zod';
-import { codeTask, defineWorkflow, openRuntime, serveWorkflowRuns, workflowRunsQueue } from 'troupe';
+import { codeTask, defineWorkflow, openRuntime } from 'troupe';
+import { serveWorkflowRuns, workflowRunsQueue } from 'troupe/workers';
 
 const amount = z.object({ amount: z.number() });
 const payments = defineWorkflow({

@@ -2,7 +2,8 @@
 // schedule (a `schedule` trigger on every tick). `troupe serve` and `troupe worker --handler` do
 // the same from configuration files. A scripted model stands in for the llm coordinator.
 import { z } from 'zod';
-import { defineConfiguration, defineTool, enqueueTrigger, Handler, openRuntime, schedule, serveTriggerQueues, type HandlerOutcome } from 'troupe';
+import { defineConfiguration, defineTool, Handler, openRuntime, schedule, type HandlerOutcome } from 'troupe';
+import { enqueueTrigger, serveTriggerQueues } from 'troupe/workers';
 import { reply, scriptedModel } from 'troupe/testing';
 
 const labels: string[] = [];
