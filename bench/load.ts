@@ -17,12 +17,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StateStore } from 'troupe';
+import type { ItemRecord, RunRecord, StateStore } from 'troupe';
 import { SqliteStore } from 'troupe/store';
 import { workflowRunsQueue } from 'troupe/workers';
 import { BullMqQueue, RedisStore } from 'troupe/redis';
 import invoices from '../crews/invoices/workflow.js';
-import { listItems, loadRun } from '../src/workflow/run-state.js';
 import { documents, loadModel, longestChain } from './load-model.js';
 import { deleteKeys } from './redis-keys.js';
 
@@ -77,6 +76,21 @@ async function measure(storeName: string, store: StateStore, faults: number): Pr
 }
 
 /** The figures of a finished run, from what its items' records say. */
+// A run's records, read through the StateStore interface the way any tool outside Troupe would.
+async function loadRun(store: StateStore, runId: string): Promise<RunRecord | undefined> {
+  return (await store.get('runs', runId))?.value as RunRecord | undefined;
+}
+
+async function listItems(store: StateStore, runId: string): Promise<ItemRecord[]> {
+  const items: ItemRecord[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await store.list('items', { prefix: `${runId}.`, limit: 500, ...(after ? { after } : {}) });
+    items.push(...page.items.map((doc) => doc.value as unknown as ItemRecord));
+    if (!page.next) return items;
+    after = page.next;
+  }
+}
+
 async function tally(
   storeName: string,
   store: StateStore,

@@ -1,7 +1,7 @@
 // The graphs bench/propagation.ts measures, loaded by it and by its `troupe worker` processes.
 // Items decide in code (`react`), not with a model: the bench measures what Troupe adds to the
 // queue (store reads and writes, idempotence, outcome records), not a model's speed.
-import type { WorkGraphDefinition, WorkItemDefinition } from '../src/work/index.js';
+import type { WorkGraphDefinition, WorkItemDefinition } from 'troupe';
 
 /** A hub and `leaves` dependents that decide "no change": one notification per leaf. */
 export function fanOutGraph(name: string, leaves: number): WorkGraphDefinition {

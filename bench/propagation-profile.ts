@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openWorkGraph } from '../src/work/index.js';
+import { openWorkGraph } from 'troupe';
 import { fanOutGraph } from './propagation-graph.js';
 import { deleteKeys } from './redis-keys.js';
 

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { openWorkGraph, type WorkGraphDefinition } from '../src/work/index.js';
+import { openWorkGraph, type WorkGraphDefinition } from 'troupe';
 import { fanOutGraph, treeGraph } from './propagation-graph.js';
 import { deleteKeys } from './redis-keys.js';
 

@@ -7,9 +7,8 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore } from '../src/store/file-store.js';
-import { SqliteStore, type SqliteDriver } from '../src/store/sqlite-store.js';
-import type { StateStore } from '../src/store/state-store.js';
+import { FileStore, SqliteStore, type SqliteDriver } from 'troupe/store';
+import type { StateStore } from 'troupe';
 
 const opsFlag = process.argv.indexOf('--ops');
 const ops = opsFlag > 0 ? Number(process.argv[opsFlag + 1]) : 5000;

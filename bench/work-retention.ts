@@ -6,7 +6,7 @@
 // Run: npm run build && BENCH_NOTIFICATIONS=100000 node dist/bench/work-retention.js
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { openWorkGraph, type WorkGraphDefinition } from '../src/work/index.js';
+import { openWorkGraph, type WorkGraphDefinition } from 'troupe';
 import { fanOutGraph } from './propagation-graph.js';
 import { deleteKeys } from './redis-keys.js';
 
