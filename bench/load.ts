@@ -75,7 +75,6 @@ async function measure(storeName: string, store: StateStore, faults: number): Pr
   return tally(storeName, store, runId, faults, { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRss, errors, ...stats });
 }
 
-/** The figures of a finished run, from what its items' records say. */
 // A run's records, read through the StateStore interface the way any tool outside Troupe would.
 async function loadRun(store: StateStore, runId: string): Promise<RunRecord | undefined> {
   return (await store.get('runs', runId))?.value as RunRecord | undefined;
@@ -91,6 +90,7 @@ async function listItems(store: StateStore, runId: string): Promise<ItemRecord[]
   }
 }
 
+/** The figures of a finished run, from what its items' records say. */
 async function tally(
   storeName: string,
   store: StateStore,
