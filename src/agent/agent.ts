@@ -160,12 +160,17 @@ export class Agent<Output = string> {
     this.systemMessage = systemMessage(this.name, options, this.#exitNames);
   }
 
-  /** A copy of this agent with some options replaced, e.g. a task's output schema. */
+  /**
+   * A copy of this agent with some options replaced, e.g. a task's output schema. The output schema
+   * and the finish tools (`exits`) go together: an override of either replaces both, and a copy
+   * that overrides neither keeps this agent's.
+   */
   with<Other = Output>(overrides: Partial<AgentOptions<Other>>): Agent<Other> {
-    const { output: _output, exits: _exits, ...rest } = this.#options;
+    const { output, exits, ...rest } = this.#options;
+    const replacesResult = overrides.output !== undefined || overrides.exits !== undefined;
     const copy = new Agent<Other>({
       ...(rest as AgentOptions<Other>),
-      ...(this.#options.exits && !overrides.output ? { exits: this.#options.exits } : {}),
+      ...(replacesResult ? {} : ({ ...(output ? { output } : {}), ...(exits ? { exits } : {}) } as unknown as Partial<AgentOptions<Other>>)),
       ...overrides,
     });
     // The copy talks to the same model: it shares the client (and a replay cassette's position),

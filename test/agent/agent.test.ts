@@ -204,4 +204,23 @@ describe('agents with several exits', () => {
     expect(result.output).toEqual({ title: 'T' });
     expect(base.outputSchema).not.toBe(titled.outputSchema);
   });
+
+  it('with() keeps the output schema and the finish tools when the overrides do not replace them', async () => {
+    const schema = z.object({ title: z.string() });
+    const base = new Agent({ name: 'writer', output: schema });
+    const renamed = base.with({ name: 'editor', model: scriptedModel([reply.finish({ title: 7 }), reply.finish({ title: 'T' })]) });
+    expect(renamed.outputSchema).toBe(schema);
+    const result = await renamed.run('Title?');
+    expect(result.output).toEqual({ title: 'T' });
+    expect(result.turns).toBe(2);
+
+    const model = scriptedModel([reply.finish({ message: 'More.' }, 'reply')]);
+    const proxy = agentWithExits({
+      name: 'proxy',
+      exits: { reply: { output: z.object({ message: z.string() }) }, accept: { output: z.object({ summary: z.string() }) } },
+    });
+    const copied = await proxy.with({ model }).run('Review this.');
+    expect(copied.output).toEqual({ exit: 'reply', value: { message: 'More.' } });
+    expect(model.calls[0]!.tools?.map((t) => t.name)).toEqual(['reply', 'accept']);
+  });
 });
