@@ -113,14 +113,15 @@ function buildIfStale() {
 }
 
 function staleSource() {
-  if (!existsSync(join(root, 'dist', 'bin', 'troupe.js'))) return 'dist/ has no build yet';
+  if (!existsSync(join(root, 'dist', 'bin', 'troupe.js')) || !existsSync(join(root, 'dist', 'src', 'index.js'))) return 'dist/ has no build yet';
   const lastBuild = Math.max(mtime(builtStamp), mtime(join(root, 'dist', '.tsbuildinfo')));
   for (const config of ['tsconfig.json', 'tsconfig.build.json']) if (mtime(join(root, config)) > lastBuild) return `${config} changed`;
   for (const dir of sourceDirs)
     for (const source of typescriptFiles(join(root, dir))) {
-      const built = join(root, 'dist', relative(root, source)).replace(/\.ts$/, '.js');
-      if (!existsSync(built)) return `${relative(root, source)} is not built`;
-      if (mtime(source) > Math.max(mtime(built), lastBuild)) return `${relative(root, source)} changed`;
+      // src/ is bundled (bin/bundle.mjs): its modules have no compiled file of their own, only the last build's time.
+      const built = dir === 'src' ? undefined : join(root, 'dist', relative(root, source)).replace(/\.ts$/, '.js');
+      if (built && !existsSync(built)) return `${relative(root, source)} is not built`;
+      if (mtime(source) > Math.max(built ? mtime(built) : 0, lastBuild)) return `${relative(root, source)} changed`;
     }
   return undefined;
 }

@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DefinitionFile } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
+import { ownRoot, packageRoot } from './package-root.js';
+
+export { ownRoot, packageRoot };
 
 /**
  * What `troupe run <name | path>` found to run. `file` is what is loaded (a compiled `.js` for
@@ -22,19 +24,6 @@ export type Runnable =
   | { kind: 'handler'; file: string; home: string };
 
 export type RunnableKind = Runnable['kind'];
-
-/** The package's root (the folder of its package.json): its own crews/ and agents/ folders. */
-export const packageRoot = packageRootOf(dirname(fileURLToPath(import.meta.url)));
-/** The package's compiled tree: its own examples are compiled there. */
-export const ownRoot = join(packageRoot, 'dist');
-
-// Found by its package.json rather than a fixed number of `..`, so that it is the same from the compiled file and from its source (tests).
-function packageRootOf(from: string): string {
-  for (let folder = from; ; folder = dirname(folder)) {
-    if (existsSync(join(folder, 'package.json'))) return folder;
-    if (dirname(folder) === folder) return resolve(from, '..', '..', '..');
-  }
-}
 
 const crewFiles = ['crew.yaml', 'crew.yml', 'crew.json'];
 const definitionExtension = /\.(ya?ml|json)$/i;

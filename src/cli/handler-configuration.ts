@@ -1,13 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ToolRegistry } from '../agent/role-loader.js';
 import { type Configuration, loadConfiguration } from '../coordinator/configuration.js';
+import { ownRoot, packageRoot } from './package-root.js';
 import { loadToolsModule } from './user-module.js';
-
-/** The compiled tree this command runs from (dist/ in the repository), and the package root above it. */
-const ownRoot = fileURLToPath(new URL('../../', import.meta.url));
-const packageRoot = resolve(ownRoot, '..');
 
 /** A handler configuration file and what it runs with: its tools, and the folder its cassette would be in. */
 export interface HandlerConfigurationFile {

@@ -1,13 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Handler } from '../coordinator/handler.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { Environment } from '../observe/redact-secrets.js';
+import { ownRoot } from './package-root.js';
 import { importUserModule } from './user-module.js';
-
-/** The compiled tree this command runs from (dist/ in the repository): its own crews are compiled there. */
-const ownRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * What a handler module exports as default: a `Handler`, or a function of the environment that

@@ -2,14 +2,14 @@
 // The `troupe` command: each subcommand lives in its own file under commands/ and is listed in
 // commands/index.ts. Exit codes (DESIGN.md): 0 done, 1 the run failed, 2 bad input or
 // configuration, 3 waiting for review.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isTroupeError } from '../core/errors/troupe-error.js';
 import { commands, type RegisterCommand } from './commands/index.js';
+import { ownPackage } from './package-root.js';
 import { pathToFileURL } from 'node:url';
 import { knownSecretRedactor } from '../observe/redact-secrets.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = ownPackage;
 
 /**
  * Runs the command line. `extra` adds commands from layers above the CLI (the dashboard): the

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DefinitionFile, fileSizeLimits } from '../core/definition-file.js';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { DefinitionFileError, type FileIssue } from '../core/errors/definition-file-error.js';
@@ -10,10 +9,8 @@ import type { Workflow } from '../workflow/define-workflow.js';
 import type { GoldenCheck } from '../workflow/eval/golden.js';
 import type { RunSummary, WorkItemInput } from '../workflow/run-workflow.js';
 import { sourceFolderOf } from './find-runnable.js';
+import { ownRoot } from './package-root.js';
 import { importUserModule } from './user-module.js';
-
-/** The compiled tree this command runs from (dist/ in the repository): its own crews are compiled there. */
-const ownRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface WorkflowModule {
   file: string;

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigurationError } from '../../core/errors/configuration-error.js';
 import { defaultModel } from '../../model/default-model.js';
+import { type OwnPackage, ownPackage } from '../package-root.js';
 
 /**
  * `troupe init [dir]`: a new project in an empty (or new) folder — package.json, tsconfig, a role
@@ -41,40 +41,17 @@ export function registerInit(program: Command): void {
     });
 }
 
-interface TroupePackage {
-  root: string;
-  version: string;
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
-}
-
-/** The troupe package this command runs from: the nearest package.json named troupe above this file. */
-function ownPackage(): TroupePackage {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const json = JSON.parse(readFileSync(file, 'utf8')) as Partial<TroupePackage> & { name?: string };
-      if (json.name === 'troupe')
-        return { root: dir, version: json.version ?? '0.0.0', dependencies: json.dependencies ?? {}, devDependencies: json.devDependencies ?? {} };
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('troupe init: cannot find the troupe package.json above its own module');
-    dir = parent;
-  }
-}
-
 /**
  * What the new project depends on. Run from a checkout (its sources are beside it), the project
  * uses that checkout (`file:`), so a change to Troupe can be tried in a new project before it is
  * published; run from an installed package, the published version range.
  */
-export function troupeDependency(own: TroupePackage = ownPackage()): string {
+export function troupeDependency(own: OwnPackage = ownPackage): string {
   return existsSync(join(own.root, 'src', 'index.ts')) ? `file:${own.root}` : `^${own.version}`;
 }
 
 /** The files of a new project, by path. */
-export function scaffold(folderName: string, troupe: string, own: TroupePackage = ownPackage()): Record<string, string> {
+export function scaffold(folderName: string, troupe: string, own: OwnPackage = ownPackage): Record<string, string> {
   const name =
     folderName
       .toLowerCase()
