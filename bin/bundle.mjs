@@ -9,8 +9,10 @@
 // same class, and the registries (prices, models) are the same objects. Modules imported with
 // `import()` stay lazy (their own chunks). Packages stay external: a user's zod is Troupe's zod.
 //
-// The per-module files tsc wrote are deleted, so nothing can import a second copy of a module by
-// its path under dist/src; the .d.ts files stay.
+// Then every other script under dist/src is deleted (the per-module files tsc wrote, and the chunks
+// of an earlier bundle), so nothing can import a second copy of a module by its path; the .d.ts
+// files stay. Deleted after the bundle is written, not before, so that a process started meanwhile
+// (a test, `npm start`) never finds the entries missing.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,11 +35,9 @@ const entryPoints = [...new Set([...packageEntries, ...commandEntries])].map((ta
   return { in: join(root, 'src', `${out}.ts`), out };
 });
 
-for (const file of compiledFiles(dist)) rmSync(file);
-rmSync(join(dist, 'chunks'), { recursive: true, force: true });
-
 const result = await build({
   entryPoints,
+  absWorkingDir: root, // metafile paths are relative to it
   outdir: dist,
   bundle: true,
   splitting: true,
@@ -56,7 +56,10 @@ const result = await build({
   metafile: true,
 });
 
-const outputs = Object.keys(result.metafile.outputs).filter((file) => file.endsWith('.js'));
+const written = new Set(Object.keys(result.metafile.outputs).map((file) => resolve(root, file)));
+for (const file of compiledFiles(dist)) if (!written.has(file)) rmSync(file);
+
+const outputs = [...written].filter((file) => file.endsWith('.js'));
 process.stderr.write(`bundle: ${entryPoints.length} entries and ${outputs.length - entryPoints.length} shared chunks in ${relative(root, dist)}\n`);
 
 function* compiledFiles(dir) {

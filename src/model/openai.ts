@@ -81,9 +81,17 @@ function toParams(request: ModelRequest, settings: HttpProviderSettings): Create
     ...(tools.length > 0 ? { tools } : {}),
     ...(tools.length > 0 && request.toolChoice ? { tool_choice: toOpenAIToolChoice(request.toolChoice) } : {}),
     ...(request.output ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.output.name, schema: request.output.schema } } } : {}),
-    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.temperature !== undefined && !rejectsTemperature.test(settings.model) ? { temperature: request.temperature } : {}),
   };
 }
+
+/**
+ * OpenAI's reasoning models (the o-series and GPT-5, but not its `-chat` variants) refuse any
+ * temperature but the default with a 400 ("Only the default (1) value is supported"), wherever
+ * they are served (the API, Azure, a proxy). Temperature is a tuning hint, so it is left out for
+ * them rather than failing every call, as for the Claude models that refuse it.
+ */
+const rejectsTemperature = /^(?:[\w-]+\/)?(?:o[1-9]|gpt-5)(?![\w.-]*-chat)/;
 
 export function toOpenAIToolChoice(choice: ToolChoice): ChatToolChoice {
   if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;

@@ -37,7 +37,8 @@ describe('docs snippets', () => {
         const seen = asReaderSees(output, home);
         const outFile = join(repoRoot, snippetOutputFile(path));
         if (updating && status === 0) writeFileSync(outFile, seen);
-        expect({ status, output: seen }).toMatchObject({ status: 0 });
+        // The output in the message: a failure on a busy CI machine must say what the snippet printed.
+        expect(status, `${path} exited ${status}, printing:\n${seen}`).toBe(0);
         expect(existsSync(outFile), `${snippetOutputFile(path)} records what ${path} prints`).toBe(true);
         expect(normalized(seen)).toBe(normalized(readFileSync(outFile, 'utf8')));
       } finally {

@@ -55,6 +55,16 @@ describe('OpenAIModel on the Chat Completions wire format', () => {
     });
   });
 
+  it('leaves out a temperature for the reasoning models that refuse it (o-series, GPT-5 but not its chat variants)', async () => {
+    const sent = async (name: string) => {
+      fake.server.reply(openaiText('ok', { model: name }));
+      await model({ model: name }).generate({ ...hello, temperature: 0.2 });
+      return fake.server.last.body.temperature;
+    };
+    for (const name of ['gpt-5', 'gpt-5-mini', 'gpt-5.4', 'o3', 'o4-mini', 'openai/gpt-5-nano']) expect(await sent(name), name).toBeUndefined();
+    for (const name of ['gpt-4.1', 'gpt-5-chat-latest', 'gpt-5.1-chat', 'llama3.2', 'gpt-test']) expect(await sent(name), name).toBe(0.2);
+  });
+
   it('asks for structured output with response_format json_schema', async () => {
     const schema = { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'] };
     fake.server.reply(openaiText('{"answer":4}'));
