@@ -192,4 +192,17 @@ tasks:
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/nothing to run named "crews\/nowhere": looked for crews\/nowhere \(a crew.yaml/);
   });
+
+  it('refuses an option of another kind of runnable instead of ignoring it (exit 2)', async () => {
+    const trigger = file('trigger.json', '{"data":{"title":"x"}}');
+    const [crewTrigger, crewCoordinator, roleExamples] = await Promise.all([
+      troupe('run', 'math-tutor', '--trigger', trigger),
+      troupe('run', 'crews/math-tutor', '--coordinator', 'script'),
+      troupe('run', 'agents/tutor-user.yaml', '--request', 'hi', '--record-examples', join(scratch, 'examples.jsonl')),
+    ]);
+    expect([crewTrigger.status, crewCoordinator.status, roleExamples.status]).toEqual([2, 2, 2]);
+    expect(crewTrigger.stderr).toMatch(/field "--trigger": --trigger is for handler configurations .*crew\.yaml is a crew/);
+    expect(crewCoordinator.stderr).toMatch(/field "--coordinator": --coordinator is for handler configurations .* is a crew/);
+    expect(roleExamples.stderr).toMatch(/field "--record-examples": --record-examples records a workflow's accepted tasks; .*tutor-user\.yaml is a role/);
+  });
 });

@@ -89,6 +89,19 @@ export function registerRun(program: Command): void {
         throw new ConfigurationError(`--item names an item of a work graph; ${runnable.file} is a ${runnable.kind}`, { field: '--item' });
       if (flags.watch !== undefined && runnable.kind !== 'workflow')
         throw new ConfigurationError(`--watch feeds items to a workflow; ${runnable.file} is a ${runnable.kind}`, { field: '--watch' });
+      // An option for another kind of runnable would be ignored without a word: say so instead.
+      if (flags.recordExamples !== undefined && runnable.kind !== 'workflow')
+        throw new ConfigurationError(`--record-examples records a workflow's accepted tasks; ${runnable.file} is a ${runnable.kind}`, {
+          field: '--record-examples',
+        });
+      for (const [flag, given] of [
+        ['--trigger', flags.trigger],
+        ['--coordinator', flags.coordinator],
+      ] as const)
+        if (given !== undefined && runnable.kind !== 'handler')
+          throw new ConfigurationError(`${flag} is for handler configurations (a YAML file with trigger:); ${runnable.file} is a ${runnable.kind}`, {
+            field: flag,
+          });
       process.exitCode = await runRunnable(name, runnable, flags);
     });
 }
