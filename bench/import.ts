@@ -1,5 +1,5 @@
 // What `import 'troupe'` costs, side by side with what a user would otherwise import: the Vercel AI
-// SDK (`ai`) and zod. Each import runs in a fresh Node process (nothing cached in memory), the
+// SDK (`ai`) and zod; Troupe's other entries (troupe/store, troupe/workers, troupe/redis) beside it. Each import runs in a fresh Node process (nothing cached in memory), the
 // subjects taking turns, and the median of the runs is reported: the time of the import itself and
 // the process's RSS once it is done, with an empty process as the floor.
 // The AI SDK is not a dependency of Troupe: it is installed on first use into a cache folder
@@ -73,6 +73,8 @@ const aiInstalled = ai ? (JSON.parse(readFileSync(join(ai, 'node_modules', 'ai',
 const subjects: Subject[] = [
   { name: 'node (empty)', specifier: undefined, cwd: root },
   { name: 'troupe', specifier: fileUrl('dist/src/index.js'), cwd: root },
+  { name: 'troupe/store', specifier: fileUrl('dist/src/stores.js'), cwd: root },
+  { name: 'troupe/workers', specifier: fileUrl('dist/src/workers.js'), cwd: root },
   { name: 'troupe/redis', specifier: fileUrl('dist/src/redis.js'), cwd: root },
   { name: 'zod', specifier: 'zod', cwd: root },
   ...(ai ? [{ name: `ai ${aiInstalled}`, specifier: 'ai', cwd: ai }] : []),
@@ -109,6 +111,8 @@ console.log(
     bench: 'import',
     runs,
     troupe_ms: round2(troupe.ms),
+    troupe_store_ms: round2(figures.get('troupe/store')!.ms),
+    troupe_workers_ms: round2(figures.get('troupe/workers')!.ms),
     troupe_redis_ms: round2(figures.get('troupe/redis')!.ms),
     zod_ms: round2(figures.get('zod')!.ms),
     ai_ms: round2(aiFigures?.ms),
