@@ -131,6 +131,16 @@ export class Handler {
     }
   }
 
+  /**
+   * Records that `trigger` ends without being handled: its queue gave up on it because the
+   * processes handling it died (`ProcessOptions.onAbandoned`). A failed outcome saying why, under
+   * a run id made from the trigger's, so a report made twice is kept once.
+   */
+  async abandon(trigger: Trigger, why: string): Promise<HandlerOutcome> {
+    const files = { listed: (trigger.files ?? []).map((file) => file.name), read: 0 };
+    return this.#record({ runId: `${trigger.id}.abandoned`, trigger: trigger.id, status: 'failed', why, toolCalls: [], files, costUsd: 0, turns: 0 });
+  }
+
   async #handle(trigger: Trigger, run: HandleOptions): Promise<HandlerOutcome> {
     const options = this.#options;
     const context = runContext(mergeRunOptions(options, run), 'handler');

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/ids.js';
 import { systemClock } from '../core/ids.js';
 import type { JsonValue } from '../core/json.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import type { JobQueue, QueuedJob } from '../queue/job-queue.js';
 import type { HandleOptions, Handler, HandlerOutcome } from './handler.js';
 
 /**
@@ -15,15 +15,20 @@ export async function handleQueue(
   queue: JobQueue,
   options: { source: string; concurrency?: number; onOutcome?: (outcome: HandlerOutcome) => void; onError?: (error: unknown) => void; run?: HandleOptions },
 ): Promise<void> {
+  // The job id is the trigger id: a redelivered job keys its side effects as the first delivery did.
+  const triggerOf = (job: QueuedJob) => ({ kind: 'queue', id: job.id, source: options.source, data: job.data, receivedAt: Date.now() }) as const;
   await queue.process(
     async (job) => {
-      // The job id is the trigger id: a redelivered job keys its side effects as the first delivery did.
-      const trigger = { kind: 'queue', id: job.id, source: options.source, data: job.data, receivedAt: Date.now() } as const;
+      const trigger = triggerOf(job);
       const outcome = await handler.handle(trigger, options.run);
       options.onOutcome?.(outcome);
       if (outcome.status === 'failed') throw new Error(outcome.why);
     },
-    { concurrency: options.concurrency ?? 1 },
+    {
+      concurrency: options.concurrency ?? 1,
+      // Its workers died while handling it too often: the handler never saw that end, so it records it here.
+      onAbandoned: async (job, reason) => options.onOutcome?.(await handler.abandon(triggerOf(job), `the queue gave up on this message: ${reason}`)),
+    },
   );
 }
 

@@ -18,6 +18,10 @@ import { checkRedis } from './redis-liveness.js';
  * suit agent steps: a job's event loop is never blocked for 30 s (model calls are I/O), and a job
  * that kills its worker twice is failed instead of taking down worker after worker. Tests
  * shorten the times to see a recovery within seconds.
+ *
+ * The limit is applied here, not by BullMQ: BullMQ fails such a job without calling the processor,
+ * so nobody would record why (an item would wait forever). Here the next worker to take it gives
+ * it to `ProcessOptions.onAbandoned` first, still holding its lock, and then fails it.
  */
 export interface StalledJobSettings {
   lockDurationMs?: number;
@@ -122,7 +126,7 @@ export class BullMqQueue implements JobQueue {
     if (this.worker) throw new ConfigurationError(`process() was already called on queue "${this.name}"; call it once per queue.`);
     const concurrency = options.concurrency ?? 1;
     validateConcurrency(concurrency);
-    const worker = new Worker(this.name, (job: Job) => this.runJob(job, handler), {
+    const worker = new Worker(this.name, (job: Job) => this.runJob(job, handler, options.onAbandoned), {
       // The worker's own connections (BullMQ adds a blocking one): they must wait for Redis to
       // come back rather than fail their commands, hence `maxRetriesPerRequest: null`.
       connection: { url: this.redisUrl, maxRetriesPerRequest: null },
@@ -130,7 +134,8 @@ export class BullMqQueue implements JobQueue {
       concurrency,
       ...(this.stalled.lockDurationMs ? { lockDuration: this.stalled.lockDurationMs } : {}),
       ...(this.stalled.stalledIntervalMs ? { stalledInterval: this.stalled.stalledIntervalMs } : {}),
-      ...(this.stalled.maxStalledCount !== undefined ? { maxStalledCount: this.stalled.maxStalledCount } : {}),
+      // BullMQ never fails a stalled job itself (see StalledJobSettings): runJob does.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
     });
     worker.on('error', (error: Error) => this.reportError(error));
     worker.on('completed', (job: Job) => {
@@ -222,10 +227,17 @@ export class BullMqQueue implements JobQueue {
     if (!(await settlesWithin(this.queue.close(), this.connectTimeoutMs))) await settlesWithin(this.queue.disconnect(), this.connectTimeoutMs);
   }
 
-  private async runJob(job: Job, handler: JobHandler): Promise<unknown> {
+  private async runJob(job: Job, handler: JobHandler, onAbandoned: ProcessOptions['onAbandoned']): Promise<unknown> {
+    const maxStalls = this.stalled.maxStalledCount ?? 1;
     const run = (async () => {
+      const queued = { id: String(job.id), name: job.name, data: job.data as JsonValue, attempt: job.attemptsMade + 1 };
+      if (job.stalledCounter > maxStalls) {
+        const reason = `its worker stopped while running it ${job.stalledCounter} times (maxStalledCount is ${maxStalls})`;
+        await onAbandoned?.(queued, reason);
+        throw new UnrecoverableError(reason);
+      }
       try {
-        await handler({ id: String(job.id), name: job.name, data: job.data as JsonValue, attempt: job.attemptsMade + 1 });
+        await handler(queued);
         return null;
       } catch (error) {
         // BullMQ recognises its own class (or its name) as "do not retry".

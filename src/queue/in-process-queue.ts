@@ -13,7 +13,7 @@ import {
   validateAddOptions,
   validateConcurrency,
 } from './job-validation.js';
-import { QueueClosedError, QueueIdleTimeoutError, isUnrecoverable } from './queue-errors.js';
+import { QueueClosedError, QueueIdleTimeoutError, UnrecoverableJobError, isUnrecoverable } from './queue-errors.js';
 import { JournalLog, readJournal, type JournalJob } from './queue-journal.js';
 
 export interface InProcessQueueOptions {
@@ -60,6 +60,7 @@ export class InProcessQueue implements JobQueue {
   private readonly idleWaiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>();
   private readonly running = new Set<Promise<void>>();
   private handler: JobHandler | undefined;
+  private onAbandoned: ProcessOptions['onAbandoned'];
   private concurrency = 1;
   private active = 0;
   private seq = 0;
@@ -114,6 +115,7 @@ export class InProcessQueue implements JobQueue {
     const concurrency = options.concurrency ?? 1;
     validateConcurrency(concurrency);
     this.handler = handler;
+    this.onAbandoned = options.onAbandoned;
     this.concurrency = concurrency;
     this.pump();
   }
@@ -195,9 +197,17 @@ export class InProcessQueue implements JobQueue {
     entry.runToken = token;
     this.active += 1;
     this.logPut(entry);
-    const attempt = entry.attemptsMade + 1;
+    const { abandoned } = entry;
+    const attempt = abandoned ? entry.attemptsMade : entry.attemptsMade + 1;
     const job = { id: entry.id, name: entry.name, data: copyJson(entry.data), attempt };
-    const run = new Promise<unknown>((resolve) => resolve(handler(job))).then(
+    // A job given up on is reported, not run again; it then fails for good either way.
+    const work = abandoned
+      ? async () => {
+          await this.onAbandoned?.(job, abandoned);
+          throw new UnrecoverableJobError(abandoned);
+        }
+      : () => handler(job);
+    const run = new Promise<unknown>((resolve) => resolve(work())).then(
       () => this.settle(entry, token, attempt, undefined),
       (error: unknown) => this.settle(entry, token, attempt, error instanceof Error ? error : new Error(String(error))),
     );
@@ -215,7 +225,7 @@ export class InProcessQueue implements JobQueue {
       this.finish(entry, this.completed);
       event = { type: 'job-complete', id: entry.id, name: entry.name, attempt, at };
     } else {
-      entry.attemptsMade += 1;
+      if (!entry.abandoned) entry.attemptsMade += 1;
       const willRetry = !isUnrecoverable(error) && entry.attemptsMade < entry.attempts;
       if (!willRetry) {
         this.finish(entry, this.failed);
@@ -277,11 +287,12 @@ export class InProcessQueue implements JobQueue {
     for (const job of journal.jobs) {
       const entry: Entry = { ...job, seq: ++this.seq };
       if (entry.state === 'active') {
-        // It was running when its process died: that run counts, and may have been the last.
-        entry.attemptsMade += 1;
-        if (entry.attemptsMade >= entry.attempts) {
-          this.failed.set(entry.id, this.clock.now());
-          continue;
+        // It was running when its process died: that run counts, and may have been the last. The
+        // last one is not run again (a job that kills its process must not loop forever) but
+        // reported to `onAbandoned` first; one that died while being reported is reported again.
+        if (!entry.abandoned) entry.attemptsMade += 1;
+        if (entry.attemptsMade >= entry.attempts && !entry.abandoned) {
+          entry.abandoned = `its process died during its last attempt (${entry.attemptsMade} of ${entry.attempts})`;
         }
         entry.state = 'waiting';
       }

@@ -50,6 +50,16 @@ export type JobHandler = (job: QueuedJob) => unknown;
 export interface ProcessOptions {
   /** Jobs run at once by this process (default 1). */
   concurrency?: number;
+  /**
+   * Called instead of the handler for a job the queue gives up on because the processes running
+   * it died: in process, its last allowed attempt was cut short by a crash (found in the
+   * journal); on BullMQ, its workers stopped while holding it more than `maxStalledCount` times.
+   * The handler never saw that failure, so this is where it is recorded (an item failed with the
+   * reason, a notification's outcome), or the work would wait forever with nobody told. It runs
+   * while the queue still holds the job: a process that dies during it leaves the job to be
+   * given up on again, so it must be safe to repeat. The job then fails without a retry.
+   */
+  onAbandoned?: (job: QueuedJob, reason: string) => unknown;
 }
 
 export interface JobCounts {

@@ -26,6 +26,8 @@ export interface JournalJob {
   /** For delayed jobs: when they may run, in ms since the epoch. */
   runAt: number;
   addedAt: number;
+  /** Why the queue gave up on it (its last attempt died with its process), until that is reported. */
+  abandoned?: string;
 }
 
 /**
@@ -55,6 +57,7 @@ export const journalRecords = defineRecord<Journal>({
         priority: z.number(),
         runAt: z.number(),
         addedAt: z.number(),
+        abandoned: z.string().optional(),
       }),
     ),
   }),

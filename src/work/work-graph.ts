@@ -229,7 +229,19 @@ export class WorkGraph {
   /** Starts taking notifications from the queue in this process. */
   async work(options: { concurrency?: number } & RunOptions = {}): Promise<void> {
     await this.#resendDirectChanges();
-    await this.queue.process((job) => this.#handle(job, options), { concurrency: options.concurrency ?? 1 });
+    await this.queue.process((job) => this.#handle(job, options), {
+      concurrency: options.concurrency ?? 1,
+      // Workers died while running it too often: recorded as failed, so the notification has an outcome a person can see.
+      // A change it already applied is finished instead (its dependents notified), as a retry would.
+      onAbandoned: async (job, reason) => {
+        const notification = parseNotification(job.data);
+        if (await this.#items.outcome(notification.id)) return;
+        const read = await this.#items.get(notification.item);
+        const applied = read?.document.changes.find((entry) => entry.changeId === notification.id);
+        if (read && applied) return this.#recovered(notification, read.item, applied.version);
+        await this.#record(notification, { outcome: 'failed', note: `the queue gave up on it: ${reason}`, notified: [], notNotified: [] });
+      },
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import { formatIssues } from '../core/validation-issue.js';
 import { UnrecoverableJobError } from '../queue/queue-errors.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import type { JobQueue, QueuedJob } from '../queue/job-queue.js';
 import { defaultModel } from '../model/default-model.js';
 import { openStateStore } from '../store/open-state-store.js';
 import type { StateStore } from '../store/state-store.js';
@@ -148,18 +148,27 @@ export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowR
         await step(engineFor(workflow, run, item), run, item);
       } catch (error) {
         if (job.attempt < lastAttempt) throw error;
-        // Given up for good: the item fails with the reason, so the run ends instead of waiting forever.
-        const engine = engineFor(workflow, run, item);
-        const why = `a worker gave up on its step after ${job.attempt} attempts: ${(error as Error).message}`;
-        await engine.holding(async () => {
-          const record = await engine.loadOne(item);
-          if (record) await engine.abandon(record, why);
-        });
-        await settleIfAllEnded(engine, run, item);
+        await giveUp(job, `a worker gave up on its step after ${job.attempt} attempts: ${(error as Error).message}`);
       }
     },
-    { concurrency },
+    // Workers died while running the step too often: the queue gives up without a run that fails.
+    { concurrency, onAbandoned: (job, reason) => giveUp(job, `the queue gave up on its step: ${reason}`) },
   );
+
+  /** Given up for good: the item fails with the reason, so the run ends instead of waiting forever. */
+  async function giveUp(job: QueuedJob, why: string): Promise<void> {
+    const parsed = itemJob.safeParse(job.data);
+    if (!parsed.success) return;
+    const { runId, item } = parsed.data;
+    const run = await loadRun(options.store, runId);
+    if (!run) return;
+    const engine = engineFor(await workflowOf(run), run, item);
+    await engine.holding(async () => {
+      const record = await engine.loadOne(item);
+      if (record) await engine.abandon(record, why);
+    });
+    await settleIfAllEnded(engine, run, item);
+  }
 
   /** One job's work: the item's ready steps, once, under its lease; then its next step queued, or the run's status brought up to date. */
   async function step(engine: Engine, run: RunRecord, item: string): Promise<void> {

@@ -3,6 +3,10 @@ import { defineConfiguration, defineTool, Handler, schedule, type HandlerOutcome
 import { handleQueue, InProcessQueue } from 'troupe/workers';
 import { reply, scriptedModel } from 'troupe/testing';
 import { z } from 'zod';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from 'troupe/store';
 
 const noted: string[] = [];
 const note = defineTool({ name: 'note', description: 'Notes a line.', input: z.object({ line: z.string() }), run: ({ line }) => (noted.push(line), 'ok') });
@@ -34,6 +38,43 @@ describe('trigger sources', () => {
       'no configuration handles this queue trigger: tickets (data.priority is "low", not "high")',
     );
     expect(noted).toContain('Checkout is down');
+  });
+
+  it('a message the queue gives up on (its process died during its last attempt) gets a failed outcome instead of vanishing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-trigger-'));
+    try {
+      const configuration = defineConfiguration({ name: 'tickets', trigger: { kind: 'queue', source: 'tickets' }, prompt: 'Note the ticket.' });
+      const journalPath = join(dir, 'queue.json');
+      // What a process killed while handling message m-1 on its only attempt leaves behind.
+      const job = {
+        id: 'm-1',
+        name: 'ticket',
+        data: { title: 'Checkout is down' },
+        state: 'active',
+        attempts: 1,
+        attemptsMade: 0,
+        priority: 0,
+        runAt: 0,
+        addedAt: 0,
+      };
+      writeFileSync(journalPath, JSON.stringify({ schemaVersion: 1, queue: 'tickets', jobs: [job] }));
+      const store = new SqliteStore({ path: join(dir, 'state.db') });
+      const model = scriptedModel(() => {
+        throw new Error('the handler must not run a message given up on');
+      });
+      const handler = new Handler({ configurations: [configuration], tools: [], model, store });
+      const queue = new InProcessQueue({ name: 'tickets', journalPath });
+      const outcomes: HandlerOutcome[] = [];
+      await handleQueue(handler, queue, { source: 'tickets', onOutcome: (outcome) => outcomes.push(outcome) });
+      await queue.waitUntilIdle({ timeoutMs: 5_000 });
+      await queue.close();
+      const why = 'the queue gave up on this message: its process died during its last attempt (1 of 1)';
+      expect(outcomes).toMatchObject([{ trigger: 'm-1', status: 'failed', why, runId: 'm-1.abandoned' }]);
+      expect((await store.get('handler-runs', 'm-1.abandoned'))?.value).toMatchObject({ status: 'failed', why });
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a schedule calls the handler on every tick, never two runs at once', async () => {

@@ -56,6 +56,38 @@ describe.skipIf(!redis)('BullMqQueue', () => {
     }
   });
 
+  it('gives a job its workers died on more than maxStalledCount times to onAbandoned, not to the handler, then fails it', async () => {
+    const name = uniqueName('abandoned');
+    const queue = new BullMqQueue({ name, url: redisUrl, prefix, stalled: { lockDurationMs: 1000, stalledIntervalMs: 500, maxStalledCount: 0 } });
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/stalling-worker.mjs', import.meta.url)), redisUrl, name, prefix], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await queue.add('step', { item: 'a' }, { jobId: 'item-a', attempts: 3 });
+      await waitFor(() => output.includes('started item-a'), 10_000, 'the child worker to take the job');
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+
+      const runs: string[] = [];
+      const reports: string[] = [];
+      await queue.process(
+        async (job) => {
+          runs.push(job.id);
+        },
+        { onAbandoned: (job, reason) => void reports.push(`${job.id} ${JSON.stringify(job.data)}: ${reason}`) },
+      );
+      await waitFor(async () => (await queue.counts()).failed === 1, 60_000, 'the stalled job to be given up on');
+      expect(runs).toEqual([]);
+      expect(reports).toEqual(['item-a {"item":"a"}: its worker stopped while running it 1 times (maxStalledCount is 0)']);
+    } finally {
+      child.kill('SIGKILL');
+      await queue.close({ graceMs: 500 });
+      await obliterate(name);
+    }
+  });
+
   it('fails fast with a typed error naming the URL without its password when Redis is down', async () => {
     const queue = new BullMqQueue({ name: uniqueName('down'), url: 'redis://:hunter22@127.0.0.1:1', connectTimeoutMs: 300, onError: () => {} });
     const started = Date.now();

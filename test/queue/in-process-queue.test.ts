@@ -44,6 +44,51 @@ describe('InProcessQueue journal', () => {
     expect((JSON.parse(readFileSync(journalPath, 'utf8')) as Journal).jobs).toEqual([]);
   });
 
+  it('gives a job whose last attempt died with its process to onAbandoned instead of running it again, until that report ends', async () => {
+    const journalPath = join(dir, 'abandoned', 'queue.json');
+    const first = new InProcessQueue({ name: 'abandoned', journalPath });
+    let started = false;
+    // Killed mid-run (the instance dropped without close), on its only attempt.
+    await first.process(() => {
+      started = true;
+      return new Promise(() => {});
+    });
+    await first.add('send', { to: 'a@example.com' }, { jobId: 'send-a' });
+    await waitFor(() => started, 5000, 'the first run');
+
+    // The next process dies while reporting it: the report is not lost but made again.
+    const second = new InProcessQueue({ name: 'abandoned', journalPath });
+    const reports: string[] = [];
+    await second.process(
+      () => {
+        throw new Error('the handler must not run a job given up on');
+      },
+      {
+        onAbandoned: (job) => {
+          reports.push(`${job.id}#${job.attempt}`);
+          return new Promise(() => {});
+        },
+      },
+    );
+    await waitFor(() => reports.length === 1, 5000, 'the first report');
+    expect(readJournal(journalPath, 'abandoned').jobs.map((job) => job.abandoned)).toEqual(['its process died during its last attempt (1 of 1)']);
+
+    const third = new InProcessQueue({ name: 'abandoned', journalPath });
+    const failures: string[] = [];
+    third.onJobEvent((event) => event.type === 'job-fail' && failures.push(`${event.id}: ${event.message} (retry: ${event.willRetry})`));
+    let ran = 0;
+    await third.process(() => void ran++, {
+      onAbandoned: (job, reason) => void reports.push(`${job.id}#${job.attempt} ${JSON.stringify(job.data)}: ${reason}`),
+    });
+    await third.waitUntilIdle({ timeoutMs: 5000 });
+    expect(ran).toBe(0);
+    expect(reports).toEqual(['send-a#1', 'send-a#1 {"to":"a@example.com"}: its process died during its last attempt (1 of 1)']);
+    expect(failures).toEqual(['send-a: its process died during its last attempt (1 of 1) (retry: false)']);
+    expect(await third.counts()).toMatchObject({ completed: 0, failed: 1, waiting: 0 });
+    await third.close();
+    expect(readJournal(journalPath, 'abandoned').jobs).toEqual([]);
+  });
+
   it('keeps a job cut short by close() for the next process, without counting the attempt', async () => {
     const journalPath = join(dir, 'graceful', 'queue.json');
     const first = new InProcessQueue({ name: 'graceful', journalPath });
@@ -97,14 +142,20 @@ describe('InProcessQueue journal', () => {
     const journalPath = join(dir, 'v1.json');
     copyFileSync(new URL('./fixtures/journal-v1.json', import.meta.url), journalPath);
     const queue = new InProcessQueue({ name: 'journal-v1', journalPath });
-    // item-4 was running on its only attempt when its process died: it is failed, not rerun.
-    expect(await queue.counts()).toEqual({ waiting: 2, active: 0, delayed: 1, completed: 0, failed: 1 });
+    // item-4 was running on its only attempt when its process died: it is reported and failed, not rerun.
+    expect(await queue.counts()).toEqual({ waiting: 3, active: 0, delayed: 1, completed: 0, failed: 0 });
     const runs: string[] = [];
-    await queue.process(async (job) => {
-      runs.push(`${job.id}#${job.attempt}`);
-    });
+    const abandoned: string[] = [];
+    await queue.process(
+      async (job) => {
+        runs.push(`${job.id}#${job.attempt}`);
+      },
+      { onAbandoned: (job) => void abandoned.push(job.id) },
+    );
     await queue.waitUntilIdle({ timeoutMs: 5000 });
-    expect(runs).toEqual(['item-1#2', 'item-2#1', 'item-3#2']);
+    expect(runs.sort()).toEqual(['item-1#2', 'item-2#1', 'item-3#2']);
+    expect(abandoned).toEqual(['item-4']);
+    expect(await queue.counts()).toMatchObject({ completed: 3, failed: 1 });
     await queue.close();
   });
 

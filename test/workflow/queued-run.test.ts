@@ -2,7 +2,7 @@
 // queue): workflow.enqueue records the run and queues its items, serveWorkflowRuns works them,
 // the run's status follows its items, and a review is applied after requeueRun. The same code on
 // Redis with `troupe worker` processes is tested in test/reliability/workflow-workers.test.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { SqliteStore } from 'troupe/store';
 import { InProcessQueue, requeueRun, serveWorkflowRuns, workflowRunsQueue } from 'troupe/workers';
 import { scriptedModel } from 'troupe/testing';
 import { listItems, loadRun, readTransitions } from '../../src/workflow/run-state.js';
+import { readJournal } from '../../src/queue/queue-journal.js';
+import { waitFor } from '../queue/job-queue-contract.js';
 
 const amount = z.object({ amount: z.number() });
 const check = codeTask({ name: 'check', input: amount, output: amount, run: (input) => input });
@@ -99,6 +101,36 @@ describe('a queued workflow run (workflow.enqueue, serveWorkflowRuns)', () => {
     const [item] = await listItems(store, 'run-q5');
     expect(item?.state).toBe('failed');
     expect(item?.reason).toBe('a worker gave up on its step after 2 attempts: the examples file is read-only');
+  });
+
+  it('fails the item, with the reason, when the queue gives up on its step because its workers died, so the run ends', async () => {
+    const stuck = codeTask({ name: 'check', input: amount, output: amount, run: () => new Promise<never>(() => {}) });
+    const hanging = defineWorkflow({ name: 'hanging', input: amount, tasks: [stuck] });
+    const journalPath = join(dir, 'first', 'queue.json');
+    const first = new InProcessQueue({ name: workflowRunsQueue, journalPath });
+    await hanging.enqueue([{ id: 'p1', input: { amount: 5 } }], { store, queue: first, runId: 'run-q6' });
+    const stop = new AbortController();
+    await serveWorkflowRuns(first, { store, workflow: () => hanging, signal: stop.signal });
+    await waitFor(() => readJournal(journalPath, workflowRunsQueue).jobs[0]?.state === 'active');
+    // What the journal says when the process dies during the step's fifth and last attempt.
+    const [job] = readJournal(journalPath, workflowRunsQueue).jobs;
+    const nextJournal = join(dir, 'next', 'queue.json');
+    mkdirSync(join(dir, 'next'));
+    writeFileSync(nextJournal, JSON.stringify({ schemaVersion: 1, queue: workflowRunsQueue, jobs: [{ ...job, attemptsMade: job!.attempts - 1 }] }));
+    await first.close({ graceMs: 0 });
+    stop.abort();
+
+    const next = new InProcessQueue({ name: workflowRunsQueue, journalPath: nextJournal });
+    try {
+      await serveWorkflowRuns(next, { store, workflow: () => hanging });
+      await next.waitUntilIdle({ timeoutMs: 30_000 });
+      expect((await loadRun(store, 'run-q6'))?.status).toBe('failed');
+      const [item] = await listItems(store, 'run-q6');
+      expect(item?.state).toBe('failed');
+      expect(item?.reason).toBe('the queue gave up on its step: its process died during its last attempt (5 of 5)');
+    } finally {
+      await next.close({ graceMs: 0 });
+    }
   });
 
   it('is continued with requeueRun, not resume; takes its model as a string; a run id is used once', async () => {
