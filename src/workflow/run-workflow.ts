@@ -565,7 +565,8 @@ export class Engine {
     });
   }
 
-  private async apply(item: ItemRecord, name: string, outcome: StepOutcome): Promise<void> {
+  /** `pastLoopLimit`: the review that approved going on past a loop's limit, so its loops are not taken. */
+  private async apply(item: ItemRecord, name: string, outcome: StepOutcome, pastLoopLimit?: string): Promise<void> {
     const task = this.workflow.tasks.get(name)!;
     const record = item.tasks[name]!;
     switch (outcome.kind) {
@@ -585,7 +586,7 @@ export class Engine {
         // While another branch waits for review the item stays there; the review's answer moves it on.
         const to = item.state === 'awaiting-review' ? item.state : (task.stage ?? item.state);
         await this.transition(item, { to, task: name, why: `"${name}" done: its claim was validated and accepted`, claim });
-        await this.followEdges(item, name, outcome.output);
+        await this.followEdges(item, name, outcome.output, pastLoopLimit);
         return;
       }
       case 'review':
@@ -601,10 +602,15 @@ export class Engine {
   }
 
   /** Records the routes taken from a finished task, and sends the item back upstream when a loop edge fires. */
-  private async followEdges(item: ItemRecord, name: string, output: unknown): Promise<void> {
+  private async followEdges(item: ItemRecord, name: string, output: unknown, pastLoopLimit?: string): Promise<void> {
     const view = { id: item.id, input: item.input, outputs: outputsOf(item) };
     for (const edge of this.workflow.outgoing(name)) {
       if (edge.when && !edge.when(output, view)) continue;
+      if (edge.loop && pastLoopLimit) {
+        const why = `the loop "${edge.from}" → "${edge.to}" is not taken again: review ${pastLoopLimit} approved going on past its limit`;
+        await this.transition(item, { to: item.state, task: name, route: 'loop', policy: 'loop.limit', why });
+        continue;
+      }
       if (!edge.loop) {
         if (edge.when)
           await this.transition(item, {
@@ -713,7 +719,14 @@ export class Engine {
       return false;
     }
     await this.transition(item, { to: resumeState, task: review.task, review: review.id, why });
-    await this.apply(item, review.task, { kind: 'done', output: parsed.data, claim: { value: parsed.data, status: 'proposed', evidence: review.evidence } });
+    // Approving a loop's limit lets the item go on: the loop is not taken again, or it would only come back here.
+    const pastLoopLimit = review.policy === 'loop.limit' ? review.id : undefined;
+    await this.apply(
+      item,
+      review.task,
+      { kind: 'done', output: parsed.data, claim: { value: parsed.data, status: 'proposed', evidence: review.evidence } },
+      pastLoopLimit,
+    );
     return true;
   }
 

@@ -219,5 +219,18 @@ describe('loops', () => {
       '"review" sent the item back to "draft" (2 of 2): needs work',
     ]);
     expect((await listReviews(states))[0]).toMatchObject({ policy: 'loop.limit', findings: ['needs work'] });
+
+    // Approved as it is: the output is taken and the loop that hit its limit is not taken again.
+    const [limit] = await listReviews(states);
+    await decideReview(states, limit!.id, { approved: true, by: 'ed' });
+    const resumed = await workflow.resume(summary.runId, { store: states });
+    expect(resumed.items[0]).toMatchObject({ state: 'accepted', outputs: { review: { ok: false, notes: 'needs work' } } });
+    expect(drafts).toBe(3);
+    expect(await listReviews(states, { status: 'pending' })).toEqual([]);
+    const after = await readTransitions(states, summary.runId);
+    expect(after.slice(-2).map((transition) => transition.why)).toEqual([
+      `the loop "review" → "draft" is not taken again: review ${limit!.id} approved going on past its limit`,
+      'every step is done',
+    ]);
   });
 });
