@@ -77,7 +77,7 @@ export const reviewRecords = defineRecord<ReviewRequest>({
 });
 
 /**
- * Reviews, filtered. Damaged review documents are left out and pushed to `corrupt` when it is
+ * Reviews, filtered, oldest first. Damaged review documents are left out and pushed to `corrupt` when it is
  * given, so one bad document does not hide the rest; without it the first one throws.
  */
 export async function listReviews(
@@ -86,9 +86,11 @@ export async function listReviews(
   corrupt?: CorruptRecordError[],
 ): Promise<ReviewRequest[]> {
   const all = await reviewRecords.list(store, collections.reviews, corrupt ? { corrupt } : {});
+  // Oldest first, as a person works through them; ids are random, so their order says nothing.
   return all
     .map((doc) => doc.value)
-    .filter((review) => (!filter.status || review.status === filter.status) && (!filter.runId || review.runId === filter.runId));
+    .filter((review) => (!filter.status || review.status === filter.status) && (!filter.runId || review.runId === filter.runId))
+    .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** A review; a missing one is the user's mistake (exit 2), a damaged one a `CorruptRecordError` naming where it is. */
