@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigurationError } from '../core/errors/configuration-error.js';
 import type { startDashboard as StartDashboard } from './dashboard.js';
-import { isLoopback, newDashboardToken, tokenAddress } from './guard.js';
+import { isLoopback, newDashboardToken, openableUrl, tokenAddress } from './guard.js';
 import { resolveBackend } from '../store/backend.js';
 import { openStateStore } from '../store/open-state-store.js';
 import { loadWorkGraph } from '../work/load-work-graph.js';
@@ -82,7 +82,8 @@ export function registerDashboard(program: Command): void {
         process.stderr.write(`[troupe] dashboard on ${dashboard.url} (Ctrl-C to stop)\n`);
       } else {
         // Reachable from the network: the token is the only thing between it and anyone there.
-        const open = fromEnv ? `${dashboard.url}/?token=<TROUPE_DASHBOARD_TOKEN>` : tokenAddress(dashboard.url, token);
+        const reachable = openableUrl(dashboard.url);
+        const open = fromEnv ? `${reachable}/?token=<TROUPE_DASHBOARD_TOKEN>` : tokenAddress(reachable, token);
         process.stderr.write(
           `[troupe] dashboard on ${dashboard.url}, reachable beyond this machine: every request needs the token. Open ${open} (Ctrl-C to stop)\n`,
         );

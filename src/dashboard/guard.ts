@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { secureHeaders } from 'hono/secure-headers';
@@ -24,6 +25,22 @@ export function newDashboardToken(): string {
 /** The address to open a dashboard bound beyond loopback with: its first page sets the token's cookie and drops it from the URL. */
 export function tokenAddress(url: string, token: string): string {
   return `${url}/?token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * The address to open a server bound to `url`'s host with. A wildcard address (`0.0.0.0`, `::`)
+ * listens on every interface but is no place a browser can go (Chrome refuses `0.0.0.0`, and it
+ * means nothing on another machine), so the first external IPv4 address of this machine stands
+ * for it, else loopback. Any other address is returned as it is.
+ */
+export function openableUrl(url: string, interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string {
+  const parsed = new URL(url);
+  if (parsed.hostname !== '0.0.0.0' && parsed.hostname !== '[::]') return url;
+  const external = Object.values(interfaces)
+    .flat()
+    .find((address) => address && address.family === 'IPv4' && !address.internal);
+  parsed.hostname = external?.address ?? '127.0.0.1';
+  return parsed.toString().replace(/\/$/, '');
 }
 
 /** Whether an address (or name) is this machine's loopback: only local processes can reach it. */

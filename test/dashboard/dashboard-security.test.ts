@@ -12,6 +12,7 @@ import { claim, codeTask, defineWorkflow, listReviews } from 'troupe';
 import { FileStore } from 'troupe/store';
 import { createDashboard, startDashboard } from 'troupe/dashboard';
 import { redisUrl, useRedis } from '../support/redis.js';
+import { openableUrl } from '../../src/dashboard/guard.js';
 
 // Who may act through the dashboard: a page of another site must not approve a review or add a
 // job through bull-board, even with the person's browser; the dashboard's own pages can.
@@ -260,5 +261,17 @@ describe('the dashboard bound beyond loopback', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('<h1>Reviews</h1>');
     expect((await send(url, '/', { headers: { 'x-troupe-token': token } })).status).toBe(200);
+  });
+});
+
+describe('the address printed for a dashboard bound to every interface', () => {
+  const lan = { address: '10.1.2.3', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: '10.1.2.3/8' } as const;
+  const loop = { address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' } as const;
+
+  it('names an address of this machine a browser can open, not 0.0.0.0 or ::', () => {
+    expect(openableUrl('http://0.0.0.0:4000', { lo: [loop], eth0: [lan] })).toBe('http://10.1.2.3:4000');
+    expect(openableUrl('http://[::]:4000', { lo: [loop], eth0: [lan] })).toBe('http://10.1.2.3:4000');
+    expect(openableUrl('http://0.0.0.0:4000', { lo: [loop] })).toBe('http://127.0.0.1:4000');
+    expect(openableUrl('http://192.168.1.9:4000', { eth0: [lan] })).toBe('http://192.168.1.9:4000');
   });
 });
