@@ -116,6 +116,14 @@ export class SqliteStore implements StateStore {
   #database: Database | undefined;
   #statements = new Map<string, Statement>();
   #pending: Array<{ work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+  /**
+   * Inside a write transaction: the last sequence number of each stream appended to, read from
+   * the `streams` table once (under the transaction's write lock, so no other process moves it
+   * meanwhile) and written back once before the commit, instead of a read-and-increment per append.
+   */
+  #sequences = new Map<string, number>();
+  /** The sequence numbers as they were before the current write, to put back when its savepoint is rolled back. */
+  #sequencesBefore = new Map<string, number | undefined>();
   #closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -264,6 +272,8 @@ export class SqliteStore implements StateStore {
       text: toJsonText(`An entry of stream "${stream}"`, item.entry),
     }));
     await this.#write(() => {
+      // The stream's number is set here, not by the appends of this transaction before it.
+      this.#setSequence(stream, undefined);
       this.#statement('DELETE FROM entries WHERE stream = ?').run(stream);
       const insert = this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)');
       for (const row of rows) insert.run(stream, row.seq, row.key, row.text);
@@ -305,19 +315,29 @@ export class SqliteStore implements StateStore {
     try {
       // IMMEDIATE takes the write lock at once, so two processes never deadlock upgrading a read lock.
       database.exec('BEGIN IMMEDIATE');
+      this.#sequences.clear();
       for (const item of batch) {
         database.exec('SAVEPOINT one_write');
+        this.#sequencesBefore.clear();
         try {
           outcomes.push({ ok: true, value: item.work() });
           database.exec('RELEASE one_write');
         } catch (error) {
           database.exec('ROLLBACK TO one_write');
           database.exec('RELEASE one_write');
+          for (const [stream, seq] of this.#sequencesBefore) {
+            if (seq === undefined) this.#sequences.delete(stream);
+            else this.#sequences.set(stream, seq);
+          }
           outcomes.push({ ok: false, error });
         }
       }
+      const setSequence = this.#statement('INSERT INTO streams (stream, seq) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq');
+      for (const [stream, seq] of this.#sequences) setSequence.run(stream, seq);
+      this.#sequences.clear();
       database.exec('COMMIT');
     } catch (error) {
+      this.#sequences.clear();
       try {
         database.exec('ROLLBACK');
       } catch {
@@ -369,14 +389,25 @@ export class SqliteStore implements StateStore {
       const earlier = this.#statement('SELECT seq FROM entries WHERE stream = ? AND key = ?').get(stream, key) as { seq: number } | undefined;
       if (earlier) return earlier.seq;
     }
-    const row = this.#statement('INSERT INTO streams (stream, seq) VALUES (?, 1) ON CONFLICT (stream) DO UPDATE SET seq = seq + 1 RETURNING seq').get(
-      stream,
-    ) as {
-      seq: number;
-    };
-    this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)').run(stream, row.seq, key ?? null, text);
-    if (keepLast !== undefined) this.#statement('DELETE FROM entries WHERE stream = ? AND seq <= ?').run(stream, row.seq - keepLast);
-    return row.seq;
+    const seq = this.#lastSequence(stream) + 1;
+    this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)').run(stream, seq, key ?? null, text);
+    this.#setSequence(stream, seq);
+    if (keepLast !== undefined) this.#statement('DELETE FROM entries WHERE stream = ? AND seq <= ?').run(stream, seq - keepLast);
+    return seq;
+  }
+
+  /** A stream's last sequence number inside the open transaction (see `#sequences`). */
+  #lastSequence(stream: string): number {
+    const known = this.#sequences.get(stream);
+    if (known !== undefined) return known;
+    const row = this.#statement('SELECT seq FROM streams WHERE stream = ?').get(stream) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  #setSequence(stream: string, seq: number | undefined): void {
+    if (!this.#sequencesBefore.has(stream)) this.#sequencesBefore.set(stream, this.#sequences.get(stream));
+    if (seq === undefined) this.#sequences.delete(stream);
+    else this.#sequences.set(stream, seq);
   }
 
   #currentVersion(collection: string, id: string): number {
