@@ -251,6 +251,8 @@ export class Engine {
   readonly #corrupt = new Map<string, CorruptRecordError>();
   /** Each item's transitions not yet in the store: `save` writes them with the item, in one batch. */
   readonly #unsaved = new Map<string, Transition[]>();
+  /** Items read without their fencing write (`loadOne` with `fenceWithFirstSave`): their next `save` fences. */
+  readonly #unfenced = new Set<string>();
 
   readonly worker: string;
 
@@ -321,8 +323,14 @@ export class Engine {
   /**
    * Reads one item for a worker's step, writing it back at once when it is not final (fencing, as
    * `load` does). Undefined when its document is missing or damaged: `finish` reports it.
+   *
+   * With `fenceWithFirstSave`, an item that does not wait for review is not written back here:
+   * the caller's next write of it, compare-and-set on the version read here like this one, is the
+   * fence (a worker's `advance` writes the item before any step runs; `fence` writes it when
+   * nothing else did). An item waiting for review is fenced at once, as applying a decision may
+   * record a new review before the item's first write.
    */
-  async loadOne(itemId: string): Promise<ItemRecord | undefined> {
+  async loadOne(itemId: string, options: { fenceWithFirstSave?: boolean } = {}): Promise<ItemRecord | undefined> {
     const corrupt: CorruptRecordError[] = [];
     const doc = await loadItem(this.store, this.runId, itemId).catch((error: unknown) => {
       if (!(error instanceof CorruptRecordError)) throw error;
@@ -332,8 +340,16 @@ export class Engine {
     for (const error of corrupt) this.#corrupt.set(itemId, error);
     if (!doc) return undefined;
     this.#versions.set(itemId, doc.version);
-    if (!finalStates.has(doc.value.state)) await this.save(doc.value);
+    if (!finalStates.has(doc.value.state)) {
+      if (options.fenceWithFirstSave && doc.value.state !== 'awaiting-review') this.#unfenced.add(itemId);
+      else await this.save(doc.value);
+    }
     return doc.value;
+  }
+
+  /** Writes the item back if it was read with `fenceWithFirstSave` and not written since: the fence, late but before this process acts on it. */
+  async fence(item: ItemRecord): Promise<void> {
+    if (this.#unfenced.has(item.id)) await this.save(item);
   }
 
   /** The version of an item's document as this process last wrote or read it. */
@@ -807,6 +823,7 @@ export class Engine {
         { kind: 'put', collection: collections.items, id: itemKey(this.runId, item.id), value: itemRecords.write(item), options: { expectedVersion } },
       ];
       this.#versions.set(item.id, (await this.store.batch(writes)).at(-1)!);
+      this.#unfenced.delete(item.id);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       if (expectedVersion === 0)
