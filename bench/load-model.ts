@@ -40,10 +40,18 @@ export function loadModel(faults: number, latency: number): { model: ModelClient
   // The cassette's key (stable JSON of the request, hashed) costs more CPU than the rest of a
   // call: it is computed once per distinct request, found by the request's plain JSON. The bench
   // measures Troupe's CPU; the fake provider's should stay small.
+  // A task's tools and output schema are the same objects call after call: their JSON is kept by identity.
   const keys = new Map<string, string>();
+  const shapes = new WeakMap<object, string>();
+  const jsonOf = (value: object | undefined): string => {
+    if (value === undefined) return '';
+    let json = shapes.get(value);
+    if (json === undefined) shapes.set(value, (json = JSON.stringify(value)));
+    return json;
+  };
   const keyOf = (request: ModelRequest): string => {
     const { system, messages, tools, toolChoice, output } = request;
-    const plain = JSON.stringify([system, messages, tools, toolChoice, output]);
+    const plain = `${JSON.stringify([system, messages, toolChoice])}\n${jsonOf(tools)}\n${jsonOf(output)}`;
     let key = keys.get(plain);
     if (key === undefined) keys.set(plain, (key = requestKey(modelId, request)));
     return key;
