@@ -356,31 +356,33 @@ export class SqliteStore implements StateStore {
   /**
    * Writes a document inside the open transaction; returns its new version. One statement, its
    * compare-and-set in its WHERE clause (an expired document counts as version 0); only a refused
-   * write reads the version, for the error.
+   * write reads the version, for the error. A write at an expected version knows its new version
+   * (the expected one + 1, or 1 for a creation) from the count of changed rows, without RETURNING.
    */
   #putNow(collection: string, id: string, text: string, expectedVersion: number | undefined, ttl: number | undefined): number {
     const now = Date.now();
     const expiresAt = ttl === undefined ? null : now + ttl;
-    const written = (
-      expectedVersion === undefined
+    if (expectedVersion === undefined) {
+      const written = this.#statement(
+        'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
+          'ON CONFLICT (collection, id) DO UPDATE SET version = CASE WHEN documents.expires_at IS NOT NULL AND documents.expires_at <= ? THEN 1 ' +
+          'ELSE documents.version + 1 END, expires_at = excluded.expires_at, value = excluded.value RETURNING version',
+      ).get(collection, id, expiresAt, text, now) as { version: number };
+      return written.version;
+    }
+    const { changes } =
+      expectedVersion === 0
         ? this.#statement(
             'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
-              'ON CONFLICT (collection, id) DO UPDATE SET version = CASE WHEN documents.expires_at IS NOT NULL AND documents.expires_at <= ? THEN 1 ' +
-              'ELSE documents.version + 1 END, expires_at = excluded.expires_at, value = excluded.value RETURNING version',
-          ).get(collection, id, expiresAt, text, now)
-        : expectedVersion === 0
-          ? this.#statement(
-              'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
-                'ON CONFLICT (collection, id) DO UPDATE SET version = 1, expires_at = excluded.expires_at, value = excluded.value ' +
-                'WHERE documents.expires_at IS NOT NULL AND documents.expires_at <= ? RETURNING version',
-            ).get(collection, id, expiresAt, text, now)
-          : this.#statement(
-              'UPDATE documents SET version = version + 1, expires_at = ?, value = ? ' +
-                'WHERE collection = ? AND id = ? AND version = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING version',
-            ).get(expiresAt, text, collection, id, expectedVersion, now)
-    ) as { version: number } | undefined;
-    if (!written) throw new VersionConflictError(collection, id, expectedVersion ?? 0, this.#currentVersion(collection, id));
-    return written.version;
+              'ON CONFLICT (collection, id) DO UPDATE SET version = 1, expires_at = excluded.expires_at, value = excluded.value ' +
+              'WHERE documents.expires_at IS NOT NULL AND documents.expires_at <= ?',
+          ).run(collection, id, expiresAt, text, now)
+        : this.#statement(
+            'UPDATE documents SET version = version + 1, expires_at = ?, value = ? ' +
+              'WHERE collection = ? AND id = ? AND version = ? AND (expires_at IS NULL OR expires_at > ?)',
+          ).run(expiresAt, text, collection, id, expectedVersion, now);
+    if (changes !== 1) throw new VersionConflictError(collection, id, expectedVersion, this.#currentVersion(collection, id));
+    return expectedVersion + 1;
   }
 
   /** Appends an entry inside the open transaction; returns its sequence number (the earlier entry's for a key already there). */
