@@ -59,6 +59,12 @@ interface Statement {
   all(...params: unknown[]): unknown[];
 }
 
+/**
+ * The most writes one commit gathers (see `#write`): many items in flight at once commit in
+ * groups as their writes arrive, so the first ones go on while later ones are still computed.
+ */
+const writesPerCommit = 100;
+
 /** Persisted formats carry a version (STYLE.md point 9): the schema's, in `PRAGMA user_version`. */
 const schemaVersion = 1;
 
@@ -98,8 +104,8 @@ interface DocumentRow {
  * writers, and a writer waits up to `busyTimeoutMs` for another's transaction.
  *
  * Every write (and every `batch` of writes) is atomic, and the writes that arrive in one turn of
- * the event loop are committed together (`#write` groups them), so a run's many concurrent items
- * cost one commit.
+ * the event loop are committed together, up to 100 at a time (`#write` groups them), so a run's
+ * many concurrent items cost a few commits, not one each.
  * `synchronous = NORMAL`: a commit is durable against a crash of the process at once, and
  * against a power cut from the next WAL checkpoint on; a power cut can lose the last commits
  * before it, never corrupt the database or half-apply one.
@@ -296,14 +302,20 @@ export class SqliteStore implements StateStore {
    * (one WAL append and, at most, one fsync for all of them). The commit waits for the turn's
    * end (`setImmediate`), not for the microtask queue to reach it: concurrent items continue one
    * after another in one turn's microtasks, so waiting for the turn gathers all their next writes
-   * (16 items at once: about 5 writes per commit instead of 2). Each write's own errors reject
-   * only its own promise: it runs under a savepoint that is rolled back alone.
+   * (16 items at once: about 5 writes per commit instead of 2). Up to `writesPerCommit`: the
+   * write that reaches it commits the group at once, so with 1,000 items in flight the first
+   * items' next steps start while the others' writes are still being computed, instead of all
+   * waiting for one commit at the turn's end (bench:load: 0.1–0.2 s less wall, a few % more CPU).
+   * Each write's own errors reject only its own promise: it runs under a savepoint that is rolled
+   * back alone.
    */
   #write<R>(work: () => R): Promise<R> {
     if (this.#closed) return Promise.reject(new ConfigurationError('The SQLite store is closed.', { field: 'store' }));
     return new Promise<R>((resolve, reject) => {
       if (this.#pending.length === 0) setImmediate(() => this.#flush());
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      // Only once the database is open: the turn's flush opens it.
+      if (this.#pending.length >= writesPerCommit && this.#database) this.#flush();
     });
   }
 
