@@ -37,6 +37,25 @@ export function loadModel(faults: number, latency: number): { model: ModelClient
   const modelId = cassette.entries[0]!.request.model;
   const answers = new Map<string, ModelResponse>();
   for (const entry of cassette.entries) if (!answers.has(entry.key)) answers.set(entry.key, entry.response);
+  // The cassette's key (stable JSON of the request, hashed) costs more CPU than the rest of a
+  // call: it is computed once per distinct request, found by the request's plain JSON. The bench
+  // measures Troupe's CPU; the fake provider's should stay small.
+  // A task's tools and output schema are the same objects call after call: their JSON is kept by identity.
+  const keys = new Map<string, string>();
+  const shapes = new WeakMap<object, string>();
+  const jsonOf = (value: object | undefined): string => {
+    if (value === undefined) return '';
+    let json = shapes.get(value);
+    if (json === undefined) shapes.set(value, (json = JSON.stringify(value)));
+    return json;
+  };
+  const keyOf = (request: ModelRequest): string => {
+    const { system, messages, tools, toolChoice, output } = request;
+    const plain = `${JSON.stringify([system, messages, toolChoice])}\n${jsonOf(tools)}\n${jsonOf(output)}`;
+    let key = keys.get(plain);
+    if (key === undefined) keys.set(plain, (key = requestKey(modelId, request)));
+    return key;
+  };
   const random = seeded(42);
   const stats = { calls: 0, faults: 0 };
   const slow: ModelClient = {
@@ -48,7 +67,7 @@ export function loadModel(faults: number, latency: number): { model: ModelClient
         stats.faults++;
         throw new ProviderUnavailableError('bench', 'HTTP 503 (injected)', undefined, { status: 503 });
       }
-      const answer = answers.get(requestKey(modelId, request));
+      const answer = answers.get(keyOf(request));
       if (!answer) throw new Error('the bench asked the model something the cassette has no answer for');
       return structuredClone(answer);
     },

@@ -11,7 +11,8 @@
 //
 // Answers come from the invoices cassette (by request, ignoring how often it was asked), so the
 // model's work is the recorded one; only the latency and the faults are simulated.
-// Run: npm run bench:load   (BENCH_LOAD_ITEMS, BENCH_LOAD_LATENCY_MS, BENCH_LOAD_FAULT_RATE to change)
+// Run: npm run bench:load   (BENCH_LOAD_ITEMS, BENCH_LOAD_CONCURRENCY, BENCH_LOAD_WORKERS, BENCH_LOAD_LATENCY_MS,
+// BENCH_LOAD_FAULT_RATE to change)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,9 @@ const itemCount = Number(process.env.BENCH_LOAD_ITEMS ?? 1000);
 const workerCount = Number(process.env.BENCH_LOAD_WORKERS ?? 4);
 const latencyMs = Number(process.env.BENCH_LOAD_LATENCY_MS ?? 200);
 const faultRate = Number(process.env.BENCH_LOAD_FAULT_RATE ?? 0.05);
-const workflow = { ...invoices, concurrency: itemCount };
+// Items in flight at once: all of them unless BENCH_LOAD_CONCURRENCY says fewer (the ideal bound follows it).
+const concurrency = Number(process.env.BENCH_LOAD_CONCURRENCY ?? itemCount);
+const workflow = { ...invoices, concurrency };
 
 interface Figures {
   store: string;
@@ -141,7 +144,7 @@ async function measureOnWorkers(faults: number): Promise<Figures | undefined> {
     await store.get('runs', 'probe');
     const script = fileURLToPath(new URL('./load-worker.js', import.meta.url));
     for (let n = 0; n < workerCount; n++) {
-      const child = spawn(process.execPath, [script, prefix, String(faults), String(latencyMs), String(Math.ceil(itemCount / workerCount))], {
+      const child = spawn(process.execPath, [script, prefix, String(faults), String(latencyMs), String(Math.ceil(concurrency / workerCount))], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -198,7 +201,7 @@ function print(figures: Figures): void {
 }
 
 console.log(
-  `invoices workflow, ${itemCount} items at once, ${latencyMs} ms per model call; ideal = max(calls × latency ÷ ${workflow.concurrency}, ${longestChain} calls in a row × latency).`,
+  `invoices workflow, ${itemCount} items, ${concurrency} at once, ${latencyMs} ms per model call; ideal = max(calls × latency ÷ ${workflow.concurrency}, ${longestChain} calls in a row × latency).`,
 );
 // A warm-up run (100 items, no latency, not measured) first, as the other benches do: the first
 // run otherwise pays for compiling the engine's code paths.

@@ -59,6 +59,12 @@ interface Statement {
   all(...params: unknown[]): unknown[];
 }
 
+/**
+ * The most writes one commit gathers (see `#write`): many items in flight at once commit in
+ * groups as their writes arrive, so the first ones go on while later ones are still computed.
+ */
+const writesPerCommit = 100;
+
 /** Persisted formats carry a version (STYLE.md point 9): the schema's, in `PRAGMA user_version`. */
 const schemaVersion = 1;
 
@@ -98,8 +104,8 @@ interface DocumentRow {
  * writers, and a writer waits up to `busyTimeoutMs` for another's transaction.
  *
  * Every write (and every `batch` of writes) is atomic, and the writes that arrive in one turn of
- * the event loop are committed together (`#write` groups them), so a run's many concurrent items
- * cost one commit.
+ * the event loop are committed together, up to 100 at a time (`#write` groups them), so a run's
+ * many concurrent items cost a few commits, not one each.
  * `synchronous = NORMAL`: a commit is durable against a crash of the process at once, and
  * against a power cut from the next WAL checkpoint on; a power cut can lose the last commits
  * before it, never corrupt the database or half-apply one.
@@ -116,6 +122,14 @@ export class SqliteStore implements StateStore {
   #database: Database | undefined;
   #statements = new Map<string, Statement>();
   #pending: Array<{ work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+  /**
+   * Inside a write transaction: the last sequence number of each stream appended to, read from
+   * the `streams` table once (under the transaction's write lock, so no other process moves it
+   * meanwhile) and written back once before the commit, instead of a read-and-increment per append.
+   */
+  #sequences = new Map<string, number>();
+  /** The sequence numbers as they were before the current write, to put back when its savepoint is rolled back. */
+  #sequencesBefore = new Map<string, number | undefined>();
   #closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -264,6 +278,8 @@ export class SqliteStore implements StateStore {
       text: toJsonText(`An entry of stream "${stream}"`, item.entry),
     }));
     await this.#write(() => {
+      // The stream's number is set here, not by the appends of this transaction before it.
+      this.#setSequence(stream, undefined);
       this.#statement('DELETE FROM entries WHERE stream = ?').run(stream);
       const insert = this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)');
       for (const row of rows) insert.run(stream, row.seq, row.key, row.text);
@@ -286,14 +302,20 @@ export class SqliteStore implements StateStore {
    * (one WAL append and, at most, one fsync for all of them). The commit waits for the turn's
    * end (`setImmediate`), not for the microtask queue to reach it: concurrent items continue one
    * after another in one turn's microtasks, so waiting for the turn gathers all their next writes
-   * (16 items at once: about 5 writes per commit instead of 2). Each write's own errors reject
-   * only its own promise: it runs under a savepoint that is rolled back alone.
+   * (16 items at once: about 5 writes per commit instead of 2). Up to `writesPerCommit`: the
+   * write that reaches it commits the group at once, so with 1,000 items in flight the first
+   * items' next steps start while the others' writes are still being computed, instead of all
+   * waiting for one commit at the turn's end (bench:load: 0.1–0.2 s less wall, a few % more CPU).
+   * Each write's own errors reject only its own promise: it runs under a savepoint that is rolled
+   * back alone.
    */
   #write<R>(work: () => R): Promise<R> {
     if (this.#closed) return Promise.reject(new ConfigurationError('The SQLite store is closed.', { field: 'store' }));
     return new Promise<R>((resolve, reject) => {
       if (this.#pending.length === 0) setImmediate(() => this.#flush());
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      // Only once the database is open: the turn's flush opens it.
+      if (this.#pending.length >= writesPerCommit && this.#database) this.#flush();
     });
   }
 
@@ -305,19 +327,29 @@ export class SqliteStore implements StateStore {
     try {
       // IMMEDIATE takes the write lock at once, so two processes never deadlock upgrading a read lock.
       database.exec('BEGIN IMMEDIATE');
+      this.#sequences.clear();
       for (const item of batch) {
         database.exec('SAVEPOINT one_write');
+        this.#sequencesBefore.clear();
         try {
           outcomes.push({ ok: true, value: item.work() });
           database.exec('RELEASE one_write');
         } catch (error) {
           database.exec('ROLLBACK TO one_write');
           database.exec('RELEASE one_write');
+          for (const [stream, seq] of this.#sequencesBefore) {
+            if (seq === undefined) this.#sequences.delete(stream);
+            else this.#sequences.set(stream, seq);
+          }
           outcomes.push({ ok: false, error });
         }
       }
+      const setSequence = this.#statement('INSERT INTO streams (stream, seq) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq');
+      for (const [stream, seq] of this.#sequences) setSequence.run(stream, seq);
+      this.#sequences.clear();
       database.exec('COMMIT');
     } catch (error) {
+      this.#sequences.clear();
       try {
         database.exec('ROLLBACK');
       } catch {
@@ -336,31 +368,33 @@ export class SqliteStore implements StateStore {
   /**
    * Writes a document inside the open transaction; returns its new version. One statement, its
    * compare-and-set in its WHERE clause (an expired document counts as version 0); only a refused
-   * write reads the version, for the error.
+   * write reads the version, for the error. A write at an expected version knows its new version
+   * (the expected one + 1, or 1 for a creation) from the count of changed rows, without RETURNING.
    */
   #putNow(collection: string, id: string, text: string, expectedVersion: number | undefined, ttl: number | undefined): number {
     const now = Date.now();
     const expiresAt = ttl === undefined ? null : now + ttl;
-    const written = (
-      expectedVersion === undefined
+    if (expectedVersion === undefined) {
+      const written = this.#statement(
+        'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
+          'ON CONFLICT (collection, id) DO UPDATE SET version = CASE WHEN documents.expires_at IS NOT NULL AND documents.expires_at <= ? THEN 1 ' +
+          'ELSE documents.version + 1 END, expires_at = excluded.expires_at, value = excluded.value RETURNING version',
+      ).get(collection, id, expiresAt, text, now) as { version: number };
+      return written.version;
+    }
+    const { changes } =
+      expectedVersion === 0
         ? this.#statement(
             'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
-              'ON CONFLICT (collection, id) DO UPDATE SET version = CASE WHEN documents.expires_at IS NOT NULL AND documents.expires_at <= ? THEN 1 ' +
-              'ELSE documents.version + 1 END, expires_at = excluded.expires_at, value = excluded.value RETURNING version',
-          ).get(collection, id, expiresAt, text, now)
-        : expectedVersion === 0
-          ? this.#statement(
-              'INSERT INTO documents (collection, id, version, expires_at, value) VALUES (?, ?, 1, ?, ?) ' +
-                'ON CONFLICT (collection, id) DO UPDATE SET version = 1, expires_at = excluded.expires_at, value = excluded.value ' +
-                'WHERE documents.expires_at IS NOT NULL AND documents.expires_at <= ? RETURNING version',
-            ).get(collection, id, expiresAt, text, now)
-          : this.#statement(
-              'UPDATE documents SET version = version + 1, expires_at = ?, value = ? ' +
-                'WHERE collection = ? AND id = ? AND version = ? AND (expires_at IS NULL OR expires_at > ?) RETURNING version',
-            ).get(expiresAt, text, collection, id, expectedVersion, now)
-    ) as { version: number } | undefined;
-    if (!written) throw new VersionConflictError(collection, id, expectedVersion ?? 0, this.#currentVersion(collection, id));
-    return written.version;
+              'ON CONFLICT (collection, id) DO UPDATE SET version = 1, expires_at = excluded.expires_at, value = excluded.value ' +
+              'WHERE documents.expires_at IS NOT NULL AND documents.expires_at <= ?',
+          ).run(collection, id, expiresAt, text, now)
+        : this.#statement(
+            'UPDATE documents SET version = version + 1, expires_at = ?, value = ? ' +
+              'WHERE collection = ? AND id = ? AND version = ? AND (expires_at IS NULL OR expires_at > ?)',
+          ).run(expiresAt, text, collection, id, expectedVersion, now);
+    if (changes !== 1) throw new VersionConflictError(collection, id, expectedVersion, this.#currentVersion(collection, id));
+    return expectedVersion + 1;
   }
 
   /** Appends an entry inside the open transaction; returns its sequence number (the earlier entry's for a key already there). */
@@ -369,14 +403,25 @@ export class SqliteStore implements StateStore {
       const earlier = this.#statement('SELECT seq FROM entries WHERE stream = ? AND key = ?').get(stream, key) as { seq: number } | undefined;
       if (earlier) return earlier.seq;
     }
-    const row = this.#statement('INSERT INTO streams (stream, seq) VALUES (?, 1) ON CONFLICT (stream) DO UPDATE SET seq = seq + 1 RETURNING seq').get(
-      stream,
-    ) as {
-      seq: number;
-    };
-    this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)').run(stream, row.seq, key ?? null, text);
-    if (keepLast !== undefined) this.#statement('DELETE FROM entries WHERE stream = ? AND seq <= ?').run(stream, row.seq - keepLast);
-    return row.seq;
+    const seq = this.#lastSequence(stream) + 1;
+    this.#statement('INSERT INTO entries (stream, seq, key, entry) VALUES (?, ?, ?, ?)').run(stream, seq, key ?? null, text);
+    this.#setSequence(stream, seq);
+    if (keepLast !== undefined) this.#statement('DELETE FROM entries WHERE stream = ? AND seq <= ?').run(stream, seq - keepLast);
+    return seq;
+  }
+
+  /** A stream's last sequence number inside the open transaction (see `#sequences`). */
+  #lastSequence(stream: string): number {
+    const known = this.#sequences.get(stream);
+    if (known !== undefined) return known;
+    const row = this.#statement('SELECT seq FROM streams WHERE stream = ?').get(stream) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  #setSequence(stream: string, seq: number | undefined): void {
+    if (!this.#sequencesBefore.has(stream)) this.#sequencesBefore.set(stream, this.#sequences.get(stream));
+    if (seq === undefined) this.#sequences.delete(stream);
+    else this.#sequences.set(stream, seq);
   }
 
   #currentVersion(collection: string, id: string): number {

@@ -1,4 +1,4 @@
-import type { Edge, WorkflowGraph } from './workflow-graph.js';
+import type { Edge, ItemView, WorkflowGraph } from './workflow-graph.js';
 import type { ItemRecord } from './run-state.js';
 
 /**
@@ -55,14 +55,23 @@ function taken(edge: Edge, item: ItemRecord): boolean {
   return from.status === 'done' && (!edge.when || edge.when(from.output, view(item)));
 }
 
-function view(item: ItemRecord) {
+/**
+ * What an edge's `when`, `map` and a loop's `feedback` see of an item: its id, its input, and the
+ * outputs of its done tasks. Built lazily: most conditions read only the output they are given,
+ * so the outputs are collected the first time they are read, not for every edge checked.
+ */
+export function view(item: ItemRecord): ItemView {
+  let outputs: Record<string, unknown> | undefined;
   return {
     id: item.id,
     input: item.input,
-    outputs: Object.fromEntries(
-      Object.entries(item.tasks)
-        .filter(([, task]) => task.status === 'done')
-        .map(([name, task]) => [name, task.output]),
-    ),
+    get outputs() {
+      outputs ??= Object.fromEntries(
+        Object.entries(item.tasks)
+          .filter(([, task]) => task.status === 'done')
+          .map(([name, task]) => [name, task.output]),
+      );
+      return outputs;
+    },
   };
 }

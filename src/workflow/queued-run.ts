@@ -7,7 +7,7 @@ import { defaultModel } from '../model/default-model.js';
 import { openStateStore } from '../store/open-state-store.js';
 import type { StateStore } from '../store/state-store.js';
 import { Engine, recordRun, type RunWorkflowOptions, type WorkItemInput } from './run-workflow.js';
-import { collections, finalStates, itemKey, loadRun, readItems, type ItemRecord, type RunRecord } from './run-state.js';
+import { collections, finalStates, itemKey, loadRun, readItems, runRecords, type ItemRecord, type RunRecord } from './run-state.js';
 import type { WorkflowGraph } from './workflow-graph.js';
 
 // A queued run: the process that starts it records the run and its items and queues one job per
@@ -136,12 +136,27 @@ export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowR
       waitForLease: { pollMs: 250 },
     });
   };
+  // Every job reads its run's record (it may have been deleted, or have items added), but checks
+  // its shape only when its version changed: a run record lists every item id, so checking it
+  // for each step of each item would cost time in the square of the run's size.
+  const checked = new Map<string, { version: number; run: RunRecord }>();
+  const readRun = async (runId: string): Promise<RunRecord | undefined> => {
+    const doc = await options.store.get(collections.runs, runId);
+    if (!doc) return undefined;
+    const known = checked.get(runId);
+    if (known?.version === doc.version) return known.run;
+    const run = runRecords.read(doc.value, { collection: collections.runs, id: runId, location: options.store.where(collections.runs, runId) });
+    checked.delete(runId);
+    checked.set(runId, { version: doc.version, run });
+    if (checked.size > 16) checked.delete(checked.keys().next().value!);
+    return run;
+  };
   await queue.process(
     async (job) => {
       const parsed = itemJob.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableJobError(`job ${job.id} is not a workflow item step: ${formatIssues(parsed.error.issues)}`);
       const { runId, item } = parsed.data;
-      const run = await loadRun(options.store, runId);
+      const run = await readRun(runId);
       if (!run) return; // the run was deleted: nothing is left to do
       const workflow = await workflowOf(run);
       try {
@@ -173,10 +188,12 @@ export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowR
   /** One job's work: the item's ready steps, once, under its lease; then its next step queued, or the run's status brought up to date. */
   async function step(engine: Engine, run: RunRecord, item: string): Promise<void> {
     const next = await engine.holding(async () => {
-      const record = await engine.loadOne(item);
+      // The item's first write below (its steps marked running) is also the fence: one write, not two.
+      const record = await engine.loadOne(item, { fenceWithFirstSave: true });
       if (!record || finalStates.has(record.state)) return undefined;
       await engine.recover(record);
       await engine.advance(record, 1);
+      await engine.fence(record);
       const goesOn = !finalStates.has(record.state) && record.state !== 'awaiting-review';
       return goesOn ? { runId: run.id, item, version: engine.versionOf(item) } : undefined;
     });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TroupeError, type TroupeErrorOptions } from '../core/errors/troupe-error.js';
 import type { Clock } from '../core/ids.js';
@@ -8,6 +8,9 @@ import { defineRecord } from '../store/record-schema.js';
 import type { StateStore } from '../store/state-store.js';
 
 export const leaseCollection = 'leases';
+
+/** This host's name, read once: a worker takes a lease for every step. */
+const thisHost = hostname();
 
 /** The lease document of a run: who continues it, until when, and a token that grows with every new holder. */
 export interface LeaseRecord {
@@ -98,7 +101,8 @@ export interface AcquireOptions {
  * so a stale holder's write fails instead of overwriting the new holder's state.
  */
 export class RunLease {
-  readonly holder = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  // randomUUID draws from a cached pool of random bytes; its first 8 hex digits are random. A worker takes a lease per step.
+  readonly holder = `${thisHost}/${process.pid}/${randomUUID().slice(0, 8)}`;
   readonly #ttlMs: number;
   readonly #clock: Clock;
   readonly #key: string;
@@ -191,7 +195,7 @@ export class RunLease {
     const now = this.#clock.now();
     const next: LeaseRecord = {
       holder: this.holder,
-      host: hostname(),
+      host: thisHost,
       pid: process.pid,
       token: (current?.token ?? 0) + 1,
       acquiredAt: now,
@@ -232,7 +236,7 @@ export class RunLease {
 
 /** A holder on this host whose process is gone: its lease is free at once, without waiting for it to expire. */
 function holderIsDead(lease: LeaseRecord): boolean {
-  if (lease.host !== hostname() || !(lease.pid > 0) || lease.pid === process.pid) return false;
+  if (lease.host !== thisHost || !(lease.pid > 0) || lease.pid === process.pid) return false;
   try {
     process.kill(lease.pid, 0);
     return false;

@@ -38,7 +38,7 @@ import {
   type RunStatus,
   type Transition,
 } from './run-state.js';
-import { edgeInput, settle } from './item-graph.js';
+import { edgeInput, settle, view as itemView } from './item-graph.js';
 import { storeOutbox } from './store-outbox.js';
 import type { Outbox } from '../tools/outbox.js';
 
@@ -251,6 +251,8 @@ export class Engine {
   readonly #corrupt = new Map<string, CorruptRecordError>();
   /** Each item's transitions not yet in the store: `save` writes them with the item, in one batch. */
   readonly #unsaved = new Map<string, Transition[]>();
+  /** Items read without their fencing write (`loadOne` with `fenceWithFirstSave`): their next `save` fences. */
+  readonly #unfenced = new Set<string>();
 
   readonly worker: string;
 
@@ -321,8 +323,14 @@ export class Engine {
   /**
    * Reads one item for a worker's step, writing it back at once when it is not final (fencing, as
    * `load` does). Undefined when its document is missing or damaged: `finish` reports it.
+   *
+   * With `fenceWithFirstSave`, an item that does not wait for review is not written back here:
+   * the caller's next write of it, compare-and-set on the version read here like this one, is the
+   * fence (a worker's `advance` writes the item before any step runs; `fence` writes it when
+   * nothing else did). An item waiting for review is fenced at once, as applying a decision may
+   * record a new review before the item's first write.
    */
-  async loadOne(itemId: string): Promise<ItemRecord | undefined> {
+  async loadOne(itemId: string, options: { fenceWithFirstSave?: boolean } = {}): Promise<ItemRecord | undefined> {
     const corrupt: CorruptRecordError[] = [];
     const doc = await loadItem(this.store, this.runId, itemId).catch((error: unknown) => {
       if (!(error instanceof CorruptRecordError)) throw error;
@@ -332,8 +340,16 @@ export class Engine {
     for (const error of corrupt) this.#corrupt.set(itemId, error);
     if (!doc) return undefined;
     this.#versions.set(itemId, doc.version);
-    if (!finalStates.has(doc.value.state)) await this.save(doc.value);
+    if (!finalStates.has(doc.value.state)) {
+      if (options.fenceWithFirstSave && doc.value.state !== 'awaiting-review') this.#unfenced.add(itemId);
+      else await this.save(doc.value);
+    }
     return doc.value;
+  }
+
+  /** Writes the item back if it was read with `fenceWithFirstSave` and not written since: the fence, late but before this process acts on it. */
+  async fence(item: ItemRecord): Promise<void> {
+    if (this.#unfenced.has(item.id)) await this.save(item);
   }
 
   /** The version of an item's document as this process last wrote or read it. */
@@ -353,7 +369,7 @@ export class Engine {
     };
     for (const name of this.workflow.tasks.keys()) item.tasks[name] = { status: 'pending', attempts: 0 };
     const parsed = this.workflow.input.safeParse(input);
-    await this.transition(item, { to: 'received', why: 'received' });
+    this.transition(item, { to: 'received', why: 'received' });
     await this.save(item);
     if (!parsed.success) await this.end(item, 'failed', `the item's input is invalid: ${formatIssues(parsed.error.issues)}`);
     return item;
@@ -384,7 +400,7 @@ export class Engine {
       if (record.status !== 'running') continue;
       record.status = 'pending';
       interrupted = true;
-      await this.transition(item, {
+      this.transition(item, {
         to: item.state,
         task: name,
         policy: 'resume.rerun',
@@ -406,37 +422,61 @@ export class Engine {
   /** Runs the item's ready steps, batch after batch, until it ends or waits (or for `rounds` batches: a worker's one step). */
   async advance(item: ItemRecord, rounds = Number.POSITIVE_INFINITY): Promise<void> {
     if (item.state === 'awaiting-review' && !(await this.applyReview(item))) return;
-    for (let round = 0; !finalStates.has(item.state) && item.state !== 'awaiting-review' && round < rounds; round++) {
-      if (this.signal.aborted) return;
-      const { ready, skipped } = settle(this.workflow, item);
-      for (const name of skipped) item.tasks[name]!.status = 'skipped';
-      if (ready.length === 0) {
-        await this.end(item, 'accepted', 'every step is done');
-        return;
-      }
-      const batch = ready.slice(0, this.workflow.branchConcurrency);
-      for (const name of batch) item.tasks[name]!.status = 'running';
-      await this.save(item); // a crash from here on re-runs these steps; done ones never again
+    if (rounds < 1 || this.signal.aborted) return;
+    let batch = this.#next(item);
+    if (batch === undefined) return;
+    await this.save(item); // a crash from here on re-runs these steps; done ones never again
+    for (let round = 1; batch.length > 0; round++) {
       const inputs = new Map<string, unknown>();
       // Each step's outcome is recorded the moment that step ends, not when the whole batch does:
       // a crash while a slow branch runs must not run the finished ones again. Outcomes of one
-      // item are applied one at a time, so concurrent branches never write over each other.
+      // item are applied one at a time, so concurrent branches never write over each other. The
+      // step that ends last writes its outcome together with the next batch's start (its steps
+      // marked running, or the item's end when none is left): one write, not two.
       let applying: Promise<void> = Promise.resolve();
+      let left = batch.length;
+      let next: string[] = [];
+      const goesOn = round < rounds;
       await Promise.all(
         batch.map((name) =>
           this.step(item, name, inputs).then((outcome) => {
+            const last = --left === 0;
             // A step cut short because the run is stopping did not fail on its own: it stays
             // "running" in the store, and a resume reruns it (saying it was interrupted).
             if (this.#stopping.signal.aborted && outcome.kind !== 'done') return;
-            return (applying = applying.then(() => this.record(item, name, outcome, inputs.get(name))));
+            return (applying = applying.then(async () => {
+              const started = await this.record(item, name, outcome, inputs.get(name), last && goesOn);
+              if (started) next = started;
+            }));
           }),
         ),
       );
+      batch = next;
     }
   }
 
-  /** Applies one step's outcome to its item and saves the item. */
-  private async record(item: ItemRecord, name: string, outcome: StepOutcome, input: unknown): Promise<void> {
+  /**
+   * Starts the item's next batch in memory (not saved): its ready steps marked running, or the
+   * item ended accepted when none is left. Undefined when the item is final or waits for review.
+   */
+  #next(item: ItemRecord): string[] | undefined {
+    if (finalStates.has(item.state) || item.state === 'awaiting-review') return undefined;
+    const { ready, skipped } = settle(this.workflow, item);
+    for (const name of skipped) item.tasks[name]!.status = 'skipped';
+    if (ready.length === 0) {
+      this.#ended(item, 'accepted', 'every step is done');
+      return [];
+    }
+    const batch = ready.slice(0, this.workflow.branchConcurrency);
+    for (const name of batch) item.tasks[name]!.status = 'running';
+    return batch;
+  }
+
+  /**
+   * Applies one step's outcome to its item and saves the item; with `startNext` (the last step of
+   * its batch to end), the next batch starts in the same write and its steps are returned.
+   */
+  private async record(item: ItemRecord, name: string, outcome: StepOutcome, input: unknown, startNext = false): Promise<string[] | undefined> {
     const record = item.tasks[name]!;
     if (finalStates.has(item.state)) {
       // Another branch ended the item meanwhile: keep what this step produced, change nothing else.
@@ -448,9 +488,11 @@ export class Engine {
     } else {
       await this.apply(item, name, outcome);
     }
+    const next = startNext && !this.signal.aborted ? this.#next(item) : undefined;
     await this.save(item);
     if (outcome.kind === 'done' && this.options.onTaskDone)
       await this.options.onTaskDone({ item: item.id, task: name, input, output: outcome.output, claim: outcome.claim });
+    return next;
   }
 
   /**
@@ -559,13 +601,13 @@ export class Engine {
       },
       // A note made during the step (a retry, an escalation) is written at once, not with the step's end.
       note: async (transition) => {
-        await this.transition(item, { ...transition, task: name, to: item.state });
+        this.transition(item, { ...transition, task: name, to: item.state });
         await this.store.batch(this.#takeUnsaved(item));
       },
     });
   }
 
-  /** `pastLoopLimit`: the review that approved going on past a loop's limit, so its loops are not taken. */
+  /** Applies a step's outcome to the item in memory; the caller saves it (a loop's review saves on its own). `pastLoopLimit`: the review that approved going on past a loop's limit, so its loops are not taken. */
   private async apply(item: ItemRecord, name: string, outcome: StepOutcome, pastLoopLimit?: string): Promise<void> {
     const task = this.workflow.tasks.get(name)!;
     const record = item.tasks[name]!;
@@ -585,35 +627,35 @@ export class Engine {
         };
         // While another branch waits for review the item stays there; the review's answer moves it on.
         const to = item.state === 'awaiting-review' ? item.state : (task.stage ?? item.state);
-        await this.transition(item, { to, task: name, why: `"${name}" done: its claim was validated and accepted`, claim });
+        this.transition(item, { to, task: name, why: `"${name}" done: its claim was validated and accepted`, claim });
         await this.followEdges(item, name, outcome.output, pastLoopLimit);
         return;
       }
       case 'review':
-        return this.requestReview(item, name, outcome.review);
+        return this.requestReview(item, name, outcome.review, false);
       case 'rejected':
         record.status = 'done';
-        return this.end(item, 'rejected', outcome.reason, name);
+        return this.#ended(item, 'rejected', outcome.reason, name);
       case 'failed':
         record.status = 'failed';
         record.error = outcome.reason;
-        return this.end(item, 'failed', outcome.reason, name);
+        return this.#ended(item, 'failed', outcome.reason, name);
     }
   }
 
   /** Records the routes taken from a finished task, and sends the item back upstream when a loop edge fires. */
   private async followEdges(item: ItemRecord, name: string, output: unknown, pastLoopLimit?: string): Promise<void> {
-    const view = { id: item.id, input: item.input, outputs: outputsOf(item) };
+    const view = itemView(item);
     for (const edge of this.workflow.outgoing(name)) {
       if (edge.when && !edge.when(output, view)) continue;
       if (edge.loop && pastLoopLimit) {
         const why = `the loop "${edge.from}" → "${edge.to}" is not taken again: review ${pastLoopLimit} approved going on past its limit`;
-        await this.transition(item, { to: item.state, task: name, route: 'loop', policy: 'loop.limit', why });
+        this.transition(item, { to: item.state, task: name, route: 'loop', policy: 'loop.limit', why });
         continue;
       }
       if (!edge.loop) {
         if (edge.when)
-          await this.transition(item, {
+          this.transition(item, {
             to: item.state === 'received' ? 'routed' : item.state,
             task: name,
             route: edge.route ?? `${name}->${edge.to}`,
@@ -643,7 +685,7 @@ export class Engine {
         delete record.output;
       }
       item.tasks[edge.to]!.feedback = feedback;
-      await this.transition(item, {
+      this.transition(item, {
         to: item.state,
         task: name,
         route: 'loop',
@@ -654,7 +696,8 @@ export class Engine {
     }
   }
 
-  private async requestReview(item: ItemRecord, name: string, draft: ReviewDraft): Promise<void> {
+  /** Records a review and puts the item in wait for it; saves the item unless the caller does (`save` false). */
+  private async requestReview(item: ItemRecord, name: string, draft: ReviewDraft, save = true): Promise<void> {
     this.lease.check();
     const review: ReviewRequest = {
       ...draft,
@@ -669,8 +712,8 @@ export class Engine {
     await reviewRecords.put(this.store, collections.reviews, review.id, review, { expectedVersion: 0 });
     item.tasks[name]!.status = 'awaiting-review';
     item.review = review.id;
-    await this.transition(item, { to: 'awaiting-review', task: name, policy: draft.policy, review: review.id, why: draft.what });
-    await this.save(item);
+    this.transition(item, { to: 'awaiting-review', task: name, policy: draft.policy, review: review.id, why: draft.what });
+    if (save) await this.save(item);
   }
 
   /** Applies a decided review to its item; false while the review is still pending. */
@@ -692,7 +735,7 @@ export class Engine {
         ...(decision.note ? { note: decision.note } : {}),
       });
       record.status = 'pending';
-      await this.transition(item, { to: resumeState, task: review.task, review: review.id, why });
+      this.transition(item, { to: resumeState, task: review.task, review: review.id, why });
       return true;
     }
     if (review.status === 'rejected') {
@@ -704,7 +747,7 @@ export class Engine {
       record.status = 'pending';
       record.feedback = `A reviewer rejected the previous output${decision.note ? `: ${decision.note}` : '.'}`;
       if (review.proposal !== undefined) record.previous = review.proposal;
-      await this.transition(item, { to: resumeState, task: review.task, review: review.id, why });
+      this.transition(item, { to: resumeState, task: review.task, review: review.id, why });
       return true;
     }
     const value = decision.value ?? review.proposal;
@@ -718,7 +761,7 @@ export class Engine {
       );
       return false;
     }
-    await this.transition(item, { to: resumeState, task: review.task, review: review.id, why });
+    this.transition(item, { to: resumeState, task: review.task, review: review.id, why });
     // Approving a loop's limit lets the item go on: the loop is not taken again, or it would only come back here.
     const pastLoopLimit = review.policy === 'loop.limit' ? review.id : undefined;
     await this.apply(
@@ -745,12 +788,17 @@ export class Engine {
   }
 
   private async end(item: ItemRecord, state: 'accepted' | 'rejected' | 'failed', why: string, task?: string): Promise<void> {
-    if (state !== 'accepted') item.reason = why;
-    await this.transition(item, { to: state, why, ...(task ? { task } : {}) });
+    this.#ended(item, state, why, task);
     await this.save(item);
   }
 
-  private async transition(item: ItemRecord, change: Omit<Transition, 'at' | 'item' | 'from'>): Promise<void> {
+  /** Ends the item in memory; the next `save` writes it. */
+  #ended(item: ItemRecord, state: 'accepted' | 'rejected' | 'failed', why: string, task?: string): void {
+    if (state !== 'accepted') item.reason = why;
+    this.transition(item, { to: state, why, ...(task ? { task } : {}) });
+  }
+
+  private transition(item: ItemRecord, change: Omit<Transition, 'at' | 'item' | 'from'>): void {
     this.lease.check(); // a process that lost the run records nothing more about it
     const transition: Transition = { at: this.clock.now(), item: item.id, from: item.state, ...change, worker: this.worker };
     item.state = change.to;
@@ -787,6 +835,7 @@ export class Engine {
         { kind: 'put', collection: collections.items, id: itemKey(this.runId, item.id), value: itemRecords.write(item), options: { expectedVersion } },
       ];
       this.#versions.set(item.id, (await this.store.batch(writes)).at(-1)!);
+      this.#unfenced.delete(item.id);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       if (expectedVersion === 0)
@@ -819,14 +868,6 @@ export function graphOf(workflow: WorkflowGraph<any>): RunGraph {
       ...(edge.loop ? { loop: true } : {}),
     })),
   };
-}
-
-function outputsOf(item: ItemRecord): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(item.tasks)
-      .filter(([, task]) => task.status === 'done')
-      .map(([name, task]) => [name, task.output]),
-  );
 }
 
 /** The progress stage an item returns to after a review. */

@@ -63,6 +63,35 @@ describe('SqliteStore on disk', () => {
     await store.close();
   });
 
+  it('numbers the appends of one turn in order across its commits of at most 100 writes, and a refused batch takes no number', async () => {
+    const path = temporaryPath();
+    const store = new SqliteStore({ path });
+    await store.append('log', 'first');
+    await store.put('runs', 'taken', 1);
+    // 250 writes in one turn: three commits. A batch refused in the middle gives its number back.
+    const writes = Array.from({ length: 250 }, (_, n) =>
+      n === 120
+        ? store.batch([
+            { kind: 'append', stream: 'log', entry: 'refused' },
+            { kind: 'put', collection: 'runs', id: 'taken', value: 2, options: { expectedVersion: 0 } },
+          ])
+        : store.append('log', n),
+    );
+    const results = await Promise.allSettled(writes);
+    expect(results.filter((result) => result.status === 'rejected')).toHaveLength(1);
+    const numbers = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value as number] : []));
+    expect(numbers).toEqual(Array.from({ length: 249 }, (_, n) => n + 2));
+    const entries = await store.read('log');
+    expect(entries.map((entry) => entry.seq)).toEqual(Array.from({ length: 250 }, (_, n) => n + 1));
+    expect(entries.some((entry) => entry.entry === 'refused')).toBe(false);
+    // Another store on the same file numbers on from the last one.
+    const sibling = new SqliteStore({ path });
+    expect(await sibling.append('log', 'next')).toBe(251);
+    expect(await store.append('log', 'after')).toBe(252);
+    await sibling.close();
+    await store.close();
+  });
+
   it('names a damaged document and lists the others', async () => {
     const path = temporaryPath();
     const store = new SqliteStore({ path });
