@@ -241,6 +241,12 @@ export class RedisStore implements StateStore {
     return { id, version: Number(version), value: this.#parseDocument<T>(value, collection, id) };
   }
 
+  async version(collection: string, id: string): Promise<number | undefined> {
+    const key = this.#documentKey(collection, id);
+    const version = await this.#call(() => this.#client.hget(key, 'version'));
+    return version == null ? undefined : Number(version);
+  }
+
   where(collection: string, id: string): string {
     return `${this.target} key ${this.#documentKey(collection, id)}`;
   }

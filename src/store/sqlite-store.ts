@@ -145,6 +145,14 @@ export class SqliteStore implements StateStore {
     return row && { id, version: row.version, value: this.#parseValue<T>(row, collection, id) };
   }
 
+  async version(collection: string, id: string): Promise<number | undefined> {
+    validateName('collection', collection);
+    validateName('id', id);
+    return this.#live<Omit<DocumentRow, 'value'>>(
+      this.#statement('SELECT version, expires_at FROM documents WHERE collection = ? AND id = ?').get(collection, id),
+    )?.version;
+  }
+
   where(collection: string, id: string): string {
     return `${this.path} (documents ${collection}/${id})`;
   }

@@ -117,6 +117,14 @@ export interface StateStore {
   /** The document, or `undefined` when it does not exist. A damaged one throws `CorruptRecordError`. */
   get<T extends JsonValue = JsonValue>(collection: string, id: string): Promise<StoredDocument<T> | undefined>;
 
+  /**
+   * The document's version alone, or `undefined` when it does not exist: to tell whether a copy
+   * read before is still current without reading and parsing the whole document again (a queued
+   * run's record, which lists every item, is checked by every step). Optional: without it,
+   * callers read the document (`get`).
+   */
+  version?(collection: string, id: string): Promise<number | undefined>;
+
   /** Writes a document (creating it at version 1) and returns it with its new version. */
   put<T extends JsonValue>(collection: string, id: string, value: T, options?: PutOptions): Promise<StoredDocument<T>>;
 

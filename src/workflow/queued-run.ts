@@ -136,14 +136,19 @@ export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowR
       waitForLease: { pollMs: 250 },
     });
   };
-  // Every job reads its run's record (it may have been deleted, or have items added), but checks
-  // its shape only when its version changed: a run record lists every item id, so checking it
-  // for each step of each item would cost time in the square of the run's size.
+  // Every job checks its run's record (it may have been deleted, or have items added), but reads
+  // and checks it whole only when its version changed: a run record lists every item id, so
+  // reading it for each step of each item would cost time in the square of the run's size.
   const checked = new Map<string, { version: number; run: RunRecord }>();
   const readRun = async (runId: string): Promise<RunRecord | undefined> => {
+    const known = checked.get(runId);
+    if (known && options.store.version) {
+      const version = await options.store.version(collections.runs, runId);
+      if (version === undefined) return undefined;
+      if (version === known.version) return known.run;
+    }
     const doc = await options.store.get(collections.runs, runId);
     if (!doc) return undefined;
-    const known = checked.get(runId);
     if (known?.version === doc.version) return known.run;
     const run = runRecords.read(doc.value, { collection: collections.runs, id: runId, location: options.store.where(collections.runs, runId) });
     checked.delete(runId);

@@ -50,6 +50,21 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
         expect((await store.put('runs', 'run_1', 'again')).version).toBe(1);
       });
 
+      it("tells a document's version without reading it, where the store can", async () => {
+        if (!store.version) return;
+        expect(await store.version('runs', 'run_v')).toBeUndefined();
+        await store.put('runs', 'run_v', { items: ['a', 'b'] });
+        expect(await store.version('runs', 'run_v')).toBe(1);
+        await store.put('runs', 'run_v', { items: ['a', 'b', 'c'] });
+        expect(await store.version('runs', 'run_v')).toBe(2);
+        expect(await store.version('runs', 'RUN_V')).toBeUndefined();
+        await store.put('runs', 'run_short', { status: 'x' }, { ttlMs: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await store.version('runs', 'run_short')).toBeUndefined();
+        await store.delete('runs', 'run_v');
+        expect(await store.version('runs', 'run_v')).toBeUndefined();
+      });
+
       it('round-trips any JSON value, and keeps collections and ids apart (case included)', async () => {
         const values: JsonValue[] = [
           null,
