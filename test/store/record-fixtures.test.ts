@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { reviewRecords } from '../../src/workflow/review.js';
 import { leaseRecords } from '../../src/workflow/run-lease.js';
 import { itemRecords, runRecords, transitionRecords } from '../../src/workflow/run-state.js';
 import { effectRecords } from '../../src/workflow/store-outbox.js';
+import { generateRecords } from '../support/generate-records.js';
 
 // Every kind of persisted record, by the name its samples carry in test/fixtures/records.
 const kinds: Record<string, RecordSchema<object>> = {
@@ -45,6 +46,20 @@ const fixtures = readdirSync(fixtureDir)
   .map((name) => ({ name, kind: name.slice(0, name.indexOf('.')), value: JSON.parse(readFileSync(new URL(name, fixtureDir), 'utf8')) as unknown }));
 const store = () => new FileStore({ root: mkdtempSync(join(tmpdir(), 'troupe-records-')) });
 const at = { collection: 'fixtures', id: 'sample' };
+
+describe('the generator the samples were made with (test/support/generate-records.ts)', () => {
+  it('writes one record of every kind with this build, each stamped with its current version and readable', async () => {
+    const out = process.env.TROUPE_RECORDS_OUT?.trim();
+    if (out) mkdirSync(out, { recursive: true });
+    const records = await generateRecords(out || undefined);
+    expect(new Set(Object.keys(records))).toEqual(new Set(Object.keys(kinds)));
+    for (const [kind, value] of Object.entries(records)) {
+      const schema = kinds[kind]!;
+      expect((value as Record<string, unknown>)[versionField], kind).toBe(schema.version);
+      expect(() => schema.read(value, at), kind).not.toThrow();
+    }
+  });
+});
 
 describe('frozen sample records (test/fixtures/records, never edited)', () => {
   it('has a sample of every kind, and every sample is of a known kind', () => {
