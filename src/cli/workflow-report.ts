@@ -44,10 +44,13 @@ export function printRun(
   reviews: readonly ReviewRequest[],
   transitions: readonly Transition[],
   write: Write = out,
+  /** A line under the heading: who continues the run now. */
+  holder?: string,
 ): void {
   write(
     `run ${run.id} — workflow ${run.workflow}, ${run.status}, started ${new Date(run.startedAt).toISOString()}, updated ${new Date(run.updatedAt).toISOString()}`,
   );
+  if (holder) write(holder);
   for (const item of items) {
     write('');
     write(`item ${item.id}: ${item.state}${item.reason ? ` — ${item.reason}` : ''}${item.review ? ` — waits for review ${item.review}` : ''}`);

@@ -234,6 +234,22 @@ export class RunLease {
   }
 }
 
+/**
+ * Who continues a run now, by its lease: `held` while a live holder's lease runs, `free` when
+ * nobody holds it (never taken, released, run out, or its holder's process is gone), with the
+ * last lease when there was one. For `troupe runs show` to tell a run that is being worked on from
+ * one whose process died.
+ */
+export async function runHolder(
+  store: StateStore,
+  runId: string,
+  now = Date.now(),
+): Promise<{ state: 'held'; lease: LeaseRecord } | { state: 'free'; lease?: LeaseRecord }> {
+  const lease = (await leaseRecords.get(store, leaseCollection, runId))?.value;
+  if (!lease) return { state: 'free' };
+  return !lease.released && lease.expiresAt > now && !holderIsDead(lease) ? { state: 'held', lease } : { state: 'free', lease };
+}
+
 /** A holder on this host whose process is gone: its lease is free at once, without waiting for it to expire. */
 function holderIsDead(lease: LeaseRecord): boolean {
   if (lease.host !== thisHost || !(lease.pid > 0) || lease.pid === process.pid) return false;

@@ -4,6 +4,7 @@ import type { CorruptRecordError } from '../../store/errors/corrupt-record-error
 import { openStateStore } from '../../store/open-state-store.js';
 import type { StateStore } from '../../store/state-store.js';
 import { listReviews } from '../../workflow/review.js';
+import { runHolder } from '../../workflow/run-lease.js';
 import { ExitCode } from '../../core/errors/troupe-error.js';
 import {
   listItems,
@@ -91,8 +92,10 @@ export function registerRuns(program: Command): void {
           listReviews(store, { runId: id }, damagedReviews),
           readTransitions(store, id),
         ]);
-        if (flags.json) process.stdout.write(`${JSON.stringify({ run, items, reviews, transitions }, null, 2)}\n`);
-        else printRun(run, items, reviews, transitions);
+        // A run in one process says who continues it, so a run whose process died is told from a busy one.
+        const holder = run.status === 'running' && !run.queued ? await runHolder(store, id) : undefined;
+        if (flags.json) process.stdout.write(`${JSON.stringify({ run, items, reviews, transitions, ...(holder ? { holder } : {}) }, null, 2)}\n`);
+        else printRun(run, items, reviews, transitions, undefined, holder && describeHolder(id, holder));
         for (const error of damagedReviews) process.stderr.write(`troupe: warning: ${error.message}\n`);
         const missing = (run.items ?? []).filter((item) => !items.some((one) => one.id === item) && !corrupt.some((error) => error.id === `${id}.${item}`));
         for (const item of missing)
@@ -168,4 +171,13 @@ export async function withStore<T>(work: (store: StateStore) => Promise<T>): Pro
   } finally {
     await store.close();
   }
+}
+
+/** Who continues a running run, in words: its live holder, or what to do when none is left. */
+function describeHolder(runId: string, holder: Awaited<ReturnType<typeof runHolder>>): string {
+  const { lease } = holder;
+  if (holder.state === 'held')
+    return `continued by ${holder.lease.holder} (pid ${holder.lease.pid} on ${holder.lease.host}; its lease is renewed while it works, now until ${new Date(holder.lease.expiresAt).toISOString()})`;
+  const last = lease ? ` (the last one was pid ${lease.pid} on ${lease.host})` : '';
+  return `no process is continuing it${last}: continue it with troupe run --resume ${runId}`;
 }
