@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { validateName } from '../store/store-validation.js';
 import { Agent } from '../agent/agent.js';
 import { deriveRunContext, mergeRunOptions, runContext, type RunOptions } from '../agent/run-context.js';
 import { costBudget, maxToolCalls, maxTurns, timeout, tokenBudget, type TerminationCondition } from '../agent/termination.js';
@@ -138,7 +140,7 @@ export class Handler {
    */
   async abandon(trigger: Trigger, why: string): Promise<HandlerOutcome> {
     const files = { listed: (trigger.files ?? []).map((file) => file.name), read: 0 };
-    return this.#record({ runId: `${trigger.id}.abandoned`, trigger: trigger.id, status: 'failed', why, toolCalls: [], files, costUsd: 0, turns: 0 });
+    return this.#record({ runId: abandonedRunId(trigger.id), trigger: trigger.id, status: 'failed', why, toolCalls: [], files, costUsd: 0, turns: 0 });
   }
 
   async #handle(trigger: Trigger, run: HandleOptions): Promise<HandlerOutcome> {
@@ -342,4 +344,14 @@ function recordToolCalls(into: ToolCallRecord[], next: TraceSink | undefined): T
     }
     next?.(event);
   };
+}
+
+/** The run id of a trigger given up on: `<trigger id>.abandoned` when that is a valid store name, else one made from its hash. */
+function abandonedRunId(triggerId: string): string {
+  const readable = `${triggerId}.abandoned`;
+  try {
+    return validateName('id', readable);
+  } catch {
+    return `abandoned-${createHash('sha256').update(triggerId).digest('hex').slice(0, 24)}`;
+  }
 }

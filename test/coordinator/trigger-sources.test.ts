@@ -71,6 +71,10 @@ describe('trigger sources', () => {
       const why = 'the queue gave up on this message: its process died during its last attempt (1 of 1)';
       expect(outcomes).toMatchObject([{ trigger: 'm-1', status: 'failed', why, runId: 'm-1.abandoned' }]);
       expect((await store.get('handler-runs', 'm-1.abandoned'))?.value).toMatchObject({ status: 'failed', why });
+      // A message id that is no store name (a space, a slash) still gets its record, under a name made from it.
+      const odd = await handler.abandon({ kind: 'queue', id: 'ticket 7/b', source: 'tickets', data: {}, receivedAt: 0 }, 'gone');
+      expect(odd.runId).toMatch(/^abandoned-[0-9a-f]{24}$/);
+      expect((await store.get('handler-runs', odd.runId))?.value).toMatchObject({ trigger: 'ticket 7/b', status: 'failed' });
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
