@@ -427,6 +427,25 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
         expect(await store.read('events')).toHaveLength(1);
       });
 
+      it('settles batches issued together one by one: each its own results or its own conflict, none held back by another', async () => {
+        await store.put('outcomes', 'taken', 'earlier');
+        // What concurrent notifications do when they end in the same tick (the Redis store sends
+        // them in one script call): create-only outcomes with unkeyed events, one of them a repeat.
+        const record = (id: string) =>
+          store.batch([
+            { kind: 'append', stream: 'events', entry: { id }, options: { keepLast: 100 } },
+            { kind: 'put', collection: 'outcomes', id, value: { id }, options: { expectedVersion: 0, ttlMs: 60_000 } },
+          ]);
+        const settled = await Promise.allSettled([record('n1'), record('taken'), record('n2'), record('n1'), store.batch([]), record('n3')]);
+        expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        expect(settled.map((result) => (result.status === 'fulfilled' ? result.value : undefined))).toEqual([[1, 1], undefined, [2, 1], undefined, [], [3, 1]]);
+        expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ collection: 'outcomes', id: 'taken', actualVersion: 1 });
+        expect((settled[3] as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
+        // One event per recorded outcome, in the order the batches were issued.
+        expect((await store.read<{ id: string }>('events')).map((entry) => entry.entry.id)).toEqual(['n1', 'n2', 'n3']);
+        expect((await store.get('outcomes', 'taken'))?.value).toBe('earlier');
+      });
+
       it('validates every write before writing any', async () => {
         const bad = store.batch([
           { kind: 'append', stream: 'log', entry: 'fine' },
