@@ -204,6 +204,25 @@ if start < 0 then start = 0 end
 return {trimmed + start, redis.call('LRANGE', KEYS[1], start, start + tonumber(ARGV[2]) - 1)}
 `);
 
+// KEYS: document hashes. Returns per document {value, version} (nil, nil when it does not exist).
+const readManyScript = script(`
+local rows = {}
+for i, key in ipairs(KEYS) do rows[i] = redis.call('HMGET', key, 'value', 'version') end
+return rows
+`);
+
+/** At most this many reads go in one script call. */
+const readsPerCall = 256;
+
+/** A document's value and version as Redis gives them (null when it does not exist). */
+type DocumentRow = [string | null, string | null];
+
+interface PendingRead {
+  key: string;
+  resolve: (row: DocumentRow) => void;
+  reject: (error: unknown) => void;
+}
+
 /** At most this many batches go in one script call. */
 const batchesPerCall = 64;
 
@@ -260,6 +279,8 @@ export class RedisStore implements StateStore {
   #corked = false;
   /** Batches waiting for the end of this tick, to be sent together (see `batch`). */
   #pendingBatches: PendingBatch[] = [];
+  /** Document reads waiting for the end of this tick, to be sent together (see `get`). */
+  #pendingReads: PendingRead[] = [];
 
   constructor(options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? 'troupe:';
@@ -293,9 +314,17 @@ export class RedisStore implements StateStore {
     this.#client = this.#openClient();
   }
 
+  /**
+   * Reads issued in the same tick (a notification's outcome and item, and those of the others
+   * that start with it) go to Redis together, as one script call that reads each document: one
+   * command instead of one per document.
+   */
   async get<T extends JsonValue = JsonValue>(collection: string, id: string): Promise<StoredDocument<T> | undefined> {
     const key = this.#documentKey(collection, id);
-    const [value, version] = await this.#call(() => this.#client.hmget(key, 'value', 'version'));
+    const [value, version] = await new Promise<DocumentRow>((resolve, reject) => {
+      this.#pendingReads.push({ key, resolve, reject });
+      if (this.#pendingReads.length === 1) process.nextTick(() => this.#sendReads());
+    });
     if (value == null || version == null) return undefined;
     return { id, version: Number(version), value: this.#parseDocument<T>(value, collection, id) };
   }
@@ -352,6 +381,32 @@ export class RedisStore implements StateStore {
       this.#pendingBatches.push({ writes, keys, args, resolve, reject });
       if (this.#pendingBatches.length === 1) process.nextTick(() => this.#sendBatches());
     });
+  }
+
+  /** Sends the reads gathered this tick: one alone as HMGET, several as script calls of at most `readsPerCall`. */
+  #sendReads(): void {
+    const pending = this.#pendingReads;
+    this.#pendingReads = [];
+    if (pending.length === 1) {
+      const [read] = pending as [PendingRead];
+      this.#call(() => this.#client.hmget(read.key, 'value', 'version')).then((row) => read.resolve(row as DocumentRow), read.reject);
+      return;
+    }
+    for (let start = 0; start < pending.length; start += readsPerCall) {
+      const group = pending.slice(start, start + readsPerCall);
+      this.#eval(
+        readManyScript,
+        group.map((read) => read.key),
+        [],
+      ).then(
+        (rows) => {
+          for (const [index, read] of group.entries()) read.resolve(((rows as DocumentRow[])[index] ?? [null, null]) as DocumentRow);
+        },
+        (error: unknown) => {
+          for (const read of group) read.reject(error);
+        },
+      );
+    }
   }
 
   /** Sends the batches gathered this tick, at most `batchesPerCall` to a script call. */
@@ -440,6 +495,11 @@ export class RedisStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    // Reads and batches issued before close, still waiting for the end of the tick, go first.
+    if (!this.#closed) {
+      this.#sendReads();
+      this.#sendBatches();
+    }
     this.#closed = true;
     if (!this.#ownsClient) return;
     if (this.#client.status === 'ready') await this.#client.quit().catch(() => this.#client.disconnect());

@@ -102,6 +102,33 @@ describe('RedisStore', async () => {
     }
   });
 
+  it.runIf(available)('reads the documents asked for in the same tick with one script call, each read settled on its own', async () => {
+    const prefix = `${filePrefix}reads:`;
+    const store = new RedisStore({ url: redisUrl, prefix });
+    try {
+      for (let n = 0; n < 10; n++) await store.put('docs', `d${n}`, { n });
+      await admin!.hset(`${prefix}doc:docs:broken`, 'value', '{not json', 'version', '1');
+      const before = await scriptCalls();
+      const reads = await Promise.allSettled([
+        ...Array.from({ length: 10 }, (_, n) => store.get('docs', `d${n}`)),
+        store.get('docs', 'missing'),
+        store.get('docs', 'broken'),
+      ]);
+      expect((await scriptCalls()) - before).toBeLessThan(12);
+      expect(reads.slice(0, 10).map((read) => (read.status === 'fulfilled' ? read.value : read.reason))).toEqual(
+        Array.from({ length: 10 }, (_, n) => ({ id: `d${n}`, version: 1, value: { n } })),
+      );
+      expect(reads[10]).toEqual({ status: 'fulfilled', value: undefined });
+      expect(reads[11]).toMatchObject({ status: 'rejected', reason: { name: 'CorruptRecordError' } });
+      // Asked for just before close: still answered.
+      const last = store.get('docs', 'd1');
+      await store.close();
+      expect((await last)?.value).toEqual({ n: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it.runIf(available)('uses a connection it is given and leaves it open on close', async () => {
     const connection = new Redis(redisUrl);
     try {
