@@ -6,7 +6,7 @@
 // load change on a shared machine between the two does not move the ratio. Beside the rates, the
 // CPU per 1,000 notifications of the worker processes and of Redis (median over the rounds). Items decide in code (`react`), so this measures
 // Troupe's own work per notification (idempotence check, item read, outcome record, event) and
-// not a model. Needs Redis for the BullMQ parts (REDIS_URL, default redis://127.0.0.1:6379).
+// not a model. Latest figures and what is left: CONTRIBUTING.md, "Propagation". Needs Redis for the BullMQ parts (REDIS_URL, default redis://127.0.0.1:6379).
 // Run: npm run build && node dist/bench/propagation.js
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

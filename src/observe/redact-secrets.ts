@@ -130,8 +130,19 @@ export function refreshSecretValues(): void {
 export function jsonHoldsSecret(json: string, redact: SecretRedactor = knownSecretRedactor()): boolean {
   keyShapedPattern.lastIndex = 0;
   if (keyShapedPattern.test(json)) return true;
-  return redact.values().some((value) => json.includes(JSON.stringify(value).slice(1, -1)));
+  const values = redact.values();
+  if (values.length === 0) return false;
+  // Escaped once per list of values (a redactor keeps its list until a secret is registered), not on every call.
+  let escaped = escapedSecrets.get(values);
+  if (!escaped) {
+    escaped = values.map((value) => JSON.stringify(value).slice(1, -1));
+    escapedSecrets.set(values, escaped);
+  }
+  return escaped.some((value) => json.includes(value));
 }
+
+/** Secret values as they look inside JSON text, per list of values (see jsonHoldsSecret). */
+const escapedSecrets = new WeakMap<readonly string[], string[]>();
 
 /** Replaces the values of secret-looking env vars and key-shaped strings in `text` with `[redacted]`. */
 export function redactSecrets(text: string, env?: Environment): string {

@@ -42,6 +42,7 @@ export interface BullMqQueueOptions {
    * Finished jobs kept in Redis. Bounded so that Redis does not grow forever; de-duplication by
    * job id only sees jobs still kept, so the bounds are the de-duplication window. Default: the
    * last 1000 completed jobs up to a day old, the last 5000 failed ones up to a week old.
+   * Applied by the worker (`process`) that finishes the job: the producer's setting does not travel with the job.
    */
   keep?: { completed?: KeepJobs; failed?: KeepJobs };
   /** Connection and worker errors (Redis down, lost lock). Default: one warning per distinct message. */
@@ -72,6 +73,8 @@ export class BullMqQueue implements JobQueue {
   private readonly checkData: (jobName: string, data: unknown) => void;
   private readonly reportError: (error: Error) => void;
   private readonly queue: Queue;
+  /** How many finished jobs Redis keeps (see `keep`): set on the worker, which applies it. */
+  private readonly retention: { removeOnComplete: KeepJobs; removeOnFail: KeepJobs };
   private readonly listeners = new Set<(event: JobEvent) => void>();
   private readonly running = new Set<Promise<unknown>>();
   private worker: Worker | undefined;
@@ -93,15 +96,15 @@ export class BullMqQueue implements JobQueue {
     this.checkData = jobDataChecker(options.env);
     this.reportError = options.onError ?? onceEachMessage((error) => console.warn(`troupe queue "${this.name}" (${this.url}): ${error.message}`));
     const keep = options.keep ?? {};
+    this.retention = {
+      removeOnComplete: keep.completed ?? { count: 1000, age: 24 * 3600 },
+      removeOnFail: keep.failed ?? { count: 5000, age: 7 * 24 * 3600 },
+    };
     this.queue = new Queue(this.name, {
       // The producer fails fast: with no offline queue and one retry, `add` while Redis is down
       // throws at once instead of hanging until Redis returns (BullMQ: "failing fast when Redis is down").
       connection: { url: this.redisUrl, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: this.connectTimeoutMs },
       ...(this.prefix ? { prefix: this.prefix } : {}),
-      defaultJobOptions: {
-        removeOnComplete: keep.completed ?? { count: 1000, age: 24 * 3600 },
-        removeOnFail: keep.failed ?? { count: 5000, age: 7 * 24 * 3600 },
-      },
     });
     this.queue.on('error', (error: Error) => this.reportError(error));
   }
@@ -132,6 +135,9 @@ export class BullMqQueue implements JobQueue {
       connection: { url: this.redisUrl, maxRetriesPerRequest: null },
       ...(this.prefix ? { prefix: this.prefix } : {}),
       concurrency,
+      // Retention is the worker's, applied as it finishes each job: jobs carry no copy of it, which
+      // keeps every job's options (packed by the producer, stored and parsed per job) small.
+      ...this.retention,
       ...(this.stalled.lockDurationMs ? { lockDuration: this.stalled.lockDurationMs } : {}),
       ...(this.stalled.stalledIntervalMs ? { stalledInterval: this.stalled.stalledIntervalMs } : {}),
       // BullMQ never fails a stalled job itself (see StalledJobSettings): runJob does.

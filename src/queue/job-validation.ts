@@ -51,8 +51,20 @@ const secretKeys = new Set(['auth', 'authorization', 'cookie', 'setcookie', 'cre
 const secretKeyEndings = ['apikey', 'apitoken', 'password', 'passwd', 'secret', 'secretkey', 'privatekey', 'accesskey', 'token'];
 const notSecretEndings = ['pagetoken', 'continuationtoken', 'cursortoken'];
 
+/** Property names already judged: job data repeats the same few names for every job. Bounded, so odd data cannot grow it. */
+const secretKeyVerdicts = new Map<string, boolean>();
+
 /** Whether a property name says its value is a credential (`apiKey`, `password`, `token`, ...). */
 export function isSecretKey(key: string): boolean {
+  let verdict = secretKeyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = judgeKey(key);
+    if (secretKeyVerdicts.size < 1024) secretKeyVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+function judgeKey(key: string): boolean {
   const plain = key.toLowerCase().replace(/[^a-z0-9]/g, '');
   if (secretKeys.has(plain)) return true;
   if (notSecretEndings.some((ending) => plain.endsWith(ending))) return false;

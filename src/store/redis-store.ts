@@ -1,7 +1,7 @@
 import { maskRedisUrl } from '../core/redis-url.js';
 import { redisUrlFromEnv } from './backend.js';
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import type { JsonValue } from '../core/json.js';
 import { CorruptRecordError } from './errors/corrupt-record-error.js';
 import { StoreCorruptError } from './errors/store-corrupt-error.js';
@@ -50,20 +50,31 @@ function script(source: string): Script {
 // collection index, and its expiry. A document with a TTL also gets a score (when it expires) in
 // the expiry index; each such write drops up to 100 ids that have expired since from both
 // indexes, so the id index does not keep growing with documents Redis has already removed.
+// The time is read once per script call, and a collection's expiry index is looked at again in
+// the same call only while its sweep found a full 100 (a call that writes many documents asks
+// Redis once).
 const putFunction = `
+local now
+local swept = {}
 local function put(doc, index, expiry, id, value, current, ttl)
   redis.call('HSET', doc, 'value', value, 'version', current + 1)
   redis.call('ZADD', index, 0, id)
   if ttl then
     redis.call('PEXPIRE', doc, ttl)
-    local time = redis.call('TIME')
-    local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-    local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 100)
-    for _, other in ipairs(expired) do
-      if other ~= id then
-        redis.call('ZREM', expiry, other)
-        redis.call('ZREM', index, other)
+    if not now then
+      local time = redis.call('TIME')
+      now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+    end
+    if not swept[expiry] then
+      local expired = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 100)
+      for _, other in ipairs(expired) do
+        if other ~= id then
+          redis.call('ZREM', expiry, other)
+          redis.call('ZREM', index, other)
+        end
       end
+      -- Fewer than 100: every id expired by now is gone, and later puts of this call need not look.
+      if #expired < 100 then swept[expiry] = true end
     end
     redis.call('ZADD', expiry, now + ttl, id)
   else
@@ -106,43 +117,64 @@ if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= current then return {0, current} end
 return {1, put(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], current, tonumber(ARGV[4]))}
 `);
 
-// Several puts and appends as one (StateStore.batch). Per write, three KEYS (a put's document
-// hash, collection index and expiry index; an append's list, keys and trimmed count) and five
-// ARGV: 'p', id, value, expected version ('' = any), TTL ('' = none); or 'a', entry text, key
-// ('' = none), keep last ('' = all), ''. Every compare-and-set is checked before anything is
-// written (a document put twice is checked against the version the first put gives it); each
-// document's version is read once, in that check, and carried to the writes.
-// Returns {1, result per write} or, on a conflict, {0, index of the write (1-based), its current version}.
+// Several batches (StateStore.batch), each applied as one and independently of the others: the
+// batches issued in the same tick go to Redis in one script call (see RedisStore.batch). ARGV
+// starts with the number of writes of each batch in turn, 0 ending the list; then, per write,
+// five ARGV: 'p', id, value, expected version ('' = any), TTL ('' = none); or 'a', entry text,
+// key ('' = none), keep last ('' = all), ''. Per write, three KEYS (a put's document hash,
+// collection index and expiry index; an append's list, keys and trimmed count). In each batch,
+// every compare-and-set is checked before anything is written (a document put twice is checked
+// against the version the first put gives it); each document's version is read once, in that
+// check, and carried to the writes.
+// Returns per batch {1, result per write}, or on a conflict {0, index of the write in its batch
+// (1-based), its current version}, or {2, message} when Redis refused one of its commands.
 const batchScript = script(`${putFunction}${appendFunction}
-local versions = {}
-local base = {}
-local count = #KEYS / 3
-for i = 1, count do
-  local a = (i - 1) * 5
-  if ARGV[a + 1] == 'p' then
-    local doc = KEYS[(i - 1) * 3 + 1]
-    local current = versions[doc]
-    if current == nil then
-      current = tonumber(redis.call('HGET', doc, 'version')) or 0
-      base[doc] = current
+local function apply(first, count, k0, a0)
+  local versions = {}
+  local base = {}
+  for i = 1, count do
+    local a = a0 + (i - 1) * 5
+    if ARGV[a + 1] == 'p' then
+      local doc = KEYS[k0 + (i - 1) * 3 + 1]
+      local current = versions[doc]
+      if current == nil then
+        current = tonumber(redis.call('HGET', doc, 'version')) or 0
+        base[doc] = current
+      end
+      if ARGV[a + 4] ~= '' and tonumber(ARGV[a + 4]) ~= current then return {0, i, current} end
+      versions[doc] = current + 1
     end
-    if ARGV[a + 4] ~= '' and tonumber(ARGV[a + 4]) ~= current then return {0, i, current} end
-    versions[doc] = current + 1
   end
-end
-local results = {}
-for i = 1, count do
-  local a = (i - 1) * 5
-  local k = (i - 1) * 3
-  if ARGV[a + 1] == 'p' then
-    local doc = KEYS[k + 1]
-    results[i] = put(doc, KEYS[k + 2], KEYS[k + 3], ARGV[a + 2], ARGV[a + 3], base[doc], tonumber(ARGV[a + 5]))
-    base[doc] = results[i]
-  else
-    results[i] = append(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4]))
+  local results = {}
+  for i = 1, count do
+    local a = a0 + (i - 1) * 5
+    local k = k0 + (i - 1) * 3
+    if ARGV[a + 1] == 'p' then
+      local doc = KEYS[k + 1]
+      results[i] = put(doc, KEYS[k + 2], KEYS[k + 3], ARGV[a + 2], ARGV[a + 3], base[doc], tonumber(ARGV[a + 5]))
+      base[doc] = results[i]
+    else
+      results[i] = append(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4]))
+    end
   end
+  return {1, results}
 end
-return {1, results}
+local counts = {}
+local n = 1
+while ARGV[n] ~= '0' do
+  counts[n] = tonumber(ARGV[n])
+  n = n + 1
+end
+local replies = {}
+local k0 = 0
+local a0 = n
+for b = 1, n - 1 do
+  local ok, reply = pcall(apply, b, counts[b], k0, a0)
+  if ok then replies[b] = reply else replies[b] = {2, tostring(reply.err or reply)} end
+  k0 = k0 + counts[b] * 3
+  a0 = a0 + counts[b] * 5
+end
+return replies
 `);
 
 // KEYS: document hash, collection index, collection expiry index. ARGV: id, expected version ('' = any).
@@ -171,6 +203,50 @@ local start = tonumber(ARGV[1]) - trimmed
 if start < 0 then start = 0 end
 return {trimmed + start, redis.call('LRANGE', KEYS[1], start, start + tonumber(ARGV[2]) - 1)}
 `);
+
+// KEYS: document hashes. Returns per document {value, version} (nil, nil when it does not exist).
+const readManyScript = script(`
+local rows = {}
+for i, key in ipairs(KEYS) do rows[i] = redis.call('HMGET', key, 'value', 'version') end
+return rows
+`);
+
+/** At most this many reads go in one script call. */
+const readsPerCall = 256;
+
+/** A document's value and version as Redis gives them (null when it does not exist). */
+type DocumentRow = [string | null, string | null];
+
+interface PendingRead {
+  key: string;
+  resolve: (row: DocumentRow) => void;
+  reject: (error: unknown) => void;
+}
+
+/** At most this many batches go in one script call. */
+const batchesPerCall = 64;
+
+interface PendingBatch {
+  writes: readonly BatchWrite[];
+  keys: string[];
+  args: string[];
+  resolve: (results: number[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A batch's part of the batch script's reply (see batchScript). */
+type BatchReply = [1, number[]] | [0, number, number] | [2, string];
+
+function settleBatch(batch: PendingBatch, reply: BatchReply | undefined): void {
+  if (!reply) batch.reject(new ReplyError('the batch script gave no answer for this batch'));
+  else if (reply[0] === 1) batch.resolve(reply[1].map(Number));
+  else if (reply[0] === 2) batch.reject(new ReplyError(reply[1]));
+  else {
+    const [, position, version] = reply;
+    const failed = batch.writes[position - 1] as Extract<BatchWrite, { kind: 'put' }>;
+    batch.reject(new VersionConflictError(failed.collection, failed.id, failed.options?.expectedVersion ?? 0, Number(version)));
+  }
+}
 
 /**
  * The state store on Redis, for several processes or machines sharing one state.
@@ -201,6 +277,10 @@ export class RedisStore implements StateStore {
   #closed = false;
   /** Whether the socket's writes are held until the end of the tick (see #coalesceWrites). */
   #corked = false;
+  /** Batches waiting for the end of this tick, to be sent together (see `batch`). */
+  #pendingBatches: PendingBatch[] = [];
+  /** Document reads waiting for the end of this tick, to be sent together (see `get`). */
+  #pendingReads: PendingRead[] = [];
 
   constructor(options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? 'troupe:';
@@ -234,9 +314,17 @@ export class RedisStore implements StateStore {
     this.#client = this.#openClient();
   }
 
+  /**
+   * Reads issued in the same tick (a notification's outcome and item, and those of the others
+   * that start with it) go to Redis together, as one script call that reads each document: one
+   * command instead of one per document.
+   */
   async get<T extends JsonValue = JsonValue>(collection: string, id: string): Promise<StoredDocument<T> | undefined> {
     const key = this.#documentKey(collection, id);
-    const [value, version] = await this.#call(() => this.#client.hmget(key, 'value', 'version'));
+    const [value, version] = await new Promise<DocumentRow>((resolve, reject) => {
+      this.#pendingReads.push({ key, resolve, reject });
+      if (this.#pendingReads.length === 1) process.nextTick(() => this.#sendReads());
+    });
     if (value == null || version == null) return undefined;
     return { id, version: Number(version), value: this.#parseDocument<T>(value, collection, id) };
   }
@@ -263,28 +351,82 @@ export class RedisStore implements StateStore {
     return { id, version, value };
   }
 
-  async batch(writes: readonly BatchWrite[]): Promise<number[]> {
-    if (writes.length === 0) return [];
+  /**
+   * Batches issued in the same tick (concurrent notifications recording their outcomes) go to
+   * Redis together, in one script call that applies each one as one and on its own: each
+   * caller gets its own results or its own `VersionConflictError`, as from a call of its own.
+   */
+  batch(writes: readonly BatchWrite[]): Promise<number[]> {
+    if (writes.length === 0) return Promise.resolve([]);
     const keys: string[] = [];
     const args: string[] = [];
-    for (const write of writes) {
-      if (write.kind === 'put') {
-        const { collection, id, value, options = {} } = write;
-        keys.push(this.#documentKey(collection, id), this.#indexKey(collection), this.#expiryKey(collection));
-        const { text, ttlMs } = checkPut(collection, id, value, options);
-        args.push('p', id, text, String(options.expectedVersion ?? ''), String(ttlMs ?? ''));
-      } else {
-        const { stream, entry, options = {} } = write;
-        keys.push(this.#streamKey(stream), `${this.prefix}streamkeys:${stream}`, `${this.prefix}streamtrim:${stream}`);
-        const { text, key, keepLast } = checkAppend(stream, entry, options);
-        args.push('a', text, key ?? '', String(keepLast ?? ''), '');
+    try {
+      for (const write of writes) {
+        if (write.kind === 'put') {
+          const { collection, id, value, options = {} } = write;
+          keys.push(this.#documentKey(collection, id), this.#indexKey(collection), this.#expiryKey(collection));
+          const { text, ttlMs } = checkPut(collection, id, value, options);
+          args.push('p', id, text, String(options.expectedVersion ?? ''), String(ttlMs ?? ''));
+        } else {
+          const { stream, entry, options = {} } = write;
+          keys.push(this.#streamKey(stream), `${this.prefix}streamkeys:${stream}`, `${this.prefix}streamtrim:${stream}`);
+          const { text, key, keepLast } = checkAppend(stream, entry, options);
+          args.push('a', text, key ?? '', String(keepLast ?? ''), '');
+        }
       }
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const [applied, ...rest] = (await this.#eval(batchScript, keys, args)) as [number, ...unknown[]];
-    if (applied) return (rest[0] as number[]).map(Number);
-    const [position, version] = rest as [number, number];
-    const failed = writes[position - 1] as Extract<BatchWrite, { kind: 'put' }>;
-    throw new VersionConflictError(failed.collection, failed.id, failed.options?.expectedVersion ?? 0, version);
+    return new Promise((resolve, reject) => {
+      this.#pendingBatches.push({ writes, keys, args, resolve, reject });
+      if (this.#pendingBatches.length === 1) process.nextTick(() => this.#sendBatches());
+    });
+  }
+
+  /** Sends the reads gathered this tick: one alone as HMGET, several as script calls of at most `readsPerCall`. */
+  #sendReads(): void {
+    const pending = this.#pendingReads;
+    this.#pendingReads = [];
+    if (pending.length === 1) {
+      const [read] = pending as [PendingRead];
+      this.#call(() => this.#client.hmget(read.key, 'value', 'version')).then((row) => read.resolve(row as DocumentRow), read.reject);
+      return;
+    }
+    for (let start = 0; start < pending.length; start += readsPerCall) {
+      const group = pending.slice(start, start + readsPerCall);
+      this.#eval(
+        readManyScript,
+        group.map((read) => read.key),
+        [],
+      ).then(
+        (rows) => {
+          for (const [index, read] of group.entries()) read.resolve(((rows as DocumentRow[])[index] ?? [null, null]) as DocumentRow);
+        },
+        (error: unknown) => {
+          for (const read of group) read.reject(error);
+        },
+      );
+    }
+  }
+
+  /** Sends the batches gathered this tick, at most `batchesPerCall` to a script call. */
+  #sendBatches(): void {
+    const pending = this.#pendingBatches;
+    this.#pendingBatches = [];
+    for (let start = 0; start < pending.length; start += batchesPerCall) {
+      const group = pending.slice(start, start + batchesPerCall);
+      const counts = group.map((batch) => String(batch.writes.length));
+      const keys = group.flatMap((batch) => batch.keys);
+      const args = [...counts, '0', ...group.flatMap((batch) => batch.args)];
+      this.#eval(batchScript, keys, args).then(
+        (replies) => {
+          for (const [index, batch] of group.entries()) settleBatch(batch, (replies as BatchReply[])[index]);
+        },
+        (error: unknown) => {
+          for (const batch of group) batch.reject(error);
+        },
+      );
+    }
   }
 
   update<T extends JsonValue>(collection: string, id: string, fn: Updater<T>, options?: UpdateOptions): Promise<StoredDocument<T>> {
@@ -353,6 +495,11 @@ export class RedisStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    // Reads and batches issued before close, still waiting for the end of the tick, go first.
+    if (!this.#closed) {
+      this.#sendReads();
+      this.#sendBatches();
+    }
     this.#closed = true;
     if (!this.#ownsClient) return;
     if (this.#client.status === 'ready') await this.#client.quit().catch(() => this.#client.disconnect());

@@ -159,7 +159,9 @@ export interface StateStore {
    * entry's number, as `append` does. Writes apply in order (a later put of the same document
    * expects the version the earlier one gave it). Returns, per write, the document's new version
    * or the entry's sequence number. One step of a workflow (its transitions and its item) is one
-   * batch: one SQLite transaction, one Redis script call.
+   * batch: one SQLite transaction, one Redis script call. Concurrent batches settle on their own:
+   * the Redis store sends those issued in the same tick in one script call, each still written
+   * all or nothing and answered with its own results or its own error.
    */
   batch(writes: readonly BatchWrite[]): Promise<number[]>;
 

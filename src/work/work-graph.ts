@@ -56,8 +56,10 @@ const maxRounds = 4;
  * and its agent's decision in the conversation, so it never applies a change twice.
  *
  * Each event is appended under a key naming what it describes (`change:<item>:v<version>`,
- * `outcome:<notification id>`...), so a step that is retried after a crash appends it again
- * without doubling it: every applied change and every outcome has exactly one event.
+ * `bounded:<notification id>`...), so a step that is retried after a crash appends it again
+ * without doubling it; an outcome's event is written with its create-only outcome document, in
+ * one atomic batch, which keeps it single: every applied change and every outcome has exactly
+ * one event.
  */
 export class WorkGraph {
   readonly name: string;
@@ -481,14 +483,10 @@ export class WorkGraph {
     const outcome: NotificationOutcome = { id, item, source, sourceVersion, depth, origin, ...result, at: this.#clock.now() };
     // The event and the document in one atomic write. The document is what a job delivered again
     // checks first: once it exists, the event does too, and a duplicate that gets this far
-    // (racing the first delivery) writes neither. (Events appended alone by an older Troupe,
-    // whose run died before the document, are found by their key: still one event.)
+    // (racing the first delivery) writes neither. So the event needs no idempotency key: the
+    // create-only document keeps it single, and Redis does not keep a key per outcome.
     const event: WorkEvent = { type: 'notification-outcome', ...outcome };
-    const recorded = await this.#items.recordOutcome(outcome, this.spec.retention.outcomesMs, {
-      entry: event,
-      key: eventKey(event),
-      keepLast: this.spec.retention.events,
-    });
+    const recorded = await this.#items.recordOutcome(outcome, this.spec.retention.outcomesMs, { entry: event, keepLast: this.spec.retention.events });
     if (recorded) this.#tell(event);
   }
 
@@ -556,6 +554,7 @@ function eventKey(event: WorkEvent): string {
     case 'item-change':
       return `change:${event.item}:v${event.version}`;
     case 'notification-outcome':
+      // Not used by #record (the outcome document keeps its event single); kept for completeness.
       return `outcome:${event.id}`;
     case 'notification-bounded':
       return `bounded:${notificationId(event.item, event.source, event.sourceVersion)}`;

@@ -246,15 +246,20 @@ export class WorkItemStore {
   }
 
   /**
-   * Records a notification's outcome once, kept for `ttlMs`, together with its event (appended
-   * under `key`, keeping the newest `keepLast`): one `batch`, so both or neither are written,
-   * in one round trip. False when the outcome was recorded before (a job delivered again): then
-   * nothing is written.
+   * Records a notification's outcome once, kept for `ttlMs`, together with its event (keeping
+   * the newest `keepLast`; appended under `key` if one is given): one `batch`, so both or
+   * neither are written, in one round trip. False when the outcome was recorded before (a job
+   * delivered again): then nothing is written, so the event needs no key to stay single.
    */
-  async recordOutcome(outcome: NotificationOutcome, ttlMs: number, event: { entry: WorkEvent; key: string; keepLast: number }): Promise<boolean> {
+  async recordOutcome(outcome: NotificationOutcome, ttlMs: number, event: { entry: WorkEvent; key?: string; keepLast: number }): Promise<boolean> {
     try {
       await this.store.batch([
-        { kind: 'append', stream: this.eventStream, entry: eventRecords.write(event.entry), options: { key: event.key, keepLast: event.keepLast } },
+        {
+          kind: 'append',
+          stream: this.eventStream,
+          entry: eventRecords.write(event.entry),
+          options: { ...(event.key ? { key: event.key } : {}), keepLast: event.keepLast },
+        },
         { kind: 'put', collection: this.outcomesCollection, id: outcome.id, value: outcomeRecords.write(outcome), options: { expectedVersion: 0, ttlMs } },
       ]);
       return true;

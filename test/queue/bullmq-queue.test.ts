@@ -27,6 +27,28 @@ describe.skipIf(!redis)('BullMqQueue', () => {
     cleanup: obliterate,
   });
 
+  it('keeps the finished jobs its keep bounds allow, applied by its worker: the jobs carry no retention options', async () => {
+    const name = uniqueName('keep');
+    const queue = new BullMqQueue({ name, url: redisUrl, prefix, keep: { completed: { count: 2 }, failed: { count: 1 } } });
+    const raw = new Queue(name, { connection: { url: redisUrl }, prefix });
+    try {
+      for (let n = 1; n <= 5; n++) await queue.add('step', { n }, { jobId: `ok-${n}` });
+      for (let n = 1; n <= 3; n++) await queue.add('bad', { n }, { jobId: `bad-${n}` });
+      const job = await raw.getJob('ok-1');
+      expect(job?.opts).not.toHaveProperty('removeOnComplete');
+      expect(job?.opts).not.toHaveProperty('removeOnFail');
+      await queue.process(async (job) => {
+        if (job.name === 'bad') throw new Error('refused');
+      });
+      await queue.waitUntilIdle({ timeoutMs: 10_000 });
+      expect(await queue.counts()).toMatchObject({ completed: 2, failed: 1 });
+    } finally {
+      await raw.close();
+      await queue.close({ graceMs: 500 });
+      await obliterate(name);
+    }
+  });
+
   it('gives a job back to another worker after its worker process is killed mid-job', async () => {
     const name = uniqueName('stalled');
     // Short lock and stalled-check times so that the recovery takes a second or two, not a minute.

@@ -13,6 +13,7 @@ let opened = 0;
 describe('RedisStore', async () => {
   const available = await useRedis();
   const admin = available ? new Redis(redisUrl) : undefined;
+  const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin!.info('commandstats'))?.[1] ?? 0);
   afterAll(async () => {
     if (!admin) return;
     await deleteKeysUnder(filePrefix);
@@ -66,6 +67,63 @@ describe('RedisStore', async () => {
       await store.put('outcomes', 'new', { n: 6 }, { ttlMs: 60_000 });
       expect((await admin!.zrange(`${prefix}ids:outcomes`, 0, -1)).sort()).toEqual(['new', 'permanent']);
       expect(await admin!.zrange(`${prefix}exp:outcomes`, 0, -1)).toEqual(['new']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.runIf(available)('sends the batches issued in the same tick in one script call, and a refused command fails only its own batch', async () => {
+    const prefix = `${filePrefix}group:`;
+    const store = new RedisStore({ url: redisUrl, prefix });
+    try {
+      await store.put('docs', 'warm', 1);
+      const before = await scriptCalls();
+      const batches = Array.from({ length: 20 }, (_, n) =>
+        store.batch([
+          { kind: 'append', stream: 'events', entry: { n } },
+          { kind: 'put', collection: 'outcomes', id: `n${n}`, value: { n }, options: { expectedVersion: 0, ttlMs: 60_000 } },
+        ]),
+      );
+      expect(await Promise.all(batches)).toEqual(Array.from({ length: 20 }, (_, n) => [n + 1, 1]));
+      // One call for all 20 (other clients of a shared Redis may add their own calls, never fewer).
+      expect((await scriptCalls()) - before).toBeLessThan(20);
+      // A key of the wrong type makes Redis refuse a command of one batch: that batch fails, the others are written.
+      await admin!.set(`${prefix}stream:broken`, 'not a list');
+      const mixed = await Promise.allSettled([
+        store.batch([{ kind: 'put', collection: 'docs', id: 'a', value: 'a' }]),
+        store.batch([{ kind: 'append', stream: 'broken', entry: 1 }]),
+        store.batch([{ kind: 'put', collection: 'docs', id: 'b', value: 'b' }]),
+      ]);
+      expect(mixed.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((mixed[1] as PromiseRejectedResult).reason.message).toMatch(/WRONGTYPE/);
+      expect((await store.get('docs', 'b'))?.value).toBe('b');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.runIf(available)('reads the documents asked for in the same tick with one script call, each read settled on its own', async () => {
+    const prefix = `${filePrefix}reads:`;
+    const store = new RedisStore({ url: redisUrl, prefix });
+    try {
+      for (let n = 0; n < 10; n++) await store.put('docs', `d${n}`, { n });
+      await admin!.hset(`${prefix}doc:docs:broken`, 'value', '{not json', 'version', '1');
+      const before = await scriptCalls();
+      const reads = await Promise.allSettled([
+        ...Array.from({ length: 10 }, (_, n) => store.get('docs', `d${n}`)),
+        store.get('docs', 'missing'),
+        store.get('docs', 'broken'),
+      ]);
+      expect((await scriptCalls()) - before).toBeLessThan(12);
+      expect(reads.slice(0, 10).map((read) => (read.status === 'fulfilled' ? read.value : read.reason))).toEqual(
+        Array.from({ length: 10 }, (_, n) => ({ id: `d${n}`, version: 1, value: { n } })),
+      );
+      expect(reads[10]).toEqual({ status: 'fulfilled', value: undefined });
+      expect(reads[11]).toMatchObject({ status: 'rejected', reason: { name: 'CorruptRecordError' } });
+      // Asked for just before close: still answered.
+      const last = store.get('docs', 'd1');
+      await store.close();
+      expect((await last)?.value).toEqual({ n: 1 });
     } finally {
       await store.close();
     }

@@ -427,6 +427,32 @@ export function stateStoreContract(name: string, open: () => Promise<OpenedStore
         expect(await store.read('events')).toHaveLength(1);
       });
 
+      it('settles batches issued together one by one: each its own results or its own conflict, none held back by another', async () => {
+        await store.put('outcomes', 'taken', 'earlier');
+        // What concurrent notifications do when they end in the same tick (the Redis store sends
+        // them in one script call): create-only outcomes with unkeyed events, one of them a repeat.
+        const record = (id: string) =>
+          store.batch([
+            { kind: 'append', stream: 'events', entry: { id }, options: { keepLast: 100 } },
+            { kind: 'put', collection: 'outcomes', id, value: { id }, options: { expectedVersion: 0, ttlMs: 60_000 } },
+          ]);
+        const settled = await Promise.allSettled([record('n1'), record('taken'), record('n2'), record('n1'), store.batch([]), record('n3')]);
+        expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ collection: 'outcomes', id: 'taken', actualVersion: 1 });
+        expect((settled[3] as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
+        expect((settled[4] as PromiseFulfilledResult<number[]>).value).toEqual([]);
+        // One event per recorded outcome, each at the number its own batch was given (concurrent
+        // calls: the store may apply them in any order).
+        const events = await store.read<{ id: string }>('events');
+        expect(events.map((entry) => entry.entry.id).sort()).toEqual(['n1', 'n2', 'n3']);
+        for (const index of [0, 2, 5]) {
+          const [seq, version] = (settled[index] as PromiseFulfilledResult<number[]>).value;
+          expect(version).toBe(1);
+          expect(events.find((entry) => entry.seq === seq)?.entry.id).toBe(['n1', '', 'n2', '', '', 'n3'][index]);
+        }
+        expect((await store.get('outcomes', 'taken'))?.value).toBe('earlier');
+      });
+
       it('validates every write before writing any', async () => {
         const bad = store.batch([
           { kind: 'append', stream: 'log', entry: 'fine' },
