@@ -180,7 +180,7 @@ export async function serveWorkflowRuns(queue: JobQueue, options: ServeWorkflowR
     const parsed = itemJob.safeParse(job.data);
     if (!parsed.success) return;
     const { runId, item } = parsed.data;
-    const run = await loadRun(options.store, runId);
+    const run = await readRun(runId);
     if (!run) return;
     const engine = engineFor(await workflowOf(run), run, item);
     await engine.holding(async () => {

@@ -191,7 +191,7 @@ export class RunLease {
   async #tryAcquire(): Promise<void> {
     const doc = await leaseRecords.get(this.store, leaseCollection, this.#key);
     const current = doc?.value;
-    if (current && !current.released && current.expiresAt > this.#clock.now() && !holderIsDead(current)) throw new RunLeaseHeldError(this.runId, current);
+    if (current && isHeld(current, this.#clock.now())) throw new RunLeaseHeldError(this.runId, current);
     const now = this.#clock.now();
     const next: LeaseRecord = {
       holder: this.holder,
@@ -247,7 +247,12 @@ export async function runHolder(
 ): Promise<{ state: 'held'; lease: LeaseRecord } | { state: 'free'; lease?: LeaseRecord }> {
   const lease = (await leaseRecords.get(store, leaseCollection, runId))?.value;
   if (!lease) return { state: 'free' };
-  return !lease.released && lease.expiresAt > now && !holderIsDead(lease) ? { state: 'held', lease } : { state: 'free', lease };
+  return isHeld(lease, now) ? { state: 'held', lease } : { state: 'free', lease };
+}
+
+/** Whether a lease still binds others: not released, not run out, and its holder's process is not known to be gone. */
+function isHeld(lease: LeaseRecord, now: number): boolean {
+  return !lease.released && lease.expiresAt > now && !holderIsDead(lease);
 }
 
 /** A holder on this host whose process is gone: its lease is free at once, without waiting for it to expire. */
